@@ -1,0 +1,30 @@
+/**
+ * Declarative preprocessing ops, as they appear in a detector manifest.
+ * Each op mirrors one Pillow / torchvision transform; `preprocess()` in pipeline.ts runs them in order.
+ * Ops before `toTensor` work on 8-bit RGB images; ops after it work on the float CHW tensor.
+ */
+
+/** Pillow's resampling filters (PIL.Image.Resampling). */
+export type ResampleFilter = 'nearest' | 'box' | 'bilinear' | 'hamming' | 'bicubic' | 'lanczos';
+
+export type PreprocessOp =
+  /** torchvision Resize: a number resizes the short side (long side truncated); [h, w] is exact. Pillow filter, default bilinear. */
+  | { op: 'resize'; size: number | [number, number]; filter?: ResampleFilter; maxSize?: number }
+  /** PIL `Image.resize((w, h), filter)` with an exact size and Pillow's default filter (bicubic) when none is named. */
+  | { op: 'pilResize'; width: number; height: number; filter?: ResampleFilter }
+  /** torchvision CenterCrop: round-half-to-even offsets, zero padding when the crop is larger than the image. */
+  | { op: 'centerCrop'; size: number | [number, number] }
+  /** Crops the last row / column when odd (NPR needs even sizes). */
+  | { op: 'cropToEven' }
+  /** PIL ImageFilter.GaussianBlur(radius). */
+  | { op: 'gaussianBlur'; radius: number }
+  /** Re-encode as JPEG at a quality, then decode (robustness protocols). */
+  | { op: 'jpeg'; quality: number }
+  /** torchvision ToTensor: HWC uint8 → CHW float32 / 255. */
+  | { op: 'toTensor' }
+  /** torchvision Normalize: (x - mean[c]) / std[c]. */
+  | { op: 'normalize'; mean: number[]; std: number[] }
+  /** torch.clamp(x, min, max) (the Semi-Truths stress test clamps to [0, 1] after Normalize). */
+  | { op: 'clamp'; min: number; max: number };
+
+export type OpName = PreprocessOp['op'];
