@@ -1,0 +1,140 @@
+import { readFile, stat } from 'node:fs/promises';
+import sharp from 'sharp';
+import type { RgbImage } from './types.js';
+
+/** Why an image could not be decoded; `source` is the path (or "<buffer>"), `reason` a short cause. */
+export class ImageDecodeError extends Error {
+  constructor(
+    readonly source: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Cannot decode image ${source}: ${reason}`, options);
+    this.name = 'ImageDecodeError';
+  }
+}
+
+export interface DecodeOptions {
+  /** Apply the EXIF Orientation tag like `ImageOps.exif_transpose`. Default false: `Image.open` ignores it. */
+  applyExifOrientation?: boolean;
+}
+
+/**
+ * Decodes an image file (or its bytes) to 8-bit RGB exactly as Pillow 9.4 `Image.open(f).convert('RGB')` does:
+ * - an embedded ICC profile is NOT applied (sharp converts to sRGB by default; `keepIccProfile()` stops it);
+ * - alpha is dropped without compositing (`RGBA→RGB` in Convert.c copies the colour bytes);
+ * - greyscale, 1-bit and palette images are expanded (`l2rgb`, `bit2rgb`, palette lookup);
+ * - CMYK: Pillow's `cmyk2rgb` (Convert.c: `nk = 255 - k; out = CLIP8(nk - MULDIV255(c, nk))`) on the raw
+ *   (Adobe-inverted) CMYK samples, not a colour-managed conversion;
+ * - 16-bit greyscale PNG opens as mode `I` and `i2rgb` CLIPS to 0..255 (so 1000 → 255, not 1000/257);
+ *   other 16-bit PNGs (`RGB;16B`, `RGBA;16B`, `LA;16B` raw modes) keep the most significant byte;
+ * - the EXIF orientation is ignored unless `applyExifOrientation` is set.
+ *
+ * Throws {@link ImageDecodeError} naming the path and the reason (missing, empty, corrupt or truncated data).
+ */
+export async function decodeImage(input: string | Buffer, opts: DecodeOptions = {}): Promise<RgbImage> {
+  const source = typeof input === 'string' ? input : '<buffer>';
+  const bytes = typeof input === 'string' ? await readInput(input) : input;
+  if (bytes.length === 0) throw new ImageDecodeError(source, 'empty file (0 bytes)');
+  try {
+    return await decodeBytes(bytes, opts);
+  } catch (error) {
+    if (error instanceof ImageDecodeError) throw error;
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new ImageDecodeError(source, `corrupt or unsupported image data (${reason})`, { cause: error });
+  }
+}
+
+async function readInput(path: string): Promise<Buffer> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new ImageDecodeError(path, 'not a regular file');
+    return await readFile(path);
+  } catch (error) {
+    if (error instanceof ImageDecodeError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : String(error);
+    throw new ImageDecodeError(path, reason, { cause: error });
+  }
+}
+
+async function decodeBytes(bytes: Buffer, opts: DecodeOptions): Promise<RgbImage> {
+  // 'truncated' mirrors Pillow: a cut-off file raises ("image file is truncated"), libjpeg warnings
+  // such as extraneous bytes before a marker do not.
+  let image = sharp(bytes, { failOn: 'truncated' });
+  const meta = await image.metadata();
+  if (opts.applyExifOrientation) image = image.autoOrient();
+  image = image.keepIccProfile();
+  const sixteen = meta.depth === 'ushort';
+
+  if (meta.space === 'cmyk') {
+    // Keep sharp out of colour management: Pillow converts CMYK arithmetically.
+    const raw = await image.pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true });
+    return cmykToRgb(raw.data, raw.info.width, raw.info.height, raw.info.channels);
+  }
+  if (meta.space === 'b-w' || meta.space === 'grey16') {
+    const space = sixteen ? 'grey16' : 'b-w';
+    const raw = await image.toColourspace(space).raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+    const { width, height, channels } = raw.info;
+    // A lone 16-bit grey channel is Pillow mode I (clip); with alpha it is LA;16B (high byte).
+    const toByte = !sixteen ? identity : channels === 1 ? clip8 : highByte;
+    return greyToRgb(samples(raw.data, sixteen), width, height, channels, toByte);
+  }
+  const raw = await image
+    .toColourspace(sixteen ? 'rgb16' : 'srgb')
+    .raw({ depth: sixteen ? 'ushort' : 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  const { width, height, channels } = raw.info;
+  return dropAlpha(samples(raw.data, sixteen), width, height, channels, sixteen ? highByte : identity);
+}
+
+type ToByte = (v: number) => number;
+const identity: ToByte = (v) => v;
+const clip8: ToByte = (v) => (v > 255 ? 255 : v);
+const highByte: ToByte = (v) => v >> 8;
+
+function samples(data: Buffer, sixteen: boolean): Uint8Array | Uint16Array {
+  if (!sixteen) return new Uint8Array(data.buffer, data.byteOffset, data.length);
+  // sharp returns native-endian ushort; copy so the view is 2-byte aligned.
+  const copy = new Uint8Array(data);
+  return new Uint16Array(copy.buffer, 0, copy.length / 2);
+}
+
+function greyToRgb(src: Uint8Array | Uint16Array, width: number, height: number, channels: number, toByte: ToByte): RgbImage {
+  const n = width * height;
+  const data = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const v = toByte(src[i * channels]);
+    data[i * 3] = v;
+    data[i * 3 + 1] = v;
+    data[i * 3 + 2] = v;
+  }
+  return { width, height, data };
+}
+
+function dropAlpha(src: Uint8Array | Uint16Array, width: number, height: number, channels: number, toByte: ToByte): RgbImage {
+  const n = width * height;
+  if (channels === 3 && src instanceof Uint8Array) return { width, height, data: new Uint8Array(src) };
+  const data = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    data[i * 3] = toByte(src[i * channels]);
+    data[i * 3 + 1] = toByte(src[i * channels + 1]);
+    data[i * 3 + 2] = toByte(src[i * channels + 2]);
+  }
+  return { width, height, data };
+}
+
+/** Pillow 9.4 Convert.c `cmyk2rgb`, with MULDIV255(a, b) = ((a*b+128) >> 8 + a*b+128) >> 8. */
+function cmykToRgb(src: Buffer, width: number, height: number, channels: number): RgbImage {
+  const n = width * height;
+  const data = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const nk = 255 - src[i * channels + 3];
+    for (let c = 0; c < 3; c++) {
+      const t = src[i * channels + c] * nk + 128;
+      const v = nk - (((t >> 8) + t) >> 8);
+      data[i * 3 + c] = v < 0 ? 0 : v;
+    }
+  }
+  return { width, height, data };
+}

@@ -1,0 +1,7 @@
+export type { Chw, RgbImage } from './types.js';
+export type { OpName, PreprocessOp, ResampleFilter } from './ops.js';
+export { decodeImage, ImageDecodeError, type DecodeOptions } from './decode.js';
+export { applyImageOps, preprocess, validateOps } from './pipeline.js';
+export { centerCrop, cropBox, cropToEven, roundHalfEven } from './crop.js';
+export { clamp, normalize, toTensor } from './tensor.js';
+export { jpegRoundTrip } from './jpeg.js';

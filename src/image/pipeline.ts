@@ -1,0 +1,78 @@
+import { centerCrop, cropToEven } from './crop.js';
+import { jpegRoundTrip } from './jpeg.js';
+import type { OpName, PreprocessOp } from './ops.js';
+import { clamp, normalize, toTensor } from './tensor.js';
+import type { Chw, RgbImage } from './types.js';
+
+/** Ops that run on the 8-bit image, before `toTensor`. */
+const IMAGE_OPS: ReadonlySet<OpName> = new Set(['resize', 'pilResize', 'centerCrop', 'cropToEven', 'gaussianBlur', 'jpeg']);
+/** Ops that run on the float tensor, after `toTensor`. */
+const TENSOR_OPS: ReadonlySet<OpName> = new Set(['normalize', 'clamp']);
+
+/**
+ * Checks that `ops` is runnable: uint8 ops before exactly one `toTensor`, float ops after it.
+ * Throws an Error naming the offending op index; cheap, so manifests can be validated before a run.
+ */
+export function validateOps(ops: readonly PreprocessOp[]): void {
+  let tensorAt = -1;
+  ops.forEach((op, i) => {
+    if (op.op === 'toTensor') {
+      if (tensorAt >= 0) throw new Error(`preprocess op #${i} (toTensor): toTensor already ran at op #${tensorAt}`);
+      tensorAt = i;
+    } else if (IMAGE_OPS.has(op.op)) {
+      if (tensorAt >= 0) throw new Error(`preprocess op #${i} (${op.op}) works on the 8-bit image but comes after toTensor (op #${tensorAt})`);
+    } else if (TENSOR_OPS.has(op.op)) {
+      if (tensorAt < 0) throw new Error(`preprocess op #${i} (${op.op}) works on the float tensor but comes before toTensor`);
+    } else {
+      throw new Error(`preprocess op #${i}: unknown op '${(op as { op: unknown }).op}'`);
+    }
+  });
+  if (tensorAt < 0) throw new Error('preprocess ops never reach toTensor (a detector input must be a float tensor)');
+}
+
+/** Runs the uint8 stage of a pipeline (every op must be an image op). */
+export async function applyImageOps(img: RgbImage, ops: readonly PreprocessOp[], firstIndex = 0): Promise<RgbImage> {
+  let out = img;
+  for (let i = 0; i < ops.length; i++) out = await applyImageOp(out, ops[i], firstIndex + i);
+  return out;
+}
+
+/**
+ * Runs a detector's preprocessing: the ops in order, 8-bit image ops, then `toTensor`, then tensor ops.
+ * Mirrors a torchvision `Compose` of the corresponding PIL transforms.
+ */
+export async function preprocess(img: RgbImage, ops: readonly PreprocessOp[]): Promise<Chw> {
+  validateOps(ops);
+  const tensorAt = ops.findIndex((op) => op.op === 'toTensor');
+  let t = toTensor(await applyImageOps(img, ops.slice(0, tensorAt)));
+  for (let i = tensorAt + 1; i < ops.length; i++) t = applyTensorOp(t, ops[i], i);
+  return t;
+}
+
+async function applyImageOp(img: RgbImage, op: PreprocessOp, index: number): Promise<RgbImage> {
+  switch (op.op) {
+    case 'centerCrop':
+      return centerCrop(img, op.size);
+    case 'cropToEven':
+      return cropToEven(img);
+    case 'jpeg':
+      return jpegRoundTrip(img, op.quality);
+    case 'resize':
+    case 'pilResize':
+    case 'gaussianBlur':
+      throw new Error(`preprocess op #${index} (${op.op}): not yet implemented`);
+    default:
+      throw new Error(`preprocess op #${index} (${op.op}) is not an 8-bit image op`);
+  }
+}
+
+function applyTensorOp(t: Chw, op: PreprocessOp, index: number): Chw {
+  switch (op.op) {
+    case 'normalize':
+      return normalize(t, op.mean, op.std);
+    case 'clamp':
+      return clamp(t, op.min, op.max);
+    default:
+      throw new Error(`preprocess op #${index} (${op.op}) is not a tensor op`);
+  }
+}
