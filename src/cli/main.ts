@@ -1,0 +1,33 @@
+import yargs from 'yargs';
+import { UserError } from '../util/errors.js';
+import { detectorsCommand } from './detectors.js';
+import { runCommand } from './run.js';
+
+/** The semibench CLI: yargs wiring only; each command lives in its own file. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await yargs(argv)
+      .scriptName('semibench')
+      .usage('$0 <command> [options]\n\nStress-test AI-generated-image detectors on Semi-Truths-style eval sets.')
+      .command(runCommand)
+      .command(detectorsCommand)
+      .demandCommand(1, 'Name a command (see --help).')
+      .strict()
+      .recommendCommands()
+      .help()
+      .version(false)
+      .fail((message, error, y) => {
+        if (error) throw error;
+        console.error(`${y.help()}\n\n${message}`);
+        process.exit(2);
+      })
+      .parseAsync();
+  } catch (error) {
+    if (error instanceof UserError) {
+      console.error(`semibench: ${error.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    throw error;
+  }
+}

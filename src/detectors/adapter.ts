@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { PreprocessOp } from '../image/ops.js';
+import { preprocess } from '../image/pipeline.js';
+import type { Chw, RgbImage } from '../image/types.js';
+import { UserError } from '../util/errors.js';
+import { unknownNameMessage } from '../util/suggest.js';
+import { BUILTIN_DETECTORS, BUILTIN_PREFIX } from './builtin/index.js';
+import type { DetectorManifest, OutputSpec } from './manifest.js';
+
+/** A loaded detector: preprocessing plus an onnxruntime session, scoring images as P(fake). */
+export interface Detector {
+  readonly manifest: DetectorManifest;
+  readonly protocol: string;
+  readonly ops: PreprocessOp[];
+  /** sha256 of the ONNX bytes actually loaded. */
+  readonly modelSha256: string;
+  /** The image → input tensor step, exactly as the manifest's protocol says. */
+  prepare(image: RgbImage): Promise<Chw>;
+  /** P(fake) per tensor; NaN where the model produced a non-finite value. */
+  score(batch: Chw[]): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+export interface LoadOptions {
+  /** Folder that relative model paths resolve against. */
+  modelsDir: string;
+  /** Which preprocessing protocol to use (`native` unless told). */
+  protocol?: string;
+  /** onnxruntime intra-op threads (default: onnxruntime's own, i.e. all cores). */
+  threads?: number;
+}
+
+/** Thrown when a detector's ONNX file is not on disk: the run reports it and goes on with the others. */
+export class MissingWeightsError extends UserError {
+  constructor(
+    readonly detector: string,
+    readonly path: string,
+    hint: string,
+  ) {
+    super(`Detector '${detector}': model file not found at ${path}. ${hint}`, 'E_WEIGHTS');
+  }
+}
+
+/** Where a manifest's model file lives (builtins have no file). */
+export function modelPath(manifest: DetectorManifest, modelsDir: string): string | undefined {
+  if (manifest.model.path.startsWith(BUILTIN_PREFIX)) return undefined;
+  return isAbsolute(manifest.model.path) ? manifest.model.path : resolve(modelsDir, manifest.model.path);
+}
+
+/** The ONNX bytes of a detector: built in memory for builtins, read from disk (sha256-checked) otherwise. */
+export function readModelBytes(manifest: DetectorManifest, modelsDir: string): Uint8Array {
+  const path = modelPath(manifest, modelsDir);
+  if (path === undefined) {
+    const builtin = BUILTIN_DETECTORS.find((b) => BUILTIN_PREFIX + b.manifest.name === manifest.model.path);
+    if (!builtin) throw new UserError(unknownNameMessage('builtin model', manifest.model.path, BUILTIN_DETECTORS.map((b) => BUILTIN_PREFIX + b.manifest.name)));
+    return builtin.build();
+  }
+  if (!existsSync(path)) {
+    throw new MissingWeightsError(manifest.name, path, `Export it with tools/export (docs/exporting.md) and place it there; source: ${manifest.provenance.weights ?? 'see the manifest provenance'}.`);
+  }
+  const bytes = readFileSync(path);
+  const actual = sha256(bytes);
+  if (manifest.model.sha256 && manifest.model.sha256 !== actual) {
+    throw new UserError(
+      `Detector '${manifest.name}': model.sha256 mismatch for ${path}: manifest says ${manifest.model.sha256}, file is ${actual}.`,
+      'E_MANIFEST',
+    );
+  }
+  return bytes;
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Loads a detector from its manifest: checks the model file, its I/O names, and the protocol. */
+export async function loadDetector(manifest: DetectorManifest, options: LoadOptions): Promise<Detector> {
+  const protocol = options.protocol ?? 'native';
+  const ops = manifest.protocols[protocol];
+  if (!ops) throw new UserError(unknownNameMessage(`protocol for detector '${manifest.name}'`, protocol, Object.keys(manifest.protocols)), 'E_USAGE');
+  const bytes = readModelBytes(manifest, options.modelsDir);
+  const session = await ort.InferenceSession.create(bytes, {
+    graphOptimizationLevel: 'all',
+    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+  });
+  for (const [field, name, available] of [
+    ['model.input', manifest.model.input, session.inputNames],
+    ['model.output', manifest.model.output, session.outputNames],
+  ] as const) {
+    if (!available.includes(name)) {
+      throw new UserError(`Detector '${manifest.name}': ${field} '${name}' is not in the ONNX graph (it has: ${available.join(', ')}).`, 'E_MANIFEST');
+    }
+  }
+  const inputSize = manifest.model.inputSize;
+  return {
+    manifest,
+    protocol,
+    ops,
+    modelSha256: sha256(bytes),
+    async prepare(image) {
+      const tensor = await preprocess(image, ops);
+      if (inputSize && (tensor.height !== inputSize[0] || tensor.width !== inputSize[1])) {
+        throw new UserError(
+          `Detector '${manifest.name}': preprocessing gives ${tensor.height}x${tensor.width} but model.inputSize is ${inputSize[0]}x${inputSize[1]}.`,
+          'E_MANIFEST',
+        );
+      }
+      return tensor;
+    },
+    async score(batch) {
+      const input = stack(batch);
+      const result = await session.run({ [manifest.model.input]: input });
+      const out = result[manifest.model.output];
+      return toProbabilities(out.data as Float32Array, out.dims as number[], batch.length, manifest.output);
+    },
+    async close() {
+      await session.release();
+    },
+  };
+}
+
+/** Stacks same-shaped CHW tensors into one NCHW input. */
+function stack(batch: Chw[]): ort.Tensor {
+  const [first] = batch;
+  const size = first.data.length;
+  const data = new Float32Array(size * batch.length);
+  batch.forEach((t, i) => {
+    if (t.data.length !== size) throw new Error('stack: tensors in one batch must share a shape');
+    data.set(t.data, i * size);
+  });
+  return new ort.Tensor('float32', data, [batch.length, first.channels, first.height, first.width]);
+}
+
+/**
+ * Maps raw model outputs to P(fake): sigmoid of one logit, a probability as is, or the softmax entry of
+ * the fake class. Accepts [N], [N, 1] and [N, K] outputs.
+ */
+export function toProbabilities(data: Float32Array, dims: number[], n: number, spec: OutputSpec): number[] {
+  const perItem = data.length / n;
+  if (!Number.isInteger(perItem) || dims[0] !== n) throw new Error(`model output of shape [${dims}] does not match a batch of ${n}`);
+  const scores: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const row = data.subarray(i * perItem, (i + 1) * perItem);
+    let p: number;
+    if (spec.type === 'softmax') {
+      if (spec.fakeIndex! >= perItem) throw new Error(`output.fakeIndex ${spec.fakeIndex} is out of range for ${perItem} classes`);
+      const max = Math.max(...row);
+      let total = 0;
+      for (const v of row) total += Math.exp(v - max);
+      p = Math.exp(row[spec.fakeIndex!] - max) / total;
+    } else {
+      if (perItem !== 1) throw new Error(`output.type '${spec.type}' needs one value per image, got ${perItem}`);
+      p = spec.type === 'logit' ? 1 / (1 + Math.exp(-row[0])) : row[0];
+    }
+    scores.push(Number.isFinite(p) ? p : NaN);
+  }
+  return scores;
+}

@@ -1,0 +1,75 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../util/errors.js';
+import { unknownNameMessage } from '../util/suggest.js';
+import { modelPath } from './adapter.js';
+import { BUILTIN_DETECTORS } from './builtin/index.js';
+import { validateManifest, type DetectorManifest } from './manifest.js';
+import { ZOO } from './zoo/index.js';
+
+export type Origin = 'builtin' | 'zoo' | 'user';
+
+export interface RegistryEntry {
+  manifest: DetectorManifest;
+  origin: Origin;
+  /** For user manifests: the JSON file it came from. */
+  file?: string;
+}
+
+export interface RegistryOptions {
+  /** Folder that relative model paths resolve against. */
+  modelsDir: string;
+  /** Folder of user manifests (`*.json`), e.g. made by `semibench detectors add`. */
+  manifestsDir?: string;
+}
+
+/** Every known detector: the weight-free builtins, the zoo, then the user's manifests (which may override the zoo). */
+export function listDetectors(options: RegistryOptions): RegistryEntry[] {
+  const entries = new Map<string, RegistryEntry>();
+  for (const b of BUILTIN_DETECTORS) entries.set(b.manifest.name, { manifest: b.manifest, origin: 'builtin' });
+  for (const manifest of ZOO) entries.set(manifest.name, { manifest, origin: 'zoo' });
+  for (const entry of readUserManifests(options.manifestsDir)) {
+    if (entries.get(entry.manifest.name)?.origin === 'builtin') {
+      throw new UserError(`${entry.file}: '${entry.manifest.name}' is a builtin detector name; pick another name.`, 'E_MANIFEST');
+    }
+    entries.set(entry.manifest.name, entry);
+  }
+  return [...entries.values()];
+}
+
+function readUserManifests(dir: string | undefined): RegistryEntry[] {
+  if (!dir || !existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => {
+      const file = join(dir, f);
+      let raw: unknown;
+      try {
+        raw = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (error) {
+        throw new UserError(`${file}: not valid JSON (${(error as Error).message})`, 'E_MANIFEST');
+      }
+      return { manifest: validateManifest(raw, file), origin: 'user' as const, file };
+    });
+}
+
+/** Whether the model file of an entry is on disk (builtins always are). */
+export function weightsPresent(entry: RegistryEntry, modelsDir: string): boolean {
+  const path = modelPath(entry.manifest, modelsDir);
+  return path === undefined || existsSync(path);
+}
+
+/**
+ * Resolves detector names from the CLI or config. `all` means every known detector; names that do not exist
+ * fail with the nearest match and the list of known names.
+ */
+export function selectDetectors(names: readonly string[], entries: RegistryEntry[]): RegistryEntry[] {
+  if (names.includes('all')) return entries;
+  const known = entries.map((e) => e.manifest.name);
+  return names.map((name) => {
+    const entry = entries.find((e) => e.manifest.name === name);
+    if (!entry) throw new UserError(unknownNameMessage('detector', name, ['all', ...known]), 'E_UNKNOWN_DETECTOR');
+    return entry;
+  });
+}

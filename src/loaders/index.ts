@@ -1,0 +1,22 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from '../util/errors.js';
+import { EvalsetSource } from './evalset.js';
+import { FolderSource } from './folder.js';
+import type { DataSource } from './sample.js';
+
+export { EvalsetSource, parseLabel, REQUIRED_COLUMNS } from './evalset.js';
+export { FolderSource } from './folder.js';
+export type { DataSource, Sample } from './sample.js';
+
+/** Picks the loader for a folder: an Evalset (metadata.csv) or a real/ + fake/ folder. */
+export function openDataSource(dir: string): DataSource {
+  const root = resolve(dir);
+  if (!existsSync(root)) throw new UserError(`Data folder not found: ${root}`, 'E_DATA');
+  if (existsSync(join(root, 'metadata.csv'))) return new EvalsetSource(root);
+  if (existsSync(join(root, 'real')) && existsSync(join(root, 'fake'))) return new FolderSource(root);
+  throw new UserError(
+    `${root} is neither an Evalset (metadata.csv) nor a folder with real/ and fake/ subfolders.`,
+    'E_DATA',
+  );
+}

@@ -1,0 +1,74 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EvalsetSource, FolderSource, openDataSource, type Sample } from '../../src/loaders/index.js';
+import { copyEvalset, FIXTURE_EVALSET, tempDir } from '../helpers.js';
+
+async function collect(source: { samples(): AsyncIterable<Sample> }): Promise<Sample[]> {
+  const out: Sample[] = [];
+  for await (const s of source.samples()) out.push(s);
+  return out;
+}
+
+describe('Evalset loader', () => {
+  it('streams every row of the bundled eval set with labels, pair ids and metadata', async () => {
+    const samples = await collect(new EvalsetSource(FIXTURE_EVALSET));
+    expect(samples).toHaveLength(64);
+    expect(samples.filter((s) => s.label === 0)).toHaveLength(16);
+    const real = samples[0];
+    expect(real).toMatchObject({ label: 0, id: 'original/images/ADE20K/ADE_train_00000001.jpg', pairId: 'ADE_train_00000001' });
+    expect(real.path).toBe(join(FIXTURE_EVALSET, real.id));
+    const fake = samples[1];
+    expect(fake.label).toBe(1);
+    expect(fake.pairId).toBe(real.pairId);
+    expect(fake.meta.method).toBe('inpainting');
+    expect(Number(fake.meta.ratio)).toBeGreaterThan(0);
+    // every source dataset, both methods, every editing model are present
+    expect(new Set(samples.map((s) => s.meta.dataset)).size).toBe(4);
+    expect(new Set(samples.filter((s) => s.label).map((s) => s.meta.model)).size).toBe(5);
+  });
+
+  it('keeps unknown columns as metadata', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'metadata.csv'), 'image_id,image_path,dataset,label,my_extra\na,a.png,X,real,hello\n');
+    const [s] = await collect(new EvalsetSource(dir));
+    expect(s.meta.my_extra).toBe('hello');
+  });
+
+  it('names a missing required column, with the near miss', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'metadata.csv'), 'image_id,image_pth,dataset,label\na,a.png,X,real\n');
+    await expect(collect(new EvalsetSource(dir))).rejects.toThrow(/missing the required column 'image_path' \(found 'image_pth'/);
+  });
+
+  it('rejects a bad label and a duplicate path with the line number', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'metadata.csv'), 'image_id,image_path,dataset,label\na,a.png,X,maybe\n');
+    await expect(collect(new EvalsetSource(dir))).rejects.toThrow(/metadata.csv:2: label 'maybe'/);
+    writeFileSync(join(dir, 'metadata.csv'), 'image_id,image_path,dataset,label\na,a.png,X,real\nb,a.png,X,fake\n');
+    await expect(collect(new EvalsetSource(dir))).rejects.toThrow(/:3: image_path 'a.png' appears twice/);
+  });
+
+  it('picks the loader from the folder shape and explains an unknown one', async () => {
+    expect(openDataSource(FIXTURE_EVALSET)).toBeInstanceOf(EvalsetSource);
+    const dir = copyEvalset();
+    const folder = join(dir, 'original/images');
+    expect(() => openDataSource(folder)).toThrow(/neither an Evalset/);
+  });
+});
+
+describe('Folder loader', () => {
+  it('labels real/ as 0 and fake/ as 1, recursively and in sorted order', async () => {
+    const dir = tempDir();
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'real/sub'), { recursive: true });
+    mkdirSync(join(dir, 'fake'), { recursive: true });
+    for (const f of ['real/b.png', 'real/sub/a.jpg', 'fake/c.png', 'fake/notes.txt']) writeFileSync(join(dir, f), '');
+    const samples = await collect(openDataSource(dir) as FolderSource);
+    expect(samples.map((s) => [s.id, s.label])).toEqual([
+      ['real/b.png', 0],
+      ['real/sub/a.jpg', 0],
+      ['fake/c.png', 1],
+    ]);
+  });
+});
