@@ -4,4 +4,6 @@ export { decodeImage, ImageDecodeError, type DecodeOptions } from './decode.js';
 export { applyImageOps, preprocess, validateOps } from './pipeline.js';
 export { centerCrop, cropBox, cropToEven, roundHalfEven } from './crop.js';
 export { clamp, normalize, toTensor } from './tensor.js';
-export { jpegRoundTrip } from './jpeg.js';
+export { jpegRoundTrip, type ChromaSubsampling } from './jpeg.js';
+export { pilResize, resizedOutputSize, tvResize, RESAMPLE_FILTERS } from './resize.js';
+export { boxBlur, gaussianBlur, gaussianBoxRadius } from './blur.js';

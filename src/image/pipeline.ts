@@ -1,6 +1,8 @@
+import { gaussianBlur } from './blur.js';
 import { centerCrop, cropToEven } from './crop.js';
 import { jpegRoundTrip } from './jpeg.js';
 import type { OpName, PreprocessOp } from './ops.js';
+import { pilResize, tvResize } from './resize.js';
 import { clamp, normalize, toTensor } from './tensor.js';
 import type { Chw, RgbImage } from './types.js';
 
@@ -33,7 +35,7 @@ export function validateOps(ops: readonly PreprocessOp[]): void {
 /** Runs the uint8 stage of a pipeline (every op must be an image op). */
 export async function applyImageOps(img: RgbImage, ops: readonly PreprocessOp[], firstIndex = 0): Promise<RgbImage> {
   let out = img;
-  for (let i = 0; i < ops.length; i++) out = await applyImageOp(out, ops[i], firstIndex + i);
+  for (let i = 0; i < ops.length; i++) out = await withIndex(firstIndex + i, ops[i], () => applyImageOp(out, ops[i], firstIndex + i));
   return out;
 }
 
@@ -45,8 +47,19 @@ export async function preprocess(img: RgbImage, ops: readonly PreprocessOp[]): P
   validateOps(ops);
   const tensorAt = ops.findIndex((op) => op.op === 'toTensor');
   let t = toTensor(await applyImageOps(img, ops.slice(0, tensorAt)));
-  for (let i = tensorAt + 1; i < ops.length; i++) t = applyTensorOp(t, ops[i], i);
+  for (let i = tensorAt + 1; i < ops.length; i++) t = await withIndex(i, ops[i], () => applyTensorOp(t, ops[i], i));
   return t;
+}
+
+/** Prefixes an op's own error with its index and name, so a manifest author can find it. */
+async function withIndex<T>(index: number, op: PreprocessOp, run: () => T | Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message.startsWith('preprocess op #')) throw error;
+    throw new Error(`preprocess op #${index} (${op.op}): ${message}`, { cause: error });
+  }
 }
 
 async function applyImageOp(img: RgbImage, op: PreprocessOp, index: number): Promise<RgbImage> {
@@ -58,9 +71,11 @@ async function applyImageOp(img: RgbImage, op: PreprocessOp, index: number): Pro
     case 'jpeg':
       return jpegRoundTrip(img, op.quality);
     case 'resize':
+      return tvResize(img, op.size, op.filter ?? 'bilinear', op.maxSize);
     case 'pilResize':
+      return pilResize(img, op.width, op.height, op.filter ?? 'bicubic');
     case 'gaussianBlur':
-      throw new Error(`preprocess op #${index} (${op.op}): not yet implemented`);
+      return gaussianBlur(img, op.radius);
     default:
       throw new Error(`preprocess op #${index} (${op.op}) is not an 8-bit image op`);
   }
