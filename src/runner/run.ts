@@ -165,7 +165,8 @@ async function scoreBatch(batch: Prepared[], detector: Detector): Promise<Predic
   return batch.map((p) => {
     const result = p.error ?? scores.get(p)!;
     const ok = typeof result === 'number' && Number.isFinite(result);
-    const error = typeof result === 'string' ? result : ok ? '' : 'model returned a non-finite score';
+    // One line per row: decoder messages can span lines.
+    const error = typeof result === 'string' ? result.replace(/\s+/g, ' ').trim() : ok ? '' : 'model returned a non-finite score';
     return {
       sample_id: p.sample.id,
       detector: detector.manifest.name,

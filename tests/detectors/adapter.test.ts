@@ -1,0 +1,87 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadDetector, MissingWeightsError, sha256, toProbabilities } from '../../src/detectors/adapter.js';
+import type { DetectorManifest } from '../../src/detectors/manifest.js';
+import type { RgbImage } from '../../src/image/types.js';
+import { tempDir } from '../helpers.js';
+import { meanModel } from './tiny-models.js';
+
+function manifestFor(file: string, output: DetectorManifest['output'], extra: Partial<DetectorManifest['model']> = {}): DetectorManifest {
+  return {
+    name: 'tiny',
+    description: 'test model',
+    model: { path: file, input: 'input', output: 'out', ...extra },
+    protocols: { native: [{ op: 'toTensor' }] },
+    output,
+    provenance: { calibrated: true },
+  };
+}
+
+function writeModel(bytes: Uint8Array): { dir: string; file: string } {
+  const dir = tempDir();
+  mkdirSync(join(dir, 'm'));
+  writeFileSync(join(dir, 'm/tiny.onnx'), bytes);
+  return { dir, file: 'm/tiny.onnx' };
+}
+
+/** A flat image whose every channel value is v, so the model's mean input is v / 255. */
+const flat = (v: number): RgbImage => ({ width: 4, height: 2, data: new Uint8Array(24).fill(v) });
+
+describe('ONNX adapter output semantics', () => {
+  it('logit: sigmoid of the single output', async () => {
+    const { dir, file } = writeModel(meanModel({ scale: 4, bias: -2 }));
+    const d = await loadDetector(manifestFor(file, { type: 'logit', threshold: 0.5 }), { modelsDir: dir });
+    const [a, b] = await d.score([await d.prepare(flat(255)), await d.prepare(flat(0))]);
+    expect(a).toBeCloseTo(1 / (1 + Math.exp(-2)), 6); // mean 1 → logit 2
+    expect(b).toBeCloseTo(1 / (1 + Math.exp(2)), 6); // mean 0 → logit -2
+    await d.close();
+  });
+
+  it('prob: the output as is, for [N] outputs too', async () => {
+    const { dir, file } = writeModel(meanModel({ flat: true }));
+    const d = await loadDetector(manifestFor(file, { type: 'prob', threshold: 0.5 }), { modelsDir: dir });
+    const [p] = await d.score([await d.prepare(flat(51))]);
+    expect(p).toBeCloseTo(0.2, 6);
+    await d.close();
+  });
+
+  it('softmax: the fake index picks the class (index 0 as in several HF detectors)', async () => {
+    const { dir, file } = writeModel(meanModel({ outputs: 2 }));
+    for (const [fakeIndex, expected] of [[1, Math.E / (1 + Math.E)], [0, 1 / (1 + Math.E)]]) {
+      const d = await loadDetector(manifestFor(file, { type: 'softmax', fakeIndex, threshold: 0.5 }), { modelsDir: dir });
+      const [p] = await d.score([await d.prepare(flat(100))]);
+      expect(p).toBeCloseTo(expected, 6);
+      await d.close();
+    }
+  });
+
+  it('checks sha256, I/O names and the missing file, naming the field and the path', async () => {
+    const bytes = meanModel();
+    const { dir, file } = writeModel(bytes);
+    const logit = { type: 'logit' as const, threshold: 0.5 };
+    await expect(loadDetector(manifestFor(file, logit, { sha256: '0'.repeat(64) }), { modelsDir: dir })).rejects.toThrow(
+      new RegExp(`model\\.sha256 mismatch .* file is ${sha256(bytes)}`),
+    );
+    await expect(loadDetector(manifestFor(file, logit, { input: 'pixel_values' }), { modelsDir: dir })).rejects.toThrow(
+      /model\.input 'pixel_values' is not in the ONNX graph \(it has: input\)/,
+    );
+    await expect(loadDetector(manifestFor('nope.onnx', logit), { modelsDir: dir })).rejects.toThrow(MissingWeightsError);
+    await expect(loadDetector(manifestFor('nope.onnx', logit), { modelsDir: dir })).rejects.toThrow(join(dir, 'nope.onnx'));
+    const ok = await loadDetector(manifestFor(file, logit, { sha256: sha256(bytes) }), { modelsDir: dir });
+    await ok.close();
+  });
+
+  it('rejects an input-size mismatch after preprocessing', async () => {
+    const { dir, file } = writeModel(meanModel());
+    const d = await loadDetector(manifestFor(file, { type: 'logit', threshold: 0.5 }, { inputSize: [224, 224] }), { modelsDir: dir });
+    await expect(d.prepare(flat(1))).rejects.toThrow(/preprocessing gives 2x4 but model\.inputSize is 224x224/);
+    await d.close();
+  });
+
+  it('turns non-finite outputs into NaN and rejects output shapes that do not fit the batch', () => {
+    expect(toProbabilities(Float32Array.from([NaN, 0]), [2], 2, { type: 'logit', threshold: 0.5 })).toEqual([NaN, 0.5]);
+    expect(() => toProbabilities(Float32Array.from([0, 1, 2]), [3], 2, { type: 'logit', threshold: 0.5 })).toThrow(/does not match a batch of 2/);
+    expect(() => toProbabilities(Float32Array.from([0, 1]), [1, 2], 1, { type: 'prob', threshold: 0.5 })).toThrow(/needs one value per image, got 2/);
+  });
+});

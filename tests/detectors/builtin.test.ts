@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { loadDetector, type Detector } from '../../src/detectors/adapter.js';
+import { nprResidualManifest, NPR_RESIDUAL_GAIN } from '../../src/detectors/builtin/npr-residual.js';
+import { bandMasks, spectralHfManifest, SPECTRAL_CENTRE, SPECTRAL_SCALE, SPECTRAL_SIZE } from '../../src/detectors/builtin/spectral-hf.js';
+import type { RgbImage } from '../../src/image/types.js';
+import { mulberry32 } from '../../src/util/random.js';
+import { tempDir } from '../helpers.js';
+
+const load = (manifest: typeof nprResidualManifest): Promise<Detector> => loadDetector(manifest, { modelsDir: tempDir() });
+
+function noise(width: number, height: number, seed: number): RgbImage {
+  const rand = mulberry32(seed);
+  return { width, height, data: Uint8Array.from({ length: width * height * 3 }, () => Math.floor(rand() * 256)) };
+}
+
+/** Each 2x2 cell repeats its top-left pixel: what a nearest-neighbour 2x upsampler leaves. */
+function upsampledNearest(img: RgbImage): RgbImage {
+  const data = new Uint8Array(img.data.length);
+  for (let y = 0; y < img.height; y++)
+    for (let x = 0; x < img.width; x++)
+      for (let c = 0; c < 3; c++) data[(y * img.width + x) * 3 + c] = img.data[((y & ~1) * img.width + (x & ~1)) * 3 + c];
+  return { ...img, data };
+}
+
+/** Plain-TS reference of the npr-residual statistic, written from its definition. */
+function nprReference(img: RgbImage): number {
+  const { width: w, height: h } = img;
+  const y = (r: number, c: number) => {
+    const i = (r * w + c) * 3;
+    return (0.299 * img.data[i] + 0.587 * img.data[i + 1] + 0.114 * img.data[i + 2]) / 255;
+  };
+  const mean = (pairs: [number, number, number, number][]) => pairs.reduce((s, [a, b, c, d]) => s + Math.abs(y(a, b) - y(c, d)), 0) / pairs.length;
+  const pairs = (horizontal: boolean, start: number) => {
+    const out: [number, number, number, number][] = [];
+    for (let r = 0; r < h; r++)
+      for (let c = 0; c < w; c++) {
+        const [r2, c2] = horizontal ? [r, c - 1] : [r - 1, c];
+        const along = horizontal ? c : r;
+        const end = horizontal ? w : h;
+        if (along >= start && along % 2 === start % 2 && r2 >= 0 && c2 >= 0 && (start === 1 || along < end - 1)) out.push([r, c, r2, c2]);
+      }
+    return out;
+  };
+  const within = mean(pairs(true, 1)) + mean(pairs(false, 1));
+  const across = mean(pairs(true, 2)) + mean(pairs(false, 2));
+  const logit = NPR_RESIDUAL_GAIN * Math.log((across + 1e-6) / (within + 1e-6));
+  return 1 / (1 + Math.exp(-logit));
+}
+
+describe('npr-residual (weight-free)', () => {
+  it('scores a 2x nearest-upsampled image as fake and i.i.d. noise near 0.5', async () => {
+    const d = await load(nprResidualManifest);
+    const base = noise(64, 48, 1);
+    const [up, plain] = await d.score([await d.prepare(upsampledNearest(base)), await d.prepare(base)]);
+    expect(up).toBeGreaterThan(0.99);
+    expect(Math.abs(plain - 0.5)).toBeLessThan(0.1);
+    await d.close();
+  });
+
+  it('equals a plain-TS reference of its definition, and crops odd sizes to even', async () => {
+    const d = await load(nprResidualManifest);
+    for (const [w, h, seed] of [[32, 32, 2], [47, 31, 3]]) {
+      const img = noise(w, h, seed);
+      const [score] = await d.score([await d.prepare(img)]);
+      const even = { width: w & ~1, height: h & ~1, data: new Uint8Array((w & ~1) * (h & ~1) * 3) };
+      for (let r = 0; r < even.height; r++) even.data.set(img.data.subarray(r * w * 3, r * w * 3 + even.width * 3), r * even.width * 3);
+      expect(score).toBeCloseTo(nprReference(even), 5);
+    }
+    await d.close();
+  });
+});
+
+describe('spectral-hf (weight-free)', () => {
+  /** Plain-TS DFT reference of the statistic (separable DFT, O(N^3)). */
+  function spectralReference(img: RgbImage): number {
+    const n = SPECTRAL_SIZE;
+    const y = Float64Array.from({ length: n * n }, (_, i) => (0.299 * img.data[i * 3] + 0.587 * img.data[i * 3 + 1] + 0.114 * img.data[i * 3 + 2]) / 255);
+    const cos = Float64Array.from({ length: n * n }, (_, i) => Math.cos((2 * Math.PI * (Math.floor(i / n) * (i % n))) / n));
+    const sin = Float64Array.from({ length: n * n }, (_, i) => -Math.sin((2 * Math.PI * (Math.floor(i / n) * (i % n))) / n));
+    const re1 = new Float64Array(n * n), im1 = new Float64Array(n * n);
+    for (let r = 0; r < n; r++)
+      for (let k = 0; k < n; k++) {
+        let a = 0, b = 0;
+        for (let x = 0; x < n; x++) { a += y[r * n + x] * cos[k * n + x]; b += y[r * n + x] * sin[k * n + x]; }
+        re1[r * n + k] = a; im1[r * n + k] = b;
+      }
+    const { high, mid } = bandMasks(n);
+    let hi = 0, md = 0;
+    for (let k = 0; k < n; k++)
+      for (let col = 0; col < n; col++) {
+        let a = 0, b = 0;
+        for (let r = 0; r < n; r++) {
+          const c = cos[k * n + r], s = sin[k * n + r];
+          a += re1[r * n + col] * c - im1[r * n + col] * s;
+          b += re1[r * n + col] * s + im1[r * n + col] * c;
+        }
+        const m = 10 * Math.log(a * a + b * b + 1e-8);
+        hi += m * high[k * n + col];
+        md += m * mid[k * n + col];
+      }
+    return 1 / (1 + Math.exp(-((hi - md - SPECTRAL_CENTRE) / SPECTRAL_SCALE)));
+  }
+
+  it('gives white noise (flat spectrum) a higher score than a smooth image (1/f-like) and equals the reference', async () => {
+    const d = await load(spectralHfManifest);
+    const white = noise(SPECTRAL_SIZE, SPECTRAL_SIZE, 4);
+    const smooth: RgbImage = { width: SPECTRAL_SIZE, height: SPECTRAL_SIZE, data: new Uint8Array(SPECTRAL_SIZE * SPECTRAL_SIZE * 3) };
+    for (let i = 0; i < SPECTRAL_SIZE * SPECTRAL_SIZE; i++) smooth.data.fill(Math.round(128 + 100 * Math.sin(i / 4000) + (white.data[i * 3] - 128) / 64), i * 3, i * 3 + 3);
+    const [w, s] = await d.score([await d.prepare(white), await d.prepare(smooth)]);
+    expect(w).toBeGreaterThan(s);
+    expect(w).toBeCloseTo(spectralReference(white), 4);
+    expect(s).toBeCloseTo(spectralReference(smooth), 4);
+    await d.close();
+  });
+});
