@@ -18,8 +18,8 @@ export type PreprocessOp =
   | { op: 'cropToEven' }
   /** PIL ImageFilter.GaussianBlur(radius). */
   | { op: 'gaussianBlur'; radius: number }
-  /** Re-encode as JPEG at a quality, then decode (robustness protocols). */
-  | { op: 'jpeg'; quality: number }
+  /** Re-encode as JPEG at a quality, then decode (robustness protocols). Subsampling defaults to Pillow's 4:2:0. */
+  | { op: 'jpeg'; quality: number; subsampling?: '4:2:0' | '4:4:4' }
   /** torchvision ToTensor: HWC uint8 → CHW float32 / 255. */
   | { op: 'toTensor' }
   /** torchvision Normalize: (x - mean[c]) / std[c]. */

@@ -69,7 +69,7 @@ async function applyImageOp(img: RgbImage, op: PreprocessOp, index: number): Pro
     case 'cropToEven':
       return cropToEven(img);
     case 'jpeg':
-      return jpegRoundTrip(img, op.quality);
+      return jpegRoundTrip(img, op.quality, op.subsampling);
     case 'resize':
       return tvResize(img, op.size, op.filter ?? 'bilinear', op.maxSize);
     case 'pilResize':
