@@ -1,15 +1,16 @@
 import { readFile, stat } from 'node:fs/promises';
 import sharp from 'sharp';
+import { UserError } from '../util/errors.js';
 import type { RgbImage } from './types.js';
 
 /** Why an image could not be decoded; `source` is the path (or "<buffer>"), `reason` a short cause. */
-export class ImageDecodeError extends Error {
+export class ImageDecodeError extends UserError {
   constructor(
     readonly source: string,
     readonly reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`Cannot decode image ${source}: ${reason}`, options);
+    super(`Cannot decode image ${source}: ${reason}`, 'E_IMAGE', options);
     this.name = 'ImageDecodeError';
   }
 }
