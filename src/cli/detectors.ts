@@ -1,7 +1,16 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as ort from 'onnxruntime-node';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
-import { modelPath } from '../detectors/adapter.js';
-import { listDetectors, weightsPresent } from '../detectors/registry.js';
+import { loadDetector, modelPath, sha256 } from '../detectors/adapter.js';
+import { validateManifest } from '../detectors/manifest.js';
+import { listDetectors, selectDetectors, weightsPresent } from '../detectors/registry.js';
+import { scaffoldManifest, scaffoldTest } from '../detectors/scaffold.js';
+import { decodeImage } from '../image/decode.js';
+import { openDataSource } from '../loaders/index.js';
+import { UserError } from '../util/errors.js';
 import { configOptions } from './options.js';
 
 interface ListArgs {
@@ -22,6 +31,7 @@ const listCommand: CommandModule<object, ListArgs> = {
       weights: weightsPresent(e, config.modelsDir) ? 'present' : 'missing',
       path: modelPath(e.manifest, config.modelsDir) ?? e.manifest.model.path,
       score: e.manifest.provenance.calibrated ? 'probability' : 'uncalibrated baseline',
+      protocols: Object.keys(e.manifest.protocols),
       description: e.manifest.description,
     }));
     if (args.json) {
@@ -36,9 +46,103 @@ const listCommand: CommandModule<object, ListArgs> = {
   },
 };
 
+interface CheckArgs {
+  name: string;
+  image?: string;
+  protocol?: string;
+  config?: string;
+  'models-dir'?: string;
+}
+
+const checkCommand: CommandModule<object, CheckArgs> = {
+  command: 'check <name>',
+  describe: 'Load a detector (sha256, input/output names and shapes), score one image and print the result',
+  builder: (y) =>
+    y
+      .positional('name', { type: 'string', demandOption: true })
+      .option('image', { type: 'string', describe: 'Image to score (default: the first image of the configured data)' })
+      .option('protocol', configOptions.protocol)
+      .option('config', configOptions.config)
+      .option('models-dir', configOptions['models-dir']),
+  handler: async (args) => {
+    const config = await loadConfig(args.config, { modelsDir: args['models-dir'] });
+    const [entry] = selectDetectors([args.name], listDetectors(config));
+    const detector = await loadDetector(entry.manifest, { modelsDir: config.modelsDir, protocol: args.protocol ?? config.protocol });
+    const image = args.image ?? (await firstImage(config.data));
+    const t0 = performance.now();
+    const tensor = await detector.prepare(await decodeImage(image));
+    const [score] = await detector.score([tensor]);
+    const ms = performance.now() - t0;
+    await detector.close();
+    const m = entry.manifest;
+    console.log(
+      [
+        `${m.name} (${entry.origin}${entry.file ? `: ${entry.file}` : ''})`,
+        `  model     ${modelPath(m, config.modelsDir) ?? m.model.path}`,
+        `  sha256    ${detector.modelSha256}${m.model.sha256 ? ' (matches manifest)' : ' (manifest has none: add it to pin the file)'}`,
+        `  input     ${m.model.input} [${detector.inputShape.join(', ')}]   output ${m.model.output} (${m.output.type}${m.output.type === 'softmax' ? `, fake index ${m.output.fakeIndex}` : ''})`,
+        `  protocol  ${detector.protocol}: ${detector.ops.map((o) => o.op).join(' → ')} → [${tensor.channels}, ${tensor.height}, ${tensor.width}]`,
+        `  image     ${image}`,
+        `  score     P(fake) = ${Number.isFinite(score) ? score.toFixed(6) : 'not finite!'} (${ms.toFixed(1)} ms; native threshold ${m.output.threshold})`,
+      ].join('\n'),
+    );
+    if (!Number.isFinite(score)) process.exitCode = 1;
+  },
+};
+
+async function firstImage(dataDir: string): Promise<string> {
+  for await (const sample of openDataSource(dataDir).samples()) return sample.path;
+  throw new UserError(`No images in ${dataDir}; pass --image`, 'E_DATA');
+}
+
+interface AddArgs {
+  name: string;
+  onnx?: string;
+  config?: string;
+  force?: boolean;
+}
+
+const addCommand: CommandModule<object, AddArgs> = {
+  command: 'add <name>',
+  describe: 'Scaffold a manifest (and a test) for a new detector in the manifests folder',
+  builder: (y) =>
+    y
+      .positional('name', { type: 'string', demandOption: true })
+      .option('onnx', { type: 'string', describe: 'The exported ONNX file: fills path, sha256 and I/O names' })
+      .option('force', { type: 'boolean', describe: 'Overwrite an existing manifest' })
+      .option('config', configOptions.config),
+  handler: async (args) => {
+    const config = await loadConfig(args.config);
+    const taken = listDetectors(config).find((e) => e.manifest.name === args.name);
+    if (taken && !args.force) throw new UserError(`A detector named '${args.name}' exists (${taken.origin}); pick another name or pass --force.`);
+    let model;
+    if (args.onnx) {
+      if (!existsSync(args.onnx)) throw new UserError(`ONNX file not found: ${args.onnx}`, 'E_WEIGHTS');
+      const session = await ort.InferenceSession.create(args.onnx);
+      const { readFileSync } = await import('node:fs');
+      model = { path: relative(config.modelsDir, args.onnx), sha256: sha256(readFileSync(args.onnx)), input: session.inputNames[0], output: session.outputNames[0] };
+      await session.release();
+    }
+    const manifest = validateManifest(scaffoldManifest(args.name, model));
+    mkdirSync(config.manifestsDir, { recursive: true });
+    const manifestFile = join(config.manifestsDir, `${args.name}.json`);
+    writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+    const testFile = join('tests', 'detectors', 'user', `${args.name}.test.ts`);
+    mkdirSync(join('tests', 'detectors', 'user'), { recursive: true });
+    writeFileSync(testFile, scaffoldTest(args.name, relative(process.cwd(), manifestFile)));
+    console.log(
+      [
+        `Wrote ${relative(process.cwd(), manifestFile)} and ${testFile}.`,
+        'Next: set the preprocessing and output to match the detector\'s own test code (docs/adding-a-detector.md),',
+        `then: npx semibench detectors check ${args.name}`,
+      ].join('\n'),
+    );
+  },
+};
+
 export const detectorsCommand: CommandModule = {
   command: 'detectors <command>',
   describe: 'List, check and add detectors',
-  builder: (y) => y.command(listCommand).demandCommand(1),
+  builder: (y) => y.command(listCommand).command(checkCommand).command(addCommand).demandCommand(1),
   handler: () => {},
 };

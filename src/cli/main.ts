@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { UserError } from '../util/errors.js';
 import { detectorsCommand } from './detectors.js';
+import { preprocessCommand } from './preprocess.js';
 import { runCommand } from './run.js';
 
 /** The semibench CLI: yargs wiring only; each command lives in its own file. */
@@ -11,6 +12,7 @@ export async function main(argv: string[]): Promise<void> {
       .usage('$0 <command> [options]\n\nStress-test AI-generated-image detectors on Semi-Truths-style eval sets.')
       .command(runCommand)
       .command(detectorsCommand)
+      .command(preprocessCommand)
       .demandCommand(1, 'Name a command (see --help).')
       .strict()
       .recommendCommands()

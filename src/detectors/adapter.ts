@@ -17,6 +17,8 @@ export interface Detector {
   readonly ops: PreprocessOp[];
   /** sha256 of the ONNX bytes actually loaded. */
   readonly modelSha256: string;
+  /** The graph's declared input shape (names for dynamic axes), e.g. ['N', 3, 224, 224]. */
+  readonly inputShape: readonly (number | string)[];
   /** The image → input tensor step, exactly as the manifest's protocol says. */
   prepare(image: RgbImage): Promise<Chw>;
   /** P(fake) per tensor; NaN where the model produced a non-finite value. */
@@ -94,11 +96,14 @@ export async function loadDetector(manifest: DetectorManifest, options: LoadOpti
       throw new UserError(`Detector '${manifest.name}': ${field} '${name}' is not in the ONNX graph (it has: ${available.join(', ')}).`, 'E_MANIFEST');
     }
   }
-  const inputSize = manifest.model.inputSize;
+  const inputShape = checkInputShape(manifest, session);
+  // A graph with a fixed height and width fixes the size preprocessing must produce.
+  const inputSize = manifest.model.inputSize ?? (typeof inputShape[2] === 'number' && typeof inputShape[3] === 'number' ? [inputShape[2], inputShape[3]] : undefined);
   return {
     manifest,
     protocol,
     ops,
+    inputShape,
     modelSha256: sha256(bytes),
     async prepare(image) {
       const tensor = await preprocess(image, ops);
@@ -120,6 +125,21 @@ export async function loadDetector(manifest: DetectorManifest, options: LoadOpti
       await session.release();
     },
   };
+}
+
+/** The graph's input must be a float NCHW tensor with 3 channels, and agree with model.inputSize when both are fixed. */
+function checkInputShape(manifest: DetectorManifest, session: ort.InferenceSession): (number | string)[] {
+  const meta = session.inputMetadata.find((m) => m.name === manifest.model.input);
+  if (!meta?.isTensor) return [];
+  const shape = [...meta.shape];
+  const where = `Detector '${manifest.name}': model.input '${manifest.model.input}'`;
+  if (shape.length !== 4) throw new UserError(`${where} has shape [${shape}]; semibench feeds NCHW images (4 axes).`, 'E_MANIFEST');
+  if (typeof shape[1] === 'number' && shape[1] !== 3) throw new UserError(`${where} expects ${shape[1]} channels; semibench feeds RGB (3).`, 'E_MANIFEST');
+  const size = manifest.model.inputSize;
+  if (size && typeof shape[2] === 'number' && typeof shape[3] === 'number' && (shape[2] !== size[0] || shape[3] !== size[1])) {
+    throw new UserError(`Detector '${manifest.name}': model.inputSize is ${size[0]}x${size[1]} but the ONNX input is ${shape[2]}x${shape[3]}.`, 'E_MANIFEST');
+  }
+  return shape;
 }
 
 /** Stacks same-shaped CHW tensors into one NCHW input. */

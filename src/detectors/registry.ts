@@ -4,6 +4,7 @@ import { UserError } from '../util/errors.js';
 import { unknownNameMessage } from '../util/suggest.js';
 import { modelPath } from './adapter.js';
 import { BUILTIN_DETECTORS } from './builtin/index.js';
+import { isHfFolder, manifestFromHfFolder } from './huggingface.js';
 import { validateManifest, type DetectorManifest } from './manifest.js';
 import { ZOO } from './zoo/index.js';
 
@@ -12,14 +13,14 @@ export type Origin = 'builtin' | 'zoo' | 'user';
 export interface RegistryEntry {
   manifest: DetectorManifest;
   origin: Origin;
-  /** For user manifests: the JSON file it came from. */
+  /** For user detectors: the JSON manifest or Hugging Face folder it came from. */
   file?: string;
 }
 
 export interface RegistryOptions {
   /** Folder that relative model paths resolve against. */
   modelsDir: string;
-  /** Folder of user manifests (`*.json`), e.g. made by `semibench detectors add`. */
+  /** Folder of user detectors: `*.json` manifests (e.g. from `semibench detectors add`) and Hugging Face model folders. */
   manifestsDir?: string;
 }
 
@@ -39,9 +40,13 @@ export function listDetectors(options: RegistryOptions): RegistryEntry[] {
 
 function readUserManifests(dir: string | undefined): RegistryEntry[] {
   if (!dir || !existsSync(dir)) return [];
-  return readdirSync(dir)
+  const names = readdirSync(dir).sort();
+  const hfFolders = names
+    .map((f) => join(dir, f))
+    .filter(isHfFolder)
+    .map((folder) => ({ manifest: manifestFromHfFolder(folder), origin: 'user' as const, file: folder }));
+  const manifests = names
     .filter((f) => f.endsWith('.json'))
-    .sort()
     .map((f) => {
       const file = join(dir, f);
       let raw: unknown;
@@ -52,7 +57,11 @@ function readUserManifests(dir: string | undefined): RegistryEntry[] {
       }
       return { manifest: validateManifest(raw, file), origin: 'user' as const, file };
     });
+  return [...manifests, ...hfFolders];
 }
+
+/** `hf:PATH` names a Hugging Face model folder directly. */
+export const HF_PREFIX = 'hf:';
 
 /** Whether the model file of an entry is on disk (builtins always are). */
 export function weightsPresent(entry: RegistryEntry, modelsDir: string): boolean {
@@ -68,6 +77,11 @@ export function selectDetectors(names: readonly string[], entries: RegistryEntry
   if (names.includes('all')) return entries;
   const known = entries.map((e) => e.manifest.name);
   return names.map((name) => {
+    if (name.startsWith(HF_PREFIX)) {
+      const folder = name.slice(HF_PREFIX.length);
+      if (!isHfFolder(folder)) throw new UserError(`${folder} is not a Hugging Face model folder (needs config.json, preprocessor_config.json, onnx/model.onnx).`, 'E_UNKNOWN_DETECTOR');
+      return { manifest: manifestFromHfFolder(folder), origin: 'user' as const, file: folder };
+    }
     const entry = entries.find((e) => e.manifest.name === name);
     if (!entry) throw new UserError(unknownNameMessage('detector', name, ['all', ...known]), 'E_UNKNOWN_DETECTOR');
     return entry;
