@@ -24,25 +24,34 @@ export function cropBox(img: RgbImage, left: number, top: number, width: number,
 }
 
 /**
- * torchvision 0.14 `F.center_crop` on a PIL image (transforms/functional.py, center_crop):
- * when the crop is larger than the image it first zero-pads with left/top = (c - s) // 2 and
- * right/bottom = (c - s + 1) // 2, then crops at `int(round((h - ch) / 2.0))`, `int(round((w - cw) / 2.0))`
- * with Python's round-half-to-even (341 → 224 gives left 58, not 59).
+ * torchvision 0.14 `F.center_crop` geometry (transforms/functional.py, center_crop): the crop box in the
+ * image's own coordinates. When the crop is larger than the image torchvision first zero-pads with
+ * left/top = (c - s) // 2 and right/bottom = (c - s + 1) // 2, so `left`/`top` may be negative; then it crops
+ * at `int(round((h - ch) / 2.0))`, `int(round((w - cw) / 2.0))` with Python's round-half-to-even
+ * (341 → 224 gives left 58, not 59).
  */
-export function centerCrop(img: RgbImage, size: number | [number, number]): RgbImage {
+export function centerCropBox(width: number, height: number, size: number | [number, number]): { left: number; top: number; width: number; height: number } {
   const [ch, cw] = typeof size === 'number' ? [size, size] : size;
   if (!(Number.isInteger(ch) && Number.isInteger(cw) && ch > 0 && cw > 0)) {
     throw new Error(`centerCrop: size must be positive integers, got ${JSON.stringify(size)}`);
   }
-  // Padding shifts the image by (padLeft, padTop); in the padded frame the crop starts at round-half-even.
-  const padLeft = cw > img.width ? Math.floor((cw - img.width) / 2) : 0;
-  const padTop = ch > img.height ? Math.floor((ch - img.height) / 2) : 0;
-  const paddedW = cw > img.width ? img.width + padLeft + Math.floor((cw - img.width + 1) / 2) : img.width;
-  const paddedH = ch > img.height ? img.height + padTop + Math.floor((ch - img.height + 1) / 2) : img.height;
-  const top = roundHalfEven((paddedH - ch) / 2) - padTop;
-  const left = roundHalfEven((paddedW - cw) / 2) - padLeft;
-  if (left === 0 && top === 0 && cw === img.width && ch === img.height) return img;
-  return cropBox(img, left, top, cw, ch);
+  const padLeft = cw > width ? Math.floor((cw - width) / 2) : 0;
+  const padTop = ch > height ? Math.floor((ch - height) / 2) : 0;
+  const paddedW = cw > width ? width + padLeft + Math.floor((cw - width + 1) / 2) : width;
+  const paddedH = ch > height ? height + padTop + Math.floor((ch - height + 1) / 2) : height;
+  return {
+    left: roundHalfEven((paddedW - cw) / 2) - padLeft,
+    top: roundHalfEven((paddedH - ch) / 2) - padTop,
+    width: cw,
+    height: ch,
+  };
+}
+
+/** torchvision 0.14 `transforms.CenterCrop(size)` on a PIL image: {@link centerCropBox}, zeros outside. */
+export function centerCrop(img: RgbImage, size: number | [number, number]): RgbImage {
+  const box = centerCropBox(img.width, img.height, size);
+  if (box.left === 0 && box.top === 0 && box.width === img.width && box.height === img.height) return img;
+  return cropBox(img, box.left, box.top, box.width, box.height);
 }
 
 /** Drops the last column and/or row when the width / height is odd (NPR needs even sizes). */

@@ -115,7 +115,7 @@ function greyToRgb(src: Uint8Array | Uint16Array, width: number, height: number,
 
 function dropAlpha(src: Uint8Array | Uint16Array, width: number, height: number, channels: number, toByte: ToByte): RgbImage {
   const n = width * height;
-  if (channels === 3 && src instanceof Uint8Array) return { width, height, data: new Uint8Array(src) };
+  if (channels === 3 && src instanceof Uint8Array) return { width, height, data: src }; // sharp's buffer is ours
   const data = new Uint8Array(n * 3);
   for (let i = 0; i < n; i++) {
     data[i * 3] = toByte(src[i * channels]);

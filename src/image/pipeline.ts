@@ -2,7 +2,7 @@ import { gaussianBlur } from './blur.js';
 import { centerCrop, cropToEven } from './crop.js';
 import { jpegRoundTrip } from './jpeg.js';
 import type { OpName, PreprocessOp } from './ops.js';
-import { pilResize, tvResize } from './resize.js';
+import { pilResize, tvResize, tvResizeCenterCrop } from './resize.js';
 import { clamp, normalize, toTensor } from './tensor.js';
 import type { Chw, RgbImage } from './types.js';
 
@@ -35,7 +35,17 @@ export function validateOps(ops: readonly PreprocessOp[]): void {
 /** Runs the uint8 stage of a pipeline (every op must be an image op). */
 export async function applyImageOps(img: RgbImage, ops: readonly PreprocessOp[], firstIndex = 0): Promise<RgbImage> {
   let out = img;
-  for (let i = 0; i < ops.length; i++) out = await withIndex(firstIndex + i, ops[i], () => applyImageOp(out, ops[i], firstIndex + i));
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    const next = ops[i + 1];
+    if (op.op === 'resize' && next?.op === 'centerCrop') {
+      // Resize + CenterCrop (the torchvision classic) resamples only the kept window: same bytes, less work.
+      out = await withIndex(firstIndex + i, op, () => tvResizeCenterCrop(out, op.size, next.size, op.filter ?? 'bilinear', op.maxSize));
+      i++;
+      continue;
+    }
+    out = await withIndex(firstIndex + i, op, () => applyImageOp(out, op, firstIndex + i));
+  }
   return out;
 }
 

@@ -113,71 +113,109 @@ function clip8(ss: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
-/** ImagingResampleHorizontal_8bpc on rows [rowOffset, rowOffset + rows) of an RGB image. */
-function horizontal(src: RgbImage, outWidth: number, rowOffset: number, rows: number, c: Coeffs): RgbImage {
+/**
+ * ImagingResampleHorizontal_8bpc for output columns [x0, x0 + outWidth) on input rows [rowOffset, rowOffset + rows).
+ * Every output pixel has its own taps, so computing a sub-range gives the same bytes as cropping afterwards.
+ */
+function horizontal(src: RgbImage, x0: number, outWidth: number, rowOffset: number, rows: number, c: Coeffs): RgbImage {
   const out = new Uint8Array(outWidth * rows * 3);
   const inRow = src.width * 3;
+  const data = src.data;
+  const { k, start, size, ksize } = c;
   for (let yy = 0; yy < rows; yy++) {
     const rowBase = (yy + rowOffset) * inRow;
-    for (let xx = 0; xx < outWidth; xx++) {
-      const kBase = xx * c.ksize;
-      const n = c.size[xx];
-      let p = rowBase + c.start[xx] * 3;
+    let o = yy * outWidth * 3;
+    for (let xx = x0; xx < x0 + outWidth; xx++) {
+      const kBase = xx * ksize;
+      const n = size[xx];
+      let p = rowBase + start[xx] * 3;
       let s0 = HALF;
       let s1 = HALF;
       let s2 = HALF;
       for (let x = 0; x < n; x++, p += 3) {
-        const kv = c.k[kBase + x];
-        s0 += src.data[p] * kv;
-        s1 += src.data[p + 1] * kv;
-        s2 += src.data[p + 2] * kv;
+        const kv = k[kBase + x];
+        s0 += data[p] * kv;
+        s1 += data[p + 1] * kv;
+        s2 += data[p + 2] * kv;
       }
-      const o = (yy * outWidth + xx) * 3;
-      out[o] = clip8(s0);
-      out[o + 1] = clip8(s1);
-      out[o + 2] = clip8(s2);
+      out[o++] = clip8(s0);
+      out[o++] = clip8(s1);
+      out[o++] = clip8(s2);
     }
   }
   return { width: outWidth, height: rows, data: out };
 }
 
-/** ImagingResampleVertical_8bpc; `rowShift` is the `bounds_vert[i*2] -= ybox_first` shift. */
-function vertical(src: RgbImage, outHeight: number, rowShift: number, c: Coeffs): RgbImage {
+/**
+ * ImagingResampleVertical_8bpc; `rowShift` is the `bounds_vert[i*2] -= ybox_first` shift. Same sums as the C
+ * loop (int32, fixed tap order), accumulated a whole row at a time so memory is read sequentially.
+ */
+function vertical(src: RgbImage, y0: number, outHeight: number, rowShift: number, c: Coeffs): RgbImage {
   const rowLen = src.width * 3;
   const out = new Uint8Array(rowLen * outHeight);
-  for (let yy = 0; yy < outHeight; yy++) {
+  const acc = new Int32Array(rowLen);
+  const data = src.data;
+  for (let yy = y0; yy < y0 + outHeight; yy++) {
     const kBase = yy * c.ksize;
     const n = c.size[yy];
     const first = (c.start[yy] - rowShift) * rowLen;
-    const o = yy * rowLen;
-    for (let i = 0; i < rowLen; i++) {
-      let s = HALF;
-      let p = first + i;
-      for (let y = 0; y < n; y++, p += rowLen) s += src.data[p] * c.k[kBase + y];
-      out[o + i] = clip8(s);
+    acc.fill(HALF);
+    for (let y = 0; y < n; y++) {
+      const kv = c.k[kBase + y];
+      const row = first + y * rowLen;
+      for (let i = 0; i < rowLen; i++) acc[i] += data[row + i] * kv;
     }
+    const o = (yy - y0) * rowLen;
+    for (let i = 0; i < rowLen; i++) out[o + i] = clip8(acc[i]);
   }
   return { width: src.width, height: outHeight, data: out };
+}
+
+/** A window of the output image: what `Image.resize(...).crop(...)` would keep. */
+export interface OutputRegion {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
 }
 
 /**
  * Resample.c `ImagingResample` / `ImagingResampleInner` with the full-image box (0, 0, w, h).
  * The horizontal pass only computes the rows the vertical pass will read (`ybox_first..ybox_last`).
+ * With `region`, only that window of the width x height result is computed (same bytes, less work).
  */
-export function resampleConvolution(img: RgbImage, width: number, height: number, filterName: ConvolutionFilter): RgbImage {
+export function resampleConvolution(
+  img: RgbImage, width: number, height: number, filterName: ConvolutionFilter,
+  region: OutputRegion = { left: 0, top: 0, width, height },
+): RgbImage {
+  const { left, top } = region;
+  if (left < 0 || top < 0 || left + region.width > width || top + region.height > height) {
+    throw new Error(`resample: region ${JSON.stringify(region)} is outside the ${width}x${height} output`);
+  }
   const filter = FILTERS[filterName];
   const needHorizontal = width !== img.width;
   const needVertical = height !== img.height;
   const vert = precomputeCoeffs(img.height, 0, img.height, height, filter);
-  const yFirst = vert.start[0];
-  const yLast = vert.start[height - 1] + vert.size[height - 1];
-  let cur = img;
-  let rowShift = 0;
+  const bottom = top + region.height - 1;
+  // Without a vertical pass the output rows are the input rows.
+  const yFirst = needVertical ? vert.start[top] : top;
+  const yLast = needVertical ? vert.start[bottom] + vert.size[bottom] : bottom + 1;
+  let cur: RgbImage;
   if (needHorizontal) {
     const horiz = precomputeCoeffs(img.width, 0, img.width, width, filter);
-    cur = horizontal(img, width, yFirst, yLast - yFirst, horiz);
-    rowShift = yFirst;
+    cur = horizontal(img, left, region.width, yFirst, yLast - yFirst, horiz);
+  } else {
+    cur = sliceRows(img, left, region.width, yFirst, yLast - yFirst);
   }
-  if (needVertical) return vertical(cur, height, rowShift, vert);
-  return cur === img ? { width: img.width, height: img.height, data: new Uint8Array(img.data) } : cur;
+  return needVertical ? vertical(cur, top, region.height, yFirst, vert) : cur;
+}
+
+/** Columns [left, left + width) of rows [top, top + rows), copied. */
+function sliceRows(img: RgbImage, left: number, width: number, top: number, rows: number): RgbImage {
+  const data = new Uint8Array(width * rows * 3);
+  for (let y = 0; y < rows; y++) {
+    const src = ((top + y) * img.width + left) * 3;
+    data.set(img.data.subarray(src, src + width * 3), y * width * 3);
+  }
+  return { width, height: rows, data };
 }

@@ -1,3 +1,4 @@
+import { centerCrop, centerCropBox } from './crop.js';
 import { resampleNearest } from './nearest.js';
 import type { ResampleFilter } from './ops.js';
 import { resampleConvolution } from './resample.js';
@@ -45,4 +46,23 @@ export function tvResize(img: RgbImage, size: number | [number, number], filter:
   const [h, w] = resizedOutputSize(img.height, img.width, size, maxSize);
   if (h === img.height && w === img.width) return img; // F.resize returns the input unchanged
   return pilResize(img, w, h, filter);
+}
+
+/**
+ * `Compose([Resize(size), CenterCrop(crop)])` in one step: when the crop lies inside the resized image only
+ * that window is resampled (each output pixel has its own taps, so the bytes are those of resize-then-crop).
+ * Falls back to the two steps for NEAREST, padding crops and no-op resizes.
+ */
+export function tvResizeCenterCrop(
+  img: RgbImage, size: number | [number, number], crop: number | [number, number],
+  filter: ResampleFilter = 'bilinear', maxSize?: number,
+): RgbImage {
+  const [h, w] = resizedOutputSize(img.height, img.width, size, maxSize);
+  const box = centerCropBox(w, h, crop);
+  const inside = box.left >= 0 && box.top >= 0 && box.left + box.width <= w && box.top + box.height <= h;
+  if (filter === 'nearest' || !inside || (h === img.height && w === img.width)) {
+    return centerCrop(tvResize(img, size, filter, maxSize), crop);
+  }
+  if (!RESAMPLE_FILTERS.includes(filter)) throw new Error(`resize: unknown filter '${filter}' (known: ${RESAMPLE_FILTERS.join(', ')})`);
+  return resampleConvolution(img, w, h, filter, box);
 }

@@ -1,7 +1,8 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/image/decode.js';
-import { pilResize, resizedOutputSize, tvResize } from '../../src/image/resize.js';
+import { centerCrop } from '../../src/image/crop.js';
+import { pilResize, RESAMPLE_FILTERS, resizedOutputSize, tvResize, tvResizeCenterCrop } from '../../src/image/resize.js';
 import type { RgbImage } from '../../src/image/types.js';
 import { diff, expectedImage, goldenCase, inputPath } from './goldens.js';
 
@@ -72,5 +73,25 @@ describe('the goldens are discriminating: sharp/libvips resize is NOT Pillow', (
     const img = await decodeImage(inputPath('big_600x400'));
     const golden = expectedImage(goldenCase('downscale6x/lanczos'));
     expect(diff(await sharpResize(img, 97, 61, 'lanczos3'), golden.data).max).toBeGreaterThan(5);
+  });
+});
+
+describe('tvResizeCenterCrop (fused Resize + CenterCrop)', () => {
+  it('gives the bytes of Resize then CenterCrop for every filter, size and crop (200 random cases)', () => {
+    let seed = 42;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    for (let t = 0; t < 200; t++) {
+      const width = 1 + rand(70);
+      const height = 1 + rand(70);
+      const data = new Uint8Array(width * height * 3).map(() => (rand(2) ? 255 : rand(256)));
+      const img = { width, height, data };
+      const size: number | [number, number] = t % 4 === 0 ? [1 + rand(90), 1 + rand(90)] : 1 + rand(90);
+      const crop: [number, number] = [1 + rand(90), 1 + rand(90)];
+      const filter = RESAMPLE_FILTERS[t % RESAMPLE_FILTERS.length];
+      const fused = tvResizeCenterCrop(img, size, crop, filter);
+      const twoStep = centerCrop(tvResize(img, size, filter), crop);
+      expect([fused.width, fused.height]).toEqual([twoStep.width, twoStep.height]);
+      expect(diff(fused.data, twoStep.data).count, JSON.stringify({ width, height, size, crop, filter })).toBe(0);
+    }
   });
 });
