@@ -147,6 +147,70 @@ def mask_area_ratio(mask_path):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Self-checks of two library behaviours the TypeScript port relies on (run before writing the goldens)
+# ---------------------------------------------------------------------------------------------------------------
+def check_cv2_label_order(rng):
+    """cv2.connectedComponentsWithStats (8-conn) numbers components by their first 2x2 block (block rows of two
+    pixel rows, left to right), not by first pixel in raster order (src/generation/change/components.ts)."""
+    from scipy import ndimage as ndi
+    for (h, w, p) in [(64, 64, 0.1), (97, 61, 0.1), (512, 512, 0.05), (1001, 777, 0.08)]:
+        img = (rng.random((h, w)) < p).astype(np.uint8)
+        n, lab, _, _ = cv2.connectedComponentsWithStats(img)
+        ref, k = ndi.label(img > 0, np.ones((3, 3)))
+        assert n - 1 == k
+        rr, cc = np.nonzero(ref)
+        first_block = np.full(k + 1, np.iinfo(np.int64).max)
+        np.minimum.at(first_block, ref[rr, cc], (rr // 2) * ((w + 1) // 2) + cc // 2)
+        order = np.argsort(first_block[1:], kind='stable') + 1
+        cv_to_ref = np.zeros(n, int)
+        cv_to_ref[lab[rr, cc]] = ref[rr, cc]
+        assert np.array_equal(cv_to_ref[1:], order), f'cv2 label order changed ({h}x{w})'
+
+
+def _pairwise(a):
+    """numpy's pairwise_sum_DOUBLE (loops_utils.h.src)."""
+    n = len(a)
+    if n < 8:
+        res = 0.0
+        for x in a:
+            res += float(x)
+        return res
+    if n <= 128:
+        r = [float(a[j]) for j in range(8)]
+        i = 8
+        while i < n - (n % 8):
+            for j in range(8):
+                r[j] += float(a[i + j])
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        while i < n:
+            res += float(a[i])
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise(a[:n2]) + _pairwise(a[n2:])
+
+
+def check_numpy_sum_order(rng):
+    """np.mean of float64 arrays and of skimage's crop() views = pairwise sums of 8192-element buffers, added left
+    to right (src/generation/change/pairwise-sum.ts)."""
+    from skimage.util import crop
+
+    def chunked(flat):
+        res = 0.0
+        for i in range(0, flat.size, 8192):
+            res += _pairwise(flat[i:i + 8192])
+        return res
+    for _ in range(5):
+        h, w = int(rng.integers(5, 400)), int(rng.integers(5, 400))
+        a = rng.random((h, w))
+        assert np.mean(a.flatten()) == chunked(a.flatten()) / a.size
+        c = crop(a, 2)
+        assert c.mean(dtype=np.float64) == chunked(c.ravel()) / c.size
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Procedural pairs
 # ---------------------------------------------------------------------------------------------------------------
 def gradient(h, w, seed):
@@ -282,6 +346,8 @@ def main():
     args = ap.parse_args()
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
+    check_cv2_label_order(np.random.default_rng(100))
+    check_numpy_sum_order(np.random.default_rng(101))
 
     for f in os.listdir(out):
         if f.endswith('.png'):

@@ -111,7 +111,8 @@ function union(parent: Int32Array, a: number, b: number): void {
  * The label OpenCV 4.6 `connectedComponentsWithStats` (8-connectivity, default Spaghetti / BBDT family) gives each
  * component, as a 1-based number per component index. Those algorithms scan 2×2 blocks, so components are
  * numbered by the first 2×2 block (block rows of two pixel rows, left to right) that holds one of their pixels,
- * not by first pixel in raster order. Checked against cv2 4.6 on random images (tools/parity).
+ * not by first pixel in raster order. Checked against cv2 4.6 on random images by
+ * tools/parity/make_change_goldens.py (`check_cv2_label_order`).
  */
 export function cv2LabelOrder(cc: Components): Int32Array {
   const { width, height, count, labels } = cc;

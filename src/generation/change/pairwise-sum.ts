@@ -2,7 +2,8 @@
  * `np.add.reduce` / `np.mean` of a float64 array, bit for bit (numpy 1.24). The ufunc machinery feeds the inner
  * loop in buffers of `np.getbufsize()` = 8192 elements (C order, also for strided views such as skimage's
  * `crop(S, pad)`), and each buffer is summed with numpy's pairwise summation; the partial sums are then added
- * left to right. Checked against numpy on random arrays and views (tools/parity).
+ * left to right. Checked against numpy on random arrays and views by tools/parity/make_change_goldens.py
+ * (`check_numpy_sum_order`).
  */
 export function numpySum(a: Float64Array, n = a.length): number {
   let total = 0;

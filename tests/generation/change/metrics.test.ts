@@ -9,6 +9,7 @@ import {
   pixelMse,
   ssimRgb,
 } from '../../../src/generation/change/index.js';
+import { changeRegions } from '../../../src/generation/change/change-regions.js';
 import { NumpySum, numpySum, pairwiseSum } from '../../../src/generation/change/pairwise-sum.js';
 import type { RgbImage } from '../../../src/image/types.js';
 import { mulberry32 } from './helpers.js';
@@ -60,6 +61,34 @@ describe('ssimRgb', () => {
 
   it('refuses images under 5x5 like skimage', () => {
     expect(() => ssimRgb(noise(4, 9, 1), noise(4, 9, 2))).toThrow(ChangeMetricError);
+  });
+});
+
+describe('changeRegions', () => {
+  function grid(cols: number, rows: number, blob: number, pitch: number) {
+    const width = cols * pitch + 16, height = rows * pitch + 16;
+    const mask = new Uint8Array(width * height);
+    for (let gy = 0; gy < rows; gy++) for (let gx = 0; gx < cols; gx++) {
+      for (let y = 0; y < blob; y++) for (let x = 0; x < blob; x++) mask[(8 + gy * pitch + y) * width + 8 + gx * pitch + x] = 1;
+    }
+    return { mask, width, height };
+  }
+
+  it('drops specks under 10 px, dilates 11x11 and keeps regions of 200 px or more', () => {
+    // 3x3 specks (9 px) vanish; 4x4 (16 px) dilate to 14x14 = 196 < 200 and vanish; 5x5 dilate to 15x15 = 225.
+    for (const [blob, kept] of [[3, 0], [4, 0], [5, 225]] as const) {
+      const { mask, width, height } = grid(1, 1, blob, 16);
+      expect(changeRegions(mask, width, height).totalPixels).toBe(kept);
+    }
+  });
+
+  it("loses the region cv2 labels 256 to the authors' np.uint8(labels) wrap", () => {
+    // 300 separate 15x15 regions after dilation: cv2 labels 1..300, label 256 wraps to 0 (background).
+    const { mask, width, height } = grid(20, 15, 5, 16);
+    const r = changeRegions(mask, width, height);
+    expect(r.ccClusters).toBe(300); // 299 regions + background
+    expect(r.totalPixels).toBe(299 * 225);
+    expect(r.postEditRatio).toBe((299 * 225) / (width * height));
   });
 });
 
