@@ -57,7 +57,10 @@ const OP_FIELDS: Record<PreprocessOp['op'], Record<string, (v: unknown) => strin
   centerCrop: { size: checkSize },
   cropToEven: {},
   gaussianBlur: { radius: nonNegative },
-  jpeg: { quality: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 100 ? undefined : 'must be an integer 1..100') },
+  jpeg: {
+    quality: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 100 ? undefined : 'must be an integer 1..100'),
+    subsampling: (v) => (v === undefined || v === '4:2:0' || v === '4:4:4' ? undefined : "must be '4:2:0' or '4:4:4'"),
+  },
   toTensor: {},
   normalize: { mean: checkTriple, std: (v) => checkTriple(v) ?? ((v as number[]).some((s) => s === 0) ? 'must not contain 0' : undefined) },
   clamp: { min: finite, max: finite },
@@ -129,7 +132,7 @@ function validateOps(ops: unknown[], fail: (index: number, field: string, proble
 }
 
 function isOptional(op: string, key: string): boolean {
-  return key === 'filter' || key === 'maxSize';
+  return key === 'filter' || key === 'maxSize' || key === 'subsampling';
 }
 
 function optional(check: (v: unknown) => string | undefined) {
