@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadDetector, MissingWeightsError, sha256, toProbabilities } from '../../src/detectors/adapter.js';
 import type { DetectorManifest } from '../../src/detectors/manifest.js';
 import type { RgbImage } from '../../src/image/types.js';
+import { GraphBuilder } from '../../src/detectors/onnx-graph.js';
 import { tempDir } from '../helpers.js';
 import { meanModel } from './tiny-models.js';
 
@@ -77,6 +78,28 @@ describe('ONNX adapter output semantics', () => {
     const d = await loadDetector(manifestFor(file, { type: 'logit', threshold: 0.5 }, { inputSize: [224, 224] }), { modelsDir: dir });
     await expect(d.prepare(flat(1))).rejects.toThrow(/preprocessing gives 2x4 but model\.inputSize is 224x224/);
     await d.close();
+  });
+
+  it('checks the ONNX input shape against the manifest (channels, fixed size)', async () => {
+    const fixed = (channels: number, size: number) => {
+      const g = new GraphBuilder(17);
+      const x = g.input('input', ['N', channels, size, size]);
+      g.op('ReduceMean', [x], { axes: [1, 2, 3], keepdims: 0 }, 'out');
+      g.output('out', ['N']);
+      return writeModel(g.build());
+    };
+    const logit = { type: 'logit' as const, threshold: 0.5 };
+    const a = fixed(3, 224);
+    await expect(loadDetector(manifestFor(a.file, logit, { inputSize: [256, 256] }), { modelsDir: a.dir })).rejects.toThrow(
+      /model\.inputSize is 256x256 but the ONNX input is 224x224/,
+    );
+    // Without inputSize in the manifest, the graph's fixed size is enforced after preprocessing.
+    const d = await loadDetector(manifestFor(a.file, logit), { modelsDir: a.dir });
+    expect(d.inputShape).toEqual(['N', 3, 224, 224]);
+    await expect(d.prepare(flat(1))).rejects.toThrow(/preprocessing gives 2x4 but model\.inputSize is 224x224/);
+    await d.close();
+    const b = fixed(1, 32);
+    await expect(loadDetector(manifestFor(b.file, logit), { modelsDir: b.dir })).rejects.toThrow(/model\.input 'input' expects 1 channels; semibench feeds RGB \(3\)/);
   });
 
   it('turns non-finite outputs into NaN and rejects output shapes that do not fit the batch', () => {
