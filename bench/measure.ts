@@ -21,6 +21,7 @@ import { pixelMse } from '../src/generation/change/pixel-mse.js';
 import { ssimRgb } from '../src/generation/change/ssim.js';
 import type { PairMetrics } from '../src/generation/change/types.js';
 import type { RgbImage } from '../src/image/types.js';
+import { uniform } from '../src/util/random.js';
 
 const SIZE = 512;
 
@@ -45,24 +46,13 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A textured real image and an edit with a mix of what Semi-Truths edits look like: one or two large blobs,
  * scattered specks and low-amplitude noise everywhere (regenerated pixels are never bit-identical).
  */
 function makePair(seed: number): { real: RgbImage; edited: RgbImage } {
-  const rand = rng(seed);
+  const rand = uniform(seed);
   const real = new Uint8Array(SIZE * SIZE * 3);
   const k = [rand() * 0.3, rand() * 0.3, rand() * 0.3];
   for (let y = 0, p = 0; y < SIZE; y++) {

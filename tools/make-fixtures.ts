@@ -13,7 +13,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import sharp from 'sharp';
-import { mulberry32 } from '../src/util/random.js';
+import { uniform } from '../src/util/random.js';
 import { Canvas, ellipse, rect, upsampled2x } from './fixtures/draw.js';
 
 const SIZE = 256;
@@ -43,7 +43,7 @@ const COLUMNS = [
 type Row = Record<(typeof COLUMNS)[number], string>;
 
 function scene(kind: string, seed: number): Uint8Array {
-  const r = mulberry32(seed);
+  const r = uniform(seed);
   const c = () => [40 + r() * 180, 40 + r() * 180, 40 + r() * 180];
   const canvas = new Canvas(SIZE, SIZE);
   if (kind === 'outdoor') {
@@ -64,7 +64,7 @@ function scene(kind: string, seed: number): Uint8Array {
 
 /** A rectangle-ish ellipse mask covering about `area` of the image, at a seeded position. */
 function makeMask(area: number, seed: number): Uint8Array {
-  const r = mulberry32(seed);
+  const r = uniform(seed);
   const aspect = 0.6 + r() * 0.8;
   const ry = Math.sqrt((area * SIZE * SIZE) / (Math.PI * aspect));
   const rx = ry * aspect;

@@ -1,5 +1,5 @@
 import { clusterIndex, type ClusterIndex } from './clusters.js';
-import { Xoshiro128 } from './prng.js';
+import { Xoshiro128 } from '../util/random.js';
 import type { MetricValue } from './value.js';
 
 /**

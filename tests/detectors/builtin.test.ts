@@ -3,13 +3,13 @@ import { loadDetector, type Detector } from '../../src/detectors/adapter.js';
 import { nprResidualManifest, NPR_RESIDUAL_GAIN } from '../../src/detectors/builtin/npr-residual.js';
 import { bandMasks, spectralHfManifest, SPECTRAL_CENTRE, SPECTRAL_SCALE, SPECTRAL_SIZE } from '../../src/detectors/builtin/spectral-hf.js';
 import type { RgbImage } from '../../src/image/types.js';
-import { mulberry32 } from '../../src/util/random.js';
+import { uniform } from '../../src/util/random.js';
 import { tempDir } from '../helpers.js';
 
 const load = (manifest: typeof nprResidualManifest): Promise<Detector> => loadDetector(manifest, { modelsDir: tempDir() });
 
 function noise(width: number, height: number, seed: number): RgbImage {
-  const rand = mulberry32(seed);
+  const rand = uniform(seed);
   return { width, height, data: Uint8Array.from({ length: width * height * 3 }, () => Math.floor(rand() * 256)) };
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cv2LabelOrder, labelComponents } from '../../../src/generation/change/components.js';
 import { removeSmallObjects } from '../../../src/generation/change/remove-small-objects.js';
 import { dilateSquare } from '../../../src/generation/change/dilate.js';
-import { mulberry32, naiveComponents } from './helpers.js';
+import { seededUniform, naiveComponents } from './helpers.js';
 
 function fromRows(rows: string[]): { data: Uint8Array; width: number; height: number } {
   const width = rows[0].length;
@@ -29,7 +29,7 @@ describe('labelComponents (8-connectivity)', () => {
   });
 
   it('agrees with a flood fill on random images', () => {
-    const rand = mulberry32(7);
+    const rand = seededUniform(7);
     for (const [w, h, p] of [[37, 23, 0.3], [64, 64, 0.45], [1, 50, 0.5], [50, 1, 0.5], [101, 77, 0.6]] as const) {
       const data = Uint8Array.from({ length: w * h }, () => (rand() < p ? 1 : 0));
       const cc = labelComponents(data, w, h);
@@ -67,7 +67,7 @@ describe('removeSmallObjects', () => {
 
 describe('dilateSquare', () => {
   it('matches a brute-force 11x11 max filter clipped at the border', () => {
-    const rand = mulberry32(3);
+    const rand = seededUniform(3);
     for (const [w, h, p] of [[40, 30, 0.01], [7, 9, 0.05], [64, 3, 0.02]] as const) {
       const data = Uint8Array.from({ length: w * h }, () => (rand() < p ? 1 : 0));
       const got = dilateSquare(data, w, h, 11);

@@ -1,14 +1,5 @@
 /** Small deterministic PRNG for test images. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { uniform as seededUniform } from '../../../src/util/random.js';
 
 /** Reference 8-connected components by flood fill, in raster order of first pixel. */
 export function naiveComponents(data: Uint8Array, w: number, h: number): { area: number; sumX: number; sumY: number }[] {

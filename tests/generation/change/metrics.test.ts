@@ -12,10 +12,10 @@ import {
 import { changeRegions } from '../../../src/generation/change/change-regions.js';
 import { NumpySum, numpySum, pairwiseSum } from '../../../src/generation/change/pairwise-sum.js';
 import type { RgbImage } from '../../../src/image/types.js';
-import { mulberry32 } from './helpers.js';
+import { seededUniform } from './helpers.js';
 
 function noise(width: number, height: number, seed: number): RgbImage {
-  const rand = mulberry32(seed);
+  const rand = seededUniform(seed);
   return { width, height, data: Uint8Array.from({ length: width * height * 3 }, () => Math.floor(rand() * 256)) };
 }
 
@@ -30,7 +30,7 @@ describe('numpy summation order', () => {
   });
 
   it('the streaming NumpySum equals numpySum over a stored array, across 8192-element buffers', () => {
-    const rand = mulberry32(11);
+    const rand = seededUniform(11);
     for (const n of [0, 5, 130, 8192, 8193, 20_000, 262_144]) {
       const a = Float64Array.from({ length: n }, () => rand() * 1e3);
       const s = new NumpySum();
