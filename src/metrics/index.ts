@@ -38,7 +38,7 @@ export {
 export type { PairedMetrics, PairedSet } from './paired.js';
 export { pairedFromSet, pairedMetrics, pairedSet } from './paired.js';
 export { brierFrom, brierScore, calibrationBins, ECE_BINS, eceFromBins, eceFromSums, expectedCalibrationError } from './calibration.js';
-export { Xoshiro128 } from './prng.js';
+export { Xoshiro128 } from '../util/random.js';
 export type { BootstrapInterval, BootstrapOptions, ResampleValue } from './bootstrap.js';
 export { bootstrap, bootstrapCI, percentile, Resample } from './bootstrap.js';
 export type { ClusterIndex } from './clusters.js';

@@ -68,3 +68,9 @@ export class Xoshiro128 {
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
+
+/** A seeded stream of uniform floats in [0, 1), for procedural fixtures and tests. */
+export function uniform(seed: number): () => number {
+  const rng = new Xoshiro128(seed);
+  return () => rng.nextUint32() / 4294967296;
+}
