@@ -22,6 +22,8 @@ export const dinov2SemiTruths: DetectorManifest = {
     trainingData: 'none for the head (untrained)',
     licence: 'Apache-2.0 (DINOv2), BSD (torchvision)',
     calibrated: false,
-    notes: 'UNTRAINED HEAD: a random projection. Kept only to reproduce the paper table.',
+    notes:
+      'UNTRAINED HEAD: a random projection. Kept only to reproduce the paper table. run_1 also passed its clamped tensor ' +
+      'through the DINOv2 processor (a second ÷255 and resize), which the semitruths protocol here does not repeat.',
   },
 };

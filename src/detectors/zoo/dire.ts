@@ -18,7 +18,7 @@ export const dire: DetectorManifest = {
   provenance: {
     paper: 'Wang et al., DIRE for Diffusion-Generated Image Detection, ICCV 2023',
     code: 'https://github.com/ZhendongWang6/DIRE',
-    weights: 'lsun_adm.pth or similar (ResNet-50 state dict); export: python3 tools/export/cnnspot.py --checkpoint-key model',
+    weights: 'lsun_adm.pth or similar (ResNet-50 state dict); export: python3 tools/export/cnnspot.py --checkpoint lsun_adm.pth --out models/dire/dire-resnet50.onnx (same ResNet-50 layout)',
     trainingData: 'DiffusionForensics (LSUN-Bedroom / ImageNet, ADM)',
     licence: 'see upstream',
     calibrated: true,
