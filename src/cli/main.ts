@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { UserError } from '../util/errors.js';
 import { detectorsCommand } from './detectors.js';
+import { measureCommand } from './measure.js';
 import { preprocessCommand } from './preprocess.js';
 import { runCommand } from './run.js';
 
@@ -13,6 +14,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(runCommand)
       .command(detectorsCommand)
       .command(preprocessCommand)
+      .command(measureCommand)
       .demandCommand(1, 'Name a command (see --help).')
       .strict()
       .recommendCommands()

@@ -1,0 +1,212 @@
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { stringify } from 'csv-stringify/sync';
+import { BinBasis, categorize, type ColumnBins } from './bins.js';
+import { classifyLocalization, LOCALIZATION_PARAMS } from './change/index.js';
+import {
+  BINNED_COLUMNS,
+  category3Column,
+  category5Column,
+  formatValue,
+  METRIC_COLUMNS,
+  OUTPUT_COLUMNS,
+  parseValue,
+  type BinnedColumn,
+  type MetricColumn,
+} from './columns.js';
+import { valueOf, type MeasuredRow } from './measured-store.js';
+import { problemKindsOf, type ProblemKind } from './problems.js';
+import { applyQc, QcTally, type QcConfig, type QcOutcome, type QcSummary } from './qc.js';
+import { SceneIndex, sceneCategory, type SceneStats } from './scene.js';
+import { planRow, readHeader, readTable, type MeasureTable, type RowPlan, type TableIndex } from './table.js';
+
+/** What the derived columns were computed from: written to bins.json so every category can be traced to its edges. */
+export interface BinsReport {
+  basis: { rows: number; passQc1: number; passQcEmpty: number; rule: string };
+  percentiles: string;
+  columns: Partial<Record<BinnedColumn, ColumnBins & { categoryColumns: [string, string] }>>;
+  localization: { meanClusters: number | null; over: string; largestShare: number; imageArea: number; distThreshold: number };
+  scene: SceneStats;
+}
+
+export interface FinalizeResult {
+  qc: QcSummary;
+  bins: BinsReport;
+  problems: Partial<Record<ProblemKind, number>>;
+  rowsWithProblems: number;
+}
+
+const MISSING_NUMBER = undefined;
+
+/**
+ * Writes the measured table: every input row and column kept, the metric columns filled from the measured-rows
+ * log, then the derived columns (localization, pass_qc, categories, scene). Two streaming passes: the first
+ * collects QC accounting, bin-edge values and scene statistics; the second writes the CSV to a temporary file,
+ * fsyncs it and renames it over the original, so a kill never leaves a half-written table.
+ *
+ * `owned` are the output columns the original table did not have: measure fills them alone. A column the original
+ * already had (e.g. the released `lpips_score`) keeps its input value on rows measure could not compute.
+ */
+export async function finalizeTable(
+  table: MeasureTable,
+  index: TableIndex,
+  measured: ReadonlyMap<string, MeasuredRow>,
+  qc: QcConfig,
+  owned: ReadonlySet<string>,
+): Promise<FinalizeResult> {
+  const view = new RowView(table, index, measured, owned, qc);
+
+  // Pass 1: statistics.
+  const tally = new QcTally(qc);
+  const basis = new BinBasis();
+  const scene = new SceneIndex();
+  const problems: Partial<Record<ProblemKind, number>> = {};
+  let rowsWithProblems = 0;
+  let basisRows = 0;
+  const passCounts = { '1': 0, '': 0 };
+  const clusters = { basis: [] as number[], all: [] as number[] };
+  for await (const { record, line } of readTable(table)) {
+    const row = view.row(record, line);
+    scene.addRow(row.plan.group, record.entities);
+    if (row.plan.role !== 'pair') continue;
+    const { qcOutcome, error } = row;
+    tally.add(qcOutcome!, error !== '');
+    const kinds = problemKindsOf(error);
+    if (kinds.length > 0) rowsWithProblems++;
+    for (const kind of new Set(kinds)) problems[kind] = (problems[kind] ?? 0) + 1;
+    const cc = row.value('cc_clusters');
+    if (error === '' && cc !== undefined) clusters.all.push(cc);
+    if (error !== '' || qcOutcome!.passQc === '0') continue;
+    basisRows++;
+    passCounts[qcOutcome!.passQc]++;
+    for (const column of BINNED_COLUMNS) basis.add(column, row.value(column));
+    if (cc !== undefined) clusters.basis.push(cc);
+  }
+  const edges = basis.edges();
+  const meanOver = clusters.basis.length > 0 ? 'rows the bins are computed over' : 'all measured rows without measure_error (no row passed QC)';
+  const meanClusters = mean(clusters.basis.length > 0 ? clusters.basis : clusters.all);
+  const sceneStats = scene.stats();
+
+  // Pass 2: write.
+  const header = await readHeader(table.file);
+  const columns = [...header, ...OUTPUT_COLUMNS.filter((c) => !header.includes(c))];
+  const partial = `${table.file}.partial`;
+  const fd = openSync(partial, 'w');
+  try {
+    writeSync(fd, stringify([columns]));
+    let buffer: string[][] = [];
+    for await (const { record, line } of readTable(table)) {
+      const derived = view.derivedCells(view.row(record, line), record, { edges, meanClusters, scene, sceneStats });
+      buffer.push(columns.map((c) => (c in derived ? derived[c] : record[c] ?? '')));
+      if (buffer.length >= 1000) {
+        writeSync(fd, stringify(buffer));
+        buffer = [];
+      }
+    }
+    if (buffer.length > 0) writeSync(fd, stringify(buffer));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(partial, table.file);
+
+  const bins: BinsReport = {
+    basis: {
+      rows: basisRows,
+      passQc1: passCounts['1'],
+      passQcEmpty: passCounts[''],
+      rule: 'edited rows without measure_error whose pass_qc is 1, or empty because no QC rule could be applied; inpainting and prompt-based together (area_ratio: rows with a mask only)',
+    },
+    percentiles: 'numpy.percentile default (linear); 3 bins at P25/P75 (small/medium/large), 5 bins at P20/P40/P60/P80 (bin1..bin5); v < e1 → first label, v >= last edge → last label',
+    columns: Object.fromEntries(
+      Object.entries(edges).map(([column, b]) => [column, { ...b, categoryColumns: [category5Column(column as BinnedColumn), category3Column(column as BinnedColumn)] }]),
+    ),
+    localization: { meanClusters: Number.isFinite(meanClusters) ? meanClusters : null, over: meanOver, ...LOCALIZATION_PARAMS },
+    scene: sceneStats,
+  };
+  return { qc: tally.summary(), bins, problems, rowsWithProblems };
+}
+
+/** One input row as finalize sees it: its plan, merged metric values, QC outcome and measure_error. */
+interface RowState {
+  plan: RowPlan;
+  measured?: MeasuredRow;
+  error: string;
+  qcOutcome?: QcOutcome;
+  value(column: MetricColumn): number | undefined;
+}
+
+interface DerivedContext {
+  edges: Partial<Record<BinnedColumn, ColumnBins>>;
+  meanClusters: number;
+  scene: SceneIndex;
+  sceneStats: SceneStats;
+}
+
+/** Merges a row's input cells with its measured values, the same way in both passes. */
+class RowView {
+  constructor(
+    private readonly table: MeasureTable,
+    private readonly index: TableIndex,
+    private readonly measured: ReadonlyMap<string, MeasuredRow>,
+    private readonly owned: ReadonlySet<string>,
+    private readonly qc: QcConfig,
+  ) {}
+
+  row(record: Record<string, string>, line: number): RowState {
+    const plan = planRow(this.table, this.index, record, line);
+    if (plan.role !== 'pair') return { plan, error: '', value: () => MISSING_NUMBER };
+    const measured = this.measured.get(plan.pair.key);
+    const value = (column: MetricColumn): number | undefined => {
+      const v = measured ? valueOf(measured, column) : undefined;
+      // A column the input already had keeps its value where measure has none (e.g. no model for it).
+      return v !== undefined || this.owned.has(column) ? v : parseValue(record[column]);
+    };
+    // A pair with no log record was never measured (the run stopped early): say so rather than pass it silently.
+    const error = measured ? measured.error : 'bad_input: not measured';
+    const metric = (name: string) => ((METRIC_COLUMNS as readonly string[]).includes(name) ? value(name as MetricColumn) : parseValue(record[name]));
+    return { plan, measured, error, value, qcOutcome: applyQc(this.qc.rules, metric, error !== '') };
+  }
+
+  /** The cells of every output column for one row. */
+  derivedCells(row: RowState, record: Record<string, string>, ctx: DerivedContext): Record<string, string> {
+    const cells: Record<string, string> = {};
+    const group = row.plan.group;
+    const diversity = ctx.scene.diversity(group);
+    const complexity = ctx.scene.complexity(group);
+    cells.scene_diversity = formatValue(diversity);
+    cells.scene_complexity = formatValue(complexity);
+    cells.scene_diversity_category = sceneCategory(diversity, ctx.sceneStats.diversity);
+    cells.scene_complexity_category = sceneCategory(complexity, ctx.sceneStats.complexity);
+    const isPair = row.plan.role === 'pair';
+    for (const column of METRIC_COLUMNS) cells[column] = isPair ? formatValue(row.value(column)) : '';
+    cells.measure_error = row.error;
+    cells.pass_qc = row.qcOutcome?.passQc ?? '';
+    cells.localization = isPair ? localization(row, ctx.meanClusters) : '';
+    for (const column of BINNED_COLUMNS) {
+      const { category5, category3 } = isPair ? categorize(row.value(column), ctx.edges[column]) : { category5: '', category3: '' };
+      cells[category5Column(column)] = category5;
+      cells[category3Column(column)] = category3;
+    }
+    // Columns the input already had keep their input value wherever measure has nothing to put there.
+    for (const column of Object.keys(cells)) {
+      if (cells[column] === '' && !this.owned.has(column)) cells[column] = record[column] ?? '';
+    }
+    return cells;
+  }
+}
+
+function localization(row: RowState, meanClusters: number): string {
+  const largestComponentSize = row.value('largest_component_size');
+  const ccClusters = row.value('cc_clusters');
+  const clusterDist = row.value('cluster_dist');
+  if (largestComponentSize === undefined || ccClusters === undefined || clusterDist === undefined) return '';
+  return classifyLocalization([{ largestComponentSize, ccClusters, clusterDist }], { meanClusters })[0];
+}
+
+/** np.mean of small integers (exact in any order); NaN for none. */
+function mean(values: number[]): number {
+  if (values.length === 0) return NaN;
+  let sum = 0;
+  for (const v of values) sum += v;
+  return sum / values.length;
+}

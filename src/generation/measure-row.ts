@@ -1,0 +1,113 @@
+import { relative } from 'node:path';
+import { decodeImage, ImageDecodeError } from '../image/decode.js';
+import type { RgbImage } from '../image/types.js';
+import { errorMessage } from '../util/errors.js';
+import { alignToReal, ChangeMetricError, maskAreaRatio, measurePair } from './change/index.js';
+import type { MetricColumn } from './columns.js';
+import { PromiseLru } from './learned/lru.js';
+import type { MetricModel } from './learned/metric-model.js';
+import { measuredRow, type MeasuredRow } from './measured-store.js';
+import { formatProblems, type Problem } from './problems.js';
+import type { PairPlan } from './table.js';
+
+/** What measuring a row needs besides the row: the loaded learned metrics and a cache of decoded real images. */
+export interface RowMeasurer {
+  /** `pixel` plus the id of every loaded learned model (recorded per row for resume). */
+  readonly attempted: string[];
+  measure(pair: PairPlan): Promise<MeasuredRow>;
+}
+
+/**
+ * Measures pairs: decode real, edited and mask; the pixel change metrics (src/generation/change); the mask's area
+ * ratio; every loaded learned metric. Nothing throws for bad input: each problem becomes a `kind: detail` entry
+ * of the row's measure_error, and whatever could still be measured is kept.
+ */
+export function createRowMeasurer(models: readonly MetricModel[], root: string): RowMeasurer {
+  // Evalset rows of one image are adjacent, so a few decoded reals cover them.
+  const reals = new PromiseLru<RgbImage>(8);
+  const attempted = ['pixel', ...models.map((m) => m.id)];
+  const show = (path: string) => (path.startsWith(root) ? relative(root, path) : path);
+
+  async function load(path: string, role: string, problems: Problem[], cache?: PromiseLru<RgbImage>): Promise<RgbImage | undefined> {
+    try {
+      return await (cache ? cache.get(path, () => decodeImage(path)) : decodeImage(path));
+    } catch (error) {
+      const missing = error instanceof ImageDecodeError && error.reason === 'file not found';
+      const reason = error instanceof ImageDecodeError ? error.reason : errorMessage(error);
+      problems.push({ kind: missing ? 'missing_file' : 'unreadable_image', detail: `${role} ${show(path)}: ${reason}` });
+      return undefined;
+    }
+  }
+
+  return {
+    attempted,
+    async measure(pair) {
+      const problems: Problem[] = [...pair.problems];
+      const values: Partial<Record<MetricColumn, number>> = {};
+      if (!pair.blocked) {
+        const [real, edited, mask] = await Promise.all([
+          load(pair.realPath!, 'real image', problems, reals),
+          load(pair.editedPath!, 'edited image', problems),
+          pair.maskPath === undefined ? undefined : load(pair.maskPath, 'mask', problems),
+        ]);
+        if (real && mask) measureMask(real, mask, values, problems);
+        if (real && edited) {
+          measurePixels(real, edited, values, problems);
+          if (models.length > 0) {
+            const { originalCaption, perturbedCaption } = pair;
+            const aligned = alignToReal(real, edited).image;
+            await measureLearned(models, { realKey: pair.realPath!, real, edited, aligned, originalCaption, perturbedCaption }, values, problems);
+          }
+        }
+      }
+      return measuredRow(pair.key, attempted, values, formatProblems(problems));
+    },
+  };
+}
+
+function measurePixels(real: RgbImage, edited: RgbImage, values: Partial<Record<MetricColumn, number>>, problems: Problem[]): void {
+  try {
+    const m = measurePair(real, edited);
+    Object.assign(values, {
+      post_edit_ratio: m.postEditRatio,
+      ssim: m.ssim,
+      mse: m.mse,
+      largest_component_size: m.largestComponentSize,
+      cc_clusters: m.ccClusters,
+      cluster_dist: m.clusterDist,
+    });
+    if (m.mse === 0) problems.push({ kind: 'no_change', detail: 'every pixel of the edited image equals the real image' });
+    else if (m.postEditRatio === 1) problems.push({ kind: 'whole_image_change', detail: 'the change regions cover every pixel (mismatched pair or global re-render?)' });
+  } catch (error) {
+    if (!(error instanceof ChangeMetricError)) throw error;
+    problems.push({ kind: error.code === 'E_TOO_SMALL' ? 'too_small' : 'unreadable_image', detail: error.message });
+  }
+}
+
+function measureMask(real: RgbImage, mask: RgbImage, values: Partial<Record<MetricColumn, number>>, problems: Problem[]): void {
+  try {
+    values.area_ratio = maskAreaRatio(mask, real);
+  } catch (error) {
+    if (!(error instanceof ChangeMetricError)) throw error;
+    problems.push({ kind: error.code === 'E_MASK_SIZE' ? 'mask_size' : 'unreadable_image', detail: error.message });
+  }
+}
+
+async function measureLearned(
+  models: readonly MetricModel[],
+  pair: Parameters<MetricModel['compute']>[0],
+  values: Partial<Record<MetricColumn, number>>,
+  problems: Problem[],
+): Promise<void> {
+  const results = await Promise.allSettled(models.map((m) => m.compute(pair)));
+  results.forEach((result, i) => {
+    if (result.status === 'fulfilled') {
+      for (const [column, value] of Object.entries(result.value)) {
+        if (Number.isFinite(value)) values[column as MetricColumn] = value;
+        else problems.push({ kind: 'model_error', detail: `${models[i].manifest.name} gave a non-finite ${column}` });
+      }
+    } else {
+      problems.push({ kind: 'model_error', detail: `${models[i].manifest.name}: ${errorMessage(result.reason)}` });
+    }
+  });
+}

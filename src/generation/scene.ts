@@ -1,0 +1,114 @@
+import type { Bins } from '../slices/bins.js';
+import { labelOf } from './bins.js';
+import { numpySum } from './change/pairwise-sum.js';
+
+/**
+ * Scene diversity and complexity (SemiTruths/change_metrics/scene_diversity_complexity.py):
+ * - diversity = number of entities in the image (`len(ast.literal_eval(entities))`);
+ * - complexity = number of rows sharing the image's id (`df['image_id'].value_counts()`): edits + masks per image,
+ *   plus its real row in the Evalset layout (a constant +1 per image, which leaves the categories unchanged);
+ * - categories over unique images: low < mean − σ ≤ medium < mean + σ ≤ high (np.mean, np.std with ddof 0).
+ */
+export interface SceneStats {
+  diversity: MeanStd;
+  complexity: MeanStd;
+}
+
+export interface MeanStd {
+  /** Unique images the statistics are over. */
+  images: number;
+  mean: number;
+  std: number;
+  /** [mean − σ, mean + σ] with labels low / medium / high. */
+  bins: Bins;
+}
+
+/** Collects per-image diversity and row counts in one pass (memory: one entry per image). */
+export class SceneIndex {
+  private readonly groups = new Map<string, { rows: number; entities?: number }>();
+
+  addRow(group: string, entitiesText: string | undefined): void {
+    const entry = this.groups.get(group) ?? { rows: 0 };
+    entry.rows++;
+    // The first row of an image that has a readable entities list gives its diversity.
+    if (entry.entities === undefined && entitiesText !== undefined) entry.entities = countEntities(entitiesText);
+    this.groups.set(group, entry);
+  }
+
+  /** Diversity (entity count) of an image, if its entities list was readable. */
+  diversity(group: string): number | undefined {
+    return this.groups.get(group)?.entities;
+  }
+
+  /** Complexity (row count) of an image. */
+  complexity(group: string): number | undefined {
+    return this.groups.get(group)?.rows;
+  }
+
+  stats(): SceneStats {
+    const diversity: number[] = [];
+    const complexity: number[] = [];
+    for (const { rows, entities } of this.groups.values()) {
+      complexity.push(rows);
+      if (entities !== undefined) diversity.push(entities);
+    }
+    return { diversity: meanStd(diversity), complexity: meanStd(complexity) };
+  }
+}
+
+/** low / medium / high for a value under the stats' edges ('' without statistics). */
+export function sceneCategory(value: number | undefined, stats: MeanStd): string {
+  return value === undefined || stats.images === 0 ? '' : labelOf(value, stats.bins);
+}
+
+/** np.mean and np.std (ddof 0) with numpy's pairwise summation. */
+function meanStd(values: number[]): MeanStd {
+  const n = values.length;
+  if (n === 0) return { images: 0, mean: NaN, std: NaN, bins: { edges: [], labels: [] } };
+  const mean = numpySum(Float64Array.from(values)) / n;
+  const std = Math.sqrt(numpySum(Float64Array.from(values, (v) => (v - mean) * (v - mean))) / n);
+  return { images: n, mean, std, bins: { edges: [mean - std, mean + std], labels: ['low', 'medium', 'high'] } };
+}
+
+/**
+ * The number of elements of a Python list literal such as `['sky', 'tree']` (what `len(ast.literal_eval(s))`
+ * gives for a flat list of strings or numbers); undefined for anything else (empty, NaN, malformed).
+ */
+export function countEntities(text: string): number | undefined {
+  const s = text.trim();
+  if (!s.startsWith('[') || !s.endsWith(']')) return undefined;
+  let i = 1;
+  let count = 0;
+  let expectItem = true;
+  const end = s.length - 1;
+  const skipSpace = () => {
+    while (i < end && /\s/.test(s[i])) i++;
+  };
+  skipSpace();
+  while (i < end) {
+    if (!expectItem) return undefined;
+    const c = s[i];
+    if (c === "'" || c === '"') {
+      i++;
+      while (i < end && s[i] !== c) i += s[i] === '\\' ? 2 : 1;
+      if (i >= end) return undefined;
+      i++;
+    } else {
+      const start = i;
+      while (i < end && s[i] !== ',' && !/\s/.test(s[i])) i++;
+      if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^(True|False|None)$/.test(s.slice(start, i))) return undefined;
+    }
+    count++;
+    skipSpace();
+    if (i < end && s[i] === ',') {
+      i++;
+      expectItem = true;
+      skipSpace();
+      // A trailing comma before ']' is valid Python.
+      if (i >= end) break;
+    } else {
+      expectItem = false;
+    }
+  }
+  return count;
+}
