@@ -14,7 +14,7 @@ import {
   type MetricColumn,
 } from './columns.js';
 import { valueOf, type MeasuredRow } from './measured-store.js';
-import { problemKindsOf, type ProblemKind } from './problems.js';
+import { dropsRow, problemKindsOf, type ProblemKind } from './problems.js';
 import { applyQc, QcTally, type QcConfig, type QcOutcome, type QcSummary } from './qc.js';
 import { SceneIndex, sceneCategory, type SceneStats } from './scene.js';
 import { planRow, readHeader, readTable, type MeasureTable, type RowPlan, type TableIndex } from './table.js';
@@ -69,20 +69,21 @@ export async function finalizeTable(
     scene.addRow(row.plan.group, record.entities);
     if (row.plan.role !== 'pair') continue;
     const { qcOutcome, error } = row;
-    tally.add(qcOutcome!, error !== '');
+    const dropped = dropsRow(error);
+    tally.add(qcOutcome!, dropped);
     const kinds = problemKindsOf(error);
     if (kinds.length > 0) rowsWithProblems++;
     for (const kind of new Set(kinds)) problems[kind] = (problems[kind] ?? 0) + 1;
     const cc = row.value('cc_clusters');
-    if (error === '' && cc !== undefined) clusters.all.push(cc);
-    if (error !== '' || qcOutcome!.passQc === '0') continue;
+    if (!dropped && cc !== undefined) clusters.all.push(cc);
+    if (dropped || qcOutcome!.passQc === '0') continue;
     basisRows++;
     passCounts[qcOutcome!.passQc]++;
     for (const column of BINNED_COLUMNS) basis.add(column, row.value(column));
     if (cc !== undefined) clusters.basis.push(cc);
   }
   const edges = basis.edges();
-  const meanOver = clusters.basis.length > 0 ? 'rows the bins are computed over' : 'all measured rows without measure_error (no row passed QC)';
+  const meanOver = clusters.basis.length > 0 ? 'rows the bins are computed over' : 'all measured rows without a failing measure_error (no row passed QC)';
   const meanClusters = mean(clusters.basis.length > 0 ? clusters.basis : clusters.all);
   const sceneStats = scene.stats();
 
@@ -114,7 +115,7 @@ export async function finalizeTable(
       rows: basisRows,
       passQc1: passCounts['1'],
       passQcEmpty: passCounts[''],
-      rule: 'edited rows without measure_error whose pass_qc is 1, or empty because no QC rule could be applied; inpainting and prompt-based together (area_ratio: rows with a mask only)',
+      rule: 'edited rows without a failing measure_error whose pass_qc is 1, or empty because no QC rule could be applied; inpainting and prompt-based together (area_ratio: rows with a mask only)',
     },
     percentiles: 'numpy.percentile default (linear); 3 bins at P25/P75 (small/medium/large), 5 bins at P20/P40/P60/P80 (bin1..bin5); v < e1 → first label, v >= last edge → last label',
     columns: Object.fromEntries(
@@ -164,7 +165,7 @@ class RowView {
     // A pair with no log record was never measured (the run stopped early): say so rather than pass it silently.
     const error = measured ? measured.error : 'bad_input: not measured';
     const metric = (name: string) => ((METRIC_COLUMNS as readonly string[]).includes(name) ? value(name as MetricColumn) : parseValue(record[name]));
-    return { plan, measured, error, value, qcOutcome: applyQc(this.qc.rules, metric, error !== '') };
+    return { plan, measured, error, value, qcOutcome: applyQc(this.qc.rules, metric, dropsRow(error)) };
   }
 
   /** The cells of every output column for one row. */

@@ -61,7 +61,7 @@ export type RuleResult = 'pass' | 'fail' | 'not applied';
 
 /** QC of one row: `pass_qc` and each rule's result. */
 export interface QcOutcome {
-  /** '1': every applied rule passed; '0': a rule failed or the row has a measure_error; '': no rule could be applied. */
+  /** '1': every applied rule passed; '0': a rule failed or the row has a failing measure_error; '': no rule could be applied. */
   passQc: '' | '0' | '1';
   rules: RuleResult[];
 }
@@ -86,7 +86,7 @@ export interface QcSummary {
   source: string;
   rows: number;
   rules: { metric: string; min: number; max: number; applied: number; failed: number; notApplied: number; status: 'applied' | 'partly applied' | 'not applied' }[];
-  /** Rows failed because their measure_error is set (whatever the rules say). */
+  /** Rows failed because their measure_error holds a failing problem (whatever the rules say). */
   measureErrors: number;
   passQc: { '1': number; '0': number; empty: number };
 }

@@ -28,7 +28,7 @@ export function formatMeasureSummary(result: MeasureResult, cwd = process.cwd())
   }
   const kinds = Object.entries(result.problems) as [ProblemKind, number][];
   lines.push(kinds.length === 0 ? 'problems: none' : `problems: ${result.rowsWithProblems} rows (see the measure_error column)`);
-  for (const [kind, n] of kinds) lines.push(`  ${kind.padEnd(20)} ${String(n).padStart(6)}  ${PROBLEM_KINDS[kind]}`);
+  for (const [kind, n] of kinds) lines.push(`  ${kind.padEnd(20)} ${String(n).padStart(6)}  ${PROBLEM_KINDS[kind].description}`);
 
   const { qc } = result;
   lines.push(`QC (${qc.source}):`);

@@ -78,9 +78,15 @@ export function checkHeader(table: MeasureTable, columns: string[]): void {
   }
 }
 
-/** Streams the table's records with their line numbers, checking the header first. */
-export function readTable(table: MeasureTable, file = table.file): AsyncGenerator<{ record: Record<string, string>; line: number }> {
-  return readCsvRecords(file, (columns) => checkHeader(table, columns));
+/** Streams the table's records with their line numbers, checking the header first. A malformed CSV is a UserError. */
+export async function* readTable(table: MeasureTable, file = table.file): AsyncGenerator<{ record: Record<string, string>; line: number }> {
+  try {
+    yield* readCsvRecords(file, (columns) => checkHeader(table, columns));
+  } catch (error) {
+    // csv-parse errors (wrong field count, unclosed quote) say where; the table cannot be measured until fixed.
+    if ((error as { code?: string }).code?.startsWith('CSV_')) throw new UserError(`${file}: ${(error as Error).message}`, 'E_DATA');
+    throw error;
+  }
 }
 
 /** The column names of a CSV (reads only its first record). */
