@@ -35,8 +35,6 @@ export interface FinalizeResult {
   rowsWithProblems: number;
 }
 
-const MISSING_NUMBER = undefined;
-
 /**
  * Writes the measured table: every input row and column kept, the metric columns filled from the measured-rows
  * log, then the derived columns (localization, pass_qc, categories, scene). Two streaming passes: the first
@@ -63,7 +61,8 @@ export async function finalizeTable(
   let rowsWithProblems = 0;
   let basisRows = 0;
   const passCounts = { '1': 0, '': 0 };
-  const clusters = { basis: [] as number[], all: [] as number[] };
+  // Running sums for mean(cc_clusters): over the bin basis, and over every measured row as a fallback.
+  const clusters = { basis: new Mean(), all: new Mean() };
   for await (const { record, line } of readTable(table)) {
     const row = view.row(record, line);
     scene.addRow(row.plan.group, record.entities);
@@ -75,16 +74,16 @@ export async function finalizeTable(
     if (kinds.length > 0) rowsWithProblems++;
     for (const kind of new Set(kinds)) problems[kind] = (problems[kind] ?? 0) + 1;
     const cc = row.value('cc_clusters');
-    if (!dropped && cc !== undefined) clusters.all.push(cc);
+    if (!dropped && cc !== undefined) clusters.all.add(cc);
     if (dropped || qcOutcome!.passQc === '0') continue;
     basisRows++;
     passCounts[qcOutcome!.passQc]++;
     for (const column of BINNED_COLUMNS) basis.add(column, row.value(column));
-    if (cc !== undefined) clusters.basis.push(cc);
+    if (cc !== undefined) clusters.basis.add(cc);
   }
   const edges = basis.edges();
-  const meanOver = clusters.basis.length > 0 ? 'rows the bins are computed over' : 'all measured rows without a failing measure_error (no row passed QC)';
-  const meanClusters = mean(clusters.basis.length > 0 ? clusters.basis : clusters.all);
+  const meanOver = clusters.basis.n > 0 ? 'rows the bins are computed over' : 'all measured rows without a failing measure_error (no row passed QC)';
+  const meanClusters = (clusters.basis.n > 0 ? clusters.basis : clusters.all).value();
   const sceneStats = scene.stats();
 
   // Pass 2: write.
@@ -155,7 +154,7 @@ class RowView {
 
   row(record: Record<string, string>, line: number): RowState {
     const plan = planRow(this.table, this.index, record, line);
-    if (plan.role !== 'pair') return { plan, error: '', value: () => MISSING_NUMBER };
+    if (plan.role !== 'pair') return { plan, error: '', value: () => undefined };
     const measured = this.measured.get(plan.pair.key);
     const value = (column: MetricColumn): number | undefined => {
       const v = measured ? valueOf(measured, column) : undefined;
@@ -204,10 +203,17 @@ function localization(row: RowState, meanClusters: number): string {
   return classifyLocalization([{ largestComponentSize, ccClusters, clusterDist }], { meanClusters })[0];
 }
 
-/** np.mean of small integers (exact in any order); NaN for none. */
-function mean(values: number[]): number {
-  if (values.length === 0) return NaN;
-  let sum = 0;
-  for (const v of values) sum += v;
-  return sum / values.length;
+/** np.mean of small integers (their float64 sum is exact in any order); NaN for none. */
+class Mean {
+  n = 0;
+  private sum = 0;
+
+  add(v: number): void {
+    this.sum += v;
+    this.n++;
+  }
+
+  value(): number {
+    return this.n === 0 ? NaN : this.sum / this.n;
+  }
 }
