@@ -36,7 +36,7 @@ export const measureCommand: CommandModule<object, MeasureArgs> = {
       .option('learned', { type: 'boolean', default: true, describe: 'Compute the learned metrics (--no-learned: pixel metrics only)' })
       .conflicts('data', 'pairs')
       .check((args) => {
-        if (!args.data && !args.pairs) throw new Error('Name the eval set: --data DIR (metadata.csv) or --pairs FILE.csv.');
+        if (!args.data && !args.pairs) throw new UserError('Name the eval set: --data DIR (metadata.csv) or --pairs FILE.csv.');
         return true;
       })
       .example('$0 measure --data ~/my-evalset', 'measure every pair of DIR/metadata.csv in place')
