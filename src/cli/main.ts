@@ -1,8 +1,10 @@
 import yargs from 'yargs';
 import { UserError } from '../util/errors.js';
+import { compareCommand } from './compare.js';
 import { detectorsCommand } from './detectors.js';
 import { measureCommand } from './measure.js';
 import { preprocessCommand } from './preprocess.js';
+import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 
 /** The semibench CLI: yargs wiring only; each command lives in its own file. */
@@ -12,6 +14,8 @@ export async function main(argv: string[]): Promise<void> {
       .scriptName('semibench')
       .usage('$0 <command> [options]\n\nStress-test AI-generated-image detectors on Semi-Truths-style eval sets.')
       .command(runCommand)
+      .command(reportCommand)
+      .command(compareCommand)
       .command(detectorsCommand)
       .command(preprocessCommand)
       .command(measureCommand)

@@ -1,8 +1,9 @@
 import { relative } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
-import { writeSliceReports } from '../reports/report.js';
+import { buildReport } from '../reports/report.js';
 import { writeRunJson } from '../reports/run-json.js';
+import { writeReport } from '../reports/write.js';
 import { createProgress } from '../runner/progress.js';
 import { runDetectors, type RunResult } from '../runner/run.js';
 import { configOptions } from './options.js';
@@ -40,9 +41,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
       batchSize: args['batch-size'],
     });
     const result = await runDetectors(config, createProgress());
-    const report = await writeSliceReports(config.out, config);
-    const runJson = writeRunJson(config, result, report.slices, report.unknownIds);
-    printSummary(result, [result.predictionsFile, runJson, ...report.files]);
+    const runJson = writeRunJson(config, result);
+    const ran = result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
+    const written = ran ? writeReport(await buildReport({ runDir: config.out, config }), config.out) : undefined;
+    if (written) console.log(`\n${written.summary}`);
+    printSummary(result, [result.predictionsFile, runJson, ...(written?.files ?? [])]);
     const namedButNotRun = result.detectors.filter((d) => d.status === 'not run' && !config.detectors.includes('all'));
     if (namedButNotRun.length > 0) process.exitCode = 1;
   },

@@ -1,46 +1,113 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { BenchConfig } from '../config/schema.js';
 import { listDetectors } from '../detectors/registry.js';
-import { assignSlices, type AssignedSlice } from '../slices/assign.js';
-import { aggregateSlice, type SliceRow } from '../slices/aggregate.js';
-import { ALL_SLICE } from '../slices/spec.js';
-import { readMetadata, readScores } from '../slices/table.js';
+import { aggregate, DEFAULT_CI_BUDGET, type CiSummary, type SliceRow } from '../slices/aggregate.js';
+import { allSlice, assignSlices, type AssignedSlice } from '../slices/assign.js';
+import type { Bins } from '../slices/bins.js';
+import { detectorView, type DetectorView } from '../slices/detector-view.js';
+import { readHeader, readMetadata, type MetadataTable } from '../slices/metadata.js';
+import { planSlices, type SlicePlan } from '../slices/plan.js';
+import { readScores, type ScoreTable } from '../slices/scores.js';
+import { resolveDetectorThreshold, type DetectorThreshold, type ManifestFacts } from '../slices/threshold-policy.js';
 import { UserError } from '../util/errors.js';
-import { writeCsv } from './csv.js';
+import { notebookColumns } from './notebook-tables.js';
+import { readRunInfo, type RunInfo } from './run-info.js';
 
-const SLICE_COLUMNS: (keyof SliceRow)[] = [
-  'detector', 'slice', 'value', 'n_real', 'n_fake', 'threshold_policy', 'threshold', 'accuracy', 'recall_fake', 'specificity_real',
-];
+export interface ReportOptions {
+  /** The run folder: predictions.csv, and run.json when `semibench run` made it. */
+  runDir: string;
+  /** bench.config.ts (slices, bootstrap settings, where manifests live). */
+  config: BenchConfig;
+  /** Eval set folder; default: the run's (run.json config.data), then the config's. */
+  dataDir?: string;
+  /** Threshold policy; default: the run's, then the config's. */
+  threshold?: string;
+  /** Slice names to report (crossed slices bring their parts); default: all of the config's. */
+  slices?: string[];
+  /** Bootstrap resamples; default config.bootstrap.resamples. */
+  resamples?: number;
+  /** Row-resamples the bootstrap may spend (see aggregate.ts); default DEFAULT_CI_BUDGET. */
+  ciBudget?: number;
+  /** Also read the columns of the Semi-Truths notebook tables. */
+  notebook?: boolean;
+  /** Bin edges to use instead of computing them (compare: run A's bins for run B). */
+  fixedBins?: ReadonlyMap<string, Bins>;
+}
 
-export interface ReportResult {
-  files: string[];
+/** Everything a report computed, before it is written anywhere. */
+export interface Report {
+  runDir: string;
+  dataDir: string;
+  run: RunInfo;
+  config: BenchConfig;
+  meta: MetadataTable;
+  scores: ScoreTable;
+  views: DetectorView[];
+  plan: SlicePlan;
   slices: AssignedSlice[];
-  unknownIds: string[];
+  thresholds: Map<string, DetectorThreshold>;
+  thresholdPolicy: string;
+  bootstrap: { resamples: number; seed: number };
+  rows: SliceRow[];
+  ci: CiSummary;
+  /** Milliseconds per phase (not written to results.json, which must not change between identical reports). */
+  timings: Record<string, number>;
 }
 
-/** Re-slices a run's saved predictions against the eval set's metadata and writes OUT/slices/<slice>.csv. */
-export async function writeSliceReports(runDir: string, config: BenchConfig): Promise<ReportResult> {
-  const meta = await readMetadata(config.data);
-  const { detectors, unknownIds } = await readScores(join(runDir, 'predictions.csv'), meta);
-  const all: AssignedSlice = { spec: { name: ALL_SLICE, column: '' }, values: meta.ids.map(() => ALL_SLICE) };
-  const slices = [all, ...assignSlices(config.slices, { columns: meta.columns, label: meta.label, rowCount: meta.ids.length })];
-  const manifests = new Map(listDetectors(config).map((e) => [e.manifest.name, e.manifest]));
-  const files: string[] = [];
-  for (const slice of slices) {
-    const rows = detectors.flatMap((d) => aggregateSlice(slice, meta, d, threshold(config.threshold, manifests.get(d.detector)?.output.threshold)));
-    const file = join(runDir, 'slices', `${slice.spec.name}.csv`);
-    writeCsv(file, rows, SLICE_COLUMNS);
-    files.push(file);
-  }
-  return { files, slices, unknownIds };
+/**
+ * Re-slices a run's saved predictions against the eval set's metadata: no model is touched. Phases: plan the
+ * slices against the metadata header, read only the needed columns, read predictions, rank each detector
+ * once, resolve thresholds, assign slice groups, compute every group's metrics.
+ */
+export async function buildReport(opts: ReportOptions): Promise<Report> {
+  const timings: Record<string, number> = {};
+  let t0 = performance.now();
+  const lap = (name: string): void => {
+    const t = performance.now();
+    timings[name] = Math.round(t - t0);
+    t0 = t;
+  };
+  const runDir = resolve(opts.runDir);
+  const run = readRunInfo(runDir);
+  const dataDir = resolve(opts.dataDir ?? run.data ?? opts.config.data);
+  const thresholdPolicy = opts.threshold ?? run.threshold ?? opts.config.threshold;
+
+  const header = readHeader(dataDir);
+  const plan = planSlices(opts.config.slices, header, opts.slices);
+  if (opts.notebook) for (const c of notebookColumns(header)) plan.needs.categorical.add(c);
+  const meta = await readMetadata(dataDir, plan.needs);
+  lap('metadata');
+  const scores = readScores(join(runDir, 'predictions.csv'), meta);
+  if (scores.detectors.length === 0) throw new UserError(`${join(runDir, 'predictions.csv')} has no prediction rows.`, 'E_DATA');
+  lap('predictions');
+  const views = scores.detectors.map((d) => detectorView(meta, d));
+  lap('rank');
+  const manifests = manifestFacts(opts.config, run);
+  const thresholds = new Map(views.map((v) => [v.detector, resolveDetectorThreshold(thresholdPolicy, v, manifests.get(v.detector))]));
+  lap('thresholds');
+  const slices = [allSlice(meta), ...assignSlices(plan.slices, meta, opts.fixedBins)];
+  lap('assign');
+  const bootstrap = { resamples: opts.resamples ?? opts.config.bootstrap.resamples, seed: opts.config.bootstrap.seed };
+  const { rows, ci } = aggregate(slices, views, thresholds, { ...bootstrap, ciBudget: opts.ciBudget ?? DEFAULT_CI_BUDGET });
+  lap('metrics');
+  return { runDir, dataDir, run, config: opts.config, meta, scores, views, plan, slices, thresholds, thresholdPolicy, bootstrap, rows, ci, timings };
 }
 
-function threshold(policy: string, native: number | undefined): { policy: string; value: number } {
-  if (policy === 'native') {
-    if (native === undefined) throw new UserError('Threshold policy native: the detector has no manifest here.', 'E_CONFIG');
-    return { policy, value: native };
+/** Native threshold and calibration per detector: from the registry (manifests), else from run.json. */
+function manifestFacts(config: BenchConfig, run: RunInfo): Map<string, ManifestFacts> {
+  const out = new Map<string, ManifestFacts>();
+  let entries: ReturnType<typeof listDetectors> = [];
+  try {
+    entries = listDetectors(config);
+  } catch (error) {
+    // a broken user manifest must not stop a report on other detectors; `native` then says "no manifest"
+    if (!(error instanceof UserError)) throw error;
   }
-  const value = Number(policy);
-  if (!(value >= 0 && value <= 1)) throw new UserError(`Threshold '${policy}' must be a number in [0, 1] or 'native'.`, 'E_CONFIG');
-  return { policy, value };
+  for (const e of entries) out.set(e.manifest.name, { nativeThreshold: e.manifest.output.threshold, calibrated: e.manifest.provenance.calibrated });
+  for (const d of run.detectors) {
+    const known = out.get(d.name);
+    if (known && d.calibrated !== undefined) known.calibrated = d.calibrated;
+  }
+  return out;
 }

@@ -1,51 +1,296 @@
+import { computeMetrics, type Estimate, type MetricValue, type RankedScores, type SliceMetrics } from '../metrics/index.js';
 import type { AssignedSlice } from './assign.js';
-import type { DetectorScores, MetadataTable } from './table.js';
+import { realScoreMap, type DetectorView } from './detector-view.js';
+import { GroupStats } from './group-stats.js';
+import { GroupScratch, rankedInOrder } from './group.js';
+import { pointMetrics, SLICE_METRICS, type MetricKey } from './point-metrics.js';
+import { partitionRanks } from './rank.js';
+import { STATUS } from './scores.js';
+import type { DetectorThreshold } from './threshold-policy.js';
 
-/** One row of a slice report: a detector on one value of one slice. */
+/** One metric in a slice row: the value or why there is none, and its 95% interval or why there is none. */
+export interface MetricCell {
+  value: number | null;
+  lo: number | null;
+  hi: number | null;
+  /** Why `value` is null. */
+  reason?: string;
+  /** A caveat on a defined value (from metrics, e.g. "single class: equals recall on fakes"). */
+  note?: string;
+  /** Why there is no interval although there is a value. */
+  ciReason?: string;
+}
+
+/** How a row's intervals were computed. */
+export type CiMethod = 'bootstrap' | 'normal' | 'none';
+
+/** One detector on one value of one slice: the Slice row of docs/architecture.md. */
 export interface SliceRow {
   detector: string;
   slice: string;
   value: string;
+  /** `fake-only`: reals carry no value of this slice's column (recall on fakes and paired metrics). */
+  kind: 'both' | 'fake-only';
   n_real: number;
   n_fake: number;
+  /** Distinct source reals the slice's fakes are paired with (paired AUC negatives). */
+  n_paired_real: number;
+  /** Fakes whose source real has no usable score (left out of paired metrics). */
+  n_unpaired_fake: number;
+  /** Rows in the slice whose prediction has status error. */
+  n_error: number;
+  /** Rows in the slice whose score was unusable (NaN/Inf/out of [0, 1]). */
+  n_invalid: number;
+  /** Rows in the slice this detector has no prediction for. */
+  n_missing: number;
   threshold_policy: string;
-  threshold: number;
-  accuracy: number | null;
-  recall_fake: number | null;
-  specificity_real: number | null;
+  threshold: number | null;
+  threshold_note: string;
+  ci_method: CiMethod;
+  metrics: Record<MetricKey, MetricCell>;
 }
 
-/** Groups scored rows by slice value and computes counts and thresholded rates (null when undefined). */
-export function aggregateSlice(
-  slice: AssignedSlice,
-  meta: MetadataTable,
-  scores: DetectorScores,
-  threshold: { policy: string; value: number },
-): SliceRow[] {
-  const groups = new Map<string, { tp: number; fn: number; tn: number; fp: number }>();
-  for (let i = 0; i < meta.ids.length; i++) {
-    const value = slice.values[i];
-    const s = scores.score[i];
-    if (!value || Number.isNaN(s)) continue;
-    let g = groups.get(value);
-    if (!g) groups.set(value, (g = { tp: 0, fn: 0, tn: 0, fp: 0 }));
-    const predictedFake = s >= threshold.value;
-    if (meta.label[i] === 1) predictedFake ? g.tp++ : g.fn++;
-    else predictedFake ? g.fp++ : g.tn++;
+export interface AggregateOptions {
+  /** Bootstrap resamples (0 = no intervals). */
+  resamples: number;
+  seed: number;
+  /**
+   * Row-resamples the bootstrap may spend on the whole report. Groups are bootstrapped smallest first until
+   * the budget is spent; larger groups get the cluster-robust normal interval. Infinity = bootstrap all.
+   */
+  ciBudget: number;
+}
+
+/** What `aggregate` did about intervals, for results.json. */
+export interface CiSummary {
+  bootstrapGroups: number;
+  normalGroups: number;
+  rowResamples: number;
+  budget: number;
+}
+
+/** Default row-resample budget: about a second of bootstrap on one core (computeMetrics costs ~35 ns per row-resample). */
+export const DEFAULT_CI_BUDGET = 3e7;
+
+/**
+ * Computes every slice row: for each detector, its single ranking is split into each slice's groups (already
+ * in score order), and each group's metrics come from src/metrics on typed arrays. Detector by detector,
+ * the slice codes are first laid out in rank order (one random read per row for all slices), so every later
+ * pass reads memory in order. Intervals: a cluster bootstrap over source images (metrics' computeMetrics)
+ * for groups that fit the budget, the cluster-robust normal interval (group-stats.ts) for the rest.
+ */
+export function aggregate(
+  slices: readonly AssignedSlice[],
+  views: readonly DetectorView[],
+  thresholds: ReadonlyMap<string, DetectorThreshold>,
+  opts: AggregateOptions,
+): { rows: SliceRow[]; ci: CiSummary } {
+  const plan = planIntervals(slices, views, opts);
+  const out: SliceRow[][][] = slices.map(() => views.map(() => []));
+  const stats = new GroupStats();
+  const scratch = new GroupScratch();
+  const matrix = codeMatrix(slices);
+  for (const [d, view] of views.entries()) {
+    const t = thresholds.get(view.detector)!;
+    const ranked = rankCodes(matrix, slices.length, view.order);
+    const badRows = rowsWithout(view, STATUS.ok);
+    let realMap: Map<string, number> | undefined;
+    const realScores = (): Map<string, number> => (realMap ??= realScoreMap(view));
+    for (const [s, slice] of slices.entries()) {
+      const n = view.order.length;
+      const { start, positions: all } = partitionRanks(ranked.subarray(s * n, (s + 1) * n), slice.values.length);
+      const bad = badCounts(slice, view, badRows);
+      for (let g = 0; g < slice.values.length; g++) {
+        const positions = all.subarray(start[g], start[g + 1]);
+        const method = positions.length === 0 ? 'none' : plan.methodOf(s, d, g);
+        stats.collect(view, positions, t.threshold?.value ?? null, !slice.fakeOnly);
+        const metrics = groupMetrics(positions, stats, slice, view, t, method, opts, realScores, scratch);
+        out[s][d].push({
+          detector: view.detector,
+          slice: slice.name,
+          value: slice.values[g],
+          kind: slice.fakeOnly ? 'fake-only' : 'both',
+          n_real: stats.n - stats.nFake,
+          n_fake: stats.nFake,
+          n_paired_real: stats.nPairedReals,
+          n_unpaired_fake: stats.nUnpaired,
+          n_error: bad.error[g],
+          n_invalid: bad.invalid[g],
+          n_missing: bad.missing[g],
+          threshold_policy: t.policy,
+          threshold: t.threshold?.value ?? null,
+          threshold_note: t.warning ?? t.reason ?? '',
+          ci_method: method,
+          metrics,
+        });
+      }
+    }
   }
-  const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
-  return [...groups.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([value, g]) => ({
-      detector: scores.detector,
-      slice: slice.spec.name,
-      value,
-      n_real: g.tn + g.fp,
-      n_fake: g.tp + g.fn,
-      threshold_policy: threshold.policy,
-      threshold: threshold.value,
-      accuracy: ratio(g.tp + g.tn, g.tp + g.tn + g.fp + g.fn),
-      recall_fake: ratio(g.tp, g.tp + g.fn),
-      specificity_real: ratio(g.tn, g.tn + g.fp),
-    }));
+  // slice by slice, then detector, then value: the order of the per-slice CSVs
+  return { rows: out.flat(2), ci: plan.summary };
+}
+
+/** Every slice's code per metadata row, row-major (one cache line holds all of a row's codes). */
+function codeMatrix(slices: readonly AssignedSlice[]): Uint8Array | Uint16Array | Int32Array {
+  const S = slices.length;
+  const n = slices[0]?.codes.length ?? 0;
+  const most = Math.max(0, ...slices.map((s) => s.values.length));
+  // code + 1, so that "not in the slice" (-1) is 0
+  const matrix = most < 0xff ? new Uint8Array(n * S) : most < 0xffff ? new Uint16Array(n * S) : new Int32Array(n * S);
+  for (let s = 0; s < S; s++) {
+    const codes = slices[s].codes;
+    for (let i = 0; i < n; i++) matrix[i * S + s] = codes[i] + 1;
+  }
+  return matrix;
+}
+
+/**
+ * The matrix's codes in a detector's rank order, slice-major in one buffer (codes + 1; 0 = not in the
+ * slice): slice s is `[s·n, (s+1)·n)`. One random read of a matrix row per rank position serves every slice.
+ */
+function rankCodes(matrix: Uint8Array | Uint16Array | Int32Array, S: number, order: Int32Array): Uint8Array | Uint16Array | Int32Array {
+  const n = order.length;
+  const ranked = new (matrix.constructor as new (n: number) => Uint8Array | Uint16Array | Int32Array)(S * n);
+  for (let k = 0; k < n; k++) {
+    const base = order[k] * S;
+    for (let s = 0; s < S; s++) ranked[s * n + k] = matrix[base + s];
+  }
+  return ranked;
+}
+
+function groupMetrics(
+  positions: Int32Array,
+  stats: GroupStats,
+  slice: AssignedSlice,
+  view: DetectorView,
+  t: DetectorThreshold,
+  method: CiMethod,
+  opts: AggregateOptions,
+  realScores: () => Map<string, number>,
+  scratch: GroupScratch,
+): Record<MetricKey, MetricCell> {
+  const column = slice.bins?.column ?? slice.planned?.column;
+  const threshold = t.threshold ? { value: t.threshold.value } : { reason: `no threshold: ${t.reason}` };
+  const columns = slice.fakeOnly && method !== 'bootstrap' ? null : gatherColumns(view, positions, scratch);
+  const point = pointMetrics(stats, slice.fakeOnly ? null : columns, threshold, { sliceColumn: column });
+  const cells = {} as Record<MetricKey, MetricCell>;
+  for (const [key] of SLICE_METRICS) cells[key] = cell(point.values[key]);
+
+  if (method === 'bootstrap') {
+    const m = computeMetrics(
+      { labels: columns!.labels, scores: columns!.scores, pairIds: Array.from(columns!.pairs, (p) => view.meta.pairIds[p]) },
+      { threshold: t.threshold ?? 0.5, resamples: opts.resamples, seed: opts.seed, realScores: realScores() },
+    );
+    for (const [key, field] of SLICE_METRICS) {
+      const c = cells[key];
+      if (c.value === null) continue;
+      const e = estimateOf(m, field);
+      if (e?.ci) [c.lo, c.hi] = [e.ci.lo, e.ci.hi];
+      else c.ciReason = e?.ciReason ?? 'no interval';
+    }
+  } else if (method === 'normal') {
+    const values: Partial<Record<MetricKey, number | null>> = {};
+    for (const [key] of SLICE_METRICS) values[key] = cells[key].value;
+    const intervals = stats.intervals(values);
+    for (const [key] of SLICE_METRICS) {
+      const c = cells[key];
+      if (c.value === null) continue;
+      const interval = intervals.get(key) ?? { reason: `no normal-approximation interval for ${key}; this slice was too large to bootstrap within the budget` };
+      if ('reason' in interval) c.ciReason = interval.reason;
+      else [c.lo, c.hi] = [interval.lo, interval.hi];
+    }
+  } else {
+    for (const [key] of SLICE_METRICS) if (cells[key].value !== null) cells[key].ciReason = opts.resamples === 0 ? 'intervals off (resamples = 0)' : 'empty slice';
+  }
+  return cells;
+}
+
+/** The group's labels, scores and pairs in rank order, and their ranking (scratch-backed). */
+function gatherColumns(view: DetectorView, positions: Int32Array, scratch: GroupScratch): { labels: Uint8Array; scores: Float64Array; pairs: Int32Array; ranked: RankedScores } {
+  const n = positions.length;
+  const labels = scratch.u8('labels', n);
+  const scores = scratch.f64('scores', n);
+  const pairs = scratch.i32('pairs', n);
+  for (let k = 0; k < n; k++) {
+    const at = positions[k];
+    labels[k] = view.rankedLabel[at];
+    scores[k] = view.rankedScore[at];
+    pairs[k] = view.rankedPair[at];
+  }
+  return { labels, scores, pairs, ranked: rankedInOrder(labels, scores, scratch) };
+}
+
+function cell(v: MetricValue): MetricCell {
+  return { value: v.value, lo: null, hi: null, ...(v.reason ? { reason: v.reason } : {}), ...(v.note ? { note: v.note } : {}) };
+}
+
+function estimateOf(m: SliceMetrics, field: string): Estimate | undefined {
+  if (field === 'twoAfc' || field === 'pairedAuc') return m.paired?.[field];
+  return (m as unknown as Record<string, Estimate>)[field];
+}
+
+/** Metadata rows whose status is not `status` (usually few: errors, unusable scores, missing predictions). */
+function rowsWithout(view: DetectorView, status: number): Int32Array {
+  const out: number[] = [];
+  const all = view.scores.status;
+  for (let i = 0; i < all.length; i++) if (all[i] !== status) out.push(i);
+  return Int32Array.from(out);
+}
+
+/** Per group of a slice: rows whose prediction errored, was unusable, or is missing for this detector. */
+function badCounts(slice: AssignedSlice, view: DetectorView, badRows: Int32Array): { error: Int32Array; invalid: Int32Array; missing: Int32Array } {
+  const k = slice.values.length;
+  const out = { error: new Int32Array(k), invalid: new Int32Array(k), missing: new Int32Array(k) };
+  const { status } = view.scores;
+  for (const i of badRows) {
+    const s = status[i];
+    const g = slice.codes[i];
+    if (g < 0) continue;
+    if (s === STATUS.error) out.error[g]++;
+    else if (s === STATUS.missing) out.missing[g]++;
+    else out.invalid[g]++;
+  }
+  return out;
+}
+
+/**
+ * Decides each group's interval method before any metric is computed: bootstrap costs rows × resamples, so
+ * the budget goes to the smallest groups first (where a normal approximation is weakest); the rest get the
+ * normal interval (where n is large and it is accurate).
+ */
+function planIntervals(slices: readonly AssignedSlice[], views: readonly DetectorView[], opts: AggregateOptions) {
+  // group sizes over all metadata rows: one pass per slice, the same estimate for every detector (a
+  // detector's errors only shrink its groups)
+  const sizes: { s: number; d: number; g: number; n: number }[] = [];
+  for (const [s, slice] of slices.entries()) {
+    const count = new Int32Array(slice.values.length);
+    for (let i = 0; i < slice.codes.length; i++) if (slice.codes[i] >= 0) count[slice.codes[i]]++;
+    for (const d of views.keys()) count.forEach((n, g) => sizes.push({ s, d, g, n }));
+  }
+  const methods = new Map<string, CiMethod>();
+  const key = (s: number, d: number, g: number): string => `${s}/${d}/${g}`;
+  let spent = 0;
+  let bootstrapGroups = 0;
+  let normalGroups = 0;
+  // stable sort: equal sizes keep slice/detector/value order, so the plan is reproducible
+  for (const { s, d, g, n } of [...sizes].sort((a, b) => a.n - b.n)) {
+    if (n === 0) continue;
+    if (opts.resamples === 0) {
+      methods.set(key(s, d, g), 'none');
+      continue;
+    }
+    const cost = n * opts.resamples;
+    if (spent + cost <= opts.ciBudget) {
+      spent += cost;
+      bootstrapGroups++;
+      methods.set(key(s, d, g), 'bootstrap');
+    } else {
+      normalGroups++;
+      methods.set(key(s, d, g), 'normal');
+    }
+  }
+  return {
+    methodOf: (s: number, d: number, g: number): CiMethod => methods.get(key(s, d, g)) ?? 'none',
+    summary: { bootstrapGroups, normalGroups, rowResamples: spent, budget: opts.ciBudget },
+  };
 }

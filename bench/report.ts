@@ -1,0 +1,189 @@
+/**
+ * Scale benchmark of `semibench report` (not a test): a synthetic run the size of the full Semi-Truths
+ * dataset scored by six detectors — 1.5 M fakes + 28 k reals = ~1.53 M metadata rows, ~9.2 M prediction
+ * rows — then the full report (every slice of bench.config.ts, intervals, CSVs, results.json, summary.md),
+ * timed in a fresh process so its peak RSS is the report's alone.
+ *
+ *   npx tsx bench/report.ts                 # generate (cached in the temp dir, not timed), then time the report
+ *   npx tsx bench/report.ts --fakes 150000  # a smaller run
+ *   npx tsx bench/report.ts --fresh         # regenerate the data
+ *
+ * Target on the 2-core dev machine: under 20 s wall and 3 GB peak RSS.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config/index.js';
+import { buildReport } from '../src/reports/report.js';
+import { writeReport } from '../src/reports/write.js';
+
+const DETECTORS = ['universal-fake-detect', 'de-fake', 'cnnspot-blur-jpg-0.1', 'dire', 'npr', 'dinov2-semitruths'];
+const DATASETS = ['ADE20K', 'CelebAHQ', 'CityScapes', 'HumanParsing', 'OpenImages', 'SUN_RGBD'];
+const MODELS = ['Kandinsky_2_2', 'OpenJourney', 'StableDiffusion_XL', 'StableDiffusion_v4', 'StableDiffusion_v5'];
+const ENTITIES = ['sky', 'tree', 'person', 'car', 'road', 'building', 'grass', 'wall', 'floor', 'chair', 'table', 'window', 'door', 'plant'];
+
+interface Args {
+  fakes: number;
+  reals: number;
+  fresh: boolean;
+  child?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { fakes: 1_500_000, reals: 28_000, fresh: false };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--fakes') args.fakes = Number(argv[++i]);
+    else if (argv[i] === '--reals') args.reals = Number(argv[++i]);
+    else if (argv[i] === '--fresh') args.fresh = true;
+    else if (argv[i] === '--child') args.child = argv[++i];
+  }
+  return args;
+}
+
+/** A deterministic stream of uniforms (mulberry32), so every generation writes the same bytes. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Writer {
+  private fd: number;
+  private parts: string[] = [];
+  constructor(file: string) {
+    this.fd = openSync(file, 'w');
+  }
+  line(s: string): void {
+    this.parts.push(s);
+    if (this.parts.length >= 20_000) this.flush();
+  }
+  flush(): void {
+    if (this.parts.length) writeSync(this.fd, this.parts.join(''));
+    this.parts = [];
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+/** Writes DIR/data/metadata.csv (Semi-Truths columns) and DIR/run/predictions.csv (six detectors). */
+function generate(dir: string, { fakes, reals }: Args): void {
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  mkdirSync(join(dir, 'run'), { recursive: true });
+  const r = rng(7);
+  const meta = new Writer(join(dir, 'data', 'metadata.csv'));
+  meta.line('image_id,image_path,dataset,entities,label,method,model,language_model,sem_magnitude,ratio,post_edit_ratio,ssim,mse,lpips_score,dreamsim,sen_sim,localization,pass_qc\n');
+  const ids: string[] = [];
+  const labels = new Uint8Array(reals + fakes);
+  const effect = new Float32Array(reals + fakes); // how visible the edit is: drives synthetic scores
+  const imageOf = (k: number): number => k % reals;
+  let row = 0;
+  for (let k = 0; k < reals; k++, row++) {
+    const ds = DATASETS[k % DATASETS.length];
+    const imageId = `${ds}_${String(k).padStart(6, '0')}`;
+    const entities = `"[${ENTITIES.slice(0, 1 + ((k * 7) % ENTITIES.length)).map((e) => `'${e}'`).join(', ')}]"`;
+    const path = `original/images/${ds}/${imageId}.jpg`;
+    ids.push(path);
+    meta.line(`${imageId},${path},${ds},${entities},real,,,,,,,,,,,,,\n`);
+  }
+  for (let k = 0; k < fakes; k++, row++) {
+    const image = imageOf(k);
+    const ds = DATASETS[image % DATASETS.length];
+    const imageId = `${ds}_${String(image).padStart(6, '0')}`;
+    const entities = `"[${ENTITIES.slice(0, 1 + ((image * 7) % ENTITIES.length)).map((e) => `'${e}'`).join(', ')}]"`;
+    const inpainting = r() < 0.6;
+    const model = MODELS[Math.floor(r() * MODELS.length)];
+    const sem = ['small', 'medium', 'large'][Math.floor(r() * 3)];
+    const area = r() ** 2;
+    const post = Math.min(1, area * (0.5 + r()));
+    const ssim = 1 - post * r();
+    const path = `${inpainting ? 'inpainting' : 'p2p'}/${ds}/instance_${k}_${imageId}_${ds}_${model}.png`;
+    ids.push(path);
+    labels[row] = 1;
+    effect[row] = post;
+    meta.line(
+      `${imageId},${path},${ds},${entities},fake,${inpainting ? 'inpainting' : 'p2p'},${model},${r() < 0.5 ? 'LlaVA-Mistral' : 'LLaMA'},${sem},` +
+        `${inpainting ? area : ''},${post},${ssim},${post * post * 0.1},${post * r()},${post * r()},${r()},${post > 0.2 ? 'diffused' : 'localized'},${r() < 0.9 ? 1 : 0}\n`,
+    );
+  }
+  meta.close();
+
+  const pred = new Writer(join(dir, 'run', 'predictions.csv'));
+  pred.line('sample_id,detector,score,label,status,error,ms,cache_key\n');
+  for (const [d, name] of DETECTORS.entries()) {
+    const skill = 0.4 + 0.3 * d;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      const q = r();
+      if (q < 1e-5) {
+        pred.line(`${id},${name},,${labels[i]},error,"decode failed: truncated file",3.1,\n`);
+        continue;
+      }
+      const logit = skill * (labels[i] ? 1 + 2 * effect[i] : -1) + 2 * (r() + r() + r() - 1.5);
+      // float32 like an ONNX output, printed as the runner does (String of the double)
+      const score = q < 2e-5 ? NaN : Math.fround(1 / (1 + Math.exp(-logit)));
+      pred.line(`${id},${name},${score},${labels[i]},ok,,12.5,${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}\n`);
+    }
+    pred.line(`not/in/metadata_${d}.png,${name},0.5,1,ok,,1,\n`);
+  }
+  pred.close();
+  writeFileSync(join(dir, 'run', 'run.json'), JSON.stringify({ config: { data: join(dir, 'data'), threshold: '0.5', protocol: 'native' }, detectors: [] }));
+  writeFileSync(join(dir, 'complete'), '');
+}
+
+/** The timed part, in its own process: the whole report as `semibench report` runs it. */
+async function child(dir: string): Promise<void> {
+  const repo = resolve(fileURLToPath(import.meta.url), '../..');
+  const config = await loadConfig(join(repo, 'bench.config.ts'), {});
+  const t0 = performance.now();
+  const report = await buildReport({ runDir: join(dir, 'run'), config });
+  const written = writeReport(report, join(dir, 'report'));
+  const wallS = (performance.now() - t0) / 1000;
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  console.log(
+    JSON.stringify({
+      wallS,
+      peakRssMb,
+      phasesMs: report.timings,
+      rows: report.meta.rowCount,
+      predictionRows: report.scores.rows,
+      slices: report.slices.length,
+      sliceRows: report.rows.length,
+      intervals: report.ci,
+      files: written.files.length,
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.child) return child(args.child);
+  const dir = join(tmpdir(), `semibench-bench-report-${args.fakes}-${args.reals}`);
+  if (args.fresh) rmSync(dir, { recursive: true, force: true });
+  if (!existsSync(join(dir, 'complete'))) {
+    const t0 = performance.now();
+    console.log(`generating ${args.fakes} fakes + ${args.reals} reals x ${DETECTORS.length} detectors in ${dir} (not timed) ...`);
+    generate(dir, args);
+    console.log(`  generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const self = fileURLToPath(import.meta.url);
+  const run = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (run.status !== 0) throw new Error(`report process failed (exit ${run.status})`);
+  const result = JSON.parse(run.stdout.trim().split('\n').pop()!);
+  console.log(`report: ${result.rows} metadata rows, ${result.predictionRows} prediction rows, ${result.slices} slices, ${result.sliceRows} slice rows`);
+  console.log(`  wall ${result.wallS.toFixed(2)} s, peak RSS ${(result.peakRssMb / 1024).toFixed(2)} GB`);
+  console.log(`  phases (ms): ${JSON.stringify(result.phasesMs)}`);
+  console.log(`  intervals: ${result.intervals.bootstrapGroups} groups bootstrapped, ${result.intervals.normalGroups} normal (budget ${result.intervals.budget})`);
+  console.log(`  output: ${join(dir, 'report')}`);
+}
+
+await main();

@@ -1,0 +1,73 @@
+import { join, relative, resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { loadConfig } from '../config/index.js';
+import { importPredictions, parsePredictionsArg, type ScoreColumn } from '../reports/import-predictions.js';
+import { buildReport } from '../reports/report.js';
+import { writeReport } from '../reports/write.js';
+import { UserError } from '../util/errors.js';
+import { configOptions } from './options.js';
+
+interface ReportArgs {
+  run?: string;
+  config?: string;
+  data?: string;
+  threshold?: string;
+  slices?: string;
+  out?: string;
+  predictions?: string[];
+  score?: ScoreColumn;
+  notebook?: boolean;
+  resamples?: number;
+}
+
+export const reportCommand: CommandModule<object, ReportArgs> = {
+  command: 'report [run]',
+  describe: "Re-slice a run's saved predictions (no model is run): per-slice CSVs, results.json, summary.md",
+  builder: (y) =>
+    y
+      .positional('run', { type: 'string', describe: 'Run folder (predictions.csv, run.json)' })
+      .option('config', configOptions.config)
+      .option('data', { type: 'string', describe: "Eval set folder (default: the run's, from run.json)" })
+      .option('threshold', configOptions.threshold)
+      .option('slices', { type: 'string', describe: 'Comma-separated slice names from the config (default: all)' })
+      .option('out', { type: 'string', describe: 'Where to write the report (default: the run folder)' })
+      .option('predictions', {
+        type: 'string',
+        array: true,
+        describe: 'Import predictions first: a semibench predictions.csv or a notebook-style CSV (prediction/probability columns), as FILE or NAME=FILE',
+      })
+      .option('score', { choices: ['probability', 'prediction'] as const, describe: 'Notebook-style files: the column used as the score' })
+      .option('notebook', { type: 'boolean', describe: 'Also print the Semi-Truths notebook tables (notebook.md)' })
+      .option('resamples', { type: 'number', describe: 'Bootstrap resamples for 95% intervals (0 = none)' })
+      .example('$0 report runs/latest --threshold fpr@0.05', 'thresholds fixed at 5% FPR on all reals')
+      .example('$0 report runs/ufd --predictions UFD=preds/ufd.csv --data ~/Semi-Truths-Evalset --notebook', 'the paper notebook tables from its predictions file'),
+  handler: async (args) => {
+    const config = await loadConfig(args.config, {});
+    const runDir = args.run ?? args.out;
+    if (!runDir) throw new UserError('Name the run folder: `semibench report RUN_DIR` (with --predictions, the folder the import goes to).', 'E_USAGE');
+    if (args.predictions?.length) {
+      if (!args.data) throw new UserError('--predictions needs --data: the eval set the predictions were made on.', 'E_USAGE');
+      const imported = importPredictions(args.predictions.map(parsePredictionsArg), join(resolve(runDir), 'predictions.csv'), { score: args.score });
+      for (const s of imported) {
+        const notes = [`${s.rows} rows`, s.format === 'notebook' ? `score = ${s.scoreColumn}` : 'semibench format'];
+        if (s.noPrediction) notes.push(`${s.noPrediction} without a prediction (counted as errors)`);
+        if (s.disagreements) notes.push(`${s.disagreements} rows where prediction != (probability >= 0.5); --score prediction reproduces the notebook exactly`);
+        console.error(`imported ${s.file} as ${s.detector}: ${notes.join(', ')}`);
+      }
+    }
+    const slices = args.slices?.split(',').map((s) => s.trim()).filter(Boolean);
+    const report = await buildReport({
+      runDir,
+      config,
+      dataDir: args.data,
+      threshold: args.threshold,
+      slices,
+      resamples: args.resamples,
+      notebook: args.notebook,
+    });
+    const written = writeReport(report, resolve(args.out ?? runDir), { notebook: args.notebook });
+    console.log(written.summary);
+    if (written.notebook) console.log(written.notebook);
+    console.log(['Wrote:', ...written.files.map((f) => `  ${relative(process.cwd(), f)}`)].join('\n'));
+  },
+};

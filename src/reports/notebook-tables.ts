@@ -1,0 +1,172 @@
+import { classificationFromConfusion, type ClassificationMetrics, type Confusion } from '../metrics/index.js';
+import type { MetadataTable } from '../slices/metadata.js';
+import { STATUS } from '../slices/scores.js';
+import type { DetectorThreshold } from '../slices/threshold-policy.js';
+import { compareValues } from '../slices/value-order.js';
+import type { DetectorView } from '../slices/detector-view.js';
+
+/**
+ * The tables of the Semi-Truths evaluation notebook (Stress_Testing_5Bins.ipynb; semi-truths-dataset.md §6,
+ * §8), recomputed from saved predictions: rows with no usable prediction are dropped (the notebook drops NaN
+ * predictions), fake iff score >= the report's threshold, and sklearn's zero_division=0 for 0/0 precision and
+ * recall (the notebook's default "warn" returns 0).
+ */
+export interface NotebookTables {
+  overall: { detector: string; n: number; m: ClassificationMetrics }[];
+  perDataset: { dataset: string; cells: { detector: string; n: number; m: ClassificationMetrics }[] }[];
+  /** Recall on fakes per value of each fake-only grouping the metadata has. */
+  fakeSlices: RecallTable[];
+  /** Recall on fakes per bin (bin1..bin5) of each released 5-bin category column the metadata has. */
+  binSlices: RecallTable[];
+}
+
+export interface RecallTable {
+  title: string;
+  column: string;
+  values: string[];
+  /** detector → value → recall on fakes (null: no fakes there), with the fake count. */
+  recall: Map<string, Map<string, { recall: number | null; n: number }>>;
+}
+
+/** The notebook's fake-only groupings, first present column wins. */
+export const NOTEBOOK_FAKE_SLICES: { title: string; columns: string[] }[] = [
+  { title: 'method', columns: ['method'] },
+  { title: 'editing model', columns: ['model', 'diffusion_model'] },
+  { title: 'sem_magnitude', columns: ['sem_magnitude'] },
+  { title: 'localization', columns: ['change_location_category', 'localization'] },
+  { title: 'scene diversity', columns: ['scene_diversity_category'] },
+  { title: 'scene complexity', columns: ['scene_complexity_category'] },
+];
+
+/** The notebook's 5-bin change-metric panels (released `*_category` columns). */
+export const NOTEBOOK_BIN_SLICES: { title: string; columns: string[] }[] = [
+  { title: 'ratio (area)', columns: ['ratio_category'] },
+  { title: 'size_mag', columns: ['size_mag_category'] },
+  { title: 'ratio_rgb (post-edit)', columns: ['ratio_rgb_category'] },
+  { title: 'dreamsim', columns: ['dreamsim_category'] },
+  { title: 'lpips', columns: ['lpips_score_category'] },
+  { title: 'sen_sim', columns: ['sen_sim_category'] },
+  { title: 'clip_sim', columns: ['clip_sim_category'] },
+  { title: 'mse_rgb', columns: ['mse_rgb_category'] },
+  { title: 'ssim_rgb', columns: ['ssim_rgb_category'] },
+];
+
+/** The categorical columns the notebook tables read, of those the header has. */
+export function notebookColumns(header: readonly string[]): string[] {
+  const has = new Set(header);
+  const out = ['dataset'];
+  for (const t of [...NOTEBOOK_FAKE_SLICES, ...NOTEBOOK_BIN_SLICES]) {
+    const c = t.columns.find((name) => has.has(name));
+    if (c) out.push(c);
+  }
+  return out;
+}
+
+/** Computes the notebook tables (the metadata must have been read with notebookColumns). */
+export function notebookTables(meta: MetadataTable, views: readonly DetectorView[], thresholds: ReadonlyMap<string, DetectorThreshold>): NotebookTables {
+  const has = new Set(meta.categorical.keys());
+  const overall: NotebookTables['overall'] = [];
+  const dataset = meta.categorical.get('dataset')!;
+  const byDataset = new Map<string, NotebookTables['perDataset'][number]['cells']>();
+  for (const view of views) {
+    const t = thresholds.get(view.detector)?.threshold?.value ?? 0.5;
+    const all = confusionOf(view, t, () => true);
+    overall.push({ detector: view.detector, n: total(all), m: classificationFromConfusion(all, { zeroDivision: 0 }) });
+    dataset.values.forEach((value, code) => {
+      if (value === '') return;
+      const c = confusionOf(view, t, (i) => dataset.codes[i] === code);
+      const cells = byDataset.get(value) ?? [];
+      cells.push({ detector: view.detector, n: total(c), m: classificationFromConfusion(c, { zeroDivision: 0 }) });
+      byDataset.set(value, cells);
+    });
+  }
+  const recallTables = (specs: typeof NOTEBOOK_FAKE_SLICES): RecallTable[] =>
+    specs.flatMap(({ title, columns }) => {
+      const column = columns.find((c) => has.has(c));
+      return column ? [recallTable(title, column, meta, views, thresholds)] : [];
+    });
+  return {
+    overall,
+    perDataset: [...byDataset.keys()].sort(compareValues).map((d) => ({ dataset: d, cells: byDataset.get(d)! })),
+    fakeSlices: recallTables(NOTEBOOK_FAKE_SLICES),
+    binSlices: recallTables(NOTEBOOK_BIN_SLICES),
+  };
+}
+
+function confusionOf(view: DetectorView, t: number, keep: (row: number) => boolean): Confusion {
+  const c = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  const { status, score } = view.scores;
+  const { label } = view.meta;
+  for (let i = 0; i < status.length; i++) {
+    if (status[i] !== STATUS.ok || !keep(i)) continue;
+    const fake = score[i] >= t;
+    if (label[i] === 1) fake ? c.tp++ : c.fn++;
+    else fake ? c.fp++ : c.tn++;
+  }
+  return c;
+}
+
+function total(c: Confusion): number {
+  return c.tp + c.fp + c.tn + c.fn;
+}
+
+function recallTable(
+  title: string,
+  column: string,
+  meta: MetadataTable,
+  views: readonly DetectorView[],
+  thresholds: ReadonlyMap<string, DetectorThreshold>,
+): RecallTable {
+  const { codes, values } = meta.categorical.get(column)!;
+  const present = values.map((v) => v.trim() !== '');
+  const recall = new Map<string, Map<string, { recall: number | null; n: number }>>();
+  const seen = new Set<string>();
+  for (const view of views) {
+    const t = thresholds.get(view.detector)?.threshold?.value ?? 0.5;
+    const hit = new Float64Array(values.length);
+    const n = new Float64Array(values.length);
+    const { status, score } = view.scores;
+    for (let i = 0; i < status.length; i++) {
+      if (status[i] !== STATUS.ok || meta.label[i] !== 1 || !present[codes[i]]) continue;
+      n[codes[i]]++;
+      if (score[i] >= t) hit[codes[i]]++;
+    }
+    const row = new Map<string, { recall: number | null; n: number }>();
+    values.forEach((v, c) => {
+      if (!present[c] || n[c] === 0) return;
+      seen.add(v);
+      row.set(v, { recall: hit[c] / n[c], n: n[c] });
+    });
+    recall.set(view.detector, row);
+  }
+  return { title, column, values: [...seen].sort(compareValues), recall };
+}
+
+/** The tables as Markdown, three decimals as in the notebook summary (semi-truths-dataset.md §8). */
+export function notebookMarkdown(tables: NotebookTables): string {
+  const f = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : v.toFixed(3));
+  const out: string[] = ['## Semi-Truths notebook tables', ''];
+  out.push('### Overall, all rows', '', '| detector | n | acc | P macro | R macro | F1 macro | P real | P fake | R real | R fake | F1 real | F1 fake |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const { detector, n, m } of tables.overall) {
+    out.push(`| ${detector} | ${n} | ${[m.accuracy, m.macro.precision, m.macro.recall, m.macro.f1, m.real.precision, m.fake.precision, m.real.recall, m.fake.recall, m.real.f1, m.fake.f1].map((v) => f(v.value)).join(' | ')} |`);
+  }
+  const detectors = tables.overall.map((o) => o.detector);
+  out.push('', '### Per source dataset (acc / macro F1 / R real / R fake)', '', `| dataset | ${detectors.join(' | ')} |`, `|---|${detectors.map(() => '---|').join('')}`);
+  for (const { dataset, cells } of tables.perDataset) {
+    const cell = (d: string): string => {
+      const c = cells.find((x) => x.detector === d);
+      return c ? [c.m.accuracy, c.m.macro.f1, c.m.real.recall, c.m.fake.recall].map((v) => f(v.value)).join(' / ') : '–';
+    };
+    out.push(`| ${dataset} | ${detectors.map(cell).join(' | ')} |`);
+  }
+  const recallSection = (title: string, list: RecallTable[]): void => {
+    if (list.length === 0) return;
+    out.push('', `### ${title}`, '', `| slice | value | ${detectors.join(' | ')} |`, `|---|---|${detectors.map(() => '---|').join('')}`);
+    for (const t of list) {
+      for (const v of t.values) out.push(`| ${t.title} | ${v} | ${detectors.map((d) => f(t.recall.get(d)?.get(v)?.recall)).join(' | ')} |`);
+    }
+  };
+  recallSection('Fake-only slices, Recall(fake)', tables.fakeSlices);
+  recallSection('5-bin change slices, Recall(fake)', tables.binSlices);
+  return `${out.join('\n')}\n`;
+}

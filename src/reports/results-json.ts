@@ -1,0 +1,108 @@
+import { join } from 'node:path';
+import { INVALID_REASONS, STATUS } from '../slices/scores.js';
+import { describeBins } from '../slices/bins.js';
+import { Z95 } from '../slices/group-stats.js';
+import { toolVersions } from '../util/versions.js';
+import { writeAtomic } from './csv.js';
+import type { Report } from './report.js';
+
+/** Version of the results.json layout; bump when a field changes meaning. */
+export const RESULTS_SCHEMA = 'semibench.results/1';
+
+/**
+ * Everything a reader needs to trust (or reproduce) the numbers: every slice row with intervals and reasons,
+ * the threshold policy and each detector's value, bin edges, protocol, model hashes (from run.json), the
+ * dataset fingerprint, interval settings, and what was excluded and why. No timestamps: the same inputs give
+ * the same bytes.
+ */
+export function resultsDocument(report: Report): Record<string, unknown> {
+  const { run, meta, scores } = report;
+  const fakes = meta.label.reduce((a, b) => a + b, 0);
+  return {
+    schema: RESULTS_SCHEMA,
+    versions: toolVersions(),
+    run: {
+      dir: report.runDir,
+      runId: run.runId ?? null,
+      protocol: run.protocol ?? null,
+      detectors: report.views.map((v) => {
+        const d = run.detectors.find((x) => x.name === v.detector);
+        return { name: v.detector, origin: d?.origin ?? null, protocol: d?.protocol ?? null, modelSha256: d?.modelSha256 ?? null, calibrated: d?.calibrated ?? report.thresholds.get(v.detector)?.calibrated ?? null };
+      }),
+    },
+    dataset: {
+      root: report.dataDir,
+      metadata: meta.source,
+      sha256: meta.fingerprint,
+      fingerprint: meta.source.endsWith('.csv') ? 'sha256 of metadata.csv bytes' : 'sha256 of the sorted "id<TAB>label" lines (no metadata.csv)',
+      rows: meta.rowCount,
+      reals: meta.rowCount - fakes,
+      fakes,
+      sourceImages: meta.pairIds.length,
+    },
+    threshold: {
+      policy: report.thresholdPolicy,
+      detectors: Object.fromEntries(
+        [...report.thresholds.values()].map((t) => [
+          t.detector,
+          { value: t.threshold?.value ?? null, optimistic: t.threshold?.optimistic ?? false, note: t.threshold?.note ?? null, reason: t.reason ?? null, calibrated: t.calibrated ?? null, warning: t.warning ?? null },
+        ]),
+      ),
+    },
+    intervals: {
+      level: 0.95,
+      unit: 'source image (pairId = image_id): a real photo and all its edits are resampled together',
+      bootstrap: { method: 'percentile cluster bootstrap (src/metrics computeMetrics)', resamples: report.bootstrap.resamples, seed: report.bootstrap.seed },
+      normal: {
+        method: 'cluster-robust normal interval: value ± z·sqrt(C/(C−1)·Σ z_c²) from per-image influences (ratio metrics: linearised; AUC: clustered DeLong, Obuchowski 1997)',
+        z: Z95,
+        metrics: 'accuracy, balanced_accuracy, recall_fake, specificity_real, precision, f1, auc, paired_auc, two_afc, brier',
+      },
+      assignment: 'groups are bootstrapped smallest first while rows x resamples fits the budget; larger groups use the normal interval (each row says which in ci_method)',
+      ...report.ci,
+    },
+    slices: report.slices.map((s) => ({
+      name: s.name,
+      kind: s.fakeOnly ? 'fake-only' : 'both',
+      type: s.planned?.kind ?? 'all',
+      column: s.planned?.column ?? null,
+      derived: s.planned?.derived ?? false,
+      categoryColumn: s.planned?.categoryColumn ?? null,
+      cross: s.planned?.kind === 'crossed' ? (s.planned.spec as { cross: readonly string[] }).cross : null,
+      values: s.values,
+      bins: s.bins ? { ...s.bins, describe: describeBins(s.bins) } : null,
+    })),
+    skippedSlices: report.plan.skipped,
+    inputs: {
+      predictions: join(report.runDir, 'predictions.csv'),
+      predictionRows: scores.rows,
+      notInMetadata: { count: scores.unknownIds.count, listed: scores.unknownIds.ids.length, ids: scores.unknownIds.ids },
+      detectors: Object.fromEntries(
+        scores.detectors.map((d) => [
+          d.detector,
+          {
+            ...d.counts,
+            errors: Object.fromEntries([...d.errors].sort(([a], [b]) => (a < b ? -1 : 1))),
+            excluded: {
+              [INVALID_REASONS[STATUS.nonFinite]]: d.counts.nonFinite,
+              [INVALID_REASONS[STATUS.outOfRange]]: d.counts.outOfRange,
+            },
+          },
+        ]),
+      ),
+    },
+    rows: report.rows,
+  };
+}
+
+/** Writes OUT/results.json. */
+export function writeResultsJson(outDir: string, report: Report): string {
+  const file = join(outDir, 'results.json');
+  writeAtomic(file, `${JSON.stringify(resultsDocument(report), jsonNumber, 2)}\n`);
+  return file;
+}
+
+/** JSON has no NaN/Infinity: write them as null (never as a number that looks meaningful). */
+function jsonNumber(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? null : value;
+}

@@ -1,0 +1,121 @@
+import { basename, join } from 'node:path';
+import type { MetricCell, SliceRow } from '../slices/aggregate.js';
+import { describeBins } from '../slices/bins.js';
+import { ALL_SLICE } from '../slices/spec.js';
+import type { MetricKey } from '../slices/point-metrics.js';
+import { writeAtomic } from './csv.js';
+import type { Report } from './report.js';
+
+const OVERALL: [MetricKey, string][] = [
+  ['accuracy', 'acc'],
+  ['balanced_accuracy', 'bal. acc'],
+  ['recall_fake', 'recall fake'],
+  ['specificity_real', 'spec. real'],
+  ['auc', 'AUC'],
+  ['ap', 'AP'],
+  ['eer', 'EER'],
+  ['tpr_at_fpr_5pct', 'TPR@5%FPR'],
+  ['paired_auc', 'paired AUC'],
+  ['two_afc', '2AFC'],
+  ['ece', 'ECE'],
+];
+
+/**
+ * The compact Markdown summary printed after a report and saved as summary.md: the overall table per
+ * detector (with 95% intervals), fake-only slices as recall / paired AUC / 2AFC, other slices as acc / AUC,
+ * and what was excluded. The threshold policy and value sit next to every thresholded number.
+ */
+export function summaryMarkdown(report: Report): string {
+  const { meta, rows } = report;
+  const fakes = meta.label.reduce((a, b) => a + b, 0);
+  const detectors = report.views.map((v) => v.detector);
+  const out: string[] = [`# semibench report: ${basename(report.runDir)}`, ''];
+  out.push(
+    `Data: ${report.dataDir} (metadata sha256 ${meta.fingerprint.slice(0, 12)}…; ${meta.rowCount} samples: ${meta.rowCount - fakes} real, ${fakes} fake, ${meta.pairIds.length} source images)`,
+    `Threshold policy: \`${report.thresholdPolicy}\` (fake iff score >= threshold; value per detector below).`,
+    `Intervals: 95%, clustered by source image; ${intervalLine(report)}.`,
+    '',
+    '## Overall',
+    '',
+    `| detector | threshold | n real / fake | ${OVERALL.map(([, h]) => h).join(' | ')} |`,
+    `|---|---|---|${OVERALL.map(() => '---|').join('')}`,
+  );
+  for (const r of rows.filter((x) => x.slice === ALL_SLICE)) {
+    out.push(`| ${r.detector} | ${thresholdText(r)} | ${r.n_real} / ${r.n_fake} | ${OVERALL.map(([m]) => withInterval(r.metrics[m])).join(' | ')} |`);
+  }
+  const notes = [...report.thresholds.values()].filter((t) => t.warning || t.reason).map((t) => `- ${t.detector}: ${t.warning ?? `no threshold (${t.reason})`}`);
+  if (notes.length) out.push('', ...notes);
+
+  const fakeOnly = report.slices.filter((s) => s.fakeOnly);
+  if (fakeOnly.length) out.push('', '## Fake-only slices: recall on fakes / paired AUC / 2AFC', '', 'Reals carry no value of these columns; paired metrics compare each slice\'s fakes with their own source photos.');
+  for (const s of fakeOnly) table(out, s.name, s.bins ? describeBins(s.bins) : undefined, detectors, rows, (r) => `${num(r.metrics.recall_fake)} / ${num(r.metrics.paired_auc)} / ${num(r.metrics.two_afc)}`, 'n fake', (r) => `${r.n_fake}`);
+  const both = report.slices.filter((s) => !s.fakeOnly && s.name !== ALL_SLICE);
+  if (both.length) out.push('', '## Slices with both classes: acc / AUC');
+  for (const s of both) table(out, s.name, s.bins ? describeBins(s.bins) : undefined, detectors, rows, (r) => `${num(r.metrics.accuracy)} / ${num(r.metrics.auc)}`, 'n real / fake', (r) => `${r.n_real} / ${r.n_fake}`);
+
+  out.push('', '## Inputs', '', `- ${report.scores.rows} prediction rows from ${join(report.runDir, 'predictions.csv')}`);
+  if (report.scores.unknownIds.count) out.push(`- ${report.scores.unknownIds.count} prediction rows name samples not in the metadata (listed in results.json), e.g. ${report.scores.unknownIds.ids.slice(0, 3).join(', ')}`);
+  for (const d of report.scores.detectors) {
+    const c = d.counts;
+    const parts = [`${c.ok} scored`];
+    if (c.error) parts.push(`${c.error} errors`);
+    if (c.nonFinite) parts.push(`${c.nonFinite} non-finite scores excluded`);
+    if (c.outOfRange) parts.push(`${c.outOfRange} scores outside [0, 1] excluded`);
+    if (c.missing) parts.push(`${c.missing} samples without a prediction`);
+    if (c.duplicates) parts.push(`${c.duplicates} duplicate rows (last kept)`);
+    out.push(`- ${d.detector}: ${parts.join(', ')}`);
+  }
+  if (report.plan.skipped.length) out.push(`- skipped optional slices (their column is not in this metadata; reasons in results.json): ${report.plan.skipped.map((s) => s.name).join(', ')}`);
+  return `${out.join('\n')}\n`;
+}
+
+function table(
+  out: string[],
+  name: string,
+  bins: string | undefined,
+  detectors: string[],
+  rows: SliceRow[],
+  cell: (r: SliceRow) => string,
+  countHeader: string,
+  count: (r: SliceRow) => string,
+): void {
+  const mine = rows.filter((r) => r.slice === name);
+  const values = [...new Set(mine.map((r) => r.value))];
+  out.push('', `### ${name}${bins ? ` (${bins})` : ''}`, '', `| value | ${countHeader} | ${detectors.join(' | ')} |`, `|---|---|${detectors.map(() => '---|').join('')}`);
+  for (const v of values) {
+    const cells = detectors.map((d) => mine.find((r) => r.value === v && r.detector === d));
+    const first = cells.find((c) => c !== undefined)!;
+    out.push(`| ${v} | ${count(first)} | ${cells.map((c) => (c ? cell(c) : '–')).join(' | ')} |`);
+  }
+}
+
+function intervalLine(report: Report): string {
+  const { ci, bootstrap } = report;
+  if (bootstrap.resamples === 0) return 'off (resamples = 0)';
+  const parts = [`cluster bootstrap (${bootstrap.resamples} resamples, seed ${bootstrap.seed}) for ${ci.bootstrapGroups} groups`];
+  if (ci.normalGroups) parts.push(`cluster-robust normal approximation for the ${ci.normalGroups} largest (bootstrap budget ${ci.budget.toExponential(0)} row-resamples)`);
+  return parts.join('; ');
+}
+
+function thresholdText(r: SliceRow): string {
+  if (r.threshold === null) return `${r.threshold_policy}: none`;
+  const value = String(+r.threshold.toPrecision(4));
+  return value === r.threshold_policy ? value : `${r.threshold_policy} = ${value}`;
+}
+
+function num(c: MetricCell): string {
+  return c.value === null ? '–' : c.value.toFixed(3);
+}
+
+function withInterval(c: MetricCell): string {
+  if (c.value === null) return '–';
+  return c.lo === null || c.hi === null ? c.value.toFixed(3) : `${c.value.toFixed(3)} [${c.lo.toFixed(2)}, ${c.hi.toFixed(2)}]`;
+}
+
+/** Writes OUT/summary.md; returns the path and the text (the CLI prints it). */
+export function writeSummary(outDir: string, report: Report): { file: string; text: string } {
+  const text = summaryMarkdown(report);
+  const file = join(outDir, 'summary.md');
+  writeAtomic(file, text);
+  return { file, text };
+}

@@ -1,0 +1,96 @@
+import type { MetadataTable } from './metadata.js';
+import { WIN } from './group.js';
+import { sortRowsByScoreDesc } from './rank.js';
+import { STATUS, type DetectorScores } from './scores.js';
+
+/** One detector's usable scores, ranked once for every slice of the report. */
+export interface DetectorView {
+  detector: string;
+  meta: MetadataTable;
+  scores: DetectorScores;
+  /** Metadata rows with a usable score (status ok), highest score first, ties by row. */
+  order: Int32Array;
+  /** Score, label and pair code at each rank position (k ↔ order[k]): groups gather from these in order. */
+  rankedScore: Float64Array;
+  rankedLabel: Uint8Array;
+  rankedPair: Int32Array;
+  /** 2AFC outcome of the fake at each rank position against its own real (group.ts WIN codes; reals: unpaired). */
+  rankedWin: Uint8Array;
+  /** Per pair code: the score of that source image's real, NaN when it has none with a usable score. */
+  realScoreOfPair: Float64Array;
+  /** Pair codes of scored reals, highest score first (each source image once). */
+  realPairsDesc: Int32Array;
+  /** Reals whose image_id another real already has (the first one in metadata order is used). */
+  duplicateRealPairs: number;
+  /** Pair code → position in realPairsDesc (-1: no scored real). */
+  realRankOfPair: Int32Array;
+}
+
+/** Ranks a detector's scored rows and indexes its reals by source image. */
+export function detectorView(meta: MetadataTable, scores: DetectorScores): DetectorView {
+  let ok = 0;
+  for (let i = 0; i < meta.rowCount; i++) if (scores.status[i] === STATUS.ok) ok++;
+  const rows = new Int32Array(ok);
+  for (let i = 0, j = 0; i < meta.rowCount; i++) if (scores.status[i] === STATUS.ok) rows[j++] = i;
+  const order = sortRowsByScoreDesc(rows, scores.score);
+
+  const realScoreOfPair = new Float64Array(meta.pairIds.length).fill(NaN);
+  const owner = new Int32Array(meta.pairIds.length).fill(-1);
+  let duplicateRealPairs = 0;
+  for (let i = 0; i < meta.rowCount; i++) {
+    if (meta.label[i] !== 0 || scores.status[i] !== STATUS.ok) continue;
+    const p = meta.pair[i];
+    if (owner[p] >= 0) {
+      duplicateRealPairs++;
+      continue;
+    }
+    owner[p] = i;
+    realScoreOfPair[p] = scores.score[i];
+  }
+  const pairs: number[] = [];
+  for (let k = 0; k < order.length; k++) {
+    const r = order[k];
+    if (meta.label[r] === 0 && owner[meta.pair[r]] === r) pairs.push(meta.pair[r]);
+  }
+  const realPairsDesc = Int32Array.from(pairs);
+  const realRankOfPair = new Int32Array(meta.pairIds.length).fill(-1);
+  for (let j = 0; j < realPairsDesc.length; j++) realRankOfPair[realPairsDesc[j]] = j;
+  const rankedScore = new Float64Array(order.length);
+  const rankedLabel = new Uint8Array(order.length);
+  const rankedPair = new Int32Array(order.length);
+  const rankedWin = new Uint8Array(order.length);
+  for (let k = 0; k < order.length; k++) {
+    const r = order[k];
+    const s = scores.score[r];
+    const p = meta.pair[r];
+    rankedScore[k] = s;
+    rankedLabel[k] = meta.label[r];
+    rankedPair[k] = p;
+    const real = realScoreOfPair[p];
+    rankedWin[k] = meta.label[r] === 0 || Number.isNaN(real) ? WIN.unpaired : s > real ? WIN.win : s === real ? WIN.tie : WIN.lose;
+  }
+  return {
+    detector: scores.detector,
+    meta,
+    scores,
+    order,
+    rankedScore,
+    rankedLabel,
+    rankedPair,
+    rankedWin,
+    realScoreOfPair,
+    realPairsDesc,
+    duplicateRealPairs,
+    realRankOfPair,
+  };
+}
+
+/** Real id → score for every scored real (the `realScores` argument of metrics' computeMetrics). */
+export function realScoreMap(view: DetectorView): Map<string, number> {
+  const map = new Map<string, number>();
+  for (let k = 0; k < view.realPairsDesc.length; k++) {
+    const p = view.realPairsDesc[k];
+    map.set(view.meta.pairIds[p], view.realScoreOfPair[p]);
+  }
+  return map;
+}

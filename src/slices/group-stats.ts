@@ -1,0 +1,404 @@
+import type { DetectorView } from './detector-view.js';
+import { WIN } from './group.js';
+import type { MetricKey } from './point-metrics.js';
+
+/** z for a central 95% normal interval. */
+export const Z95 = 1.959963984540054;
+
+/** Metrics that have a cluster-robust normal interval, in the order GroupStats computes them. */
+const NORMAL_METRIC_ORDER: readonly MetricKey[] = [
+  'recall_fake', 'accuracy', 'specificity_real', 'balanced_accuracy', 'precision', 'f1', 'brier', 'two_afc', 'auc', 'paired_auc',
+];
+
+/** Metrics that have a cluster-robust normal interval (the others get a reason instead). */
+export const NORMAL_CI_METRICS: ReadonlySet<MetricKey> = new Set(NORMAL_METRIC_ORDER);
+
+// Per-cluster sums. Every fake row updates 4 integer counts (16 bytes per cluster: the array stays in L2 for
+// 28 k source images) and, in the merge, one placement sum; placement sums are kept doubled
+// (2·below + ties) so that they stay integers. Field positions within each array:
+const FAKES = 0; // counts (Int32)
+const TP = 1; // fakes at or above the threshold
+const P_FAKES = 2; // fakes with a scored source real
+const WINS2 = 3; // Σ 2 × 2AFC outcome (2 win, 1 tie, 0 loss)
+const COUNTS = 4;
+const P_REAL_PLACE2 = 0; // per-real sums (Float64, stride 4; touched once per real): Σ 2·(paired fakes above) + ties
+const P_REALS = 1; // the cluster's real is in the paired set (0 or 1)
+const REAL_PLACE2 = 2; // two-class: Σ over the group's reals of 2·(fakes above) + (fakes tied)
+const REALS_STRIDE = 4;
+const SIZE = 0; // two-class groups only (Float64, stride 4)
+const TN = 1; // reals below the threshold
+const SE = 2; // Σ (score − label)²
+const FAKE_PLACE2 = 3; // Σ over fakes of 2·(reals below) + (reals tied)
+const STRIDE = 4;
+// totals: the fields above, laid out one after another
+const T_COUNTS = 0;
+const T_PFP = COUNTS; // Σ P_FAKE_PLACE2 (paired fakes: Float64, stride 1)
+const T_PR = T_PFP + 1;
+const T_TWO = T_PR + REALS_STRIDE;
+
+/**
+ * One group's counts, paired metrics and per-source-image sums, from a single pass over its rows in rank
+ * order (plus a merge with its paired reals). This is the report's kernel at scale: 9 M prediction rows x
+ * ~25 slices is too much for anything that builds per-group sets or scatters into wide arrays.
+ *
+ * - Paired AUC and 2AFC (metrics/paired.ts semantics: the group's fakes whose source real is scored, against
+ *   those reals, each once) come from exact integer Mann–Whitney counts: AUC = Σ(2·below + ties) / (2·M·N).
+ *   tests/slices/group-stats.test.ts checks them against metrics' pairedMetrics.
+ * - Intervals: each metric's influence per cluster (source image), z_c, is its linearisation
+ *   value(w) ≈ value + Σ_c (w_c − 1)·z_c; the variance Σ_c z_c² · C/(C−1) is what the cluster bootstrap
+ *   converges to. For a ratio Σa/Σb (recall, accuracy, specificity, precision, F1 = 2tp/(2tp+fp+fn), 2AFC,
+ *   Brier): z_c = (a_c − R·b_c)/Σb. For an AUC (and the paired AUC): z_c = (ΣV10_c − m_c·A)/M +
+ *   (ΣV01_c − n_c·A)/N with placement values V10, V01 — the clustered DeLong estimator of Obuchowski
+ *   (Biometrics 1997) written as an influence.
+ *
+ * One instance is reused group after group.
+ */
+export class GroupStats {
+  private counts = new Int32Array(0);
+  private pFakePlace = new Float64Array(0);
+  private pReal = new Float64Array(0);
+  private two = new Float64Array(0);
+  private touched = new Int32Array(0);
+  private touchedMark = new Int32Array(0);
+  private generation = 0;
+  private mark = new Uint8Array(0);
+  private fakeScore = new Float64Array(0);
+  private fakeCluster = new Int32Array(0);
+  private realRank = new Int32Array(0);
+  private realScore = new Float64Array(0);
+  private realCluster = new Int32Array(0);
+  private nTouched = 0;
+  private twoClass = false;
+
+  // totals
+  n = 0;
+  nFake = 0;
+  tp = 0;
+  tn = 0;
+  nPairedFakes = 0;
+  nPairedReals = 0;
+  nUnpaired = 0;
+  wins2 = 0;
+  place2 = 0;
+  private totals = new Float64Array(T_TWO + STRIDE);
+
+  /**
+   * Reads a group: `positions` are the detector's rank positions of its rows, ascending. `threshold` null
+   * leaves the thresholded sums at 0 (the caller blanks those metrics). `twoClass` adds the sums two-class
+   * metrics need (group AUC placements, TN, squared error). `clusterOfPair` renumbers source images
+   * (compare's shared numbering); by default a cluster is the pair code.
+   */
+  collect(
+    view: DetectorView,
+    positions: ArrayLike<number>,
+    threshold: number | null,
+    twoClass: boolean,
+    clusterOfPair?: Int32Array,
+    clusters = view.meta.pairIds.length,
+  ): this {
+    this.reserve(clusters, positions.length, view.meta.pairIds.length, view.realPairsDesc.length);
+    const { rankedLabel, rankedScore, rankedPair, rankedWin, realRankOfPair, realPairsDesc, realScoreOfPair } = view;
+    const { counts, pFakePlace, pReal, two, mark, fakeScore, fakeCluster, realRank, touched, touchedMark } = this;
+    const generation = this.generation;
+    const t = threshold ?? Infinity;
+    const n = positions.length;
+    this.twoClass = twoClass;
+    // hot loops keep their counters in locals (fields would be loaded and stored on every row)
+    let nTouched = 0;
+    let nFake = 0;
+    let tp = 0;
+    let tn = 0;
+    let nUnpaired = 0;
+    let wins2 = 0;
+    let nPF = 0;
+    let nPR = 0;
+
+    // pass 1: counts per cluster; compact the paired fakes; collect the paired reals' ranks
+    for (let k = 0; k < n; k++) {
+      const at = positions[k];
+      const p = rankedPair[at];
+      const c = clusterOfPair ? clusterOfPair[p] : p;
+      if (touchedMark[c] !== generation) {
+        touchedMark[c] = generation;
+        touched[nTouched++] = c;
+      }
+      const s = rankedScore[at];
+      const pred = s >= t ? 1 : 0;
+      const b = c * STRIDE;
+      if (rankedLabel[at] === 1) {
+        const q = c * COUNTS;
+        counts[q + FAKES]++;
+        counts[q + TP] += pred;
+        nFake++;
+        tp += pred;
+        const w = rankedWin[at];
+        if (w === WIN.unpaired) {
+          nUnpaired++;
+        } else {
+          counts[q + P_FAKES]++;
+          counts[q + WINS2] += w;
+          wins2 += w;
+          fakeScore[nPF] = s;
+          fakeCluster[nPF++] = c;
+          if (mark[p] === 0) {
+            mark[p] = 1;
+            realRank[nPR++] = realRankOfPair[p];
+          }
+        }
+        if (twoClass) {
+          two[b + SIZE]++;
+          two[b + SE] += (s - 1) * (s - 1);
+        }
+      } else if (twoClass) {
+        two[b + SIZE]++;
+        two[b + TN] += 1 - pred;
+        two[b + SE] += s * s;
+        tn += 1 - pred;
+      }
+    }
+
+    // pass 2: merge the paired fakes (rank order) with their reals (sorted by rank), block by block of equal
+    // scores, for the Mann–Whitney counts of the paired AUC
+    const ranks = realRank.subarray(0, nPR).sort();
+    const realScore = this.realScore;
+    const realCluster = this.realCluster;
+    for (let i = 0; i < nPR; i++) {
+      const p = realPairsDesc[ranks[i]];
+      mark[p] = 0; // leave the marks clean for the next group
+      realScore[i] = realScoreOfPair[p];
+      realCluster[i] = clusterOfPair ? clusterOfPair[p] : p;
+    }
+    let place2 = 0;
+    let a = 0;
+    let r = 0;
+    let fakesAbove = 0;
+    let realsAbove = 0;
+    while (a < nPF || r < nPR) {
+      const sr = r < nPR ? realScore[r] : -Infinity;
+      // the run of fakes strictly above the next real all beat the same reals: one placement for the run
+      const v10run = 2 * (nPR - realsAbove);
+      const a0 = a;
+      while (a < nPF && fakeScore[a] > sr) pFakePlace[fakeCluster[a++]] += v10run;
+      place2 += (a - a0) * v10run;
+      fakesAbove += a - a0;
+      if (r >= nPR) break;
+      // a block of reals (and fakes) tied at the real's score
+      let a2 = a;
+      while (a2 < nPF && fakeScore[a2] === sr) a2++;
+      let r2 = r;
+      while (r2 < nPR && realScore[r2] === sr) r2++;
+      const f = a2 - a;
+      const rt = r2 - r;
+      const v10 = 2 * (nPR - realsAbove - rt) + rt;
+      const v01 = 2 * fakesAbove + f;
+      for (let i = a; i < a2; i++) pFakePlace[fakeCluster[i]] += v10;
+      place2 += f * v10;
+      for (let i = r; i < r2; i++) {
+        const b = realCluster[i] * REALS_STRIDE;
+        pReal[b + P_REAL_PLACE2] += v01;
+        pReal[b + P_REALS]++;
+      }
+      fakesAbove += f;
+      realsAbove += rt;
+      a = a2;
+      r = r2;
+    }
+
+    // pass 3 (two-class): the group's own placements, in rank order; rows with distinct scores (the usual
+    // case) are their own block, tied rows share a placement
+    if (twoClass) {
+      const nReal = n - nFake;
+      let k = 0;
+      let fAbove = 0;
+      let rAbove = 0;
+      while (k < n) {
+        const at0 = positions[k];
+        const s = rankedScore[at0];
+        let k2 = k + 1;
+        let f = rankedLabel[at0];
+        while (k2 < n && rankedScore[positions[k2]] === s) f += rankedLabel[positions[k2++]];
+        const rt = k2 - k - f;
+        const v10 = 2 * (nReal - rAbove - rt) + rt;
+        const v01 = 2 * fAbove + f;
+        for (let i = k; i < k2; i++) {
+          const at = positions[i];
+          const p = rankedPair[at];
+          const c = clusterOfPair ? clusterOfPair[p] : p;
+          if (rankedLabel[at] === 1) two[c * STRIDE + FAKE_PLACE2] += v10;
+          else pReal[c * REALS_STRIDE + REAL_PLACE2] += v01;
+        }
+        fAbove += f;
+        rAbove += rt;
+        k = k2;
+      }
+    }
+
+    this.n = n;
+    this.nFake = nFake;
+    this.tp = tp;
+    this.tn = tn;
+    this.nUnpaired = nUnpaired;
+    this.wins2 = wins2;
+    this.place2 = place2;
+    this.nPairedFakes = nPF;
+    this.nPairedReals = nPR;
+    this.nTouched = nTouched;
+    const totals = this.totals;
+    totals.fill(0);
+    for (let i = 0; i < nTouched; i++) {
+      const c = touched[i];
+      for (let f = 0; f < COUNTS; f++) totals[T_COUNTS + f] += counts[c * COUNTS + f];
+      totals[T_PFP] += pFakePlace[c];
+      for (let f = 0; f < REALS_STRIDE; f++) totals[T_PR + f] += pReal[c * REALS_STRIDE + f];
+      if (twoClass) for (let f = 0; f < STRIDE; f++) totals[T_TWO + f] += two[c * STRIDE + f];
+    }
+    return this;
+  }
+
+  /** Paired AUC from the Mann–Whitney counts, or why there is none. */
+  pairedAuc(): number | string {
+    if (this.nPairedFakes === 0) return this.nUnpaired > 0 ? `no fake has a scored source real (${this.nUnpaired} unpaired)` : 'no fakes in the slice';
+    return this.place2 / (2 * this.nPairedFakes * this.nPairedReals);
+  }
+
+  /** 2AFC: the share of paired fakes scored above their own real (ties ½), or why there is none. */
+  twoAfc(): number | string {
+    if (this.nPairedFakes === 0) return this.nUnpaired > 0 ? `no fake has a scored source real (${this.nUnpaired} unpaired)` : 'no fakes in the slice';
+    return this.wins2 / (2 * this.nPairedFakes);
+  }
+
+  /** Source images the group touches: the C of the variance. */
+  get clusters(): number {
+    return this.nTouched;
+  }
+
+  /**
+   * Every covered metric's influence for cluster c into `out` (NORMAL_METRIC_ORDER), at the point values
+   * `v` (same order; NaN where a metric is undefined, which makes its influence NaN).
+   */
+  private influences(c: number, v: Float64Array, out: Float64Array): void {
+    const q = c * COUNTS;
+    const b = c * STRIDE;
+    const cnt = this.counts;
+    const w = this.two;
+    const T = this.totals;
+    const fakes = cnt[q + FAKES];
+    const tp = cnt[q + TP];
+    const size = this.twoClass ? w[b + SIZE] : fakes;
+    const reals = size - fakes;
+    const tn = w[b + TN];
+    const fp = reals - tn;
+    const fn = fakes - tp;
+    const totalFakes = T[T_COUNTS + FAKES];
+    const totalTp = T[T_COUNTS + TP];
+    const totalSize = T[T_TWO + SIZE];
+    const totalReals = totalSize - totalFakes;
+    const totalFp = totalReals - T[T_TWO + TN];
+    const totalFn = totalFakes - totalTp;
+    const M = T[T_COUNTS + P_FAKES];
+    const N = T[T_PR + P_REALS];
+    // ratios Σa/Σb: z = (a − R·b) / Σb
+    out[0] = (tp - v[0] * fakes) / totalFakes; // recall_fake
+    out[1] = (tp + tn - v[1] * size) / totalSize; // accuracy
+    out[2] = (tn - v[2] * reals) / totalReals; // specificity_real
+    out[3] = ((tp - v[3] * fakes) / totalFakes + (tn - v[3] * reals) / totalReals) / 2; // balanced_accuracy
+    out[4] = (tp - v[4] * (tp + fp)) / (totalTp + totalFp); // precision
+    out[5] = (2 * tp - v[5] * (2 * tp + fp + fn)) / (2 * totalTp + totalFp + totalFn); // f1
+    out[6] = (w[b + SE] - v[6] * size) / totalSize; // brier
+    out[7] = (cnt[q + WINS2] / 2 - v[7] * cnt[q + P_FAKES]) / M; // two_afc
+    // AUCs: z = (ΣV10_c − m_c·A)/M + (ΣV01_c − n_c·A)/N, placements stored doubled
+    const r = c * REALS_STRIDE;
+    out[8] = (w[b + FAKE_PLACE2] / (2 * totalReals) - fakes * v[8]) / totalFakes + (this.pReal[r + REAL_PLACE2] / (2 * totalFakes) - reals * v[8]) / totalReals; // auc
+    out[9] = (this.pFakePlace[c] / (2 * N) - cnt[q + P_FAKES] * v[9]) / M + (this.pReal[r + P_REAL_PLACE2] / (2 * M) - this.pReal[r + P_REALS] * v[9]) / N; // paired_auc
+  }
+
+  /** Per-cluster influences of `metric` over `clusters` cluster numbers (for differences between runs). */
+  influence(metric: MetricKey, value: number, clusters: number): Float64Array {
+    const i = NORMAL_METRIC_ORDER.indexOf(metric);
+    const v = new Float64Array(NORMAL_METRIC_ORDER.length).fill(NaN);
+    v[i] = value;
+    const z = new Float64Array(clusters);
+    const out = new Float64Array(NORMAL_METRIC_ORDER.length);
+    for (let t = 0; t < this.nTouched; t++) {
+      this.influences(this.touched[t], v, out);
+      z[this.touched[t]] = out[i];
+    }
+    return z;
+  }
+
+  /** 95% normal intervals of the covered metrics whose point value is given (one pass over the clusters). */
+  intervals(values: Partial<Record<MetricKey, number | null>>): Map<MetricKey, { lo: number; hi: number } | { reason: string }> {
+    const k = NORMAL_METRIC_ORDER.length;
+    const v = Float64Array.from(NORMAL_METRIC_ORDER, (m) => values[m] ?? NaN);
+    const ss = new Float64Array(k);
+    const out = new Float64Array(k);
+    for (let t = 0; t < this.nTouched; t++) {
+      this.influences(this.touched[t], v, out);
+      for (let i = 0; i < k; i++) ss[i] += out[i] * out[i];
+    }
+    const result = new Map<MetricKey, { lo: number; hi: number } | { reason: string }>();
+    NORMAL_METRIC_ORDER.forEach((m, i) => {
+      if (!Number.isNaN(v[i])) result.set(m, normalInterval(v[i], ss[i], this.nTouched));
+    });
+    return result;
+  }
+
+  /** Zeroes the sums of the clusters the last group touched, and grows the buffers. */
+  private reserve(clusters: number, rows: number, pairs: number, reals: number): void {
+    for (let i = 0; i < this.nTouched; i++) {
+      const c = this.touched[i];
+      this.counts.fill(0, c * COUNTS, (c + 1) * COUNTS);
+      this.pFakePlace[c] = 0;
+      this.pReal.fill(0, c * REALS_STRIDE, (c + 1) * REALS_STRIDE);
+      if (this.twoClass) this.two.fill(0, c * STRIDE, (c + 1) * STRIDE);
+    }
+    this.nTouched = 0;
+    if (this.touchedMark.length < clusters) {
+      this.counts = new Int32Array(clusters * COUNTS);
+      this.pFakePlace = new Float64Array(clusters);
+      this.pReal = new Float64Array(clusters * REALS_STRIDE);
+      this.two = new Float64Array(clusters * STRIDE);
+      this.touched = new Int32Array(clusters);
+      this.touchedMark = new Int32Array(clusters);
+      this.generation = 0;
+    }
+    if (++this.generation === 0x7fffffff) {
+      this.touchedMark.fill(0);
+      this.generation = 1;
+    }
+    // marks are per pair code (cleared again by the merge of every group)
+    if (this.mark.length < pairs) this.mark = new Uint8Array(pairs);
+    if (this.fakeScore.length < rows) {
+      this.fakeScore = new Float64Array(rows);
+      this.fakeCluster = new Int32Array(rows);
+    }
+    if (this.realRank.length < Math.min(rows, reals)) {
+      this.realRank = new Int32Array(Math.min(rows, reals));
+      this.realScore = new Float64Array(this.realRank.length);
+      this.realCluster = new Int32Array(this.realRank.length);
+    }
+  }
+
+}
+
+/**
+ * The 95% normal interval value ± z·√(C/(C−1)·Σz_c²), clipped to `bounds` ([0, 1] for a rate, [−1, 1] for a
+ * difference of rates). Needs two or more clusters.
+ */
+export function normalInterval(
+  value: number,
+  sumSquares: number,
+  clusters: number,
+  bounds: [number, number] = [0, 1],
+): { lo: number; hi: number } | { reason: string } {
+  if (clusters < 2) return { reason: 'normal interval needs at least 2 source images' };
+  const se = Math.sqrt((clusters / (clusters - 1)) * sumSquares);
+  return { lo: Math.max(bounds[0], value - Z95 * se), hi: Math.min(bounds[1], value + Z95 * se) };
+}
+
+/** Σ z_c² of an influence vector. */
+export function sumOfSquares(z: Float64Array): number {
+  let ss = 0;
+  for (let c = 0; c < z.length; c++) ss += z[c] * z[c];
+  return ss;
+}

@@ -1,0 +1,259 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { openDataSource, parseLabel, REQUIRED_COLUMNS } from '../loaders/index.js';
+import { UserError } from '../util/errors.js';
+import { nearest } from '../util/suggest.js';
+import { fieldEquals, fieldLatin1, fieldNumber, fieldText, latin1ToUtf8, scanCsv, type CsvRow } from './csv-scan.js';
+import { countListItems, DERIVED_COLUMNS, listCountKey } from './derived.js';
+import { IdIndex } from './id-index.js';
+import type { ColumnNeeds } from './plan.js';
+
+/** A text column, integer-coded: `values[codes[row]]` is the row's text ('' = empty). */
+export interface CategoricalColumn {
+  codes: Int32Array;
+  values: string[];
+}
+
+/**
+ * The eval set's metadata, column-wise: one entry per sample (metadata row), only the columns a report needs.
+ * Sample ids and pair ids are keyed by their raw bytes as Latin-1 strings (see csv-scan.ts fieldLatin1), so
+ * predictions join on exact bytes without decoding UTF-8 per row.
+ */
+export interface MetadataTable {
+  /** metadata.csv, or the data folder for a real/ + fake/ layout. */
+  source: string;
+  /** sha256 of metadata.csv's bytes (for a folder layout: of its sorted "id<TAB>label" lines). */
+  fingerprint: string;
+  /** Every column the metadata has (plus none derived). */
+  header: string[];
+  rowCount: number;
+  /** 0 real, 1 fake. */
+  label: Uint8Array;
+  /** Source image code per row (Sample.pairId = image_id); `pairIds[code]` is its text. */
+  pair: Int32Array;
+  pairIds: string[];
+  /** Sample id (Latin-1 key) of each row. */
+  ids: string[];
+  /**
+   * The row of a sample id (Latin-1 key). The index behind it is built on first use: predictions normally
+   * arrive in metadata order and are joined by position (see scores.ts), so most reports never build it.
+   */
+  rowOf(id: string): number | undefined;
+  categorical: Map<string, CategoricalColumn>;
+  /** NaN = empty or not a number. Derived columns are stored here under their name. */
+  numeric: Map<string, Float64Array>;
+}
+
+/** Reads only the header of the eval set's metadata (for planning which columns to load). */
+export function readHeader(dataDir: string): string[] {
+  const file = metadataFile(dataDir);
+  if (!file) return ['image_id', 'image_path', 'dataset', 'label'];
+  let header: string[] = [];
+  try {
+    scanCsv(file, {
+      onHeader: (columns) => {
+        header = columns;
+        throw STOP;
+      },
+      onRow: () => {},
+    });
+  } catch (error) {
+    if (error !== STOP) throw error;
+  }
+  return header;
+}
+
+const STOP = new Error('stop');
+
+function metadataFile(dataDir: string): string | undefined {
+  const root = resolve(dataDir);
+  if (!existsSync(root)) throw new UserError(`Data folder not found: ${root}`, 'E_DATA');
+  const file = join(root, 'metadata.csv');
+  return existsSync(file) ? file : undefined;
+}
+
+/**
+ * Reads the metadata a report needs. An Evalset's metadata.csv is scanned column-wise (no per-row objects:
+ * 1.5 M rows in a few seconds); a real/ + fake/ folder goes through its loader. The sample id is
+ * `image_path` and the pair id `image_id`, as the Evalset loader defines them.
+ */
+export async function readMetadata(dataDir: string, needs: ColumnNeeds): Promise<MetadataTable> {
+  const file = metadataFile(dataDir);
+  const builder = new TableBuilder(needs);
+  let table: MetadataTable;
+  if (file) {
+    table = scanMetadata(file, builder);
+  } else {
+    const root = resolve(dataDir);
+    const lines: string[] = [];
+    builder.start(['image_id', 'image_path', 'dataset', 'label']);
+    for await (const s of openDataSource(root).samples()) {
+      builder.addRow(latin1Key(s.id), s.label, latin1Key(s.pairId), lines.length + 1);
+      builder.readText((column) => s.meta[column] ?? '');
+      lines.push(`${s.id}\t${s.label}`);
+    }
+    const fingerprint = createHash('sha256').update(lines.sort().join('\n')).digest('hex');
+    table = builder.finish(root, fingerprint);
+  }
+  for (const name of needs.derived) table.numeric.set(name, DERIVED_COLUMNS[name].compute(table));
+  return table;
+}
+
+function scanMetadata(file: string, builder: TableBuilder): MetadataTable {
+  const hash = createHash('sha256');
+  let idField = -1;
+  let pairField = -1;
+  let labelField = -1;
+  scanCsv(file, {
+    onChunk: (bytes) => hash.update(bytes),
+    onHeader: (columns) => {
+      checkColumns(columns, file);
+      idField = columns.indexOf('image_path');
+      pairField = columns.indexOf('image_id');
+      labelField = columns.indexOf('label');
+      return Math.max(idField + 1, pairField + 1, labelField + 1, builder.start(columns));
+    },
+    onRow: (row) => {
+      // the common spellings compared as bytes; anything else through the loader's parser
+      let label: 0 | 1 | undefined = fieldEquals(row, labelField, 'fake') ? 1 : fieldEquals(row, labelField, 'real') ? 0 : undefined;
+      if (label === undefined) {
+        const labelText = fieldText(row, labelField);
+        label = parseLabel(labelText);
+        if (label === undefined) throw new UserError(`${file}:${row.line}: label '${labelText}' is not real/fake (or 0/1).`, 'E_DATA');
+      }
+      const id = fieldLatin1(row, idField);
+      if (id === '') throw new UserError(`${file}:${row.line}: empty image_path.`, 'E_DATA');
+      const pair = fieldLatin1(row, pairField);
+      builder.addRow(id, label, pair === '' ? id : pair, row.line);
+      builder.readFields(row);
+    },
+  });
+  return builder.finish(file, hash.digest('hex'));
+}
+
+function checkColumns(columns: string[], file: string): void {
+  for (const required of REQUIRED_COLUMNS) {
+    if (columns.includes(required)) continue;
+    const hint = nearest(required, columns);
+    throw new UserError(
+      `${file} is missing the required column '${required}'${hint ? ` (found '${hint}': misspelt?)` : ''}. Required: ${REQUIRED_COLUMNS.join(', ')}.`,
+      'E_DATA',
+    );
+  }
+}
+
+/** id → row, built on first call; a duplicate id is an error then (the Evalset loader rejects them too). */
+function lazyIndex(ids: string[], source: string): (id: string) => number | undefined {
+  let index: IdIndex | undefined;
+  return (id) => (index ??= new IdIndex(ids, source, latin1ToUtf8)).get(id);
+}
+
+/** A sample id as the Latin-1 key of its UTF-8 bytes (how the scanner keys ids). */
+export function latin1Key(id: string): string {
+  return Buffer.from(id, 'utf8').toString('latin1');
+}
+
+/** Grows typed columns row by row; categorical text is interned through one Map per column. */
+class TableBuilder {
+  private n = 0;
+  private capacity = 1 << 16;
+  private label = new Uint8Array(this.capacity);
+  private pair = new Int32Array(this.capacity);
+  private readonly pairCodes = new Map<string, number>();
+  private ids: string[] = [];
+  private lastPairKey = '';
+  private lastPairCode = -1;
+  private cat: { name: string; field: number; codes: Int32Array; dict: Map<string, number> }[] = [];
+  /** `source` is the column read; `count` reads it as a list's item count (stored under len(source)). */
+  private num: { name: string; source: string; count: boolean; field: number; values: Float64Array }[] = [];
+  private header: string[] = [];
+
+  constructor(private readonly needs: ColumnNeeds) {}
+
+  /** Sets up the columns for a header; returns how many leading fields a record must be split into. */
+  start(header: string[]): number {
+    this.header = header;
+    const field = (c: string): number => header.indexOf(c);
+    this.cat = [...this.needs.categorical].map((name) => ({ name, field: field(name), codes: new Int32Array(this.capacity), dict: new Map() }));
+    this.num = [
+      ...[...this.needs.numeric].map((name) => ({ name, source: name, count: false })),
+      ...[...this.needs.listCounts].map((source) => ({ name: listCountKey(source), source, count: true })),
+    ].map((c) => ({ ...c, field: field(c.source), values: new Float64Array(this.capacity) }));
+    return Math.max(-1, ...this.cat.map((c) => c.field), ...this.num.map((c) => c.field)) + 1;
+  }
+
+  /** Adds a row's id, label and pair; its columns follow through {@link readFields} or {@link readText}. */
+  addRow(id: string, label: 0 | 1, pairKey: string, line: number): void {
+    if (this.n === this.capacity) this.grow();
+    const row = this.n++;
+    this.ids.push(id);
+    this.label[row] = label;
+    // rows of one source image usually come together: skip the lookup when the image repeats
+    if (pairKey !== this.lastPairKey) {
+      let code = this.pairCodes.get(pairKey);
+      if (code === undefined) this.pairCodes.set(pairKey, (code = this.pairCodes.size));
+      this.lastPairKey = pairKey;
+      this.lastPairCode = code;
+    }
+    this.pair[row] = this.lastPairCode;
+    void line;
+  }
+
+  /** The scanner path: the last added row's columns from a CSV record. */
+  readFields(record: CsvRow): void {
+    const row = this.n - 1;
+    for (const c of this.cat) {
+      const key = fieldLatin1(record, c.field);
+      let v = c.dict.get(key);
+      if (v === undefined) c.dict.set(key, (v = c.dict.size));
+      c.codes[row] = v;
+    }
+    for (const c of this.num) c.values[row] = c.count ? countListItems(fieldText(record, c.field)) : fieldNumber(record, c.field);
+  }
+
+  /** The loader path: the last added row's columns from text. */
+  readText(get: (column: string) => string): void {
+    const row = this.n - 1;
+    for (const c of this.cat) {
+      const key = latin1Key(get(c.name));
+      let v = c.dict.get(key);
+      if (v === undefined) c.dict.set(key, (v = c.dict.size));
+      c.codes[row] = v;
+    }
+    for (const c of this.num) {
+      const text = get(c.source);
+      c.values[row] = c.count ? countListItems(text) : text.trim() === '' ? NaN : Number(text);
+    }
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
+    const widen = <T extends Uint8Array | Int32Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(this.capacity);
+      b.set(a);
+      return b;
+    };
+    this.label = widen(this.label);
+    this.pair = widen(this.pair);
+    for (const c of this.cat) c.codes = widen(c.codes);
+    for (const c of this.num) c.values = widen(c.values);
+  }
+
+  finish(source: string, fingerprint: string): MetadataTable {
+    const n = this.n;
+    return {
+      source,
+      fingerprint,
+      header: this.header,
+      rowCount: n,
+      label: this.label.slice(0, n),
+      pair: this.pair.slice(0, n),
+      pairIds: [...this.pairCodes.keys()].map(latin1ToUtf8),
+      ids: this.ids,
+      rowOf: lazyIndex(this.ids, source),
+      categorical: new Map(this.cat.map((c) => [c.name, { codes: c.codes.slice(0, n), values: [...c.dict.keys()].map(latin1ToUtf8) }])),
+      numeric: new Map(this.num.map((c) => [c.name, c.values.slice(0, n)])),
+    };
+  }
+}
