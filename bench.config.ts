@@ -6,7 +6,8 @@ import type { SliceSpec } from './src/slices/spec.js';
  * then the Evalset's; `categoryColumn` uses the released 5-bin `*_category` column when the metadata has it.
  * Change metrics exist only on edits, so their slices are fake-only (recall + paired AUC / 2AFC). Slices
  * marked optional are skipped, with a note, on metadata that lacks their column (the bundled eval set has
- * no change metrics).
+ * no change metrics; a real/ + fake/ folder has only `dataset`). Asking for one by name (--slices) makes it
+ * required.
  */
 const changeMetrics: { name: string; column: string[]; category: string }[] = [
   { name: 'area_ratio', column: ['area_ratio', 'ratio'], category: 'ratio_category' },
@@ -20,20 +21,20 @@ const changeMetrics: { name: string; column: string[]; category: string }[] = [
 
 const slices: SliceSpec[] = [
   { name: 'dataset', column: 'dataset' },
-  { name: 'method', column: 'method' },
-  { name: 'model', column: ['model', 'diffusion_model'] },
+  { name: 'method', column: 'method', optional: true },
+  { name: 'model', column: ['model', 'diffusion_model'], optional: true },
   { name: 'language_model', column: 'language_model', optional: true },
-  { name: 'sem_magnitude', column: 'sem_magnitude' },
+  { name: 'sem_magnitude', column: 'sem_magnitude', optional: true },
   { name: 'localization', column: ['localization', 'change_location_category'], optional: true },
-  // 3 bins at P25 / P75 of QC-passing fakes; area_ratio is required (the bundled set has `ratio`)
-  ...changeMetrics.map(({ name, column }) => ({ name, column, bins: 'quantile3' as const, optional: name !== 'area_ratio' })),
+  // 3 bins at P25 / P75 of QC-passing fakes
+  ...changeMetrics.map(({ name, column }) => ({ name, column, bins: 'quantile3' as const, optional: true })),
   // 5 bins at P20..P80, or the released bin1..bin5 column
   ...changeMetrics.map(({ name, column, category }) => ({ name: `${name}_5bin`, column, bins: 'quantile5' as const, categoryColumn: category, optional: true })),
   // per source image: low < mean − σ <= medium < mean + σ <= high, over unique images (derived when absent)
   { name: 'scene_diversity', column: 'scene_diversity', bins: 'meanStd', over: 'images', categoryColumn: 'scene_diversity_category', optional: true },
   { name: 'scene_complexity', column: 'scene_complexity', bins: 'meanStd', over: 'images', categoryColumn: 'scene_complexity_category', optional: true },
-  { name: 'area_x_sem_magnitude', cross: ['area_ratio', 'sem_magnitude'] },
-  { name: 'model_x_dataset', cross: ['model', 'dataset'] },
+  { name: 'area_x_sem_magnitude', cross: ['area_ratio', 'sem_magnitude'], optional: true },
+  { name: 'model_x_dataset', cross: ['model', 'dataset'], optional: true },
 ];
 
 /**

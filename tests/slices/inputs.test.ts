@@ -1,0 +1,94 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { assignSlices } from '../../src/slices/assign.js';
+import { readHeader, readMetadata } from '../../src/slices/metadata.js';
+import { planSlices } from '../../src/slices/plan.js';
+import { readScores, STATUS } from '../../src/slices/scores.js';
+import type { SliceSpec } from '../../src/slices/spec.js';
+import { tempDir } from '../helpers.js';
+
+async function load(metadata: string[], predictions: string[] = [], slices: SliceSpec[] = []) {
+  const dir = tempDir();
+  mkdirSync(join(dir, 'data'));
+  writeFileSync(join(dir, 'data', 'metadata.csv'), `${metadata.join('\n')}\n`);
+  writeFileSync(join(dir, 'p.csv'), `${['sample_id,detector,score,label,status,error,ms,cache_key', ...predictions].join('\n')}\n`);
+  const plan = planSlices(slices, readHeader(join(dir, 'data')));
+  const meta = await readMetadata(join(dir, 'data'), plan.needs);
+  return { meta, plan, scores: () => readScores(join(dir, 'p.csv'), meta), slices: () => assignSlices(plan.slices, meta) };
+}
+
+const META = ['image_id,image_path,dataset,label,score_band,pass_qc', 'a,"r/a,1.jpg",X,real,,', 'a,f/ä1.png,X,fake,0.1,1', 'a,f/a2.png,X,fake,0.9,0', 'b,r/b.jpg,Y,0,,', 'b,f/b1.png,Y,1,0.5,true'];
+
+describe('reading predictions against the metadata', () => {
+  it('joins by sample id in any order (quoted and non-ASCII ids included) and keeps the last of duplicate rows', async () => {
+    const { meta, scores } = await load(META, ['f/b1.png,d,0.7,1,ok,,1,', '"r/a,1.jpg",d,0.2,0,ok,,1,', 'f/ä1.png,d,0.3,1,ok,,1,', 'f/ä1.png,d,0.4,1,ok,,1,']);
+    const d = scores().detectors[0];
+    const row = (id: string) => meta.ids.indexOf(Buffer.from(id).toString('latin1'));
+    expect(d.score[row('r/a,1.jpg')]).toBe(0.2);
+    expect(d.score[row('f/ä1.png')]).toBe(0.4);
+    expect(d.counts).toMatchObject({ ok: 3, missing: 2, duplicates: 1 });
+  });
+
+  it('keeps every detector apart, each in its own metadata order', async () => {
+    const { scores } = await load(META, ['f/a2.png,d1,0.1,1,ok,,1,', 'f/a2.png,d2,0.9,1,ok,,1,', 'r/b.jpg,d1,0.3,0,ok,,1,']);
+    const t = scores();
+    expect(t.detectors.map((d) => [d.detector, d.counts.ok])).toEqual([['d1', 2], ['d2', 1]]);
+  });
+
+  it('classifies unusable scores and error rows, and lists ids the metadata lacks', async () => {
+    const { scores } = await load(META, ['"r/a,1.jpg",d,NaN,0,ok,,1,', 'f/ä1.png,d,-0.1,1,ok,,1,', 'f/a2.png,d,inf,1,ok,,1,', 'r/b.jpg,d,,0,error,cannot decode,1,', 'nope.png,d,0.5,1,ok,,1,']);
+    const t = scores();
+    const d = t.detectors[0];
+    expect(Array.from(d.status)).toEqual([STATUS.nonFinite, STATUS.outOfRange, STATUS.nonFinite, STATUS.error, STATUS.missing]);
+    expect(d.counts).toMatchObject({ ok: 0, nonFinite: 2, outOfRange: 1, error: 1, missing: 1 });
+    expect(Object.fromEntries(d.errors)).toEqual({ 'cannot decode': 1 });
+    expect(t.unknownIds).toEqual({ count: 1, ids: ['nope.png'] });
+  });
+
+  it('names a misspelt predictions column', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'p.csv'), 'sample_id,detector,scroe,status\n');
+    const { meta } = await load(META, []);
+    expect(() => readScores(join(dir, 'p.csv'), meta)).toThrow(/missing the column 'score' \(found 'scroe'/);
+  });
+});
+
+describe('reading metadata', () => {
+  it('accepts real/fake and 0/1 labels, uses image_id as the pair, fails on a bad label with its line', async () => {
+    const { meta } = await load(META);
+    expect(Array.from(meta.label)).toEqual([0, 1, 1, 0, 1]);
+    expect(meta.pairIds).toEqual(['a', 'b']);
+    await expect(load([...META, 'c,x.png,Z,maybe,,'])).rejects.toThrow(/metadata.csv:7: label 'maybe'/);
+  });
+
+  it('fails on a duplicate image_path when the id index is built', async () => {
+    const { meta } = await load([...META, 'c,r/b.jpg,Z,real,,']);
+    expect(() => meta.rowOf('x')).toThrow(/'r\/b.jpg' appears twice/);
+  });
+});
+
+describe('assigning slices', () => {
+  it('quantile edges use QC-passing fakes only; every fake still gets a bin; reals are left out of a fake-only slice', async () => {
+    const { slices } = await load(META, [], [{ name: 'band', column: 'score_band', bins: { edges: [0.5] } }, { name: 'q', column: 'score_band', bins: 'quantile3' }]);
+    const [fixed, q] = slices();
+    expect(fixed.fakeOnly).toBe(true);
+    expect(Array.from(fixed.codes)).toEqual([-1, 0, 1, -1, 1]);
+    // QC passes: ä1 (1) and b1 (true), not a2 (0): basis 0.1, 0.5 → P25 0.2, P75 0.4
+    expect(q.bins!.edges[0]).toBeCloseTo(0.2, 12);
+    expect(q.bins!.edges[1]).toBeCloseTo(0.4, 12);
+    expect(q.bins!.basis).toBe('fakes with pass_qc true');
+    expect(q.values).toEqual(['small', 'medium', 'large']);
+    expect(Array.from(q.codes)).toEqual([-1, 0, 2, -1, 2]);
+  });
+
+  it('a released category column replaces computed bins; a dataset column holds both classes', async () => {
+    const meta = ['image_id,image_path,dataset,label,ratio,ratio_category', 'a,r.jpg,X,real,,', 'a,f1.png,X,fake,0.1,bin2', 'a,f2.png,X,fake,0.9,bin1', 'a,f3.png,X,fake,0.5,'];
+    const { slices } = await load(meta, [], [{ name: 'ratio5', column: 'ratio', bins: 'quantile5', categoryColumn: 'ratio_category' }, { name: 'dataset', column: 'dataset' }]);
+    const [ratio, dataset] = slices();
+    expect(ratio.bins).toMatchObject({ source: 'category column', column: 'ratio_category', edges: [] });
+    expect(ratio.values).toEqual(['bin1', 'bin2', '(missing)']);
+    expect(Array.from(ratio.codes)).toEqual([-1, 1, 0, 2]);
+    expect(dataset.fakeOnly).toBe(false);
+  });
+});

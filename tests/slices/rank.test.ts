@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { rankScores } from '../../src/metrics/index.js';
+import { rankedInOrder } from '../../src/slices/group.js';
+import { codesInRankOrder, partitionRanks, sortRowsByScoreDesc } from '../../src/slices/rank.js';
+import { uniform } from '../../src/util/random.js';
+
+describe('ranking', () => {
+  it('the radix sort orders like a comparator sort: score descending, ties by row ascending', () => {
+    const next = uniform(11);
+    for (const n of [0, 1, 2, 17, 1000]) {
+      const score = Float64Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 0 : i % 5 === 0 ? 1 : Math.round(next() * 50) / 50 + (i % 3 ? next() * 1e-9 : 0)));
+      const rows = Int32Array.from({ length: n }, (_, i) => i).filter((i) => i % 4 !== 1);
+      const expected = Array.from(rows).sort((a, b) => score[b] - score[a] || a - b);
+      expect(Array.from(sortRowsByScoreDesc(rows, score))).toEqual(expected);
+    }
+  });
+
+  it('partitions rank positions by group, keeping rank order in each', () => {
+    const order = Int32Array.from([4, 0, 3, 1, 2]);
+    const codes = Int32Array.from([1, -1, 0, 1, 0]); // per metadata row
+    const { start, positions } = partitionRanks(codesInRankOrder(order, codes), 2);
+    // rank positions: 0→row4 (g0), 1→row0 (g1), 2→row3 (g1), 3→row1 (none), 4→row2 (g0)
+    expect(Array.from(start)).toEqual([0, 2, 4]);
+    expect(Array.from(positions)).toEqual([0, 4, 1, 2]);
+  });
+
+  it('rankedInOrder builds what metrics rankScores builds for rows already in descending order', () => {
+    const scores = Float64Array.from([0.9, 0.9, 0.7, 0.5, 0.5, 0.5, 0.1]);
+    const labels = Uint8Array.from([1, 0, 1, 1, 0, 0, 1]);
+    const mine = rankedInOrder(labels, scores);
+    const theirs = rankScores(labels, scores);
+    for (const key of ['order', 'sortedLabels', 'groupEnd', 'groupScore', 'groupOf'] as const) expect(Array.from(mine[key])).toEqual(Array.from(theirs[key]));
+  });
+});
