@@ -17,6 +17,7 @@ interface CompareArgs {
   metrics?: string;
   out?: string;
   resamples?: number;
+  'ci-budget'?: number;
 }
 
 export const compareCommand: CommandModule<object, CompareArgs> = {
@@ -32,6 +33,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .option('metrics', { type: 'string', describe: 'Comma-separated metrics (default: the main ones)' })
       .option('out', { type: 'string', describe: 'CSV file to write (default: B/compare.csv)' })
       .option('resamples', { type: 'number', describe: 'Bootstrap resamples for the intervals (0 = none)' })
+      .option('ci-budget', { type: 'number', describe: 'Row-resamples the bootstrap may spend; larger groups get normal intervals' })
       .example('$0 compare runs/native runs/semitruths', 'the same detectors under two protocols'),
   handler: async (args) => {
     const config = await loadConfig(args.config, {});
@@ -44,6 +46,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       threshold: args.threshold,
       slices: args.slices?.split(',').map((s) => s.trim()).filter(Boolean),
       resamples: args.resamples,
+      ciBudget: args['ci-budget'],
       metrics: metrics as MetricKey[] | undefined,
     });
     const file = resolve(args.out ?? join(args.b, 'compare.csv'));

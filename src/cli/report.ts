@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
@@ -18,6 +19,7 @@ interface ReportArgs {
   score?: ScoreColumn;
   notebook?: boolean;
   resamples?: number;
+  'ci-budget'?: number;
 }
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
@@ -39,6 +41,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       .option('score', { choices: ['probability', 'prediction'] as const, describe: 'Notebook-style files: the column used as the score' })
       .option('notebook', { type: 'boolean', describe: 'Also print the Semi-Truths notebook tables (notebook.md)' })
       .option('resamples', { type: 'number', describe: 'Bootstrap resamples for 95% intervals (0 = none)' })
+      .option('ci-budget', { type: 'number', describe: 'Row-resamples the bootstrap may spend; larger groups get normal intervals (default 3e7, ~1 s)' })
       .example('$0 report runs/latest --threshold fpr@0.05', 'thresholds fixed at 5% FPR on all reals')
       .example('$0 report runs/ufd --predictions UFD=preds/ufd.csv --data ~/Semi-Truths-Evalset --notebook', 'the paper notebook tables from its predictions file'),
   handler: async (args) => {
@@ -55,6 +58,9 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         console.error(`imported ${s.file} as ${s.detector}: ${notes.join(', ')}`);
       }
     }
+    if (!args.data && !existsSync(join(resolve(runDir), 'run.json'))) {
+      throw new UserError(`${runDir} has no run.json saying which eval set it scored: pass --data DIR.`, 'E_USAGE');
+    }
     const slices = args.slices?.split(',').map((s) => s.trim()).filter(Boolean);
     const report = await buildReport({
       runDir,
@@ -63,6 +69,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       threshold: args.threshold,
       slices,
       resamples: args.resamples,
+      ciBudget: args['ci-budget'],
       notebook: args.notebook,
     });
     const written = writeReport(report, resolve(args.out ?? runDir), { notebook: args.notebook });

@@ -97,8 +97,7 @@ export function aggregate(
     let realMap: Map<string, number> | undefined;
     const realScores = (): Map<string, number> => (realMap ??= realScoreMap(view));
     for (const [s, slice] of slices.entries()) {
-      const n = view.order.length;
-      const { start, positions: all } = partitionRanks(ranked.subarray(s * n, (s + 1) * n), slice.values.length);
+      const { start, positions: all } = partitionRanks(ranked, slice.values.length, view.order.length, s, slices.length);
       const bad = badCounts(slice, view, badRows);
       for (let g = 0; g < slice.values.length; g++) {
         const positions = all.subarray(start[g], start[g + 1]);
@@ -145,15 +144,16 @@ function codeMatrix(slices: readonly AssignedSlice[]): Uint8Array | Uint16Array 
 }
 
 /**
- * The matrix's codes in a detector's rank order, slice-major in one buffer (codes + 1; 0 = not in the
- * slice): slice s is `[s·n, (s+1)·n)`. One random read of a matrix row per rank position serves every slice.
+ * The matrix's rows in a detector's rank order (row-major: position k's codes at `[k·S, (k+1)·S)`; codes + 1,
+ * 0 = not in the slice). One random read of a matrix row per rank position serves every slice, and the writes
+ * are sequential.
  */
 function rankCodes(matrix: Uint8Array | Uint16Array | Int32Array, S: number, order: Int32Array): Uint8Array | Uint16Array | Int32Array {
   const n = order.length;
   const ranked = new (matrix.constructor as new (n: number) => Uint8Array | Uint16Array | Int32Array)(S * n);
-  for (let k = 0; k < n; k++) {
+  for (let k = 0, out = 0; k < n; k++) {
     const base = order[k] * S;
-    for (let s = 0; s < S; s++) ranked[s * n + k] = matrix[base + s];
+    for (let s = 0; s < S; s++) ranked[out++] = matrix[base + s];
   }
   return ranked;
 }

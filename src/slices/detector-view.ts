@@ -14,7 +14,7 @@ export interface DetectorView {
   rankedScore: Float64Array;
   rankedLabel: Uint8Array;
   rankedPair: Int32Array;
-  /** 2AFC outcome of the fake at each rank position against its own real (group.ts WIN codes; reals: unpaired). */
+  /** Label and 2AFC outcome at each rank position, in one byte (group.ts WIN codes). */
   rankedWin: Uint8Array;
   /** Per pair code: the score of that source image's real, NaN when it has none with a usable score. */
   realScoreOfPair: Float64Array;
@@ -67,7 +67,7 @@ export function detectorView(meta: MetadataTable, scores: DetectorScores): Detec
     rankedLabel[k] = meta.label[r];
     rankedPair[k] = p;
     const real = realScoreOfPair[p];
-    rankedWin[k] = meta.label[r] === 0 || Number.isNaN(real) ? WIN.unpaired : s > real ? WIN.win : s === real ? WIN.tie : WIN.lose;
+    rankedWin[k] = meta.label[r] === 0 ? WIN.real : Number.isNaN(real) ? WIN.unpaired : s > real ? WIN.win : s === real ? WIN.tie : WIN.lose;
   }
   return {
     detector: scores.detector,

@@ -59,8 +59,6 @@ export class GroupStats {
   private pReal = new Float64Array(0);
   private two = new Float64Array(0);
   private touched = new Int32Array(0);
-  private touchedMark = new Int32Array(0);
-  private generation = 0;
   private mark = new Uint8Array(0);
   private fakeScore = new Float64Array(0);
   private fakeCluster = new Int32Array(0);
@@ -97,9 +95,8 @@ export class GroupStats {
     clusters = view.meta.pairIds.length,
   ): this {
     this.reserve(clusters, positions.length, view.meta.pairIds.length, view.realPairsDesc.length);
-    const { rankedLabel, rankedScore, rankedPair, rankedWin, realRankOfPair, realPairsDesc, realScoreOfPair } = view;
-    const { counts, pFakePlace, pReal, two, mark, fakeScore, fakeCluster, realRank, touched, touchedMark } = this;
-    const generation = this.generation;
+    const { rankedScore, rankedPair, rankedWin, realRankOfPair, realPairsDesc, realScoreOfPair } = view;
+    const { counts, pFakePlace, pReal, two, mark, fakeScore, fakeCluster, realRank, touched } = this;
     const t = threshold ?? Infinity;
     const n = positions.length;
     this.twoClass = twoClass;
@@ -113,25 +110,27 @@ export class GroupStats {
     let nPF = 0;
     let nPR = 0;
 
-    // pass 1: counts per cluster; compact the paired fakes; collect the paired reals' ranks
+    // pass 1: counts per cluster; compact the paired fakes; collect the paired reals' ranks. A cluster is
+    // touched when its first row arrives: its row count (fake count for fake-only groups) is still 0.
     for (let k = 0; k < n; k++) {
       const at = positions[k];
       const p = rankedPair[at];
       const c = clusterOfPair ? clusterOfPair[p] : p;
-      if (touchedMark[c] !== generation) {
-        touchedMark[c] = generation;
-        touched[nTouched++] = c;
-      }
       const s = rankedScore[at];
       const pred = s >= t ? 1 : 0;
+      const w = rankedWin[at];
       const b = c * STRIDE;
-      if (rankedLabel[at] === 1) {
+      if (twoClass) {
+        if (two[b + SIZE] === 0) touched[nTouched++] = c;
+        two[b + SIZE]++;
+      }
+      if (w !== WIN.real) {
         const q = c * COUNTS;
+        if (!twoClass && counts[q + FAKES] === 0) touched[nTouched++] = c;
         counts[q + FAKES]++;
         counts[q + TP] += pred;
         nFake++;
         tp += pred;
-        const w = rankedWin[at];
         if (w === WIN.unpaired) {
           nUnpaired++;
         } else {
@@ -145,12 +144,8 @@ export class GroupStats {
             realRank[nPR++] = realRankOfPair[p];
           }
         }
-        if (twoClass) {
-          two[b + SIZE]++;
-          two[b + SE] += (s - 1) * (s - 1);
-        }
+        if (twoClass) two[b + SE] += (s - 1) * (s - 1);
       } else if (twoClass) {
-        two[b + SIZE]++;
         two[b + TN] += 1 - pred;
         two[b + SE] += s * s;
         tn += 1 - pred;
@@ -215,8 +210,8 @@ export class GroupStats {
         const at0 = positions[k];
         const s = rankedScore[at0];
         let k2 = k + 1;
-        let f = rankedLabel[at0];
-        while (k2 < n && rankedScore[positions[k2]] === s) f += rankedLabel[positions[k2++]];
+        let f = rankedWin[at0] === WIN.real ? 0 : 1;
+        while (k2 < n && rankedScore[positions[k2]] === s) f += rankedWin[positions[k2++]] === WIN.real ? 0 : 1;
         const rt = k2 - k - f;
         const v10 = 2 * (nReal - rAbove - rt) + rt;
         const v01 = 2 * fAbove + f;
@@ -224,7 +219,7 @@ export class GroupStats {
           const at = positions[i];
           const p = rankedPair[at];
           const c = clusterOfPair ? clusterOfPair[p] : p;
-          if (rankedLabel[at] === 1) two[c * STRIDE + FAKE_PLACE2] += v10;
+          if (rankedWin[at] !== WIN.real) two[c * STRIDE + FAKE_PLACE2] += v10;
           else pReal[c * REALS_STRIDE + REAL_PLACE2] += v01;
         }
         fAbove += f;
@@ -278,38 +273,38 @@ export class GroupStats {
    */
   private influences(c: number, v: Float64Array, out: Float64Array): void {
     const q = c * COUNTS;
-    const b = c * STRIDE;
     const cnt = this.counts;
-    const w = this.two;
     const T = this.totals;
     const fakes = cnt[q + FAKES];
     const tp = cnt[q + TP];
-    const size = this.twoClass ? w[b + SIZE] : fakes;
+    const totalFakes = T[T_COUNTS + FAKES];
+    const M = T[T_COUNTS + P_FAKES];
+    const N = T[T_PR + P_REALS];
+    const r = c * REALS_STRIDE;
+    // ratios Σa/Σb: z = (a − R·b) / Σb; AUCs: z = (ΣV10_c − m_c·A)/M + (ΣV01_c − n_c·A)/N, placements doubled
+    out[0] = (tp - v[0] * fakes) / totalFakes; // recall_fake
+    out[7] = (cnt[q + WINS2] / 2 - v[7] * cnt[q + P_FAKES]) / M; // two_afc
+    out[9] = (this.pFakePlace[c] / (2 * N) - cnt[q + P_FAKES] * v[9]) / M + (this.pReal[r + P_REAL_PLACE2] / (2 * M) - this.pReal[r + P_REALS] * v[9]) / N; // paired_auc
+    if (!this.twoClass) return; // fake-only groups report only those three
+    const b = c * STRIDE;
+    const w = this.two;
+    const size = w[b + SIZE];
     const reals = size - fakes;
     const tn = w[b + TN];
     const fp = reals - tn;
     const fn = fakes - tp;
-    const totalFakes = T[T_COUNTS + FAKES];
     const totalTp = T[T_COUNTS + TP];
     const totalSize = T[T_TWO + SIZE];
     const totalReals = totalSize - totalFakes;
     const totalFp = totalReals - T[T_TWO + TN];
     const totalFn = totalFakes - totalTp;
-    const M = T[T_COUNTS + P_FAKES];
-    const N = T[T_PR + P_REALS];
-    // ratios Σa/Σb: z = (a − R·b) / Σb
-    out[0] = (tp - v[0] * fakes) / totalFakes; // recall_fake
     out[1] = (tp + tn - v[1] * size) / totalSize; // accuracy
     out[2] = (tn - v[2] * reals) / totalReals; // specificity_real
     out[3] = ((tp - v[3] * fakes) / totalFakes + (tn - v[3] * reals) / totalReals) / 2; // balanced_accuracy
     out[4] = (tp - v[4] * (tp + fp)) / (totalTp + totalFp); // precision
     out[5] = (2 * tp - v[5] * (2 * tp + fp + fn)) / (2 * totalTp + totalFp + totalFn); // f1
     out[6] = (w[b + SE] - v[6] * size) / totalSize; // brier
-    out[7] = (cnt[q + WINS2] / 2 - v[7] * cnt[q + P_FAKES]) / M; // two_afc
-    // AUCs: z = (ΣV10_c − m_c·A)/M + (ΣV01_c − n_c·A)/N, placements stored doubled
-    const r = c * REALS_STRIDE;
     out[8] = (w[b + FAKE_PLACE2] / (2 * totalReals) - fakes * v[8]) / totalFakes + (this.pReal[r + REAL_PLACE2] / (2 * totalFakes) - reals * v[8]) / totalReals; // auc
-    out[9] = (this.pFakePlace[c] / (2 * N) - cnt[q + P_FAKES] * v[9]) / M + (this.pReal[r + P_REAL_PLACE2] / (2 * M) - this.pReal[r + P_REALS] * v[9]) / N; // paired_auc
   }
 
   /** Per-cluster influences of `metric` over `clusters` cluster numbers (for differences between runs). */
@@ -331,7 +326,7 @@ export class GroupStats {
     const k = NORMAL_METRIC_ORDER.length;
     const v = Float64Array.from(NORMAL_METRIC_ORDER, (m) => values[m] ?? NaN);
     const ss = new Float64Array(k);
-    const out = new Float64Array(k);
+    const out = new Float64Array(k).fill(NaN);
     for (let t = 0; t < this.nTouched; t++) {
       this.influences(this.touched[t], v, out);
       for (let i = 0; i < k; i++) ss[i] += out[i] * out[i];
@@ -353,18 +348,12 @@ export class GroupStats {
       if (this.twoClass) this.two.fill(0, c * STRIDE, (c + 1) * STRIDE);
     }
     this.nTouched = 0;
-    if (this.touchedMark.length < clusters) {
+    if (this.touched.length < clusters) {
       this.counts = new Int32Array(clusters * COUNTS);
       this.pFakePlace = new Float64Array(clusters);
       this.pReal = new Float64Array(clusters * REALS_STRIDE);
       this.two = new Float64Array(clusters * STRIDE);
       this.touched = new Int32Array(clusters);
-      this.touchedMark = new Int32Array(clusters);
-      this.generation = 0;
-    }
-    if (++this.generation === 0x7fffffff) {
-      this.touchedMark.fill(0);
-      this.generation = 1;
     }
     // marks are per pair code (cleared again by the merge of every group)
     if (this.mark.length < pairs) this.mark = new Uint8Array(pairs);

@@ -46,21 +46,27 @@ export function sortRowsByScoreDesc(rows: Int32Array, score: Float64Array): Int3
 }
 
 /**
- * Splits a detector's rank positions 0..n−1 into groups by `codeAt[k]` (group + 1 at position k; 0 = not in
- * any group), keeping rank order within each group: group g is `positions[start[g] .. start[g+1])`.
- * A counting sort, O(n + groups), reading the codes in order.
+ * Splits a detector's rank positions 0..n−1 into groups by their code (group + 1; 0 = not in any group), read
+ * at `codes[offset + k·stride]` for position k (a column of a row-major matrix, or a plain array with stride 1),
+ * keeping rank order within each group: group g is `positions[start[g] .. start[g+1])`. A counting sort,
+ * O(n + groups), reading the codes in order.
  */
-export function partitionRanks(codeAt: ArrayLike<number>, groups: number): { start: Int32Array; positions: Int32Array } {
-  const n = codeAt.length;
+export function partitionRanks(
+  codes: ArrayLike<number>,
+  groups: number,
+  n = codes.length,
+  offset = 0,
+  stride = 1,
+): { start: Int32Array; positions: Int32Array } {
   const start = new Int32Array(groups + 2);
-  for (let k = 0; k < n; k++) start[codeAt[k] + 1]++;
+  for (let k = 0, i = offset; k < n; k++, i += stride) start[codes[i] + 1]++;
   // start[1] counts the rows in no group; shift so group g starts at start[g]
   start[1] = 0;
   for (let g = 1; g <= groups; g++) start[g + 1] += start[g];
   const fill = start.slice(1, groups + 1);
   const positions = new Int32Array(start[groups + 1]);
-  for (let k = 0; k < n; k++) {
-    const c = codeAt[k];
+  for (let k = 0, i = offset; k < n; k++, i += stride) {
+    const c = codes[i];
     if (c > 0) positions[fill[c - 1]++] = k;
   }
   return { start: start.subarray(1), positions };
