@@ -1,9 +1,8 @@
 import { classificationFromConfusion, type ClassificationMetrics, type Confusion } from '../metrics/index.js';
 import type { MetadataTable } from '../slices/metadata.js';
-import { STATUS } from '../slices/scores.js';
+import { STATUS, type DetectorScores } from '../slices/scores.js';
 import type { DetectorThreshold } from '../slices/threshold-policy.js';
 import { compareValues } from '../slices/value-order.js';
-import type { DetectorView } from '../slices/detector-view.js';
 
 /**
  * The tables of the Semi-Truths evaluation notebook (Stress_Testing_5Bins.ipynb; semi-truths-dataset.md §6,
@@ -63,18 +62,18 @@ export function notebookColumns(header: readonly string[]): string[] {
 }
 
 /** Computes the notebook tables (the metadata must have been read with notebookColumns). */
-export function notebookTables(meta: MetadataTable, views: readonly DetectorView[], thresholds: ReadonlyMap<string, DetectorThreshold>): NotebookTables {
+export function notebookTables(meta: MetadataTable, views: readonly DetectorScores[], thresholds: ReadonlyMap<string, DetectorThreshold>): NotebookTables {
   const has = new Set(meta.categorical.keys());
   const overall: NotebookTables['overall'] = [];
   const dataset = meta.categorical.get('dataset')!;
   const byDataset = new Map<string, NotebookTables['perDataset'][number]['cells']>();
   for (const view of views) {
     const t = thresholds.get(view.detector)?.threshold?.value ?? 0.5;
-    const all = confusionOf(view, t, () => true);
+    const all = confusionOf(view, meta, t, () => true);
     overall.push({ detector: view.detector, n: total(all), m: classificationFromConfusion(all, { zeroDivision: 0 }) });
     dataset.values.forEach((value, code) => {
       if (value === '') return;
-      const c = confusionOf(view, t, (i) => dataset.codes[i] === code);
+      const c = confusionOf(view, meta, t, (i) => dataset.codes[i] === code);
       const cells = byDataset.get(value) ?? [];
       cells.push({ detector: view.detector, n: total(c), m: classificationFromConfusion(c, { zeroDivision: 0 }) });
       byDataset.set(value, cells);
@@ -93,10 +92,10 @@ export function notebookTables(meta: MetadataTable, views: readonly DetectorView
   };
 }
 
-function confusionOf(view: DetectorView, t: number, keep: (row: number) => boolean): Confusion {
+function confusionOf(view: DetectorScores, meta: MetadataTable, t: number, keep: (row: number) => boolean): Confusion {
   const c = { tp: 0, fp: 0, tn: 0, fn: 0 };
-  const { status, score } = view.scores;
-  const { label } = view.meta;
+  const { status, score } = view;
+  const { label } = meta;
   for (let i = 0; i < status.length; i++) {
     if (status[i] !== STATUS.ok || !keep(i)) continue;
     const fake = score[i] >= t;
@@ -114,7 +113,7 @@ function recallTable(
   title: string,
   column: string,
   meta: MetadataTable,
-  views: readonly DetectorView[],
+  views: readonly DetectorScores[],
   thresholds: ReadonlyMap<string, DetectorThreshold>,
 ): RecallTable {
   const { codes, values } = meta.categorical.get(column)!;
@@ -125,7 +124,7 @@ function recallTable(
     const t = thresholds.get(view.detector)?.threshold?.value ?? 0.5;
     const hit = new Float64Array(values.length);
     const n = new Float64Array(values.length);
-    const { status, score } = view.scores;
+    const { status, score } = view;
     for (let i = 0; i < status.length; i++) {
       if (status[i] !== STATUS.ok || meta.label[i] !== 1 || !present[codes[i]]) continue;
       n[codes[i]]++;

@@ -1,15 +1,18 @@
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchConfig } from '../config/schema.js';
 import { listDetectors } from '../detectors/registry.js';
-import { aggregate, DEFAULT_CI_BUDGET, type CiSummary, type SliceRow } from '../slices/aggregate.js';
-import { allSlice, assignSlices, type AssignedSlice } from '../slices/assign.js';
+import { DEFAULT_CI_BUDGET, type CiSummary, type SliceRow } from '../slices/aggregate.js';
+import { allSlice, type AssignedSlice } from '../slices/assign.js';
 import type { Bins } from '../slices/bins.js';
 import { detectorView, type DetectorView } from '../slices/detector-view.js';
-import { readHeader, readMetadata, type MetadataTable } from '../slices/metadata.js';
+import { metadataCsv, readHeader, type MetadataTable } from '../slices/metadata.js';
 import { planSlices, type SlicePlan } from '../slices/plan.js';
-import { readScores, type ScoreTable } from '../slices/scores.js';
-import { resolveDetectorThreshold, type DetectorThreshold, type ManifestFacts } from '../slices/threshold-policy.js';
+import type { ScoreTable } from '../slices/scores.js';
+import { PARALLEL_METADATA_BYTES, readInputs } from '../slices/read-inputs.js';
+import { aggregateAll, startWorker } from '../slices/parallel.js';
+import type { DetectorThreshold, ManifestFacts } from '../slices/threshold-policy.js';
 import { UserError } from '../util/errors.js';
 import { notebookColumns } from './notebook-tables.js';
 import { readRunInfo, type RunInfo } from './run-info.js';
@@ -33,6 +36,8 @@ export interface ReportOptions {
   notebook?: boolean;
   /** Bin edges to use instead of computing them (compare: run A's bins for run B). */
   fixedBins?: ReadonlyMap<string, Bins>;
+  /** Threads (1 or 2; default: 2 for large runs, see slices/read-inputs.ts and slices/parallel.ts). */
+  workers?: number;
 }
 
 /** Everything a report computed, before it is written anywhere. */
@@ -43,7 +48,8 @@ export interface Report {
   config: BenchConfig;
   meta: MetadataTable;
   scores: ScoreTable;
-  views: DetectorView[];
+  /** Each detector's ranking (built on first use when a worker thread did the report's share). */
+  readonly views: DetectorView[];
   plan: SlicePlan;
   slices: AssignedSlice[];
   thresholds: Map<string, DetectorThreshold>;
@@ -57,8 +63,9 @@ export interface Report {
 
 /**
  * Re-slices a run's saved predictions against the eval set's metadata: no model is touched. Phases: plan the
- * slices against the metadata header, read only the needed columns, read predictions, rank each detector
- * once, resolve thresholds, assign slice groups, compute every group's metrics.
+ * slices against the metadata header, read only the needed columns, read predictions, assign slice groups,
+ * then per detector (two threads for large runs): rank once, resolve the threshold, compute every group's
+ * metrics.
  */
 export async function buildReport(opts: ReportOptions): Promise<Report> {
   const timings: Record<string, number> = {};
@@ -73,25 +80,55 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
   const dataDir = resolve(opts.dataDir ?? run.data ?? opts.config.data);
   const thresholdPolicy = opts.threshold ?? run.threshold ?? opts.config.threshold;
 
-  const header = readHeader(dataDir);
-  const plan = planSlices(opts.config.slices, header, opts.slices);
-  if (opts.notebook) for (const c of notebookColumns(header)) plan.needs.categorical.add(c);
-  const meta = await readMetadata(dataDir, plan.needs);
-  lap('metadata');
-  const scores = readScores(join(runDir, 'predictions.csv'), meta);
-  if (scores.detectors.length === 0) throw new UserError(`${join(runDir, 'predictions.csv')} has no prediction rows.`, 'E_DATA');
-  lap('predictions');
-  const views = scores.detectors.map((d) => detectorView(meta, d));
-  lap('rank');
-  const manifests = manifestFacts(opts.config, run);
-  const thresholds = new Map(views.map((v) => [v.detector, resolveDetectorThreshold(thresholdPolicy, v, manifests.get(v.detector))]));
-  lap('thresholds');
-  const slices = [allSlice(meta), ...assignSlices(plan.slices, meta, opts.fixedBins)];
-  lap('assign');
-  const bootstrap = { resamples: opts.resamples ?? opts.config.bootstrap.resamples, seed: opts.config.bootstrap.seed };
-  const { rows, ci } = aggregate(slices, views, thresholds, { ...bootstrap, ciBudget: opts.ciBudget ?? DEFAULT_CI_BUDGET });
-  lap('metrics');
-  return { runDir, dataDir, run, config: opts.config, meta, scores, views, plan, slices, thresholds, thresholdPolicy, bootstrap, rows, ci, timings };
+  // a large run spreads detectors over two threads: start the worker now, it loads while the files are read
+  const csv = metadataCsv(dataDir);
+  const early = opts.workers !== 1 && csv && (opts.workers === 2 || statSync(csv).size >= PARALLEL_METADATA_BYTES) ? startWorker() : undefined;
+  const computed = await (async () => {
+    const header = readHeader(dataDir);
+    const plan = planSlices(opts.config.slices, header, opts.slices);
+    if (opts.notebook) for (const c of notebookColumns(header)) plan.needs.categorical.add(c);
+    const inputs = await readInputs(dataDir, plan.needs, plan.slices, join(runDir, 'predictions.csv'), { fixedBins: opts.fixedBins, workers: opts.workers });
+    const { meta, scores } = inputs;
+    if (scores.detectors.length === 0) throw new UserError(`${join(runDir, 'predictions.csv')} has no prediction rows.`, 'E_DATA');
+    const slices = [allSlice(meta), ...inputs.slices];
+    lap('read + assign');
+    const bootstrap = { resamples: opts.resamples ?? opts.config.bootstrap.resamples, seed: opts.config.bootstrap.seed };
+    const manifests = manifestFacts(opts.config, run);
+    const { rows, ci, thresholds, views: built } = await aggregateAll(meta, scores.detectors, slices, {
+      ...bootstrap,
+      ciBudget: opts.ciBudget ?? DEFAULT_CI_BUDGET,
+      policy: thresholdPolicy,
+      manifests,
+      workers: opts.workers,
+      worker: early,
+    });
+    return { meta, scores, plan, slices, bootstrap, rows, ci, thresholds, built };
+  })().catch((error: unknown) => {
+    void early?.terminate();
+    throw error;
+  });
+  const { meta, scores, plan, slices, bootstrap, rows, ci, thresholds, built } = computed;
+  lap('rank + metrics');
+  let views: DetectorView[] | undefined;
+  return {
+    runDir,
+    dataDir,
+    run,
+    config: opts.config,
+    meta,
+    scores,
+    get views() {
+      return (views ??= scores.detectors.map((d) => built.get(d.detector) ?? detectorView(meta, d)));
+    },
+    plan,
+    slices,
+    thresholds,
+    thresholdPolicy,
+    bootstrap,
+    rows,
+    ci,
+    timings,
+  };
 }
 
 /** Native threshold and calibration per detector: from the registry (manifests), else from run.json. */

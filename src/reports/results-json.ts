@@ -25,7 +25,7 @@ export function resultsDocument(report: Report): Record<string, unknown> {
       dir: report.runDir,
       runId: run.runId ?? null,
       protocol: run.protocol ?? null,
-      detectors: report.views.map((v) => {
+      detectors: report.scores.detectors.map((v) => {
         const d = run.detectors.find((x) => x.name === v.detector);
         return { name: v.detector, origin: d?.origin ?? null, protocol: d?.protocol ?? null, modelSha256: d?.modelSha256 ?? null, calibrated: d?.calibrated ?? report.thresholds.get(v.detector)?.calibrated ?? null };
       }),

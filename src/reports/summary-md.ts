@@ -28,7 +28,7 @@ const OVERALL: [MetricKey, string][] = [
 export function summaryMarkdown(report: Report): string {
   const { meta, rows } = report;
   const fakes = meta.label.reduce((a, b) => a + b, 0);
-  const detectors = report.views.map((v) => v.detector);
+  const detectors = report.scores.detectors.map((v) => v.detector);
   const out: string[] = [`# semibench report: ${basename(report.runDir)}`, ''];
   out.push(
     `Data: ${report.dataDir} (metadata sha256 ${meta.fingerprint.slice(0, 12)}…; ${meta.rowCount} samples: ${meta.rowCount - fakes} real, ${fakes} fake, ${meta.pairIds.length} source images)`,

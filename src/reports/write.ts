@@ -24,7 +24,7 @@ export function writeReport(report: Report, outDir: string, opts: { notebook?: b
   files.push(summary.file);
   let notebook: string | undefined;
   if (opts.notebook) {
-    notebook = notebookMarkdown(notebookTables(report.meta, report.views, report.thresholds));
+    notebook = notebookMarkdown(notebookTables(report.meta, report.scores.detectors, report.thresholds));
     const file = join(outDir, 'notebook.md');
     writeAtomic(file, notebook);
     files.push(file);

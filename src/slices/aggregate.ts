@@ -4,7 +4,7 @@ import { realScoreMap, type DetectorView } from './detector-view.js';
 import { GroupStats } from './group-stats.js';
 import { GroupScratch, rankedInOrder } from './group.js';
 import { pointMetrics, SLICE_METRICS, type MetricKey } from './point-metrics.js';
-import { partitionRanks } from './rank.js';
+import { partitionAllSlices } from './rank.js';
 import { STATUS } from './scores.js';
 import type { DetectorThreshold } from './threshold-policy.js';
 
@@ -72,12 +72,39 @@ export interface CiSummary {
 /** Default row-resample budget: about a second of bootstrap on one core (computeMetrics costs ~35 ns per row-resample). */
 export const DEFAULT_CI_BUDGET = 3e7;
 
+/** What a detector's aggregation needs to know about a slice (plain data: it crosses to worker threads). */
+export interface SliceInfo {
+  name: string;
+  values: string[];
+  fakeOnly: boolean;
+  /** The column the slice reads (for "reals carry no ..." reasons). */
+  column?: string;
+}
+
+/** Everything shared by the detectors of one report: slices, their codes, and the interval plan. */
+export interface AggregateContext {
+  slices: SliceInfo[];
+  /** Every slice's code + 1 per metadata row, row-major (0 = not in the slice); see codeMatrix. */
+  matrix: Uint8Array | Uint16Array | Int32Array;
+  plan: IntervalPlan;
+  opts: AggregateOptions;
+}
+
+/** The slice facts a context carries. */
+export function sliceInfo(slice: AssignedSlice): SliceInfo {
+  return { name: slice.name, values: slice.values, fakeOnly: slice.fakeOnly, column: slice.bins?.column ?? slice.planned?.column };
+}
+
+/** Builds the shared context; `shared` puts the code matrix in shared memory, for worker threads. */
+export function aggregateContext(slices: readonly AssignedSlice[], detectors: number, opts: AggregateOptions, shared = false): AggregateContext {
+  return { slices: slices.map(sliceInfo), matrix: codeMatrix(slices, shared), plan: planIntervals(slices, detectors, opts), opts };
+}
+
 /**
  * Computes every slice row: for each detector, its single ranking is split into each slice's groups (already
- * in score order), and each group's metrics come from src/metrics on typed arrays. Detector by detector,
- * the slice codes are first laid out in rank order (one random read per row for all slices), so every later
- * pass reads memory in order. Intervals: a cluster bootstrap over source images (metrics' computeMetrics)
- * for groups that fit the budget, the cluster-robust normal interval (group-stats.ts) for the rest.
+ * in score order), and each group's metrics come from src/metrics on typed arrays. Intervals: a cluster
+ * bootstrap over source images (metrics' computeMetrics) for groups that fit the budget, the cluster-robust
+ * normal interval (group-stats.ts) for the rest. In-process; report.ts spreads detectors over worker threads.
  */
 export function aggregate(
   slices: readonly AssignedSlice[],
@@ -85,57 +112,76 @@ export function aggregate(
   thresholds: ReadonlyMap<string, DetectorThreshold>,
   opts: AggregateOptions,
 ): { rows: SliceRow[]; ci: CiSummary } {
-  const plan = planIntervals(slices, views, opts);
-  const out: SliceRow[][][] = slices.map(() => views.map(() => []));
+  const ctx = aggregateContext(slices, views.length, opts);
+  const perDetector = views.map((view, d) => aggregateDetector(view, d, thresholds.get(view.detector)!, ctx));
+  return { rows: orderRows(perDetector, slices.length), ci: ctx.plan.summary };
+}
+
+/** Rows slice by slice, then detector, then value: the order of the per-slice CSVs. */
+export function orderRows(perDetector: SliceRow[][][], slices: number): SliceRow[] {
+  const out: SliceRow[] = [];
+  for (let s = 0; s < slices; s++) for (const rows of perDetector) out.push(...rows[s]);
+  return out;
+}
+
+/**
+ * One detector's rows, per slice. Every slice's groups come out of one partition of the detector's ranking
+ * (one random read per row serves every slice), so every later pass reads memory in order.
+ */
+export function aggregateDetector(view: DetectorView, d: number, t: DetectorThreshold, ctx: AggregateContext): SliceRow[][] {
+  const { slices, matrix, plan, opts } = ctx;
+  const S = slices.length;
   const stats = new GroupStats();
   const scratch = new GroupScratch();
-  const matrix = codeMatrix(slices);
-  for (const [d, view] of views.entries()) {
-    const t = thresholds.get(view.detector)!;
-    const ranked = rankCodes(matrix, slices.length, view.order);
-    const badRows = rowsWithout(view, STATUS.ok);
-    let realMap: Map<string, number> | undefined;
-    const realScores = (): Map<string, number> => (realMap ??= realScoreMap(view));
-    for (const [s, slice] of slices.entries()) {
-      const { start, positions: all } = partitionRanks(ranked, slice.values.length, view.order.length, s, slices.length);
-      const bad = badCounts(slice, view, badRows);
-      for (let g = 0; g < slice.values.length; g++) {
-        const positions = all.subarray(start[g], start[g + 1]);
-        const method = positions.length === 0 ? 'none' : plan.methodOf(s, d, g);
-        stats.collect(view, positions, t.threshold?.value ?? null, !slice.fakeOnly);
-        const metrics = groupMetrics(positions, stats, slice, view, t, method, opts, realScores, scratch);
-        out[s][d].push({
-          detector: view.detector,
-          slice: slice.name,
-          value: slice.values[g],
-          kind: slice.fakeOnly ? 'fake-only' : 'both',
-          n_real: stats.n - stats.nFake,
-          n_fake: stats.nFake,
-          n_paired_real: stats.nPairedReals,
-          n_unpaired_fake: stats.nUnpaired,
-          n_error: bad.error[g],
-          n_invalid: bad.invalid[g],
-          n_missing: bad.missing[g],
-          threshold_policy: t.policy,
-          threshold: t.threshold?.value ?? null,
-          threshold_note: t.warning ?? t.reason ?? '',
-          ci_method: method,
-          metrics,
-        });
-      }
+  const parts = partitionAllSlices(matrix, S, slices.map((x) => x.values.length), view.order);
+  const badRows = rowsWithout(view, STATUS.ok);
+  let realMap: Map<string, number> | undefined;
+  const realScores = (): Map<string, number> => (realMap ??= realScoreMap(view));
+  return slices.map((slice, s) => {
+    const rows: SliceRow[] = [];
+    const { start, positions: all } = parts[s];
+    parts[s] = { start, positions: new Int32Array(0) }; // free this slice's positions once done
+    const bad = badCounts(matrix, S, s, slice.values.length, view, badRows);
+    for (let g = 0; g < slice.values.length; g++) {
+      const positions = all.subarray(start[g], start[g + 1]);
+      const method = positions.length === 0 ? 'none' : plan.methodOf(s, d, g);
+      stats.collect(view, positions, t.threshold?.value ?? null, !slice.fakeOnly);
+      const metrics = groupMetrics(positions, stats, slice, view, t, method, opts, realScores, scratch);
+      rows.push({
+        detector: view.detector,
+        slice: slice.name,
+        value: slice.values[g],
+        kind: slice.fakeOnly ? 'fake-only' : 'both',
+        n_real: stats.n - stats.nFake,
+        n_fake: stats.nFake,
+        n_paired_real: stats.nPairedReals,
+        n_unpaired_fake: stats.nUnpaired,
+        n_error: bad.error[g],
+        n_invalid: bad.invalid[g],
+        n_missing: bad.missing[g],
+        threshold_policy: t.policy,
+        threshold: t.threshold?.value ?? null,
+        threshold_note: t.warning ?? t.reason ?? '',
+        ci_method: method,
+        metrics,
+      });
     }
-  }
-  // slice by slice, then detector, then value: the order of the per-slice CSVs
-  return { rows: out.flat(2), ci: plan.summary };
+    return rows;
+  });
 }
 
 /** Every slice's code per metadata row, row-major (one cache line holds all of a row's codes). */
-function codeMatrix(slices: readonly AssignedSlice[]): Uint8Array | Uint16Array | Int32Array {
+function codeMatrix(slices: readonly AssignedSlice[], shared: boolean): Uint8Array | Uint16Array | Int32Array {
   const S = slices.length;
   const n = slices[0]?.codes.length ?? 0;
   const most = Math.max(0, ...slices.map((s) => s.values.length));
+  const [Type, bytes] = (most < 0xff ? [Uint8Array, 1] : most < 0xffff ? [Uint16Array, 2] : [Int32Array, 4]) as [
+    new (b: ArrayBufferLike) => Uint8Array | Uint16Array | Int32Array,
+    number,
+  ];
+  const buffer = shared ? new SharedArrayBuffer(n * S * bytes) : new ArrayBuffer(n * S * bytes);
+  const matrix = new Type(buffer);
   // code + 1, so that "not in the slice" (-1) is 0
-  const matrix = most < 0xff ? new Uint8Array(n * S) : most < 0xffff ? new Uint16Array(n * S) : new Int32Array(n * S);
   for (let s = 0; s < S; s++) {
     const codes = slices[s].codes;
     for (let i = 0; i < n; i++) matrix[i * S + s] = codes[i] + 1;
@@ -143,25 +189,10 @@ function codeMatrix(slices: readonly AssignedSlice[]): Uint8Array | Uint16Array 
   return matrix;
 }
 
-/**
- * The matrix's rows in a detector's rank order (row-major: position k's codes at `[k·S, (k+1)·S)`; codes + 1,
- * 0 = not in the slice). One random read of a matrix row per rank position serves every slice, and the writes
- * are sequential.
- */
-function rankCodes(matrix: Uint8Array | Uint16Array | Int32Array, S: number, order: Int32Array): Uint8Array | Uint16Array | Int32Array {
-  const n = order.length;
-  const ranked = new (matrix.constructor as new (n: number) => Uint8Array | Uint16Array | Int32Array)(S * n);
-  for (let k = 0, out = 0; k < n; k++) {
-    const base = order[k] * S;
-    for (let s = 0; s < S; s++) ranked[out++] = matrix[base + s];
-  }
-  return ranked;
-}
-
 function groupMetrics(
   positions: Int32Array,
   stats: GroupStats,
-  slice: AssignedSlice,
+  slice: SliceInfo,
   view: DetectorView,
   t: DetectorThreshold,
   method: CiMethod,
@@ -169,7 +200,7 @@ function groupMetrics(
   realScores: () => Map<string, number>,
   scratch: GroupScratch,
 ): Record<MetricKey, MetricCell> {
-  const column = slice.bins?.column ?? slice.planned?.column;
+  const column = slice.column;
   const threshold = t.threshold ? { value: t.threshold.value } : { reason: `no threshold: ${t.reason}` };
   const columns = slice.fakeOnly && method !== 'bootstrap' ? null : gatherColumns(view, positions, scratch);
   const point = pointMetrics(stats, slice.fakeOnly ? null : columns, threshold, { sliceColumn: column });
@@ -238,59 +269,79 @@ function rowsWithout(view: DetectorView, status: number): Int32Array {
 }
 
 /** Per group of a slice: rows whose prediction errored, was unusable, or is missing for this detector. */
-function badCounts(slice: AssignedSlice, view: DetectorView, badRows: Int32Array): { error: Int32Array; invalid: Int32Array; missing: Int32Array } {
-  const k = slice.values.length;
-  const out = { error: new Int32Array(k), invalid: new Int32Array(k), missing: new Int32Array(k) };
+function badCounts(
+  matrix: Uint8Array | Uint16Array | Int32Array,
+  S: number,
+  s: number,
+  groups: number,
+  view: DetectorView,
+  badRows: Int32Array,
+): { error: Int32Array; invalid: Int32Array; missing: Int32Array } {
+  const out = { error: new Int32Array(groups), invalid: new Int32Array(groups), missing: new Int32Array(groups) };
   const { status } = view.scores;
   for (const i of badRows) {
-    const s = status[i];
-    const g = slice.codes[i];
+    const g = matrix[i * S + s] - 1;
     if (g < 0) continue;
-    if (s === STATUS.error) out.error[g]++;
-    else if (s === STATUS.missing) out.missing[g]++;
+    const st = status[i];
+    if (st === STATUS.error) out.error[g]++;
+    else if (st === STATUS.missing) out.missing[g]++;
     else out.invalid[g]++;
   }
   return out;
 }
 
+/** Each group's interval method, decided before any metric is computed (plain data, for worker threads). */
+export interface IntervalPlan {
+  /** Method code per (slice, detector, group): 0 none, 1 bootstrap, 2 normal, at offsets[s] + d·groups_s + g. */
+  methods: Uint8Array;
+  offsets: number[];
+  groups: number[];
+  summary: CiSummary;
+  methodOf(s: number, d: number, g: number): CiMethod;
+}
+
+const METHODS: CiMethod[] = ['none', 'bootstrap', 'normal'];
+
 /**
- * Decides each group's interval method before any metric is computed: bootstrap costs rows × resamples, so
- * the budget goes to the smallest groups first (where a normal approximation is weakest); the rest get the
- * normal interval (where n is large and it is accurate).
+ * Bootstrap costs rows × resamples, so the budget goes to the smallest groups first (where a normal
+ * approximation is weakest); the rest get the normal interval (where n is large and it is accurate). Group
+ * sizes are counted over all metadata rows, the same estimate for every detector (a detector's errors only
+ * shrink its groups); equal sizes keep slice/detector/value order, so the plan is reproducible.
  */
-function planIntervals(slices: readonly AssignedSlice[], views: readonly DetectorView[], opts: AggregateOptions) {
-  // group sizes over all metadata rows: one pass per slice, the same estimate for every detector (a
-  // detector's errors only shrink its groups)
-  const sizes: { s: number; d: number; g: number; n: number }[] = [];
+export function planIntervals(slices: readonly AssignedSlice[], detectors: number, opts: AggregateOptions): IntervalPlan {
+  const groups = slices.map((s) => s.values.length);
+  const offsets: number[] = [];
+  let total = 0;
+  for (const g of groups) {
+    offsets.push(total);
+    total += g * detectors;
+  }
+  const sizes: { at: number; n: number }[] = [];
   for (const [s, slice] of slices.entries()) {
     const count = new Int32Array(slice.values.length);
     for (let i = 0; i < slice.codes.length; i++) if (slice.codes[i] >= 0) count[slice.codes[i]]++;
-    for (const d of views.keys()) count.forEach((n, g) => sizes.push({ s, d, g, n }));
+    for (let d = 0; d < detectors; d++) count.forEach((n, g) => sizes.push({ at: offsets[s] + d * groups[s] + g, n }));
   }
-  const methods = new Map<string, CiMethod>();
-  const key = (s: number, d: number, g: number): string => `${s}/${d}/${g}`;
+  const methods = new Uint8Array(total);
   let spent = 0;
   let bootstrapGroups = 0;
   let normalGroups = 0;
-  // stable sort: equal sizes keep slice/detector/value order, so the plan is reproducible
-  for (const { s, d, g, n } of [...sizes].sort((a, b) => a.n - b.n)) {
-    if (n === 0) continue;
-    if (opts.resamples === 0) {
-      methods.set(key(s, d, g), 'none');
-      continue;
-    }
+  for (const { at, n } of sizes.sort((a, b) => a.n - b.n)) {
+    if (n === 0 || opts.resamples === 0) continue;
     const cost = n * opts.resamples;
     if (spent + cost <= opts.ciBudget) {
       spent += cost;
       bootstrapGroups++;
-      methods.set(key(s, d, g), 'bootstrap');
+      methods[at] = 1;
     } else {
       normalGroups++;
-      methods.set(key(s, d, g), 'normal');
+      methods[at] = 2;
     }
   }
-  return {
-    methodOf: (s: number, d: number, g: number): CiMethod => methods.get(key(s, d, g)) ?? 'none',
-    summary: { bootstrapGroups, normalGroups, rowResamples: spent, budget: opts.ciBudget },
-  };
+  return withMethodOf({ methods, offsets, groups, summary: { bootstrapGroups, normalGroups, rowResamples: spent, budget: opts.ciBudget } });
+}
+
+/** Re-attaches methodOf to a plan that crossed a thread boundary (functions do not). */
+export function withMethodOf(plan: Omit<IntervalPlan, 'methodOf'>): IntervalPlan {
+  return { ...plan, methodOf: (s, d, g) => METHODS[plan.methods[plan.offsets[s] + d * plan.groups[s] + g]] };
 }

@@ -3,10 +3,13 @@ import { WIN } from './group.js';
 import { sortRowsByScoreDesc } from './rank.js';
 import { STATUS, type DetectorScores } from './scores.js';
 
+/** The metadata a detector's ranking needs (plain typed arrays: it crosses to worker threads). */
+export type MetaCore = Pick<MetadataTable, 'rowCount' | 'label' | 'pair' | 'pairIds'>;
+
 /** One detector's usable scores, ranked once for every slice of the report. */
 export interface DetectorView {
   detector: string;
-  meta: MetadataTable;
+  meta: MetaCore;
   scores: DetectorScores;
   /** Metadata rows with a usable score (status ok), highest score first, ties by row. */
   order: Int32Array;
@@ -27,7 +30,7 @@ export interface DetectorView {
 }
 
 /** Ranks a detector's scored rows and indexes its reals by source image. */
-export function detectorView(meta: MetadataTable, scores: DetectorScores): DetectorView {
+export function detectorView(meta: MetaCore, scores: DetectorScores): DetectorView {
   let ok = 0;
   for (let i = 0; i < meta.rowCount; i++) if (scores.status[i] === STATUS.ok) ok++;
   const rows = new Int32Array(ok);

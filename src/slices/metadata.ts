@@ -74,16 +74,29 @@ function metadataFile(dataDir: string): string | undefined {
 }
 
 /**
+ * Which part of the metadata to read: everything; only ids, labels and pairs (`core`, what joining
+ * predictions needs); or labels, pairs, the slice columns and the fingerprint without the ids (`columns`,
+ * what assigning slices needs). A large report reads the two halves on two threads at once.
+ */
+export type MetadataPart = 'all' | 'core' | 'columns';
+
+/** The metadata.csv of an Evalset folder, or undefined for a real/ + fake/ folder. */
+export function metadataCsv(dataDir: string): string | undefined {
+  return metadataFile(dataDir);
+}
+
+/**
  * Reads the metadata a report needs. An Evalset's metadata.csv is scanned column-wise (no per-row objects:
  * 1.5 M rows in a few seconds); a real/ + fake/ folder goes through its loader. The sample id is
  * `image_path` and the pair id `image_id`, as the Evalset loader defines them.
  */
-export async function readMetadata(dataDir: string, needs: ColumnNeeds): Promise<MetadataTable> {
+export async function readMetadata(dataDir: string, needs: ColumnNeeds, part: MetadataPart = 'all'): Promise<MetadataTable> {
   const file = metadataFile(dataDir);
-  const builder = new TableBuilder(needs);
+  const none: ColumnNeeds = { categorical: new Set(), numeric: new Set(), listCounts: new Set(), derived: new Set() };
+  const builder = new TableBuilder(part === 'core' ? none : needs, part !== 'columns');
   let table: MetadataTable;
   if (file) {
-    table = scanMetadata(file, builder);
+    table = scanMetadata(file, builder, part !== 'core');
   } else {
     const root = resolve(dataDir);
     const lines: string[] = [];
@@ -96,17 +109,17 @@ export async function readMetadata(dataDir: string, needs: ColumnNeeds): Promise
     const fingerprint = createHash('sha256').update(lines.sort().join('\n')).digest('hex');
     table = builder.finish(root, fingerprint);
   }
-  for (const name of needs.derived) table.numeric.set(name, DERIVED_COLUMNS[name].compute(table));
+  if (part !== 'core') for (const name of needs.derived) table.numeric.set(name, DERIVED_COLUMNS[name].compute(table));
   return table;
 }
 
-function scanMetadata(file: string, builder: TableBuilder): MetadataTable {
+function scanMetadata(file: string, builder: TableBuilder, fingerprint: boolean): MetadataTable {
   const hash = createHash('sha256');
   let idField = -1;
   let pairField = -1;
   let labelField = -1;
   scanCsv(file, {
-    onChunk: (bytes) => hash.update(bytes),
+    onChunk: fingerprint ? (bytes) => hash.update(bytes) : undefined,
     onHeader: (columns) => {
       checkColumns(columns, file);
       idField = columns.indexOf('image_path');
@@ -122,14 +135,15 @@ function scanMetadata(file: string, builder: TableBuilder): MetadataTable {
         label = parseLabel(labelText);
         if (label === undefined) throw new UserError(`${file}:${row.line}: label '${labelText}' is not real/fake (or 0/1).`, 'E_DATA');
       }
-      const id = fieldLatin1(row, idField);
-      if (id === '') throw new UserError(`${file}:${row.line}: empty image_path.`, 'E_DATA');
+      // the ids only matter to the half that joins predictions (an empty image_id falls back to the id)
       const pair = fieldLatin1(row, pairField);
+      const id = builder.keepIds || pair === '' ? fieldLatin1(row, idField) : '';
+      if (builder.keepIds && id === '') throw new UserError(`${file}:${row.line}: empty image_path.`, 'E_DATA');
       builder.addRow(id, label, pair === '' ? id : pair, row.line);
       builder.readFields(row);
     },
   });
-  return builder.finish(file, hash.digest('hex'));
+  return builder.finish(file, fingerprint ? hash.digest('hex') : '');
 }
 
 function checkColumns(columns: string[], file: string): void {
@@ -169,7 +183,10 @@ class TableBuilder {
   private num: { name: string; source: string; count: boolean; field: number; values: Float64Array }[] = [];
   private header: string[] = [];
 
-  constructor(private readonly needs: ColumnNeeds) {}
+  constructor(
+    private readonly needs: ColumnNeeds,
+    readonly keepIds = true,
+  ) {}
 
   /** Sets up the columns for a header; returns how many leading fields a record must be split into. */
   start(header: string[]): number {
@@ -187,7 +204,7 @@ class TableBuilder {
   addRow(id: string, label: 0 | 1, pairKey: string, line: number): void {
     if (this.n === this.capacity) this.grow();
     const row = this.n++;
-    this.ids.push(id);
+    if (this.keepIds) this.ids.push(id);
     this.label[row] = label;
     // rows of one source image usually come together: skip the lookup when the image repeats
     if (pairKey !== this.lastPairKey) {

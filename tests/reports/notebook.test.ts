@@ -53,7 +53,7 @@ describe('reproducing the Semi-Truths notebook tables', () => {
     const f = notebookFiles();
     importPredictions([{ detector: 'UFD', file: f.notebook }], join(f.run, 'predictions.csv'), { score: 'prediction' });
     const report = await buildReport({ runDir: f.run, config: f.config, dataDir: f.data, notebook: true, resamples: 0 });
-    const t = notebookTables(report.meta, report.views, report.thresholds);
+    const t = notebookTables(report.meta, report.scores.detectors, report.thresholds);
 
     // f5 dropped; r4 real → tp 3 (f1 f3 f4), fn 1 (f2), fp 1 (r2), tn 3 (r1 r3 r4)
     const { m, n } = t.overall[0];
@@ -82,7 +82,7 @@ describe('reproducing the Semi-Truths notebook tables', () => {
     const f = notebookFiles();
     importPredictions([{ detector: 'UFD', file: f.notebook }], join(f.run, 'predictions.csv'));
     const report = await buildReport({ runDir: f.run, config: f.config, dataDir: f.data, notebook: true, resamples: 0 });
-    expect(notebookTables(report.meta, report.views, report.thresholds).overall[0].m.accuracy.value).toBe(5 / 8);
+    expect(notebookTables(report.meta, report.scores.detectors, report.thresholds).overall[0].m.accuracy.value).toBe(5 / 8);
   });
 
   describe('the CLI recipe', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rankScores } from '../../src/metrics/index.js';
 import { rankedInOrder } from '../../src/slices/group.js';
-import { codesInRankOrder, partitionRanks, sortRowsByScoreDesc } from '../../src/slices/rank.js';
+import { codesInRankOrder, partitionAllSlices, partitionRanks, sortRowsByScoreDesc } from '../../src/slices/rank.js';
 import { uniform } from '../../src/util/random.js';
 
 describe('ranking', () => {
@@ -22,6 +22,22 @@ describe('ranking', () => {
     // rank positions: 0→row4 (g0), 1→row0 (g1), 2→row3 (g1), 3→row1 (none), 4→row2 (g0)
     expect(Array.from(start)).toEqual([0, 2, 4]);
     expect(Array.from(positions)).toEqual([0, 4, 1, 2]);
+  });
+
+  it('partitioning every slice from the row-major code matrix equals partitioning each slice', () => {
+    const next = uniform(2);
+    const rows = 300;
+    const groups = [3, 1, 7];
+    const codes = groups.map((g) => Int32Array.from({ length: rows }, () => Math.floor(next() * (g + 1)) - 1));
+    const matrix = new Uint8Array(rows * groups.length);
+    codes.forEach((c, s) => c.forEach((v, i) => (matrix[i * groups.length + s] = v + 1)));
+    const order = Int32Array.from({ length: rows }, (_, i) => i).sort((a, b) => ((a * 37) % 101) - ((b * 37) % 101) || a - b);
+    const all = partitionAllSlices(matrix, groups.length, groups, order);
+    groups.forEach((g, s) => {
+      const one = partitionRanks(codesInRankOrder(order, codes[s]), g);
+      expect(Array.from(all[s].start)).toEqual(Array.from(one.start));
+      expect(Array.from(all[s].positions)).toEqual(Array.from(one.positions));
+    });
   });
 
   it('rankedInOrder builds what metrics rankScores builds for rows already in descending order', () => {
