@@ -1,4 +1,6 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULTS, type BenchConfig } from '../src/config/index.js';
@@ -16,10 +18,12 @@ export function copyEvalset(): string {
   return dir;
 }
 
-/** Appends raw CSV lines to an eval set's metadata.csv. */
-export function appendMetadata(dir: string, lines: string[]): void {
+/** Appends rows (the leading columns given, the rest left empty) to an eval set's metadata.csv. */
+export function appendMetadata(dir: string, rows: string[][]): void {
   const file = join(dir, 'metadata.csv');
-  writeFileSync(file, readFileSync(file, 'utf8') + lines.join('\n') + '\n');
+  const text = readFileSync(file, 'utf8');
+  const width = (parse(text, { to_line: 1 }) as string[][])[0].length;
+  writeFileSync(file, text + stringify(rows.map((r) => [...r, ...Array(width - r.length).fill('')])));
 }
 
 /** A complete config for tests: builtins only, on the bundled eval set, into a fresh folder. */
@@ -33,4 +37,18 @@ export function testConfig(overrides: Partial<BenchConfig> = {}): BenchConfig {
     manifestsDir: join(tempDir(), 'manifests'),
     ...overrides,
   };
+}
+
+/**
+ * A copy of the bundled eval set as the generator writes it before `semibench measure` (the committed one is
+ * measured): only the columns up to `language_model` are kept.
+ */
+export function copyUnmeasuredEvalset(): string {
+  const dir = copyEvalset();
+  const file = join(dir, 'metadata.csv');
+  const rows: string[][] = parse(readFileSync(file, 'utf8'));
+  const keep = rows[0].indexOf('language_model') + 1;
+  writeFileSync(file, stringify(rows.map((r) => r.slice(0, keep))));
+  rmSync(join(dir, 'bins.json'), { force: true });
+  return dir;
 }

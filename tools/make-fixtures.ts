@@ -8,7 +8,9 @@
  * mask each, area ratios spread from 1% to 45%) and 1 prompt-based (p2p) edit (2 simulated models).
  * Semantic magnitudes cycle small / medium / large. The "editing models" are procedures that leave
  * generator-like traces (2x upsampling), so the weight-free detectors have something real to find.
+ * Last, `semibench measure` fills the change-metric columns (post_edit_ratio, ssim, ...) and their bins.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
@@ -114,7 +116,8 @@ async function main(): Promise<void> {
       const real = scene(ds.scene, seed);
       const realPath = `original/images/${ds.name}/${imageId}.${ds.ext}`;
       await save(realPath, real, 3, ds.ext);
-      const entities = `[${ENTITIES.slice(i, i + 4).map((e) => `'${e}'`).join(', ')}]`;
+      // 2 to 7 entities, so scene diversity has a spread.
+      const entities = `[${ENTITIES.slice(0, 2 + ((i * 3 + d) % 6)).map((e) => `'${e}'`).join(', ')}]`;
       const base = { image_id: imageId, dataset: ds.name, entities, class: `['${ENTITIES[i]}']` };
       rows.push({ ...base, image_path: realPath, label: 'real', mask_id: '', mask_path: '', mask_name: '', ratio: '', method: '', model: '', perturbed_mask_name: '', sem_magnitude: '', language_model: '' });
 
@@ -143,6 +146,11 @@ async function main(): Promise<void> {
   }
   writeFileSync(join(OUT, 'metadata.csv'), stringify(rows, { header: true, columns: [...COLUMNS] }));
   console.log(`wrote ${rows.length} rows to ${join(OUT, 'metadata.csv')}`);
+  // Fill the change-metric, scene and bin columns the way users do, so the default slices can use them.
+  // Learned metrics need model files that are not in the repository: their columns stay empty.
+  execFileSync(process.execPath, ['bin/semibench.js', 'measure', '--data', OUT, '--no-learned'], { stdio: 'inherit' });
+  // Resume bookkeeping and the (machine-specific) run summary are not part of the eval set.
+  for (const file of ['metadata.orig.csv', '.semibench-measure.csv', 'measure.json']) rmSync(join(OUT, file), { force: true });
 }
 
 await main();

@@ -4,12 +4,12 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/image/decode.js';
 import { formatMeasureSummary } from '../../src/generation/summary.js';
-import { copyEvalset } from '../helpers.js';
+import { copyUnmeasuredEvalset } from '../helpers.js';
 import { measureEvalset, readCsv, writeCsv } from './measure-helpers.js';
 
 describe('bad input: every row gets a reason, nothing crashes', () => {
   it('turns missing, unreadable, mismatched, degenerate and NaN inputs into measure_error rows and counts them', async () => {
-    const dir = copyEvalset();
+    const dir = copyUnmeasuredEvalset();
     const meta = readCsv(join(dir, 'metadata.csv'));
     const real = meta.rows.find((r) => r.label === 'real')!;
     const inpainted = meta.rows.find((r) => r.image_id === real.image_id && r.method === 'inpainting')!;
@@ -78,14 +78,14 @@ describe('bad input: every row gets a reason, nothing crashes', () => {
   });
 
   it('a header without the required columns is a one-line user error', async () => {
-    const dir = copyEvalset();
+    const dir = copyUnmeasuredEvalset();
     writeFileSync(join(dir, 'metadata.csv'), 'image_id,image_pth,label\nx,y,fake\n');
     await expect(measureEvalset(dir)).rejects.toThrow(/missing the column 'image_path' \(found 'image_pth'/);
     expect(readFileSync(join(dir, 'metadata.csv'), 'utf8')).toBe('image_id,image_pth,label\nx,y,fake\n');
   });
 
   it('a malformed CSV line is a user error naming the file, and nothing is rewritten', async () => {
-    const dir = copyEvalset();
+    const dir = copyUnmeasuredEvalset();
     const file = join(dir, 'metadata.csv');
     const text = `${readFileSync(file, 'utf8')}x,y,fake\n`;
     writeFileSync(file, text);

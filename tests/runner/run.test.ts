@@ -54,7 +54,11 @@ describe('runDetectors end to end on the bundled eval set', () => {
     const data = copyEvalset();
     writeFileSync(join(data, 'empty.png'), '');
     writeFileSync(join(data, 'corrupt.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 5]));
-    appendMetadata(data, ['x1,gone.png,ADE20K,,,fake', 'x2,empty.png,ADE20K,,,fake', 'x3,corrupt.jpg,ADE20K,,,real'].map((l) => l + ',,,,,,,,,'));
+    appendMetadata(data, [
+      ['x1', 'gone.png', 'ADE20K', '', '', 'fake'],
+      ['x2', 'empty.png', 'ADE20K', '', '', 'fake'],
+      ['x3', 'corrupt.jpg', 'ADE20K', '', '', 'real'],
+    ]);
     const config = testConfig({ data, detectors: ['npr-residual'] });
     const result = await runDetectors(config);
     expect(result.detectors[0].counts).toEqual({ ok: 64, error: 3, resumed: 0 });
