@@ -7,8 +7,10 @@
  *   npx tsx bench/report.ts                 # generate (cached in the temp dir, not timed), then time the report
  *   npx tsx bench/report.ts --fakes 150000  # a smaller run
  *   npx tsx bench/report.ts --fresh         # regenerate the data
+ *   npx tsx bench/report.ts --workers 1     # on one thread
  *
- * Target on the 2-core dev machine: under 20 s wall and 3 GB peak RSS.
+ * Target on the 2-core dev machine: under 20 s wall and 3 GB peak RSS. Measured there, on a quiet machine:
+ * 19.2–19.7 s and 1.5 GB with two threads (the default at this size); see docs/reports.md for one thread.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -29,6 +31,8 @@ interface Args {
   fakes: number;
   reals: number;
   fresh: boolean;
+  /** Threads for the report (default: the report's own choice, 2 at this size). */
+  workers?: number;
   child?: string;
 }
 
@@ -39,6 +43,7 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--reals') args.reals = Number(argv[++i]);
     else if (argv[i] === '--fresh') args.fresh = true;
     else if (argv[i] === '--child') args.child = argv[++i];
+    else if (argv[i] === '--workers') args.workers = Number(argv[++i]);
   }
   return args;
 }
@@ -141,11 +146,11 @@ function generate(dir: string, { fakes, reals }: Args): void {
 }
 
 /** The timed part, in its own process: the whole report as `semibench report` runs it. */
-async function child(dir: string): Promise<void> {
+async function child(dir: string, workers?: number): Promise<void> {
   const repo = resolve(fileURLToPath(import.meta.url), '../..');
   const config = await loadConfig(join(repo, 'bench.config.ts'), {});
   const t0 = performance.now();
-  const report = await buildReport({ runDir: join(dir, 'run'), config });
+  const report = await buildReport({ runDir: join(dir, 'run'), config, workers });
   const written = writeReport(report, join(dir, 'report'));
   const wallS = (performance.now() - t0) / 1000;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
@@ -166,7 +171,7 @@ async function child(dir: string): Promise<void> {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  if (args.child) return child(args.child);
+  if (args.child) return child(args.child, args.workers);
   const dir = join(tmpdir(), `semibench-bench-report-${args.fakes}-${args.reals}`);
   if (args.fresh) rmSync(dir, { recursive: true, force: true });
   if (!existsSync(join(dir, 'complete'))) {
@@ -176,7 +181,8 @@ async function main(): Promise<void> {
     console.log(`  generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   const self = fileURLToPath(import.meta.url);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const childArgs = ['--import', 'tsx', self, '--child', dir, ...(args.workers ? ['--workers', String(args.workers)] : [])];
+  const run = spawnSync(process.execPath, childArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (run.status !== 0) throw new Error(`report process failed (exit ${run.status})`);
   const result = JSON.parse(run.stdout.trim().split('\n').pop()!);
   console.log(`report: ${result.rows} metadata rows, ${result.predictionRows} prediction rows, ${result.slices} slices, ${result.sliceRows} slice rows`);
