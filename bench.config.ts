@@ -3,7 +3,8 @@ import type { SliceSpec } from './src/slices/spec.js';
 
 /**
  * The Semi-Truths slices (semi-truths-dataset.md §5–§6). Column lists name the full dataset's column first,
- * then the Evalset's; `categoryColumn` uses the released 5-bin `*_category` column when the metadata has it.
+ * then the Evalset's; `categoryColumn` uses a released bin column when the metadata has it: the Evalset's 5-bin
+ * `*_category` columns, or those `semibench generate` writes (`<column>_category`, `<column>_category3`).
  * Change metrics exist only on edits, so their slices are fake-only (recall + paired AUC / 2AFC). Slices
  * marked optional are skipped, with a note, on metadata that lacks their column (the bundled eval set has
  * no change metrics; a real/ + fake/ folder has only `dataset`). Asking for one by name (--slices) makes it
@@ -18,6 +19,8 @@ const changeMetrics: { name: string; column: string[]; category: string }[] = [
   { name: 'dreamsim', column: ['dreamsim'], category: 'dreamsim_category' },
   { name: 'sen_sim', column: ['sen_sim'], category: 'sen_sim_category' },
 ];
+// the generator's bin columns are named after the full dataset's column
+const generated = (column: string[], suffix: string): string => `${column[0]}${suffix}`;
 
 const slices: SliceSpec[] = [
   { name: 'dataset', column: 'dataset' },
@@ -27,9 +30,15 @@ const slices: SliceSpec[] = [
   { name: 'sem_magnitude', column: 'sem_magnitude', optional: true },
   { name: 'localization', column: ['localization', 'change_location_category'], optional: true },
   // 3 bins at P25 / P75 of QC-passing fakes
-  ...changeMetrics.map(({ name, column }) => ({ name, column, bins: 'quantile3' as const, optional: true })),
+  ...changeMetrics.map(({ name, column }) => ({ name, column, bins: 'quantile3' as const, categoryColumn: generated(column, '_category3'), optional: true })),
   // 5 bins at P20..P80, or the released bin1..bin5 column
-  ...changeMetrics.map(({ name, column, category }) => ({ name: `${name}_5bin`, column, bins: 'quantile5' as const, categoryColumn: category, optional: true })),
+  ...changeMetrics.map(({ name, column, category }) => ({
+    name: `${name}_5bin`,
+    column,
+    bins: 'quantile5' as const,
+    categoryColumn: [category, generated(column, '_category')],
+    optional: true,
+  })),
   // per source image: low < mean − σ <= medium < mean + σ <= high, over unique images (derived when absent)
   { name: 'scene_diversity', column: 'scene_diversity', bins: 'meanStd', over: 'images', categoryColumn: 'scene_diversity_category', optional: true },
   { name: 'scene_complexity', column: 'scene_complexity', bins: 'meanStd', over: 'images', categoryColumn: 'scene_complexity_category', optional: true },

@@ -1,5 +1,6 @@
 import { basename, join } from 'node:path';
 import type { MetricCell, SliceRow } from '../slices/aggregate.js';
+import type { AssignedSlice } from '../slices/assign.js';
 import { describeBins } from '../slices/bins.js';
 import { ALL_SLICE } from '../slices/spec.js';
 import type { MetricKey } from '../slices/point-metrics.js';
@@ -48,10 +49,10 @@ export function summaryMarkdown(report: Report): string {
 
   const fakeOnly = report.slices.filter((s) => s.fakeOnly);
   if (fakeOnly.length) out.push('', '## Fake-only slices: recall on fakes / paired AUC / 2AFC', '', 'Reals carry no value of these columns; paired metrics compare each slice\'s fakes with their own source photos.');
-  for (const s of fakeOnly) table(out, s.name, s.bins ? describeBins(s.bins) : undefined, detectors, rows, (r) => `${num(r.metrics.recall_fake)} / ${num(r.metrics.paired_auc)} / ${num(r.metrics.two_afc)}`, 'n fake', (r) => `${r.n_fake}`);
+  for (const s of fakeOnly) table(out, s.name, binsHeading(s), detectors, rows, (r) => `${num(r.metrics.recall_fake)} / ${num(r.metrics.paired_auc)} / ${num(r.metrics.two_afc)}`, 'n fake', (r) => `${r.n_fake}`);
   const both = report.slices.filter((s) => !s.fakeOnly && s.name !== ALL_SLICE);
   if (both.length) out.push('', '## Slices with both classes: acc / AUC');
-  for (const s of both) table(out, s.name, s.bins ? describeBins(s.bins) : undefined, detectors, rows, (r) => `${num(r.metrics.accuracy)} / ${num(r.metrics.auc)}`, 'n real / fake', (r) => `${r.n_real} / ${r.n_fake}`);
+  for (const s of both) table(out, s.name, binsHeading(s), detectors, rows, (r) => `${num(r.metrics.accuracy)} / ${num(r.metrics.auc)}`, 'n real / fake', (r) => `${r.n_real} / ${r.n_fake}`);
 
   out.push('', '## Inputs', '', `- ${report.scores.rows} prediction rows from ${join(report.runDir, 'predictions.csv')}`);
   if (report.scores.unknownIds.count) out.push(`- ${report.scores.unknownIds.count} prediction rows name samples not in the metadata (listed in results.json), e.g. ${report.scores.unknownIds.ids.slice(0, 3).join(', ')}`);
@@ -87,6 +88,11 @@ function table(
     const first = cells.find((c) => c !== undefined)!;
     out.push(`| ${v} | ${count(first)} | ${cells.map((c) => (c ? cell(c) : '–')).join(' | ')} |`);
   }
+}
+
+function binsHeading(s: AssignedSlice): string | undefined {
+  if (!s.bins) return undefined;
+  return s.bins.source === 'category column' ? `bins as given in ${s.bins.column}` : describeBins(s.bins);
 }
 
 function intervalLine(report: Report): string {
