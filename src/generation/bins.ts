@@ -1,4 +1,4 @@
-import { quantileSorted, type Bins } from '../slices/bins.js';
+import { binIndex, quantileSorted, type Bins } from '../slices/bins.js';
 import { BINNED_COLUMNS, type BinnedColumn } from './columns.js';
 
 /** The 3-bin and 5-bin edges of one metric, and how many values they were computed over. */
@@ -54,7 +54,5 @@ export function categorize(value: number | undefined, bins: ColumnBins | undefin
 
 /** The label of the bin a value falls in: v < e1 → first, …, v ≥ last edge → last (final_bins.py `sem_mag_5`). */
 export function labelOf(value: number, bins: Bins): string {
-  let i = 0;
-  while (i < bins.edges.length && !(value < bins.edges[i])) i++;
-  return bins.labels[i];
+  return bins.labels[binIndex(value, bins.edges)];
 }

@@ -139,8 +139,8 @@ function binned(p: PlannedSlice, meta: MetadataTable, fixed: Bins | undefined, b
 }
 
 /**
- * The values bins are computed over: QC-passing fakes with a finite value (the paper's `pass_qc == 1`, NA
- * dropped), or with `over: 'images'` one value per source image (scene columns are per image).
+ * The values bins are computed over: fakes with a finite value that do not fail QC (the paper's `pass_qc == 1`;
+ * an empty pass_qc means no rule could be applied), or with `over: 'images'` one value per source image (scene columns are per image).
  */
 function binBasis(spec: BinnedSlice, meta: MetadataTable, values: Float64Array): { basis: Float64Array; description: string } {
   if (spec.over === 'images') {
@@ -155,7 +155,8 @@ function binBasis(spec: BinnedSlice, meta: MetadataTable, values: Float64Array):
     return { basis: Float64Array.from(out), description: 'one value per source image' };
   }
   const qc = meta.categorical.get(QC_COLUMN);
-  const passes = qc ? qc.values.map((v) => v === '1' || v.toLowerCase() === 'true' || v === '1.0') : undefined;
+  // `semibench measure` leaves pass_qc empty where no QC rule could be applied: only an explicit fail excludes a row.
+  const passes = qc ? qc.values.map((v) => !['0', '0.0', 'false'].includes(v.toLowerCase())) : undefined;
   const out = new Float64Array(meta.rowCount);
   let n = 0;
   for (let i = 0; i < meta.rowCount; i++) {
@@ -163,7 +164,7 @@ function binBasis(spec: BinnedSlice, meta: MetadataTable, values: Float64Array):
     if (passes && !passes[qc!.codes[i]]) continue;
     out[n++] = values[i];
   }
-  return { basis: out.slice(0, n), description: passes ? `fakes with ${QC_COLUMN} true` : 'fakes (no pass_qc column)' };
+  return { basis: out.slice(0, n), description: passes ? `fakes not failing ${QC_COLUMN}` : 'fakes (no pass_qc column)' };
 }
 
 function cross(p: PlannedSlice, a: AssignedSlice, b: AssignedSlice): AssignedSlice {

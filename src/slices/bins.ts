@@ -18,7 +18,12 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
   const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  return lerp(sorted[lo], sorted[hi], pos - lo);
+}
+
+/** numpy's _lerp: interpolates from the nearer end, so results match numpy.percentile to the last bit. */
+function lerp(a: number, b: number, t: number): number {
+  return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
 }
 
 /**
@@ -64,8 +69,7 @@ export function quantiles(values: Float64Array, at: readonly number[]): number[]
     const pos = (n - 1) * q;
     const lo = Math.floor(pos);
     const hi = Math.min(lo + 1, n - 1);
-    const vlo = rankValue.get(lo)!;
-    return vlo + (rankValue.get(hi)! - vlo) * (pos - lo);
+    return lerp(rankValue.get(lo)!, rankValue.get(hi)!, pos - lo);
   });
 }
 

@@ -14,6 +14,13 @@ describe('bins', () => {
     [2.6, 4.2, 5.8, 7.4].forEach((e, i) => expect(five.edges[i]).toBeCloseTo(e, 12));
   });
 
+  it('interpolates like numpy (bit for bit, from the nearer end)', () => {
+    // np.percentile(v, 80) = 0.43225696141358877; a + (b - a) * t gives 0.4322569614135888
+    const v = [0.10973466400669674, 0.2032415440873966, 0.2838064889441311, 0.36500726350855894, 0.3676995696900066, 0.44839630934448427, 0.7264736103123705];
+    expect(quantileSorted(v, 0.8)).toBe(0.43225696141358877);
+    expect(quantiles(Float64Array.from(v).reverse(), [0.8])).toEqual([0.43225696141358877]);
+  });
+
   it('quantiles by selection equal quantiles of the sorted values, ties and duplicates included', () => {
     const next = uniform(3);
     for (let trial = 0; trial < 300; trial++) {

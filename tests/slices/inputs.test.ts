@@ -69,7 +69,7 @@ describe('reading metadata', () => {
 });
 
 describe('assigning slices', () => {
-  it('quantile edges use QC-passing fakes only; every fake still gets a bin; reals are left out of a fake-only slice', async () => {
+  it('quantile edges leave out fakes that fail QC; every fake still gets a bin; reals are left out of a fake-only slice', async () => {
     const { slices } = await load(META, [], [{ name: 'band', column: 'score_band', bins: { edges: [0.5] } }, { name: 'q', column: 'score_band', bins: 'quantile3' }]);
     const [fixed, q] = slices();
     expect(fixed.fakeOnly).toBe(true);
@@ -77,7 +77,7 @@ describe('assigning slices', () => {
     // QC passes: ä1 (1) and b1 (true), not a2 (0): basis 0.1, 0.5 → P25 0.2, P75 0.4
     expect(q.bins!.edges[0]).toBeCloseTo(0.2, 12);
     expect(q.bins!.edges[1]).toBeCloseTo(0.4, 12);
-    expect(q.bins!.basis).toBe('fakes with pass_qc true');
+    expect(q.bins!.basis).toBe('fakes not failing pass_qc');
     expect(q.values).toEqual(['small', 'medium', 'large']);
     expect(Array.from(q.codes)).toEqual([-1, 0, 2, -1, 2]);
   });
