@@ -7,6 +7,7 @@ import { DEFAULT_CI_BUDGET, type CiSummary, type SliceRow } from '../slices/aggr
 import { allSlice, type AssignedSlice } from '../slices/assign.js';
 import type { Bins } from '../slices/bins.js';
 import { detectorView, type DetectorView } from '../slices/detector-view.js';
+import { MISSING } from '../slices/assign.js';
 import { metadataCsv, readHeader, type MetadataTable } from '../slices/metadata.js';
 import { planSlices, type SlicePlan } from '../slices/plan.js';
 import type { ScoreTable } from '../slices/scores.js';
@@ -90,7 +91,11 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
     const inputs = await readInputs(dataDir, plan.needs, plan.slices, join(runDir, 'predictions.csv'), { fixedBins: opts.fixedBins, workers: opts.workers });
     const { meta, scores } = inputs;
     if (scores.detectors.length === 0) throw new UserError(`${join(runDir, 'predictions.csv')} has no prediction rows.`, 'E_DATA');
-    const slices = [allSlice(meta), ...inputs.slices];
+    // An optional slice whose column is present but empty everywhere (a learned metric whose model was missing
+    // when the set was measured) has nothing to say: skip it, as if the column were absent.
+    const empty = (a: (typeof inputs.slices)[number]) => a.values.every((v) => v === MISSING) && a.planned?.spec.optional && !opts.slices?.includes(a.name);
+    for (const a of inputs.slices.filter(empty)) plan.skipped.push({ name: a.name, reason: `its column has no values in ${dataDir}` });
+    const slices = [allSlice(meta), ...inputs.slices.filter((a) => !empty(a))];
     lap('read + assign');
     const bootstrap = { resamples: opts.resamples ?? opts.config.bootstrap.resamples, seed: opts.config.bootstrap.seed };
     const manifests = manifestFacts(opts.config, run);

@@ -66,7 +66,7 @@ export function summaryMarkdown(report: Report): string {
     if (c.duplicates) parts.push(`${c.duplicates} duplicate rows (last kept)`);
     out.push(`- ${d.detector}: ${parts.join(', ')}`);
   }
-  if (report.plan.skipped.length) out.push(`- skipped optional slices (their column is not in this metadata; reasons in results.json): ${report.plan.skipped.map((s) => s.name).join(', ')}`);
+  if (report.plan.skipped.length) out.push(`- skipped optional slices (their column is absent or empty in this metadata; reasons in results.json): ${report.plan.skipped.map((s) => s.name).join(', ')}`);
   return `${out.join('\n')}\n`;
 }
 

@@ -49,6 +49,9 @@ describe('end to end on the bundled eval set', async () => {
     expect(results.run.protocol).toBe('native');
     expect(results.slices.find((s: { name: string }) => s.name === 'area_ratio').bins.source).toMatch(/quantiles|category column/);
     expect(results.skippedSlices).toEqual(report.plan.skipped);
+    // The bundled set was measured without learned-metric models: those columns exist but are empty.
+    expect(results.skippedSlices).toContainEqual({ name: 'lpips', reason: expect.stringMatching(/its column has no values/) });
+    expect(existsSync(join(out, 'slices', 'lpips.csv'))).toBe(false);
     // builtins are uncalibrated: the warning travels with thresholded numbers only for fixed/native policies
     expect(results.threshold.detectors['npr-residual'].warning).toBeNull();
     expect(summary).toContain('fpr@0.1 = ');
