@@ -5,8 +5,8 @@ import { numpySum } from './change/pairwise-sum.js';
 /**
  * Scene diversity and complexity (SemiTruths/change_metrics/scene_diversity_complexity.py):
  * - diversity = number of entities in the image (`len(ast.literal_eval(entities))`);
- * - complexity = number of rows sharing the image's id (`df['image_id'].value_counts()`): edits + masks per image,
- *   plus its real row in the Evalset layout (a constant +1 per image, which leaves the categories unchanged);
+ * - complexity = number of edited rows sharing the image's id (`df['image_id'].value_counts()` over the edited
+ *   metadata): the Evalset layout's real row is not counted, so the value matches the report's derived column;
  * - categories over unique images: low < mean − σ ≤ medium < mean + σ ≤ high (np.mean, np.std with ddof 0).
  */
 export interface SceneStats {
@@ -27,9 +27,9 @@ export interface MeanStd {
 export class SceneIndex {
   private readonly groups = new Map<string, { rows: number; entities?: number }>();
 
-  addRow(group: string, entitiesText: string | undefined): void {
+  addRow(group: string, entitiesText: string | undefined, isEdit = true): void {
     const entry = this.groups.get(group) ?? { rows: 0 };
-    entry.rows++;
+    if (isEdit) entry.rows++;
     // The first row of an image that has a readable entities list gives its diversity.
     if (entry.entities === undefined && entitiesText !== undefined) entry.entities = countEntities(entitiesText);
     this.groups.set(group, entry);
@@ -40,7 +40,7 @@ export class SceneIndex {
     return this.groups.get(group)?.entities;
   }
 
-  /** Complexity (row count) of an image. */
+  /** Complexity (edits) of an image. */
   complexity(group: string): number | undefined {
     return this.groups.get(group)?.rows;
   }
