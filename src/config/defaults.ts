@@ -1,3 +1,4 @@
+import { SEMITRUTHS_SLICES } from '../slices/semitruths.js';
 import type { BenchConfig } from './schema.js';
 
 /** Every default in one place. bench.config.ts overrides these; CLI flags override both. */
@@ -11,12 +12,6 @@ export const DEFAULTS: BenchConfig = {
   threshold: '0.5',
   batchSize: 8,
   prefetch: 4,
-  slices: [
-    { name: 'dataset', column: 'dataset' },
-    { name: 'method', column: 'method' },
-    { name: 'model', column: 'model' },
-    { name: 'area_ratio', column: 'ratio', bins: 'quantile3', categoryColumn: 'ratio_category' },
-    { name: 'sem_magnitude', column: 'sem_magnitude' },
-  ],
+  slices: SEMITRUTHS_SLICES,
   bootstrap: { resamples: 1000, seed: 20241107 },
 };
