@@ -37,20 +37,10 @@ export const SCENE_COLUMNS = ['scene_diversity', 'scene_complexity', 'scene_dive
 
 /** Everything measure writes, in the order new columns are appended. */
 export const OUTPUT_COLUMNS: readonly string[] = [
-  'area_ratio',
-  'post_edit_ratio',
-  'ssim',
-  'mse',
-  'lpips_score',
-  'dreamsim',
-  'sen_sim',
-  'largest_component_size',
-  'cc_clusters',
-  'cluster_dist',
+  // localization sits after the component metrics it is derived from, as in the Semi-Truths tables
+  ...METRIC_COLUMNS.slice(0, METRIC_COLUMNS.indexOf('cluster_dist') + 1),
   'localization',
-  'cap2_img2',
-  'img1_img2',
-  'direct_sim',
+  ...METRIC_COLUMNS.slice(METRIC_COLUMNS.indexOf('cluster_dist') + 1),
   'pass_qc',
   'measure_error',
   ...SCENE_COLUMNS,
