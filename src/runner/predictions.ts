@@ -88,19 +88,3 @@ function key(detector: string, sampleId: string): string {
 function formatCell(value: unknown): string {
   return value === null || value === undefined ? '' : String(value);
 }
-
-/** Streams predictions.csv back as typed rows. */
-export async function* readPredictions(file: string): AsyncGenerator<PredictionRow> {
-  for await (const { record } of readCsvRecords(file)) {
-    yield {
-      sample_id: record.sample_id,
-      detector: record.detector,
-      score: record.score === '' ? null : Number(record.score),
-      label: record.label === '1' ? 1 : 0,
-      status: record.status === 'ok' ? 'ok' : 'error',
-      error: record.error,
-      ms: Number(record.ms),
-      cache_key: record.cache_key,
-    };
-  }
-}
