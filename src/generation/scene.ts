@@ -1,5 +1,6 @@
 import type { Bins } from '../slices/bins.js';
 import { labelOf } from './bins.js';
+import { countListItems } from '../slices/derived.js';
 import { numpySum } from './change/pairwise-sum.js';
 
 /**
@@ -70,45 +71,8 @@ function meanStd(values: number[]): MeanStd {
   return { images: n, mean, std, bins: { edges: [mean - std, mean + std], labels: ['low', 'medium', 'high'] } };
 }
 
-/**
- * The number of elements of a Python list literal such as `['sky', 'tree']` (what `len(ast.literal_eval(s))`
- * gives for a flat list of strings or numbers); undefined for anything else (empty, NaN, malformed).
- */
+/** The number of entities of an image (`len(ast.literal_eval(entities))`); undefined when empty or missing. */
 export function countEntities(text: string): number | undefined {
-  const s = text.trim();
-  if (!s.startsWith('[') || !s.endsWith(']')) return undefined;
-  let i = 1;
-  let count = 0;
-  let expectItem = true;
-  const end = s.length - 1;
-  const skipSpace = () => {
-    while (i < end && /\s/.test(s[i])) i++;
-  };
-  skipSpace();
-  while (i < end) {
-    if (!expectItem) return undefined;
-    const c = s[i];
-    if (c === "'" || c === '"') {
-      i++;
-      while (i < end && s[i] !== c) i += s[i] === '\\' ? 2 : 1;
-      if (i >= end) return undefined;
-      i++;
-    } else {
-      const start = i;
-      while (i < end && s[i] !== ',' && !/\s/.test(s[i])) i++;
-      if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^(True|False|None)$/.test(s.slice(start, i))) return undefined;
-    }
-    count++;
-    skipSpace();
-    if (i < end && s[i] === ',') {
-      i++;
-      expectItem = true;
-      skipSpace();
-      // A trailing comma before ']' is valid Python.
-      if (i >= end) break;
-    } else {
-      expectItem = false;
-    }
-  }
-  return count;
+  const n = countListItems(text);
+  return Number.isNaN(n) ? undefined : n;
 }

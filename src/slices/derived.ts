@@ -43,12 +43,13 @@ export const DERIVED_COLUMNS: Record<string, DerivedColumn> = {
 };
 
 /**
- * Items in a Python-style list string: `"['sky', 'tree']"` → 2, `"[]"` → 0, a bare word → 1, empty → NaN.
- * Commas inside quotes do not split items.
+ * Items in a Python-style list string: `"['sky', 'tree']"` → 2, `"[]"` → 0, a bare word → 1, empty or a
+ * pandas missing value (`nan`, `None`) → NaN. Commas inside quotes do not split items; malformed lists are
+ * read leniently (the count of what is there), not rejected.
  */
 export function countListItems(text: string): number {
   const s = text.trim();
-  if (s === '') return NaN;
+  if (s === '' || /^(nan|none)$/i.test(s)) return NaN;
   if (s[0] !== '[') return 1;
   let items = 0;
   let content = false;

@@ -58,6 +58,7 @@ describe('derived columns and ordering', () => {
     expect(countListItems("['a, b', \"c's\"]")).toBe(2);
     expect(countListItems('person')).toBe(1);
     expect(countListItems('')).toBeNaN();
+    expect(countListItems('nan')).toBeNaN();
   });
 
   it('orders magnitude words by size, then naturally, (missing) last', () => {
