@@ -14,4 +14,6 @@ export default defineConfig({
   // The Semi-Truths slices: source dataset, method, editing model, change metrics in 3 and 5 bins, scene
   // columns, crossed slices (src/slices/semitruths.ts). Append your own, e.g. { name: 'class', column: 'class' }.
   slices: SEMITRUTHS_SLICES,
+  // `semibench measure`'s QC gate defaults to Semi-Truths config.yaml; override per metric, e.g.
+  // qc: { cap2_img2: [0.2083, 0.2971], img1_img2: [0.8816, 0.9896], direct_sim: [0.8115, 0.9786] },
 });

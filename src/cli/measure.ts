@@ -2,17 +2,20 @@ import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { measure } from '../generation/measure.js';
 import { DEFAULT_METRICS_DIR } from '../generation/learned/registry.js';
-import { loadQcConfig } from '../generation/qc.js';
+import { loadConfig } from '../config/index.js';
+import { loadQcConfig, qcFromThresholds, SEMITRUTHS_QC, SEMITRUTHS_QC_THRESHOLDS } from '../generation/qc.js';
 import { formatMeasureSummary } from '../generation/summary.js';
 import { evalsetTable, pairsTable } from '../generation/table.js';
 import { createProgress } from '../runner/progress.js';
 import { UserError } from '../util/errors.js';
+import { configOptions } from './options.js';
 
 interface MeasureArgs {
   data?: string;
   pairs?: string;
   'metrics-dir': string;
   qc?: string;
+  config?: string;
   'batch-size': number;
   concurrency: number;
   fresh: boolean;
@@ -28,7 +31,8 @@ export const measureCommand: CommandModule<object, MeasureArgs> = {
       .option('data', { type: 'string', describe: 'Eval set folder with metadata.csv (fakes are paired with the real row of their image_id)' })
       .option('pairs', { type: 'string', describe: 'Or: a CSV of pairs (real_path, edited_path[, mask_path, original_caption, perturbed_caption])' })
       .option('metrics-dir', { type: 'string', default: DEFAULT_METRICS_DIR, describe: 'Folder of metric models (LPIPS, DreamSim, MiniLM, CLIP)' })
-      .option('qc', { type: 'string', describe: 'QC thresholds JSON: {"metric_thresholds": {"cap2_img2": [0.2083, 0.2971], ...}} (default: Semi-Truths)' })
+      .option('qc', { type: 'string', describe: 'QC thresholds JSON: {"metric_thresholds": {"cap2_img2": [0.2083, 0.2971], ...}} (default: bench.config.ts `qc`, the Semi-Truths thresholds)' })
+      .option('config', configOptions.config)
       .option('batch-size', { type: 'number', default: 16, describe: 'Rows made durable at a time' })
       .option('concurrency', { type: 'number', default: 4, describe: 'Rows decoded and measured at once' })
       .option('fresh', { type: 'boolean', default: false, describe: 'Ignore earlier measurements and measure every row again' })
@@ -44,10 +48,13 @@ export const measureCommand: CommandModule<object, MeasureArgs> = {
   handler: async (args) => {
     const table = args.data ? evalsetTable(args.data) : pairsTable(args.pairs!);
     if (!(args['batch-size'] >= 1 && args.concurrency >= 1)) throw new UserError('--batch-size and --concurrency must be at least 1.');
+    const config = await loadConfig(args.config);
+    // --qc FILE wins; otherwise bench.config.ts `qc` (the defaults say where they come from).
+    const qc = args.qc ? loadQcConfig(args.qc) : config.qc === SEMITRUTHS_QC_THRESHOLDS ? SEMITRUTHS_QC : qcFromThresholds(config.qc, 'bench.config.ts qc');
     const result = await measure({
       table,
       metricsDir: resolve(args['metrics-dir']),
-      qc: loadQcConfig(args.qc),
+      qc,
       batchSize: args['batch-size'],
       concurrency: args.concurrency,
       fresh: args.fresh,

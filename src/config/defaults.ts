@@ -1,3 +1,4 @@
+import { SEMITRUTHS_QC_THRESHOLDS } from '../generation/qc.js';
 import { SEMITRUTHS_SLICES } from '../slices/semitruths.js';
 import type { BenchConfig } from './schema.js';
 
@@ -13,5 +14,6 @@ export const DEFAULTS: BenchConfig = {
   batchSize: 8,
   prefetch: 4,
   slices: SEMITRUTHS_SLICES,
+  qc: SEMITRUTHS_QC_THRESHOLDS,
   bootstrap: { resamples: 1000, seed: 20241107 },
 };

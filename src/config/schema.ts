@@ -22,6 +22,8 @@ export interface BenchConfig {
   prefetch: number;
   /** Slices written by `run` and `report`. */
   slices: SliceSpec[];
+  /** `semibench measure` QC gate: metric → [min, max], inclusive (Semi-Truths config.yaml `metric_thresholds`). */
+  qc: Record<string, [number, number]>;
   /** Bootstrap resamples for 95% intervals, and the seed that makes them reproducible. */
   bootstrap: { resamples: number; seed: number };
 }

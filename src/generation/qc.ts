@@ -42,18 +42,28 @@ export function loadQcConfig(file?: string): QcConfig {
   } catch (error) {
     throw new UserError(`${file}: not valid JSON (${errorMessage(error)})`, 'E_CONFIG');
   }
-  const table = raw?.metric_thresholds ?? raw?.rules;
+  return qcFromThresholds(raw?.metric_thresholds ?? raw?.rules, file);
+}
+
+/** QC thresholds as config.yaml writes them: metric → [min, max]. */
+export type QcThresholds = Record<string, [number, number]>;
+
+/** The Semi-Truths defaults in the config.yaml shape (bench.config.ts `qc`). */
+export const SEMITRUTHS_QC_THRESHOLDS: QcThresholds = Object.fromEntries(SEMITRUTHS_QC.rules.map((r) => [r.metric, [r.min, r.max]]));
+
+/** Checks a metric → [min, max] table (from a JSON file or bench.config.ts) and turns it into rules. */
+export function qcFromThresholds(table: unknown, source: string): QcConfig {
   if (typeof table !== 'object' || table === null || Array.isArray(table)) {
-    throw new UserError(`${file}: expected {"metric_thresholds": {"metric": [min, max], ...}}`, 'E_CONFIG');
+    throw new UserError(`${source}: expected {"metric_thresholds": {"metric": [min, max], ...}}`, 'E_CONFIG');
   }
   const rules = Object.entries(table).map(([metric, range]) => {
     const [min, max] = Array.isArray(range) ? range : [];
     if (range === null || !Array.isArray(range) || range.length !== 2 || typeof min !== 'number' || typeof max !== 'number' || !(min <= max)) {
-      throw new UserError(`${file}: ${metric}: must be [min, max] with min <= max`, 'E_CONFIG');
+      throw new UserError(`${source}: ${metric}: must be [min, max] with min <= max`, 'E_CONFIG');
     }
     return { metric, min, max };
   });
-  return { rules, source: file };
+  return { rules, source };
 }
 
 /** How one rule went for one row. */

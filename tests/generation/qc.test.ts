@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyQc, loadQcConfig, QcTally, SEMITRUTHS_QC, type QcRule } from '../../src/generation/qc.js';
+import { DEFAULTS } from '../../src/config/index.js';
+import { applyQc, loadQcConfig, qcFromThresholds, QcTally, SEMITRUTHS_QC, type QcRule } from '../../src/generation/qc.js';
 import { formatMeasureSummary } from '../../src/generation/summary.js';
 import { copyEvalset, tempDir } from '../helpers.js';
 import { measureEvalset, readCsv, writeCsv } from './measure-helpers.js';
@@ -108,5 +109,13 @@ describe('QC gate in measure', () => {
     const none = copyEvalset();
     await measureEvalset(none, { qc: { rules: [], source: 'none' } });
     expect(new Set(readCsv(join(none, 'metadata.csv')).rows.map((r) => r.pass_qc))).toEqual(new Set(['']));
+  });
+});
+
+describe('QC thresholds from bench.config.ts', () => {
+  it('defaults to the Semi-Truths config.yaml thresholds and validates a user table, naming the metric', () => {
+    expect(qcFromThresholds(DEFAULTS.qc, 'defaults').rules).toEqual(SEMITRUTHS_QC.rules);
+    expect(qcFromThresholds({ cap2_img2: [0.1, 0.2] }, 'bench.config.ts qc').rules).toEqual([{ metric: 'cap2_img2', min: 0.1, max: 0.2 }]);
+    expect(() => qcFromThresholds({ cap2_img2: [0.3, 0.2] }, 'bench.config.ts qc')).toThrow('bench.config.ts qc: cap2_img2: must be [min, max] with min <= max');
   });
 });
