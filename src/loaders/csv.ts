@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
+import { UserError } from '../util/errors.js';
 
 /**
  * Streams a CSV file as records keyed by its header, one at a time, with the 1-based line number of each
@@ -22,7 +23,13 @@ export async function* readCsvRecords(
       },
     }),
   );
-  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-    yield { record, line: info.lines };
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      yield { record, line: info.lines };
+    }
+  } catch (error) {
+    // csv-parse reports malformed rows (wrong column count, bad quoting) with the line: keep that, drop the stack.
+    if (error instanceof CsvError) throw new UserError(`${file}: ${error.message}`, 'E_DATA', { cause: error });
+    throw error;
   }
 }

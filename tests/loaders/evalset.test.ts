@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EvalsetSource, FolderSource, openDataSource, type Sample } from '../../src/loaders/index.js';
+import { UserError } from '../../src/util/errors.js';
 import { copyEvalset, FIXTURE_EVALSET, tempDir } from '../helpers.js';
 
 async function collect(source: { samples(): AsyncIterable<Sample> }): Promise<Sample[]> {
@@ -47,6 +48,14 @@ describe('Evalset loader', () => {
     await expect(collect(new EvalsetSource(dir))).rejects.toThrow(/metadata.csv:2: label 'maybe'/);
     writeFileSync(join(dir, 'metadata.csv'), 'image_id,image_path,dataset,label\na,a.png,X,real\nb,a.png,X,fake\n');
     await expect(collect(new EvalsetSource(dir))).rejects.toThrow(/:3: image_path 'a.png' appears twice/);
+  });
+
+  it('reports a row with the wrong number of cells as a user error with its line', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'metadata.csv'), 'image_id,image_path,dataset,label\na,a.png,X,real\nb,b.png,X\n');
+    const error = await collect(new EvalsetSource(dir)).catch((e) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error.message).toMatch(/metadata\.csv: Invalid Record Length: columns length is 4, got 3 on line 3/);
   });
 
   it('picks the loader from the folder shape and explains an unknown one', async () => {
