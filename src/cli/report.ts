@@ -50,6 +50,10 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     if (!runDir) throw new UserError('Name the run folder: `semibench report RUN_DIR` (with --predictions, the folder the import goes to).', 'E_USAGE');
     if (args.predictions?.length) {
       if (!args.data) throw new UserError('--predictions needs --data: the eval set the predictions were made on.', 'E_USAGE');
+      // The import writes RUN_DIR/predictions.csv: never over the predictions a `semibench run` made there.
+      if (existsSync(join(resolve(runDir), 'run.json'))) {
+        throw new UserError(`${runDir} holds a semibench run (run.json); importing would replace its predictions.csv. Import into another folder.`, 'E_USAGE');
+      }
       const imported = importPredictions(args.predictions.map(parsePredictionsArg), join(resolve(runDir), 'predictions.csv'), { score: args.score });
       for (const s of imported) {
         const notes = [`${s.rows} rows`, s.format === 'notebook' ? `score = ${s.scoreColumn}` : 'semibench format'];

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +62,18 @@ describe('semibench CLI', () => {
     const { code, stdout } = await semibench(['detectors', 'check', 'npr-residual']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/score {5}P\(fake\) = 0\.\d{6}/);
+  });
+
+  it('report --predictions refuses to overwrite the predictions of a semibench run', async () => {
+    const out = join(tempDir(), 'run');
+    expect((await semibench(['run', '--detector', 'npr-residual', '--out', out])).code).toBe(0);
+    const before = readFileSync(join(out, 'predictions.csv'), 'utf8');
+    const other = join(tempDir(), 'p.csv');
+    writeFileSync(other, 'sample_id,detector,score,label,status\nx,y,0.5,1,ok\n');
+    const { code, stderr } = await semibench(['report', out, '--data', 'fixtures/evalset', '--predictions', other]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/holds a semibench run \(run\.json\); importing would replace its predictions\.csv/);
+    expect(readFileSync(join(out, 'predictions.csv'), 'utf8')).toBe(before);
   });
 
   it('an unknown detector name gets a suggestion and a non-zero exit', async () => {
