@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
@@ -119,7 +119,6 @@ const addCommand: CommandModule<object, AddArgs> = {
     if (args.onnx) {
       if (!existsSync(args.onnx)) throw new UserError(`ONNX file not found: ${args.onnx}`, 'E_WEIGHTS');
       const session = await ort.InferenceSession.create(args.onnx);
-      const { readFileSync } = await import('node:fs');
       model = { path: relative(config.modelsDir, args.onnx), sha256: sha256(readFileSync(args.onnx)), input: session.inputNames[0], output: session.outputNames[0] };
       await session.release();
     }

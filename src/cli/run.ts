@@ -53,7 +53,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
 
 function printSummary(result: RunResult, files: string[]): void {
   const lines = [`\n${result.samples} samples, ${(result.wallMs / 1000).toFixed(1)} s`];
-  const missing = result.detectors.filter((d) => d.status === 'not run' && d.reason?.includes('model file not found'));
+  const missing = result.detectors.filter((d) => d.missingWeights !== undefined);
   for (const d of result.detectors) {
     if (missing.length > 1 && missing.includes(d)) continue;
     if (d.status === 'ran') {

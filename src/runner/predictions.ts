@@ -43,6 +43,14 @@ export class PredictionStore {
     return store;
   }
 
+  /** How many samples a detector already has rows for (a resumed run starts its progress there). */
+  countDone(detector: string): number {
+    const prefix = `${detector}\u0000`;
+    let n = 0;
+    for (const k of this.done) if (k.startsWith(prefix)) n++;
+    return n;
+  }
+
   has(detector: string, sampleId: string): boolean {
     return this.done.has(key(detector, sampleId));
   }

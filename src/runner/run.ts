@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchConfig } from '../config/schema.js';
-import { loadDetector, sha256, type Detector } from '../detectors/adapter.js';
+import { loadDetector, MissingWeightsError, sha256, type Detector } from '../detectors/adapter.js';
 import { listDetectors, selectDetectors, type RegistryEntry } from '../detectors/registry.js';
 import { decodeImage } from '../image/decode.js';
 import type { Chw } from '../image/types.js';
@@ -20,6 +20,8 @@ export interface DetectorOutcome {
   status: 'ran' | 'not run';
   /** Why it did not run (missing weights with the path, sha256 mismatch, ...). */
   reason?: string;
+  /** Where the model file was expected, when it did not run because that file is missing. */
+  missingWeights?: string;
   protocol?: string;
   modelSha256?: string;
   calibrated: boolean;
@@ -89,7 +91,7 @@ async function runOne(
   } catch (error) {
     // A detector that cannot load (weights missing, sha256 mismatch) is reported; the others still run.
     if (!(error instanceof UserError)) throw error;
-    return { ...outcome, reason: error.message };
+    return { ...outcome, reason: error.message, ...(error instanceof MissingWeightsError ? { missingWeights: error.path } : {}) };
   }
   const started = performance.now();
   Object.assign(outcome, { status: 'ran', protocol: detector.protocol, modelSha256: detector.modelSha256 });
@@ -98,7 +100,7 @@ async function runOne(
     if (done) outcome.counts.resumed++;
     return !done;
   });
-  progress.start(manifest.name, total, 0);
+  progress.start(manifest.name, total, store.countDone(manifest.name));
   try {
     const prepared = mapOrdered(pending, (s) => prepare(s, detector), Math.max(1, config.prefetch));
     for await (const batch of chunk(prepared, Math.max(1, config.batchSize))) {

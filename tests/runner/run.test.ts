@@ -76,6 +76,8 @@ describe('runDetectors end to end on the bundled eval set', () => {
     expect(ran.status).toBe('ran');
     expect(missing.status).toBe('not run');
     expect(missing.reason).toContain(join(config.modelsDir, 'cnnspot/blur_jpg_prob0.1.onnx'));
+    expect(missing.missingWeights).toBe(join(config.modelsDir, 'cnnspot/blur_jpg_prob0.1.onnx'));
+    expect(ran.missingWeights).toBeUndefined();
     expect(readCsvLines(result.predictionsFile)).toHaveLength(65);
   });
 
