@@ -1,0 +1,79 @@
+/**
+ * The contracts between the stages of `semibench generate` (source set → perturb → masks → inpaint → measure →
+ * assemble). Each stage lives in its own module and talks to the others only through these types, so a backend
+ * (an LLM server, an inpainting server, an offline algorithm) can be swapped without touching the pipeline.
+ */
+
+/** The semantic change a label perturbation is asked for (Semi-Truths' `sem_magnitude`). */
+export type Magnitude = 'small' | 'medium' | 'large';
+export const MAGNITUDES: readonly Magnitude[] = ['small', 'medium', 'large'];
+
+/** One row of the source set: a real photo and one of its object masks (the authors' data/input/metadata.csv). */
+export interface SourceMask {
+  imageId: string;
+  /** Absolute path of the photo, confined to the input folder. */
+  imagePath: string;
+  /** Path relative to the input folder, as written in metadata.csv. */
+  imageRelPath: string;
+  dataset: string;
+  /** The image's entity list as written in the source CSV (a Python list literal), kept verbatim. */
+  entities: string;
+  className: string;
+  maskId: string;
+  maskPath: string;
+  maskRelPath: string;
+  /** The object label the mask covers (the authors' `mask_name`). */
+  maskName: string;
+  /** Area ratio as released (`ratio` column), verbatim; '' when the source had none. */
+  ratio: string;
+}
+
+/** What a label backend is asked: change this object's label by this much. */
+export interface PerturbRequest {
+  mask: SourceMask;
+  magnitude: Magnitude;
+  /** Per-item seed derived from the run seed and the mask id (deterministic backends must use only this). */
+  seed: number;
+  /** The photo's bytes, for vision-language backends. */
+  image: Buffer;
+  signal?: AbortSignal;
+}
+
+/** A perturbed label, or why there is none. Invalid answers after all retries are `ok: false`. */
+export type PerturbResult =
+  | { ok: true; label: string; attempts: number; targetQualFlag: boolean }
+  | { ok: false; reason: string; attempts: number };
+
+export interface LabelBackend {
+  /** Short backend id (e.g. 'openai', 'offline'). */
+  readonly name: string;
+  /** The `language_model` value written to the eval set (the served model name, or what the offline one is). */
+  readonly languageModel: string;
+  /** Called once before any work: an unreachable server or unknown model is a UserError with one line. */
+  probe(): Promise<void>;
+  perturb(request: PerturbRequest): Promise<PerturbResult>;
+}
+
+/** What an inpainting backend is asked. Images travel as PNG bytes; the mask is already prepared (masks stage). */
+export interface InpaintRequest {
+  image: Buffer;
+  mask: Buffer;
+  prompt: string;
+  seed: number;
+  width: number;
+  height: number;
+  /** The model name the backend should use (e.g. 'StableDiffusion_v5'), one of `models`. */
+  model: string;
+  signal?: AbortSignal;
+}
+
+export interface InpaintBackend {
+  /** Short backend id (e.g. 'a1111', 'comfyui', 'diffusers', 'classical'). */
+  readonly name: string;
+  /** The `model` values this backend can produce. */
+  readonly models: readonly string[];
+  /** Called once before any work: an unreachable server or a missing model is a UserError with one line. */
+  probe(models: readonly string[]): Promise<void>;
+  /** PNG bytes of the edited image, same size as the request; throws with the reason on a bad answer. */
+  inpaint(request: InpaintRequest): Promise<Buffer>;
+}
