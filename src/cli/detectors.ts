@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
-import { loadDetector, modelPath, sha256 } from '../detectors/adapter.js';
+import { loadDetector, modelPath, scoreProblem, sha256 } from '../detectors/adapter.js';
 import { validateManifest } from '../detectors/manifest.js';
 import { listDetectors, selectDetectors, weightsPresent } from '../detectors/registry.js';
 import { scaffoldManifest, scaffoldTest } from '../detectors/scaffold.js';
@@ -75,6 +75,7 @@ const checkCommand: CommandModule<object, CheckArgs> = {
     const ms = performance.now() - t0;
     await detector.close();
     const m = entry.manifest;
+    const problem = scoreProblem(score, m.output);
     console.log(
       [
         `${m.name} (${entry.origin}${entry.file ? `: ${entry.file}` : ''})`,
@@ -83,10 +84,10 @@ const checkCommand: CommandModule<object, CheckArgs> = {
         `  input     ${m.model.input} [${detector.inputShape.join(', ')}]   output ${m.model.output} (${m.output.type}${m.output.type === 'softmax' ? `, fake index ${m.output.fakeIndex}` : ''})`,
         `  protocol  ${detector.protocol}: ${detector.ops.map((o) => o.op).join(' → ')} → [${tensor.channels}, ${tensor.height}, ${tensor.width}]`,
         `  image     ${image}`,
-        `  score     P(fake) = ${Number.isFinite(score) ? score.toFixed(6) : 'not finite!'} (${ms.toFixed(1)} ms; native threshold ${m.output.threshold})`,
+        `  score     ${problem ? `unusable: ${problem}` : `P(fake) = ${score.toFixed(6)}`} (${ms.toFixed(1)} ms; native threshold ${m.output.threshold})`,
       ].join('\n'),
     );
-    if (!Number.isFinite(score)) process.exitCode = 1;
+    if (problem) process.exitCode = 1;
   },
 };
 

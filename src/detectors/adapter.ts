@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import type { PreprocessOp } from '../image/ops.js';
 import { preprocess } from '../image/pipeline.js';
 import type { Chw, RgbImage } from '../image/types.js';
-import { UserError } from '../util/errors.js';
+import { errorMessage, UserError } from '../util/errors.js';
 import { unknownNameMessage } from '../util/suggest.js';
 import { BUILTIN_DETECTORS, BUILTIN_PREFIX } from './builtin/index.js';
 import type { DetectorManifest, OutputSpec } from './manifest.js';
@@ -46,6 +46,29 @@ export class MissingWeightsError extends UserError {
   }
 }
 
+/** Thrown when a detector's model file is there but is not a loadable ONNX model (empty, Git LFS pointer, corrupt). */
+export class BadModelError extends UserError {
+  constructor(
+    readonly detector: string,
+    readonly path: string,
+    problem: string,
+  ) {
+    super(`Detector '${detector}': ${path} ${problem}`, 'E_MODEL');
+  }
+}
+
+/** The first line of every Git LFS pointer file (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md). */
+const LFS_POINTER = 'version https://git-lfs.github.com/spec/';
+
+/** Why these bytes cannot be an ONNX model, for the two cases onnxruntime words badly; undefined otherwise. */
+export function modelBytesProblem(bytes: Uint8Array): string | undefined {
+  if (bytes.length === 0) return 'is empty (0 bytes), not an ONNX model.';
+  if (Buffer.from(bytes.subarray(0, LFS_POINTER.length)).toString('latin1') === LFS_POINTER) {
+    return 'is a Git LFS pointer, not the model: fetch the real file (git lfs pull) or export it again.';
+  }
+  return undefined;
+}
+
 /** Where a manifest's model file lives (builtins have no file). */
 export function modelPath(manifest: DetectorManifest, modelsDir: string): string | undefined {
   if (manifest.model.path.startsWith(BUILTIN_PREFIX)) return undefined;
@@ -64,6 +87,8 @@ export function readModelBytes(manifest: DetectorManifest, modelsDir: string): U
     throw new MissingWeightsError(manifest.name, path, `Export it with tools/export (docs/exporting.md) and place it there; source: ${manifest.provenance.weights ?? 'see the manifest provenance'}.`);
   }
   const bytes = readFileSync(path);
+  const problem = modelBytesProblem(bytes);
+  if (problem) throw new BadModelError(manifest.name, path, problem);
   const actual = sha256(bytes);
   if (manifest.model.sha256 && manifest.model.sha256 !== actual) {
     throw new UserError(
@@ -84,21 +109,38 @@ export async function loadDetector(manifest: DetectorManifest, options: LoadOpti
   const ops = manifest.protocols[protocol];
   if (!ops) throw new UserError(unknownNameMessage(`protocol for detector '${manifest.name}'`, protocol, Object.keys(manifest.protocols)), 'E_USAGE');
   const bytes = readModelBytes(manifest, options.modelsDir);
-  const session = await ort.InferenceSession.create(bytes, {
-    graphOptimizationLevel: 'all',
-    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-  });
-  for (const [field, name, available] of [
-    ['model.input', manifest.model.input, session.inputNames],
-    ['model.output', manifest.model.output, session.outputNames],
-  ] as const) {
-    if (!available.includes(name)) {
-      throw new UserError(`Detector '${manifest.name}': ${field} '${name}' is not in the ONNX graph (it has: ${available.join(', ')}).`, 'E_MANIFEST');
-    }
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, {
+      graphOptimizationLevel: 'all',
+      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    });
+  } catch (error) {
+    // Truncated or corrupt files: onnxruntime's own words, on one line, for this detector only.
+    const path = modelPath(manifest, options.modelsDir) ?? manifest.model.path;
+    throw new BadModelError(manifest.name, path, `is not a loadable ONNX model (truncated or corrupt?): ${errorMessage(error).replace(/\s+/g, ' ').trim()}`);
   }
-  const inputShape = checkInputShape(manifest, session);
-  // A graph with a fixed height and width fixes the size preprocessing must produce.
-  const inputSize = manifest.model.inputSize ?? (typeof inputShape[2] === 'number' && typeof inputShape[3] === 'number' ? [inputShape[2], inputShape[3]] : undefined);
+  let inputSize: [number, number] | undefined;
+  let inputShape: (number | string)[];
+  try {
+    for (const [field, name, available] of [
+      ['model.input', manifest.model.input, session.inputNames],
+      ['model.output', manifest.model.output, session.outputNames],
+    ] as const) {
+      if (!available.includes(name)) {
+        throw new UserError(`Detector '${manifest.name}': ${field} '${name}' is not in the ONNX graph (it has: ${available.join(', ')}).`, 'E_MANIFEST');
+      }
+    }
+    inputShape = checkInputShape(manifest, session);
+    // A graph with a fixed height and width fixes the size preprocessing must produce.
+    inputSize = manifest.model.inputSize ?? (typeof inputShape[2] === 'number' && typeof inputShape[3] === 'number' ? [inputShape[2], inputShape[3]] : undefined);
+    const size = opsOutputSize(ops);
+    checkProtocolSize(manifest, protocol, size, inputSize);
+    await checkOutputWidth(manifest, session, inputSize ?? (size === 'image-dependent' ? undefined : size));
+  } catch (error) {
+    await session.release();
+    throw error;
+  }
   return {
     manifest,
     protocol,
@@ -127,6 +169,53 @@ export async function loadDetector(manifest: DetectorManifest, options: LoadOpti
   };
 }
 
+/**
+ * The [height, width] a preprocessing pipeline always produces, or 'image-dependent' when it depends on the
+ * image (e.g. a short-side resize without a crop). Mirrors the geometry of each op in image/pipeline.ts.
+ */
+export function opsOutputSize(ops: readonly PreprocessOp[]): [number, number] | 'image-dependent' {
+  let size: [number, number] | 'image-dependent' = 'image-dependent';
+  const pair = (s: number | [number, number]): [number, number] => (typeof s === 'number' ? [s, s] : [s[0], s[1]]);
+  for (const op of ops) {
+    if (op.op === 'resize') size = typeof op.size === 'number' ? 'image-dependent' : pair(op.size);
+    else if (op.op === 'pilResize') size = [op.height, op.width];
+    else if (op.op === 'centerCrop') size = pair(op.size);
+    else if (op.op === 'cropToEven' && size !== 'image-dependent') size = [size[0] & ~1, size[1] & ~1];
+  }
+  return size;
+}
+
+/** A model with a fixed input size needs a protocol that always gives that size: checked at load, not per image. */
+function checkProtocolSize(manifest: DetectorManifest, protocol: string, size: [number, number] | 'image-dependent', inputSize?: [number, number]): void {
+  if (!inputSize) return;
+  const needs = `the model needs ${inputSize[0]}x${inputSize[1]}`;
+  if (size === 'image-dependent') {
+    throw new UserError(`Detector '${manifest.name}': protocol '${protocol}' gives image-dependent sizes but ${needs}; end it with a fixed-size op (centerCrop, pilResize).`, 'E_MANIFEST');
+  }
+  if (size[0] !== inputSize[0] || size[1] !== inputSize[1]) {
+    throw new UserError(`Detector '${manifest.name}': protocol '${protocol}' gives ${size[0]}x${size[1]} but ${needs}.`, 'E_MANIFEST');
+  }
+}
+
+/**
+ * The output must give one value per image (`logit`, `prob`) or hold `fakeIndex` (`softmax`). Read from the
+ * graph's declared shape, or, when that axis is symbolic and the input size is known, from one probe inference.
+ */
+async function checkOutputWidth(manifest: DetectorManifest, session: ort.InferenceSession, size?: [number, number]): Promise<void> {
+  const meta = session.outputMetadata.find((m) => m.name === manifest.model.output);
+  let width: number | undefined;
+  if (meta?.isTensor && meta.shape.length <= 2) width = meta.shape.length === 1 ? 1 : typeof meta.shape[1] === 'number' ? meta.shape[1] : undefined;
+  if (width === undefined && size) {
+    const probe = new ort.Tensor('float32', new Float32Array(3 * size[0] * size[1]), [1, 3, size[0], size[1]]);
+    width = (await session.run({ [manifest.model.input]: probe }))[manifest.model.output].data.length;
+  }
+  if (width === undefined) return;
+  const where = `Detector '${manifest.name}': model.output '${manifest.model.output}' gives ${width} value${width === 1 ? '' : 's'} per image`;
+  const spec = manifest.output;
+  if (spec.type === 'softmax' && spec.fakeIndex! >= width) throw new UserError(`${where}, so output.fakeIndex ${spec.fakeIndex} is out of range.`, 'E_MANIFEST');
+  if (spec.type !== 'softmax' && width !== 1) throw new UserError(`${where}; output.type '${spec.type}' needs one.`, 'E_MANIFEST');
+}
+
 /** The graph's input must be a float NCHW tensor with 3 channels, and agree with model.inputSize when both are fixed. */
 function checkInputShape(manifest: DetectorManifest, session: ort.InferenceSession): (number | string)[] {
   const meta = session.inputMetadata.find((m) => m.name === manifest.model.input);
@@ -152,6 +241,16 @@ function stack(batch: Chw[]): ort.Tensor {
     data.set(t.data, i * size);
   });
   return new ort.Tensor('float32', data, [batch.length, first.channels, first.height, first.width]);
+}
+
+/**
+ * Why a score from `toProbabilities` cannot be used as P(fake), or undefined when it can: not finite, or a
+ * `prob` output outside [0, 1] (usually a logit declared as a probability). The runner makes it an error row.
+ */
+export function scoreProblem(p: number, spec: OutputSpec): string | undefined {
+  if (!Number.isFinite(p)) return 'model returned a non-finite score';
+  if (p < 0 || p > 1) return `model output ${p} is outside [0, 1] for output.type '${spec.type}' (a logit? then output.type is 'logit')`;
+  return undefined;
 }
 
 /**

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchConfig } from '../config/schema.js';
-import { loadDetector, MissingWeightsError, sha256, type Detector } from '../detectors/adapter.js';
+import { loadDetector, MissingWeightsError, scoreProblem, sha256, type Detector } from '../detectors/adapter.js';
 import { listDetectors, selectDetectors, type RegistryEntry } from '../detectors/registry.js';
 import { decodeImage } from '../image/decode.js';
 import type { Chw } from '../image/types.js';
@@ -166,9 +166,10 @@ async function scoreBatch(batch: Prepared[], detector: Detector): Promise<Predic
   }
   return batch.map((p) => {
     const result = p.error ?? scores.get(p)!;
-    const ok = typeof result === 'number' && Number.isFinite(result);
+    const problem = typeof result === 'string' ? result : scoreProblem(result, detector.manifest.output);
+    const ok = problem === undefined;
     // One line per row: decoder messages can span lines.
-    const error = typeof result === 'string' ? result.replace(/\s+/g, ' ').trim() : ok ? '' : 'model returned a non-finite score';
+    const error = ok ? '' : problem.replace(/\s+/g, ' ').trim();
     return {
       sample_id: p.sample.id,
       detector: detector.manifest.name,

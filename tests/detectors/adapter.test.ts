@@ -73,10 +73,18 @@ describe('ONNX adapter output semantics', () => {
     await ok.close();
   });
 
-  it('rejects an input-size mismatch after preprocessing', async () => {
+  it('rejects an input-size mismatch at load, not once per image', async () => {
     const { dir, file } = writeModel(meanModel());
-    const d = await loadDetector(manifestFor(file, { type: 'logit', threshold: 0.5 }, { inputSize: [224, 224] }), { modelsDir: dir });
-    await expect(d.prepare(flat(1))).rejects.toThrow(/preprocessing gives 2x4 but model\.inputSize is 224x224/);
+    const logit = { type: 'logit' as const, threshold: 0.5 };
+    const sized = (native: DetectorManifest['protocols']['native']) => ({ ...manifestFor(file, logit, { inputSize: [224, 224] }), protocols: { native } });
+    await expect(loadDetector(sized([{ op: 'toTensor' }]), { modelsDir: dir })).rejects.toThrow(
+      /protocol 'native' gives image-dependent sizes but the model needs 224x224/,
+    );
+    await expect(loadDetector(sized([{ op: 'pilResize', width: 100, height: 100 }, { op: 'toTensor' }]), { modelsDir: dir })).rejects.toThrow(
+      /protocol 'native' gives 100x100 but the model needs 224x224/,
+    );
+    const d = await loadDetector(sized([{ op: 'resize', size: 256 }, { op: 'centerCrop', size: 224 }, { op: 'toTensor' }]), { modelsDir: dir });
+    expect((await d.prepare(flat(1))).height).toBe(224);
     await d.close();
   });
 
@@ -93,13 +101,33 @@ describe('ONNX adapter output semantics', () => {
     await expect(loadDetector(manifestFor(a.file, logit, { inputSize: [256, 256] }), { modelsDir: a.dir })).rejects.toThrow(
       /model\.inputSize is 256x256 but the ONNX input is 224x224/,
     );
-    // Without inputSize in the manifest, the graph's fixed size is enforced after preprocessing.
-    const d = await loadDetector(manifestFor(a.file, logit), { modelsDir: a.dir });
+    // Without inputSize in the manifest, the graph's fixed size is what the protocol must produce.
+    await expect(loadDetector(manifestFor(a.file, logit), { modelsDir: a.dir })).rejects.toThrow(/protocol 'native' gives image-dependent sizes but the model needs 224x224/);
+    const d = await loadDetector({ ...manifestFor(a.file, logit), protocols: { native: [{ op: 'pilResize', width: 224, height: 224 }, { op: 'toTensor' }] } }, { modelsDir: a.dir });
     expect(d.inputShape).toEqual(['N', 3, 224, 224]);
-    await expect(d.prepare(flat(1))).rejects.toThrow(/preprocessing gives 2x4 but model\.inputSize is 224x224/);
     await d.close();
     const b = fixed(1, 32);
     await expect(loadDetector(manifestFor(b.file, logit), { modelsDir: b.dir })).rejects.toThrow(/model\.input 'input' expects 1 channels; semibench feeds RGB \(3\)/);
+  });
+
+  it('checks output.fakeIndex and one-value outputs against the graph at load', async () => {
+    const two = writeModel(meanModel({ outputs: 2 }));
+    await expect(loadDetector(manifestFor(two.file, { type: 'softmax', fakeIndex: 2, threshold: 0.5 }), { modelsDir: two.dir })).rejects.toThrow(
+      /model\.output 'out' gives 2 values per image, so output\.fakeIndex 2 is out of range/,
+    );
+    await expect(loadDetector(manifestFor(two.file, { type: 'prob', threshold: 0.5 }), { modelsDir: two.dir })).rejects.toThrow(
+      /gives 2 values per image; output\.type 'prob' needs one/,
+    );
+    // A symbolic class axis is measured with one probe inference when the input size is fixed.
+    const g = new GraphBuilder(17);
+    const x = g.input('input', ['N', 3, 8, 8]);
+    const flatOut = g.op('Flatten', [g.op('AveragePool', [x], { kernel_shape: [4, 8], strides: [4, 8] })], { axis: 1 }); // [N, 3 * 2 * 1]
+    g.op('Identity', [flatOut], {}, 'out');
+    g.output('out', ['N', 'K']);
+    const six = writeModel(g.build());
+    const sized = (fakeIndex: number) => ({ ...manifestFor(six.file, { type: 'softmax' as const, fakeIndex, threshold: 0.5 }), protocols: { native: [{ op: 'pilResize' as const, width: 8, height: 8 }, { op: 'toTensor' as const }] } });
+    await expect(loadDetector(sized(6), { modelsDir: six.dir })).rejects.toThrow(/gives 6 values per image, so output\.fakeIndex 6 is out of range/);
+    await (await loadDetector(sized(5), { modelsDir: six.dir })).close();
   });
 
   it('turns non-finite outputs into NaN and rejects output shapes that do not fit the batch', () => {
