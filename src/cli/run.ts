@@ -5,6 +5,8 @@ import { buildReport } from '../reports/report.js';
 import { writeRunJson } from '../reports/run-json.js';
 import { writeReport } from '../reports/write.js';
 import { createProgress } from '../runner/progress.js';
+import type { BenchConfig } from '../config/schema.js';
+import { validateRunPlan, type RegistryEntry } from '../detectors/registry.js';
 import { runDetectors, type RunResult } from '../runner/run.js';
 import { configOptions } from './options.js';
 
@@ -40,16 +42,30 @@ export const runCommand: CommandModule<object, RunArgs> = {
       threshold: args.threshold,
       batchSize: args['batch-size'],
     });
+    const selected = validateRunPlan(config); // names and protocol before the first image
     const result = await runDetectors(config, createProgress());
     const runJson = writeRunJson(config, result);
     const ran = result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
     const written = ran ? writeReport(await buildReport({ runDir: config.out, config }), config.out) : undefined;
     if (written) console.log(`\n${written.summary}`);
     printSummary(result, [result.predictionsFile, runJson, ...(written?.files ?? [])]);
-    const namedButNotRun = result.detectors.filter((d) => d.status === 'not run' && !config.detectors.includes('all'));
-    if (namedButNotRun.length > 0) process.exitCode = 1;
+    process.exitCode = exitCode(result, config, selected);
   },
 };
+
+/**
+ * 0: every detector asked for ran and every row scored. 1: the run finished but needs a look: a detector the
+ * user named did not run, a model is broken (even under `all`, where only missing weights and a protocol the
+ * detector lacks are expected), or rows failed (their reasons are in predictions.csv). README "Exit status".
+ */
+export function exitCode(result: RunResult, config: BenchConfig, selected: readonly RegistryEntry[]): 0 | 1 {
+  const all = config.detectors.includes('all');
+  const lacksProtocol = (name: string) => !(config.protocol in (selected.find((e) => e.manifest.name === name)?.manifest.protocols ?? {}));
+  const needsALook = result.detectors.some(
+    (d) => (d.status === 'not run' && !(all && (d.missingWeights !== undefined || lacksProtocol(d.name)))) || d.counts.error > 0,
+  );
+  return needsALook ? 1 : 0;
+}
 
 function printSummary(result: RunResult, files: string[]): void {
   const lines = [`\n${result.samples} samples, ${(result.wallMs / 1000).toFixed(1)} s`];

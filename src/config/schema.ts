@@ -29,3 +29,39 @@ export interface BenchConfig {
 }
 
 export type UserConfig = Partial<BenchConfig>;
+
+/** A check for one value: undefined when fine, else what is wrong, worded to follow the key's name. */
+type Check = (value: unknown) => string | undefined;
+
+const describe = (v: unknown): string => (Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'number' ? `number ${v}` : `${typeof v} ${JSON.stringify(v)}`);
+const nonEmptyString: Check = (v) => (typeof v === 'string' && v.trim() !== '' ? undefined : `must be a non-empty string (got ${describe(v)})`);
+const positiveInt: Check = (v) => (Number.isInteger(v) && (v as number) > 0 ? undefined : `must be a positive integer (got ${describe(v)})`);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The one schema for bench.config.ts and CLI overrides: each key of BenchConfig with its check. The threshold
+ * policy is checked by `thresholdProblem`, passed in so this module stays free of metric code.
+ */
+export function configSchema(thresholdProblem: (policy: string) => string | undefined): Record<keyof BenchConfig, Check> {
+  return {
+    data: nonEmptyString,
+    out: nonEmptyString,
+    detectors: (v) =>
+      Array.isArray(v) && v.length > 0 && v.every((d) => nonEmptyString(d) === undefined) ? undefined : `must be a list of detector names, e.g. ['all'] (got ${describe(v)})`,
+    protocol: nonEmptyString,
+    modelsDir: nonEmptyString,
+    manifestsDir: nonEmptyString,
+    threshold: (v) =>
+      typeof v === 'string' ? thresholdProblem(v) : `must be a string such as '0.5', 'native', 'fpr@0.05' or 'oracle' (got ${describe(v)}${typeof v === 'number' ? `; write '${v}'` : ''})`,
+    batchSize: positiveInt,
+    prefetch: positiveInt,
+    slices: (v) =>
+      Array.isArray(v) && v.every((s) => isObject(s) && typeof s.name === 'string') ? undefined : `must be a list of slice specs, each with a name (got ${describe(v)})`,
+    qc: (v) =>
+      isObject(v) && Object.values(v).every((r) => Array.isArray(r) && r.length === 2 && r.every((x) => typeof x === 'number'))
+        ? undefined
+        : 'must map each metric to [min, max] numbers',
+    bootstrap: (v) =>
+      isObject(v) && positiveInt(v.resamples) === undefined && Number.isInteger(v.seed) ? undefined : `must be { resamples: positive integer, seed: integer } (got ${JSON.stringify(v)})`,
+  };
+}

@@ -87,3 +87,16 @@ export function selectDetectors(names: readonly string[], entries: RegistryEntry
     return entry;
   });
 }
+
+/**
+ * Checks what a run needs from the registry before the first image: the detector names, and that the protocol
+ * is one some detector defines (a typo fails here, with the nearest name). A selected detector that lacks a
+ * known protocol is not an error here: it is reported "not run" with the reason, and the others run.
+ */
+export function validateRunPlan(config: { detectors: readonly string[]; protocol: string } & RegistryOptions): RegistryEntry[] {
+  const entries = listDetectors(config);
+  const selected = selectDetectors(config.detectors, entries);
+  const known = [...new Set([...entries, ...selected].flatMap((e) => Object.keys(e.manifest.protocols)))];
+  if (!known.includes(config.protocol)) throw new UserError(unknownNameMessage('protocol', config.protocol, known), 'E_USAGE');
+  return selected;
+}
