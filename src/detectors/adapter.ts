@@ -179,7 +179,7 @@ export function opsOutputSize(ops: readonly PreprocessOp[]): [number, number] | 
   for (const op of ops) {
     if (op.op === 'resize') size = typeof op.size === 'number' ? 'image-dependent' : pair(op.size);
     else if (op.op === 'pilResize') size = [op.height, op.width];
-    else if (op.op === 'centerCrop') size = pair(op.size);
+    else if (op.op === 'centerCrop' || op.op === 'centerCropFloor') size = pair(op.size);
     else if (op.op === 'cropToEven' && size !== 'image-dependent') size = [size[0] & ~1, size[1] & ~1];
   }
   return size;

@@ -19,8 +19,9 @@ export function isHfFolder(dir: string): boolean {
  * Builds a detector manifest from a Hugging Face model folder (config.json, preprocessor_config.json,
  * onnx/model.onnx), the way transformers' image processors preprocess: resize with the PIL filter named by
  * `resample` (`size.height/width` exact, or `shortest_edge` with the long side truncated), optional centre
- * crop (`crop_size`, or ConvNeXt's `crop_pct`), rescale 1/255, normalize. The fake class is the id2label
- * entry that names a generated image; several detectors put it at index 0.
+ * crop (`crop_size`, or ConvNeXt's `crop_pct`) with transformers' flooring offsets (`centerCropFloor`), rescale
+ * 1/255, normalize. The fake class is the id2label entry that names a generated image; several detectors put it
+ * at index 0.
  */
 export function manifestFromHfFolder(dir: string, name = basename(dir)): DetectorManifest {
   const read = (file: string) => {
@@ -62,7 +63,7 @@ function hfOps(p: Record<string, any>, file: string): PreprocessOp[] {
     else if (size.shortest_edge && p.crop_pct !== undefined) {
       // ConvNextImageProcessor: below 384, resize the short side to shortest_edge / crop_pct, then crop.
       const edge = size.shortest_edge;
-      if (edge < 384) ops.push({ op: 'resize', size: Math.trunc(edge / p.crop_pct), filter }, { op: 'centerCrop', size: edge });
+      if (edge < 384) ops.push({ op: 'resize', size: Math.trunc(edge / p.crop_pct), filter }, { op: 'centerCropFloor', size: edge });
       else ops.push({ op: 'pilResize', width: edge, height: edge, filter });
     } else if (size.shortest_edge) ops.push({ op: 'resize', size: size.shortest_edge, filter });
     else if (typeof p.size === 'number') ops.push({ op: 'pilResize', width: p.size, height: p.size, filter });
@@ -72,7 +73,7 @@ function hfOps(p: Record<string, any>, file: string): PreprocessOp[] {
     const crop = p.crop_size ?? {};
     const [h, w] = typeof crop === 'number' ? [crop, crop] : [crop.height, crop.width];
     if (!h || !w) throw new UserError(`${file}: crop_size ${JSON.stringify(p.crop_size)} is not understood`, 'E_MANIFEST');
-    ops.push({ op: 'centerCrop', size: [h, w] });
+    ops.push({ op: 'centerCropFloor', size: [h, w] });
   }
   if (p.do_rescale === false) throw new UserError(`${file}: do_rescale false (0..255 inputs) is not supported`, 'E_MANIFEST');
   if (p.rescale_factor !== undefined && Math.abs(p.rescale_factor - 1 / 255) > 1e-12) {

@@ -55,6 +55,7 @@ const OP_FIELDS: Record<PreprocessOp['op'], Record<string, (v: unknown) => strin
   resize: { size: checkSize, filter: checkFilter, maxSize: optional(positiveInt) },
   pilResize: { width: positiveInt, height: positiveInt, filter: checkFilter },
   centerCrop: { size: checkSize },
+  centerCropFloor: { size: checkSize },
   cropToEven: {},
   gaussianBlur: { radius: nonNegative },
   jpeg: {

@@ -54,6 +54,20 @@ export function centerCrop(img: RgbImage, size: number | [number, number]): RgbI
   return cropBox(img, box.left, box.top, box.width, box.height);
 }
 
+/**
+ * transformers `image_transforms.center_crop`: the box starts at `(H - h) // 2`, `(W - w) // 2` (Python floor
+ * division, so negative when the crop is larger and the image sits ceil(margin / 2) from the top-left), zeros
+ * outside. torchvision rounds half to even instead (centerCropBox).
+ */
+export function centerCropFloor(img: RgbImage, size: number | [number, number]): RgbImage {
+  const [ch, cw] = typeof size === 'number' ? [size, size] : size;
+  if (!(Number.isInteger(ch) && Number.isInteger(cw) && ch > 0 && cw > 0)) {
+    throw new Error(`centerCropFloor: size must be positive integers, got ${JSON.stringify(size)}`);
+  }
+  if (ch === img.height && cw === img.width) return img;
+  return cropBox(img, Math.floor((img.width - cw) / 2), Math.floor((img.height - ch) / 2), cw, ch);
+}
+
 /** Drops the last column and/or row when the width / height is odd (NPR needs even sizes). */
 export function cropToEven(img: RgbImage): RgbImage {
   const width = img.width & ~1;

@@ -14,6 +14,11 @@ export type PreprocessOp =
   | { op: 'pilResize'; width: number; height: number; filter?: ResampleFilter }
   /** torchvision CenterCrop: round-half-to-even offsets, zero padding when the crop is larger than the image. */
   | { op: 'centerCrop'; size: number | [number, number] }
+  /**
+   * transformers `image_transforms.center_crop` (Hugging Face image processors): offsets floor((H - h) / 2),
+   * floor((W - w) / 2), zeros outside. Differs from `centerCrop` by one pixel when a margin is ≡ 3 mod 4.
+   */
+  | { op: 'centerCropFloor'; size: number | [number, number] }
   /** Crops the last row / column when odd (NPR needs even sizes). */
   | { op: 'cropToEven' }
   /** PIL ImageFilter.GaussianBlur(radius). */

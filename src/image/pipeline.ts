@@ -1,5 +1,5 @@
 import { gaussianBlur } from './blur.js';
-import { centerCrop, cropToEven } from './crop.js';
+import { centerCrop, centerCropFloor, cropToEven } from './crop.js';
 import { jpegRoundTrip } from './jpeg.js';
 import type { OpName, PreprocessOp } from './ops.js';
 import { pilResize, tvResize, tvResizeCenterCrop } from './resize.js';
@@ -7,7 +7,7 @@ import { clamp, normalize, toTensor } from './tensor.js';
 import type { Chw, RgbImage } from './types.js';
 
 /** Ops that run on the 8-bit image, before `toTensor`. */
-const IMAGE_OPS: ReadonlySet<OpName> = new Set(['resize', 'pilResize', 'centerCrop', 'cropToEven', 'gaussianBlur', 'jpeg']);
+const IMAGE_OPS: ReadonlySet<OpName> = new Set(['resize', 'pilResize', 'centerCrop', 'centerCropFloor', 'cropToEven', 'gaussianBlur', 'jpeg']);
 /** Ops that run on the float tensor, after `toTensor`. */
 const TENSOR_OPS: ReadonlySet<OpName> = new Set(['normalize', 'clamp']);
 
@@ -76,6 +76,8 @@ async function applyImageOp(img: RgbImage, op: PreprocessOp, index: number): Pro
   switch (op.op) {
     case 'centerCrop':
       return centerCrop(img, op.size);
+    case 'centerCropFloor':
+      return centerCropFloor(img, op.size);
     case 'cropToEven':
       return cropToEven(img);
     case 'jpeg':
