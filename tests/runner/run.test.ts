@@ -1,7 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import { decodeImage } from '../../src/image/decode.js';
 import { runDetectors } from '../../src/runner/run.js';
+import { meanModel } from '../detectors/tiny-models.js';
 import { appendMetadata, copyEvalset, testConfig } from '../helpers.js';
 
 const readCsvLines = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n');
@@ -83,11 +86,25 @@ describe('runDetectors end to end on the bundled eval set', () => {
 
   it('runs a user manifest from the manifests folder through the same adapter', async () => {
     const config = testConfig();
+    // A real ONNX model (8 * mean pixel - 4, one logit) at a path relative to the models folder.
+    mkdirSync(join(config.modelsDir, 'mine'), { recursive: true });
+    writeFileSync(join(config.modelsDir, 'mine/mean.onnx'), meanModel({ scale: 8, bias: -4 }));
     mkdirSync(config.manifestsDir, { recursive: true });
-    const manifest = { name: 'my-detector', description: 'user', model: { path: '/nonexistent/m.onnx', input: 'input', output: 'logit' }, protocols: { native: [{ op: 'toTensor' }] }, output: { type: 'logit', threshold: 0.5 }, provenance: { calibrated: true } };
+    const manifest = { name: 'my-detector', description: 'user', model: { path: 'mine/mean.onnx', input: 'input', output: 'out' }, protocols: { native: [{ op: 'toTensor' }] }, output: { type: 'logit', threshold: 0.5 }, provenance: { calibrated: true } };
     writeFileSync(join(config.manifestsDir, 'my-detector.json'), JSON.stringify(manifest));
     const result = await runDetectors({ ...config, detectors: ['my-detector'] });
-    expect(result.detectors[0].reason).toContain('/nonexistent/m.onnx');
+    expect(result.detectors[0]).toMatchObject({ name: 'my-detector', origin: 'user', status: 'ran', counts: { ok: 64, error: 0, resumed: 0 } });
+    // Reference by hand: the mean of the decoded bytes (decoding has its own Pillow goldens), through the sigmoid.
+    const rows: string[][] = parse(readFileSync(result.predictionsFile, 'utf8')).slice(1);
+    expect(rows).toHaveLength(64);
+    expect(new Set(rows.map((r) => Number(r[2]).toFixed(3))).size).toBeGreaterThan(32); // scores tell images apart
+    for (const [sampleId, detector, score] of rows) {
+      expect(detector).toBe('my-detector');
+      const { data } = await decodeImage(join(config.data, sampleId));
+      const mean = data.reduce((sum, v) => sum + v, 0) / data.length / 255;
+      // onnxruntime's ReduceMean sums ~10^5 values in float32: agreement to ~1e-4, while images differ by ~1e-2.
+      expect(Number(score)).toBeCloseTo(1 / (1 + Math.exp(-(8 * mean - 4))), 3);
+    }
   });
 
   it('lists the known detectors, with the nearest match, for an unknown name', async () => {
