@@ -6,7 +6,7 @@ import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
 import { loadDetector, modelPath, scoreProblem, sha256 } from '../detectors/adapter.js';
 import { validateManifest } from '../detectors/manifest.js';
-import { listDetectors, selectDetectors, weightsPresent } from '../detectors/registry.js';
+import { listDetectors, selectDetectors, weightsPresent, weightsProblem } from '../detectors/registry.js';
 import { scaffoldManifest, scaffoldTest } from '../detectors/scaffold.js';
 import { decodeImage } from '../image/decode.js';
 import { openDataSource } from '../loaders/index.js';
@@ -28,7 +28,8 @@ const listCommand: CommandModule<object, ListArgs> = {
     const rows = listDetectors(config).map((e) => ({
       name: e.manifest.name,
       origin: e.origin,
-      weights: weightsPresent(e, config.modelsDir) ? 'present' : 'missing',
+      weights: weightsProblem(e, config.modelsDir) ? 'broken' : weightsPresent(e, config.modelsDir) ? 'present' : 'missing',
+      problem: weightsProblem(e, config.modelsDir),
       path: modelPath(e.manifest, config.modelsDir) ?? e.manifest.model.path,
       score: e.manifest.provenance.calibrated ? 'probability' : 'uncalibrated baseline',
       protocols: Object.keys(e.manifest.protocols),
@@ -42,6 +43,7 @@ const listCommand: CommandModule<object, ListArgs> = {
       console.log(`${r.name.padEnd(30)} ${r.origin.padEnd(8)} ${r.weights.padEnd(8)} ${r.score}`);
       console.log(`${''.padEnd(30)} ${r.description}`);
       if (r.weights === 'missing') console.log(`${''.padEnd(30)} weights expected at ${r.path}`);
+      if (r.problem) console.log(`${''.padEnd(30)} ${r.path} ${r.problem}`);
     }
   },
 };

@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { unknownNameMessage } from '../util/suggest.js';
-import { modelPath } from './adapter.js';
+import { modelBytesProblem, modelPath } from './adapter.js';
 import { BUILTIN_DETECTORS } from './builtin/index.js';
 import { isHfFolder, manifestFromHfFolder } from './huggingface.js';
 import { validateManifest, type DetectorManifest } from './manifest.js';
@@ -67,6 +67,19 @@ export const HF_PREFIX = 'hf:';
 export function weightsPresent(entry: RegistryEntry, modelsDir: string): boolean {
   const path = modelPath(entry.manifest, modelsDir);
   return path === undefined || existsSync(path);
+}
+
+/** What is wrong with a model file that is on disk but cannot be a model (empty, Git LFS pointer), judged from its first bytes. */
+export function weightsProblem(entry: RegistryEntry, modelsDir: string): string | undefined {
+  const path = modelPath(entry.manifest, modelsDir);
+  if (path === undefined || !existsSync(path)) return undefined;
+  const head = Buffer.alloc(64);
+  const fd = openSync(path, 'r');
+  try {
+    return modelBytesProblem(head.subarray(0, readSync(fd, head, 0, head.length, 0)));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -70,6 +70,12 @@ describe('a broken model file fails alone', () => {
     expect(existsSync(join(out, 'summary.md'))).toBe(true);
   });
 
+  it('detectors list marks it broken, with the reason', async () => {
+    const { code, stdout } = await semibench(['detectors', 'list', '--json', '--models-dir', modelsDir]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).find((r: { name: string }) => r.name === cnnspot.name)).toMatchObject({ weights: 'broken', problem: expect.stringMatching(/Git LFS pointer/) });
+  });
+
   it('detectors check names it in one line, exit 2', async () => {
     const { code, stderr } = await semibench(['detectors', 'check', cnnspot.name, '--models-dir', modelsDir, '--image', IMAGE]);
     expect(code).toBe(2);
