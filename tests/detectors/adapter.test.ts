@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDetector, MissingWeightsError, sha256, toProbabilities } from '../../src/detectors/adapter.js';
+import { loadDetector, MissingWeightsError, scoreProblem, sha256, toProbabilities } from '../../src/detectors/adapter.js';
 import type { DetectorManifest } from '../../src/detectors/manifest.js';
 import type { RgbImage } from '../../src/image/types.js';
 import { GraphBuilder } from '../../src/detectors/onnx-graph.js';
@@ -128,6 +128,16 @@ describe('ONNX adapter output semantics', () => {
     const sized = (fakeIndex: number) => ({ ...manifestFor(six.file, { type: 'softmax' as const, fakeIndex, threshold: 0.5 }), protocols: { native: [{ op: 'pilResize' as const, width: 8, height: 8 }, { op: 'toTensor' as const }] } });
     await expect(loadDetector(sized(6), { modelsDir: six.dir })).rejects.toThrow(/gives 6 values per image, so output\.fakeIndex 6 is out of range/);
     await (await loadDetector(sized(5), { modelsDir: six.dir })).close();
+  });
+
+  it('scoreProblem: a non-finite score, or a prob output outside [0, 1], is a reason for an error row', () => {
+    const prob = { type: 'prob' as const, threshold: 0.5 };
+    expect(scoreProblem(0, prob)).toBeUndefined();
+    expect(scoreProblem(1, prob)).toBeUndefined();
+    expect(scoreProblem(1.25, prob)).toBe("model output 1.25 is outside [0, 1] for output.type 'prob' (a logit? then output.type is 'logit')");
+    expect(scoreProblem(-0.5, prob)).toMatch(/^model output -0\.5 is outside \[0, 1\]/);
+    expect(scoreProblem(NaN, prob)).toBe('model returned a non-finite score');
+    expect(scoreProblem(toProbabilities(Float32Array.from([NaN]), [1], 1, { type: 'logit', threshold: 0.5 })[0], prob)).toBe('model returned a non-finite score');
   });
 
   it('turns non-finite outputs into NaN and rejects output shapes that do not fit the batch', () => {
