@@ -61,7 +61,11 @@ async function importConfigFile(path: string): Promise<UserConfig> {
     throw new UserError(`${path}: cannot be bundled: ${errorMessage(error).replace(/\s+/g, ' ').trim()}`, 'E_CONFIG');
   }
   const bundled = join(dirname(path), `.${basename(path)}.timestamp-${Date.now()}-${process.pid}.mjs`);
-  writeFileSync(bundled, code);
+  try {
+    writeFileSync(bundled, code);
+  } catch (error) {
+    throw new UserError(`${path}: cannot write its bundle next to it (${errorMessage(error)}); the config folder must be writable.`, 'E_CONFIG');
+  }
   try {
     let mod: { default?: unknown };
     try {
