@@ -1,7 +1,7 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadDetector } from '../../src/detectors/adapter.js';
 import { isHfFolder, manifestFromHfFolder } from '../../src/detectors/huggingface.js';
 import { listDetectors, selectDetectors } from '../../src/detectors/registry.js';
@@ -78,8 +78,11 @@ const GOLDENS = 'tests/goldens/hf';
 const goldenCases: { name: string; preprocessor_config: object; shape: number[] }[] = JSON.parse(readFileSync(`${GOLDENS}/cases.json`, 'utf8')).cases;
 
 describe('Hugging Face preprocessing equals the image processor on textured images', () => {
+  const root = tempDir();
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
   it.each(goldenCases.map((c) => [c.name, c] as const))('%s', async (_, c) => {
-    const dir = hfFolder(tempDir(), c.name, c.preprocessor_config, { 0: 'real', 1: 'fake' });
+    const dir = hfFolder(root, c.name, c.preprocessor_config, { 0: 'real', 1: 'fake' });
     const manifest = manifestFromHfFolder(dir);
     const tensor = await preprocess(await decodeImage(`${GOLDENS}/${c.name}.png`), manifest.protocols.native);
     expect([tensor.channels, tensor.height, tensor.width]).toEqual(c.shape);
