@@ -10,7 +10,7 @@ export interface StubRequest {
   body: Buffer;
 }
 
-export type StubHandler = (req: StubRequest, res: ServerResponse) => void | Promise<void>;
+export type StubHandler = (req: StubRequest, res: ServerResponse) => unknown;
 
 export interface Stub {
   url: string;
