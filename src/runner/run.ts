@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchConfig } from '../config/schema.js';
@@ -7,7 +6,7 @@ import { loadDetector, MissingWeightsError, sha256, type Detector } from '../det
 import { listDetectors, selectDetectors, type RegistryEntry } from '../detectors/registry.js';
 import { decodeImage } from '../image/decode.js';
 import type { Chw } from '../image/types.js';
-import { openDataSource, type DataSource, type Sample } from '../loaders/index.js';
+import { openDataSource, readSampleFile, type DataSource, type Sample } from '../loaders/index.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { PredictionStore, type PredictionRow } from './predictions.js';
 import { silentProgress, type Progress } from './progress.js';
@@ -122,10 +121,9 @@ async function prepare(sample: Sample, detector: Detector): Promise<Prepared> {
   const t0 = performance.now();
   let bytes: Buffer;
   try {
-    bytes = await readFile(sample.path);
+    bytes = await readSampleFile(sample);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `file not found: ${sample.path}` : errorMessage(error);
-    return { sample, error: reason, cacheKey: '', ms: performance.now() - t0 };
+    return { sample, error: errorMessage(error), cacheKey: '', ms: performance.now() - t0 };
   }
   const cacheKey = sha256(bytes).slice(0, 16);
   if (bytes.length === 0) return { sample, error: `empty file: ${sample.path}`, cacheKey, ms: performance.now() - t0 };
