@@ -20,6 +20,8 @@ export interface BenchConfig {
   batchSize: number;
   /** Images decoded and preprocessed ahead of inference. */
   prefetch: number;
+  /** Images with more pixels than this get an error row instead of being decoded (bounds memory; see docs/inputs.md). */
+  maxImagePixels: number;
   /** Slices written by `run` and `report`. */
   slices: SliceSpec[];
   /** `semibench measure` QC gate: metric → [min, max], inclusive (Semi-Truths config.yaml `metric_thresholds`). */
