@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchConfig } from '../config/schema.js';
@@ -8,6 +7,7 @@ import { decodeImage } from '../image/decode.js';
 import type { Chw } from '../image/types.js';
 import { openDataSource, readSampleFile, type DataSource, type Sample } from '../loaders/index.js';
 import { errorMessage, UserError } from '../util/errors.js';
+import { ensureOutputFolder } from '../util/fs.js';
 import { PredictionStore, type PredictionRow } from './predictions.js';
 import { silentProgress, type Progress } from './progress.js';
 import { chunk, filter, mapOrdered } from './stream.js';
@@ -54,7 +54,7 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
   const started = performance.now();
   const source = openDataSource(config.data);
   const entries = selectDetectors(config.detectors, listDetectors(config));
-  mkdirSync(config.out, { recursive: true });
+  ensureOutputFolder(config.out);
   const predictionsFile = join(config.out, 'predictions.csv');
   const store = await PredictionStore.open(predictionsFile);
   const samples = await countSamples(source);

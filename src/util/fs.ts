@@ -1,6 +1,6 @@
-import { constants, type Stats } from 'node:fs';
+import { constants, mkdirSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from './errors.js';
 
 /**
@@ -115,4 +115,72 @@ function fileKind(info: Stats): string {
 
 function megabytes(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(bytes < 1024 * 1024 ? 2 : 0)} MiB`;
+}
+
+/** Short causes for the filesystem errors a user can fix. */
+const FS_REASONS: Record<string, string> = {
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EISDIR: 'is a folder, not a file',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EEXIST: 'already exists',
+  ENOENT: 'no such file or folder',
+  ENAMETOOLONG: 'file name too long',
+  EMFILE: 'too many open files',
+};
+
+/**
+ * The one-line UserError for a filesystem error (node's errno errors, with their path when they carry one), or
+ * undefined for anything else. The CLI uses it so a full disk or a read-only folder is a message, not a stack trace.
+ */
+export function fileSystemUserError(error: unknown): UserError | undefined {
+  const { code, path, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  if (error instanceof UserError || !code || !(code in FS_REASONS)) return undefined;
+  return new UserError(`Cannot ${syscall ?? 'access'}${path ? ` ${path}` : ''}: ${FS_REASONS[code]}.`, 'E_FS', { cause: error });
+}
+
+/**
+ * Creates an output folder (and its missing parents) and checks that a file can be written in it, so a run
+ * into a read-only or impossible `--out` stops before the first image with one line naming the folder. Parents
+ * are created one by one: node's recursive mkdir never returns on some paths under /proc.
+ */
+export function ensureOutputFolder(dir: string, flag = '--out'): string {
+  const target = resolve(dir);
+  const missing: string[] = [];
+  for (let at = target; ; at = dirname(at)) {
+    let info: Stats | undefined;
+    try {
+      info = statSync(at, { throwIfNoEntry: false });
+    } catch (error) {
+      // ENOTDIR: a parent is a file; keep walking up to name it.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw outputError(flag, target, error);
+    }
+    if (info?.isDirectory()) break;
+    if (info) throw new UserError(`${flag} ${target}: ${at} is a file, not a folder.`, 'E_FS');
+    missing.unshift(at);
+    if (dirname(at) === at) break;
+  }
+  const probe = join(target, `.semibench-write-check-${process.pid}`);
+  try {
+    for (const folder of missing) mkdirSync(folder);
+    writeFileSync(probe, '');
+  } catch (error) {
+    throw outputError(flag, target, error);
+  } finally {
+    try {
+      rmSync(probe, { force: true });
+    } catch {
+      // nothing was written
+    }
+  }
+  return target;
+}
+
+function outputError(flag: string, target: string, error: unknown): UserError {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  const reason = FS_REASONS[code] ?? (error as Error).message;
+  return new UserError(`Cannot write to ${flag} ${target}: ${reason}.`, 'E_FS', { cause: error });
 }
