@@ -20,7 +20,7 @@ export interface BenchConfig {
   batchSize: number;
   /** Images decoded and preprocessed ahead of inference. */
   prefetch: number;
-  /** Images with more pixels than this get an error row instead of being decoded (bounds memory; see docs/inputs.md). */
+  /** Images with more pixels than this get an error row instead of being decoded (bounds memory; docs/inputs.md). */
   maxImagePixels: number;
   /** Slices written by `run` and `report`. */
   slices: SliceSpec[];
