@@ -157,7 +157,7 @@ describe('semibench run on paths that leave the data folder or are not files', (
 });
 
 describe('semibench measure follows the same path rule', () => {
-  it('refuses ../ and absolute paths outside the CSV folder per row, and reads absolute paths inside', async () => {
+  it('refuses ../, absolute paths outside the CSV folder, a FIFO and /dev/zero per row, and reads absolute paths inside', async () => {
     const root = tmp();
     const outsideDir = tmp();
     await png(join(root, 'real.png'), 32);
@@ -171,8 +171,12 @@ describe('semibench measure follows the same path rule', () => {
         `real.png,${join(root, 'edited.png')}`,
         `real.png,${join(outsideDir, 'edited.png')}`,
         'real.png,../../../../etc/passwd',
+        'real.png,pipe.png',
+        'real.png,zero.png',
       ].join('\n') + '\n',
     );
+    fifo(join(root, 'pipe.png'));
+    symlinkSync('/dev/zero', join(root, 'zero.png'));
     await measure({ table: pairsTable(csv), metricsDir: join(tmp(), 'metrics') });
     const rows = parse(readFileSync(csv), { columns: true }) as Record<string, string>[];
     expect(rows[0].measure_error).not.toContain('outside');
@@ -180,5 +184,7 @@ describe('semibench measure follows the same path rule', () => {
     expect(rows[1].measure_error).toMatch(/^unreadable_image: edited image .*edited\.png: path is outside the data folder/);
     expect(rows[2].measure_error).toMatch(/^unreadable_image: edited image \/etc\/passwd: path is outside the data folder/);
     expect(rows[2].mse).toBe('');
+    expect(rows[3].measure_error).toMatch(/^unreadable_image: edited image pipe\.png: not a regular file \(a FIFO\)/);
+    expect(rows[4].measure_error).toMatch(/^unreadable_image: edited image zero\.png: path leads outside the data folder .*\/dev\/zero/);
   }, 30_000);
 });
