@@ -1,5 +1,6 @@
 import yargs from 'yargs';
 import { UserError } from '../util/errors.js';
+import { fileSystemUserError } from '../util/fs.js';
 import { compareCommand } from './compare.js';
 import { detectorsCommand } from './detectors.js';
 import { measureCommand } from './measure.js';
@@ -31,8 +32,9 @@ export async function main(argv: string[]): Promise<void> {
       })
       .parseAsync();
   } catch (error) {
-    if (error instanceof UserError) {
-      console.error(`semibench: ${error.message}`);
+    const userError = error instanceof UserError ? error : fileSystemUserError(error);
+    if (userError) {
+      console.error(`semibench: ${userError.message}`);
       process.exitCode = 2;
       return;
     }

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
 import { listDetectors, selectDetectors } from '../detectors/registry.js';
@@ -35,13 +35,8 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
     const protocol = args.protocol ?? config.protocol;
     const ops = entry.manifest.protocols[protocol];
     if (!ops) throw new UserError(unknownNameMessage(`protocol for '${entry.manifest.name}'`, protocol, Object.keys(entry.manifest.protocols)));
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(args.image);
-    } catch {
-      throw new UserError(`Cannot read image ${args.image}`, 'E_DATA');
-    }
-    const tensor = await preprocess(await decodeImage(bytes), ops);
+    // decodeImage reads only a regular file (a FIFO or device is refused) and says why it could not.
+    const tensor = await preprocess(await decodeImage(args.image), ops);
     const shape = [1, tensor.channels, tensor.height, tensor.width];
     writeFileSync(args.out, encodeNpy(tensor.data, shape));
     console.log(`${args.out}: float32 [${shape.join(', ')}], protocol ${protocol}: ${ops.map((o) => o.op).join(' → ')}`);

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../image/limits.js';
 import { SEMITRUTHS_QC_THRESHOLDS } from '../generation/qc.js';
 import { SEMITRUTHS_SLICES } from '../slices/semitruths.js';
 import type { BenchConfig } from './schema.js';
@@ -13,6 +14,7 @@ export const DEFAULTS: BenchConfig = {
   threshold: '0.5',
   batchSize: 8,
   prefetch: 4,
+  maxImagePixels: DEFAULT_MAX_IMAGE_PIXELS,
   slices: SEMITRUTHS_SLICES,
   qc: SEMITRUTHS_QC_THRESHOLDS,
   bootstrap: { resamples: 1000, seed: 20241107 },

@@ -20,6 +20,8 @@ export interface BenchConfig {
   batchSize: number;
   /** Images decoded and preprocessed ahead of inference. */
   prefetch: number;
+  /** Images with more pixels than this get an error row instead of being decoded (bounds memory; docs/inputs.md). */
+  maxImagePixels: number;
   /** Slices written by `run` and `report`. */
   slices: SliceSpec[];
   /** `semibench measure` QC gate: metric → [min, max], inclusive (Semi-Truths config.yaml `metric_thresholds`). */
@@ -55,6 +57,7 @@ export function configSchema(thresholdProblem: (policy: string) => string | unde
       typeof v === 'string' ? thresholdProblem(v) : `must be a string such as '0.5', 'native', 'fpr@0.05' or 'oracle' (got ${describe(v)}${typeof v === 'number' ? `; write '${v}'` : ''})`,
     batchSize: positiveInt,
     prefetch: positiveInt,
+    maxImagePixels: positiveInt,
     slices: (v) =>
       Array.isArray(v) && v.every((s) => isObject(s) && typeof s.name === 'string') ? undefined : `must be a list of slice specs, each with a name (got ${describe(v)})`,
     qc: (v) =>

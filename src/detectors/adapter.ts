@@ -113,6 +113,9 @@ export async function loadDetector(manifest: DetectorManifest, options: LoadOpti
   try {
     session = await ort.InferenceSession.create(bytes, {
       graphOptimizationLevel: 'all',
+      // Without the arena, memory for one large image is given back before the next, instead of growing with each new
+      // input shape (bench/memory.ts).
+      enableCpuMemArena: false,
       ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
     });
   } catch (error) {
@@ -234,6 +237,8 @@ function checkInputShape(manifest: DetectorManifest, session: ort.InferenceSessi
 /** Stacks same-shaped CHW tensors into one NCHW input. */
 function stack(batch: Chw[]): ort.Tensor {
   const [first] = batch;
+  // One image: its own buffer, no copy (a full-resolution tensor can be hundreds of MB).
+  if (batch.length === 1) return new ort.Tensor('float32', first.data, [1, first.channels, first.height, first.width]);
   const size = first.data.length;
   const data = new Float32Array(size * batch.length);
   batch.forEach((t, i) => {

@@ -2,6 +2,7 @@ import { relative } from 'node:path';
 import { decodeImage, ImageDecodeError } from '../image/decode.js';
 import type { RgbImage } from '../image/types.js';
 import { errorMessage } from '../util/errors.js';
+import { DataFileError, readDataFile } from '../util/fs.js';
 import { alignToReal, ChangeMetricError, maskAreaRatio, measurePair } from './change/index.js';
 import type { MetricColumn } from './columns.js';
 import { PromiseLru } from './learned/lru.js';
@@ -29,11 +30,13 @@ export function createRowMeasurer(models: readonly MetricModel[], root: string):
   const show = (path: string) => (path.startsWith(root) ? relative(root, path) : path);
 
   async function load(path: string, role: string, problems: Problem[], cache?: PromiseLru<RgbImage>): Promise<RgbImage | undefined> {
+    // Only a regular file inside the data folder is read (the rule `semibench run` follows too).
+    const decode = async () => decodeImage(await readDataFile(root, path));
     try {
-      return await (cache ? cache.get(path, () => decodeImage(path)) : decodeImage(path));
+      return await (cache ? cache.get(path, decode) : decode());
     } catch (error) {
-      const missing = error instanceof ImageDecodeError && error.reason === 'file not found';
-      const reason = error instanceof ImageDecodeError ? error.reason : errorMessage(error);
+      const missing = error instanceof DataFileError && error.kind === 'missing';
+      const reason = error instanceof ImageDecodeError || error instanceof DataFileError ? error.reason : errorMessage(error);
       problems.push({ kind: missing ? 'missing_file' : 'unreadable_image', detail: `${role} ${show(path)}: ${reason}` });
       return undefined;
     }

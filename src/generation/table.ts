@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
-import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { readCsvRecords } from '../loaders/csv.js';
 import { parseLabel } from '../loaders/evalset.js';
 import { UserError } from '../util/errors.js';
+import { resolveDataPath } from '../util/fs.js';
 import { nearest } from '../util/suggest.js';
 import type { Problem } from './problems.js';
 
@@ -10,12 +11,14 @@ import type { Problem } from './problems.js';
  * The CSV `semibench measure` reads and rewrites, and the files it keeps beside it.
  * - `evalset`: DIR/metadata.csv; a fake row's real image is the `real` row with the same image_id.
  * - `pairs`: any CSV with real_path, edited_path[, mask_path, original_caption, perturbed_caption]; every row is a pair.
+ * Image paths in either resolve like `semibench run`'s (src/util/fs.ts): relative to the CSV's folder, and a
+ * path outside that folder (`../`, absolute elsewhere, a symlink out) is refused for its row.
  */
 export interface MeasureTable {
   mode: 'evalset' | 'pairs';
   /** The CSV measured and rewritten in place. */
   file: string;
-  /** Folder that relative paths in the CSV resolve against. */
+  /** Folder that relative paths in the CSV resolve against; every image and mask read must lie inside it. */
   root: string;
   /** Copy of the CSV as it was before the first rewrite. */
   backupFile: string;
@@ -31,7 +34,7 @@ export interface MeasureTable {
 export function evalsetTable(dir: string): MeasureTable {
   const root = resolve(dir);
   const file = join(root, 'metadata.csv');
-  if (!existsSync(file)) throw new UserError(`No metadata.csv in ${root}: measure --data needs DIR/metadata.csv.`, 'E_DATA');
+  checkFile(file, `No metadata.csv in ${root}: measure --data needs DIR/metadata.csv.`);
   return {
     mode: 'evalset',
     file,
@@ -46,7 +49,7 @@ export function evalsetTable(dir: string): MeasureTable {
 /** A pairs CSV; its side files are named after it (pairs.csv → pairs.orig.csv, .semibench-measure-pairs.csv, ...). */
 export function pairsTable(csv: string): MeasureTable {
   const file = resolve(csv);
-  if (!existsSync(file)) throw new UserError(`Pairs file not found: ${file}`, 'E_DATA');
+  checkFile(file, `Pairs file not found: ${file}`);
   const root = dirname(file);
   const stem = basename(file, extname(file));
   return {
@@ -58,6 +61,12 @@ export function pairsTable(csv: string): MeasureTable {
     binsFile: join(root, `${stem}.bins.json`),
     summaryFile: join(root, `${stem}.measure.json`),
   };
+}
+
+function checkFile(file: string, missing: string): void {
+  const info = statSync(file, { throwIfNoEntry: false });
+  if (!info) throw new UserError(missing, 'E_DATA');
+  if (!info.isFile()) throw new UserError(`${file} is not a file (a folder?): measure needs a CSV file.`, 'E_DATA');
 }
 
 const REQUIRED: Record<MeasureTable['mode'], string[]> = {
@@ -250,5 +259,5 @@ function uniqueKey(table: MeasureTable, record: Record<string, string>, line: nu
 }
 
 function absolute(root: string, path: string): string {
-  return isAbsolute(path) ? path : join(root, path);
+  return resolveDataPath(root, path);
 }

@@ -70,6 +70,9 @@ export function centerCropFloor(img: RgbImage, size: number | [number, number]):
 
 /** Drops the last column and/or row when the width / height is odd (NPR needs even sizes). */
 export function cropToEven(img: RgbImage): RgbImage {
+  if (img.width < 2 || img.height < 2) {
+    throw new Error(`image ${img.width}x${img.height} is smaller than the 2x2 that cropToEven (full-resolution detectors) needs`);
+  }
   const width = img.width & ~1;
   const height = img.height & ~1;
   if (width === img.width && height === img.height) return img;

@@ -1,6 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { UserError } from '../util/errors.js';
+import { DataFileError, readRegularFile } from '../util/fs.js';
+import { DEFAULT_MAX_IMAGE_PIXELS } from './limits.js';
 import type { RgbImage } from './types.js';
 
 /** Why an image could not be decoded; `source` is the path (or "<buffer>"), `reason` a short cause. */
@@ -15,9 +16,13 @@ export class ImageDecodeError extends UserError {
   }
 }
 
+export { DEFAULT_MAX_IMAGE_PIXELS };
+
 export interface DecodeOptions {
   /** Apply the EXIF Orientation tag like `ImageOps.exif_transpose`. Default false: `Image.open` ignores it. */
   applyExifOrientation?: boolean;
+  /** Refuse images with more pixels than this (default {@link DEFAULT_MAX_IMAGE_PIXELS}). */
+  maxPixels?: number;
 }
 
 /**
@@ -31,14 +36,15 @@ export interface DecodeOptions {
  *   other 16-bit PNGs (`RGB;16B`, `RGBA;16B`, `LA;16B` raw modes) keep the most significant byte;
  * - the EXIF orientation is ignored unless `applyExifOrientation` is set.
  *
- * Throws {@link ImageDecodeError} naming the path and the reason (missing, empty, corrupt or truncated data).
+ * Throws {@link ImageDecodeError} naming the path and the reason (missing, empty, corrupt or truncated data, or
+ * more pixels than `maxPixels`). A path must name a regular file (a FIFO or device is refused, not read).
  */
 export async function decodeImage(input: string | Buffer, opts: DecodeOptions = {}): Promise<RgbImage> {
   const source = typeof input === 'string' ? input : '<buffer>';
   const bytes = typeof input === 'string' ? await readInput(input) : input;
   if (bytes.length === 0) throw new ImageDecodeError(source, 'empty file (0 bytes)');
   try {
-    return await decodeBytes(bytes, opts);
+    return await decodeBytes(bytes, opts, source);
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
@@ -48,22 +54,22 @@ export async function decodeImage(input: string | Buffer, opts: DecodeOptions = 
 
 async function readInput(path: string): Promise<Buffer> {
   try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new ImageDecodeError(path, 'not a regular file');
-    return await readFile(path);
+    return await readRegularFile(path);
   } catch (error) {
-    if (error instanceof ImageDecodeError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : String(error);
-    throw new ImageDecodeError(path, reason, { cause: error });
+    if (error instanceof DataFileError) throw new ImageDecodeError(path, error.reason, { cause: error });
+    throw error;
   }
 }
 
-async function decodeBytes(bytes: Buffer, opts: DecodeOptions): Promise<RgbImage> {
+async function decodeBytes(bytes: Buffer, opts: DecodeOptions, source: string): Promise<RgbImage> {
   // 'truncated' mirrors Pillow: a cut-off file raises ("image file is truncated"), libjpeg warnings
   // such as extraneous bytes before a marker do not.
-  let image = sharp(bytes, { failOn: 'truncated' });
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
+  // The header is read first and checked here, so the limit gives its own message (libvips' limitInputPixels
+  // would refuse in metadata() with a bare "exceeds pixel limit").
+  let image = sharp(bytes, { failOn: 'truncated', limitInputPixels: false });
   const meta = await image.metadata();
+  checkPixels(meta.width ?? 0, meta.height ?? 0, maxPixels, source);
   if (opts.applyExifOrientation) image = image.autoOrient();
   image = image.keepIccProfile();
   const sixteen = meta.depth === 'ushort';
@@ -87,6 +93,12 @@ async function decodeBytes(bytes: Buffer, opts: DecodeOptions): Promise<RgbImage
     .toBuffer({ resolveWithObject: true });
   const { width, height, channels } = raw.info;
   return dropAlpha(samples(raw.data, sixteen), width, height, channels, sixteen ? highByte : identity);
+}
+
+function checkPixels(width: number, height: number, maxPixels: number, source: string): void {
+  if (width * height <= maxPixels) return;
+  const mp = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MP` : `${n} pixels`);
+  throw new ImageDecodeError(source, `image ${width}x${height} (${mp(width * height)}) is over the ${mp(maxPixels)} limit per image (maxImagePixels)`);
 }
 
 type ToByte = (v: number) => number;

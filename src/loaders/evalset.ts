@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { resolveDataPath } from '../util/fs.js';
 import { nearest } from '../util/suggest.js';
 import { readCsvRecords } from './csv.js';
 import type { DataSource, Sample } from './sample.js';
@@ -17,7 +18,7 @@ export function parseLabel(value: string | undefined): 0 | 1 | undefined {
 
 /**
  * The Semi-Truths Evalset layout: `ROOT/metadata.csv` plus image files at the relative paths its
- * `image_path` column names. A sample's id is its image_path (unique); its pairId is `image_id`, which a real
+ * `image_path` column names (relative to ROOT; an absolute path must also lie inside ROOT). A sample's id is its image_path (unique); its pairId is `image_id`, which a real
  * image shares with every edit of it.
  */
 export class EvalsetSource implements DataSource {
@@ -27,9 +28,9 @@ export class EvalsetSource implements DataSource {
   constructor(root: string) {
     this.root = resolve(root);
     this.metadataFile = join(this.root, 'metadata.csv');
-    if (!existsSync(this.metadataFile)) {
-      throw new UserError(`No metadata.csv in ${this.root}: an Evalset folder needs ROOT/metadata.csv.`, 'E_DATA');
-    }
+    const info = statSync(this.metadataFile, { throwIfNoEntry: false });
+    if (!info) throw new UserError(`No metadata.csv in ${this.root}: an Evalset folder needs ROOT/metadata.csv.`, 'E_DATA');
+    if (!info.isFile()) throw new UserError(`${this.metadataFile} is not a file (a folder?): an Evalset needs ROOT/metadata.csv as a CSV file.`, 'E_DATA');
   }
 
   async *samples(): AsyncGenerator<Sample> {
@@ -44,7 +45,8 @@ export class EvalsetSource implements DataSource {
       if (!id) throw new UserError(`${this.metadataFile}:${line}: empty image_path.`, 'E_DATA');
       if (seen.has(id)) throw new UserError(`${this.metadataFile}:${line}: image_path '${id}' appears twice.`, 'E_DATA');
       seen.add(id);
-      yield { id, path: join(this.root, id), label, pairId: record.image_id || id, meta: record };
+      // The path is checked (inside the data folder, a regular file) when it is read, so a bad one fails only its row.
+      yield { id, path: resolveDataPath(this.root, id), root: this.root, label, pairId: record.image_id || id, meta: record };
     }
   }
 }

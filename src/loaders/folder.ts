@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { DataSource, Sample } from './sample.js';
 
@@ -16,17 +16,21 @@ export class FolderSource implements DataSource {
     for (const [sub, label] of [['real', 0], ['fake', 1]] as const) {
       for (const path of walk(join(this.root, sub))) {
         const id = relative(this.root, path);
-        yield { id, path, label, pairId: id, meta: { label: sub, dataset: sub } };
+        yield { id, path, root: this.root, label, pairId: id, meta: { label: sub, dataset: sub } };
       }
     }
   }
 }
 
-/** Image files under a folder in sorted order, so runs are reproducible. */
+/**
+ * Image files under a folder in sorted order, so runs are reproducible. Symlinked folders are not entered (a
+ * link loop cannot hang the walk); a symlinked file is yielded and refused on read if it leads outside the root.
+ */
 function* walk(dir: string): Generator<string> {
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) yield* walk(path);
-    else if (IMAGE_EXTENSIONS.test(name)) yield path;
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(path);
+    else if (IMAGE_EXTENSIONS.test(entry.name)) yield path;
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { EvalsetSource } from './evalset.js';
@@ -7,12 +7,14 @@ import type { DataSource } from './sample.js';
 
 export { EvalsetSource, parseLabel, REQUIRED_COLUMNS } from './evalset.js';
 export { FolderSource } from './folder.js';
-export type { DataSource, Sample } from './sample.js';
+export { readSampleFile, type DataSource, type Sample } from './sample.js';
 
 /** Picks the loader for a folder: an Evalset (metadata.csv) or a real/ + fake/ folder. */
 export function openDataSource(dir: string): DataSource {
   const root = resolve(dir);
-  if (!existsSync(root)) throw new UserError(`Data folder not found: ${root}`, 'E_DATA');
+  const info = statSync(root, { throwIfNoEntry: false });
+  if (!info) throw new UserError(`Data folder not found: ${root}`, 'E_DATA');
+  if (!info.isDirectory()) throw new UserError(`--data must be a folder, but ${root} is a file.`, 'E_DATA');
   if (existsSync(join(root, 'metadata.csv'))) return new EvalsetSource(root);
   if (existsSync(join(root, 'real')) && existsSync(join(root, 'fake'))) return new FolderSource(root);
   throw new UserError(

@@ -1,15 +1,27 @@
+import { readDataFile } from '../util/fs.js';
+
 /** One image a loader yields. Loaders stream these; nothing holds the whole set. */
 export interface Sample {
   /** Unique within the source (the Evalset's image_path, or the file's relative path). */
   id: string;
-  /** Absolute path of the image file. */
+  /** Absolute path of the image file, as the data names it (not yet checked: read it with readSampleFile). */
   path: string;
+  /** The data folder: the image is read only if it lies inside (see src/util/fs.ts). */
+  root: string;
   /** 0 = real, 1 = fake. */
   label: 0 | 1;
   /** The real source image's id, shared by a real image and every edit of it (for paired metrics). */
   pairId: string;
   /** Every metadata column of the row, as text; unknown columns are kept. */
   meta: Record<string, string>;
+}
+
+/**
+ * The bytes of a sample's image: only a regular file inside the data folder, up to MAX_DATA_FILE_BYTES.
+ * Throws a DataFileError whose message is the row's error text.
+ */
+export function readSampleFile(sample: Pick<Sample, 'root' | 'path'>): Promise<Buffer> {
+  return readDataFile(sample.root, sample.path);
 }
 
 /** A source of samples: the Evalset layout, a folder of real/ and fake/, a generated set. */

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 
@@ -20,6 +20,13 @@ export function writeCsv<T extends object>(file: string, rows: T[], columns: (ke
 export function writeAtomic(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true }); // a full disk must not leave a half-written temp file behind
+    // A failed write(2) carries no path: name the file, so the user sees where the disk was full.
+    if (!(error as NodeJS.ErrnoException).path) Object.assign(error as object, { path: file });
+    throw error;
+  }
 }

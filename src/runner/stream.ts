@@ -11,14 +11,26 @@ export async function* mapOrdered<T, R>(source: AsyncIterable<T>, fn: (item: T) 
   while (inFlight.length > 0) yield await inFlight.shift()!;
 }
 
-/** Groups a stream into arrays of up to `size` items. */
-export async function* chunk<T>(source: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+/**
+ * Groups a stream into arrays of up to `size` items; with `maxWeight`, a group also closes once its items weigh
+ * that much together (an item heavier than `maxWeight` forms a group of its own).
+ */
+export async function* chunk<T>(source: AsyncIterable<T>, size: number, maxWeight = Infinity, weight: (item: T) => number = () => 0): AsyncGenerator<T[]> {
   let batch: T[] = [];
+  let total = 0;
   for await (const item of source) {
+    const w = weight(item);
+    if (batch.length > 0 && total + w > maxWeight) {
+      yield batch;
+      batch = [];
+      total = 0;
+    }
     batch.push(item);
+    total += w;
     if (batch.length >= size) {
       yield batch;
       batch = [];
+      total = 0;
     }
   }
   if (batch.length > 0) yield batch;

@@ -80,7 +80,7 @@ describe('decodeImage', () => {
     });
 
     it('a directory', async () => {
-      expect((await failure(dir)).message).toBe(`Cannot decode image ${dir}: not a regular file`);
+      expect((await failure(dir)).message).toBe(`Cannot decode image ${dir}: not a regular file (a folder)`);
     });
 
     it('a buffer is named <buffer>', async () => {
