@@ -78,12 +78,13 @@ describe('semibench as a package', () => {
     expect(imported.stdout.trim(), imported.stderr).toBe('function function native');
   });
 
-  it('the tarball holds the CLI, the build and the README, no tests, fixtures or sources', async () => {
+  it('the tarball holds the CLI, the build, the docs and the exporters, no tests, fixtures or sources', async () => {
     const { stdout } = await exec('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { env: { ...process.env, npm_config_loglevel: 'silent' } });
     const files = (JSON.parse(stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
     expect(files).toContain('bin/semibench.js');
     expect(files).toContain('package.json');
     expect(files).toContain('README.md');
-    expect(files.filter((f) => !/^(bin|dist)\//.test(f) && !['package.json', 'README.md'].includes(f))).toEqual([]);
+    expect(files).toContain('tools/export/self_test.py');
+    expect(files.filter((f) => !/^(bin|dist|docs|tools\/export)\//.test(f) && !['package.json', 'README.md'].includes(f))).toEqual([]);
   });
 });

@@ -61,11 +61,13 @@ function python(args: string[]): string {
 }
 
 describe.skipIf(skipWithoutReference('fidelity', missing))('CNNSpot-architecture fidelity: semibench vs PyTorch', () => {
-  const dir = tempDir('semibench-fidelity-');
+  // made in beforeAll, which a skipped file never runs (neither does the afterAll that removes tempDir folders)
+  let dir = '';
   let images: string[] = [];
   let model: { weights: string; onnx: string; sha256: string };
 
   beforeAll(async () => {
+    dir = tempDir('semibench-fidelity-');
     images = await writeImages(dir);
     model = JSON.parse(python(['tools/reference/make_fidelity_model.py', '--out-dir', dir, '--no-verify']).trim().split('\n').at(-1)!);
   }, 600_000);
