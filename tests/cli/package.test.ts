@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/main.js';
@@ -76,6 +77,15 @@ describe('semibench as a package', () => {
     const script = "const c = await import('semibench/config'); const m = await import('semibench'); console.log(typeof c.defineConfig, typeof m.main, c.DEFAULTS.protocol)";
     const imported = await node(['--input-type=module', '-e', script], { cwd: user, env });
     expect(imported.stdout.trim(), imported.stderr).toBe('function function native');
+
+    // worker threads start their compiled entry: the metadata worker loads, runs and answers (here: an error)
+    const worker = `const { Worker } = await import('node:worker_threads');
+      const { workerEntry } = await import(${JSON.stringify(pathToFileURL(join(root, 'dist/util/worker-entry.js')).href)});
+      const w = new Worker(workerEntry('metadata-worker', ${JSON.stringify(pathToFileURL(join(root, 'dist/slices/read-inputs.js')).href)}), { execArgv: [], workerData: { dataDir: '/nonexistent', needs: {}, planned: [] } });
+      w.once('error', (e) => { console.log('error', e.message); process.exit(1); });
+      w.once('message', (m) => { console.log(m.error ? 'answered' : 'no error?'); w.terminate(); });`;
+    const ran = await node(['--input-type=module', '-e', worker], { cwd: user, env });
+    expect(ran.stdout.trim(), ran.stderr).toBe('answered');
   });
 
   it('the tarball holds the CLI, the build, the docs and the exporters, no tests, fixtures or sources', async () => {
