@@ -3,6 +3,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    // removes the temp folders each test file made (tests/helpers.ts tempDir)
+    setupFiles: ['tests/setup.ts'],
+    // tests that spawn bin/semibench.js run the TypeScript sources, never a stale dist/ build
+    env: { SEMIBENCH_FROM_SOURCE: '1' },
     testTimeout: 120_000,
     hookTimeout: 300_000,
     // onnxruntime and sharp are native addons: forks isolate them more safely than threads.

@@ -7,8 +7,30 @@ import { DEFAULTS, type BenchConfig } from '../src/config/index.js';
 
 export const FIXTURE_EVALSET = resolve('fixtures/evalset');
 
+const madeDirs: string[] = [];
+
+/** A fresh folder in the temp dir; tests/setup.ts removes it after the test file (removeTempDirs). */
 export function tempDir(prefix = 'semibench-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
+}
+
+/** Removes every folder tempDir made so far. */
+export function removeTempDirs(): void {
+  for (const dir of madeDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Whether a test that needs Debian's Python reference libraries (PyTorch export, end-to-end fidelity) skips:
+ * yes, with the reason printed, when they are missing, except under CI=true, where .ci/run installs them and a
+ * skip would hide a fidelity check: there the test file fails with the reason.
+ */
+export function skipWithoutReference(what: string, missing: string | undefined): boolean {
+  if (missing === undefined) return false;
+  if (process.env.CI === 'true') throw new Error(`[${what}] CI=true and the reference libraries are missing: ${missing}`);
+  console.warn(`[${what}] skipped: ${missing}`);
+  return true;
 }
 
 /** A copy of the bundled eval set that a test may damage. */

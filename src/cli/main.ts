@@ -1,30 +1,44 @@
-import yargs from 'yargs';
+import { readFileSync } from 'node:fs';
+import yargs, { type CommandModule } from 'yargs';
 import { UserError } from '../util/errors.js';
 import { fileSystemUserError } from '../util/fs.js';
-import { compareCommand } from './compare.js';
-import { detectorsCommand } from './detectors.js';
-import { measureCommand } from './measure.js';
-import { preprocessCommand } from './preprocess.js';
-import { reportCommand } from './report.js';
-import { runCommand } from './run.js';
+
+/** A command as `semibench --help` lists it; its module is imported only when that command is used. */
+interface LazyCommand {
+  command: string;
+  describe: string;
+  load: () => Promise<CommandModule<any, any>>;
+}
+
+/**
+ * Every command, one line each. `--help` and `--version` import none of the modules (so neither onnxruntime nor
+ * sharp): the listing comes from here, and tests/cli/cli.test.ts checks it against each module's own.
+ */
+export const COMMANDS: readonly LazyCommand[] = [
+  { command: 'run', describe: 'Score every sample with each detector, then write per-slice reports', load: async () => (await import('./run.js')).runCommand },
+  { command: 'report [run]', describe: "Re-slice a run's saved predictions (no model is run): per-slice CSVs, results.json, summary.md", load: async () => (await import('./report.js')).reportCommand },
+  { command: 'compare <a> <b>', describe: 'Per-slice differences B − A between two runs, with 95% intervals; writes compare.csv', load: async () => (await import('./compare.js')).compareCommand },
+  { command: 'detectors <command>', describe: 'List, check and add detectors', load: async () => (await import('./detectors.js')).detectorsCommand },
+  { command: 'preprocess <image>', describe: 'Write the float32 NCHW tensor a detector would receive for IMAGE (.npy), to diff against PyTorch', load: async () => (await import('./preprocess.js')).preprocessCommand },
+  { command: 'measure', describe: "Fill an eval set's change-metric, QC and bin columns (rewrites its metadata.csv; resumable)", load: async () => (await import('./measure.js')).measureCommand },
+];
 
 /** The semibench CLI: yargs wiring only; each command lives in its own file. */
 export async function main(argv: string[]): Promise<void> {
   try {
+    // Only the command being run is imported; the others are listed by name.
+    const word = argv.find((a) => !a.startsWith('-'));
+    const chosen = COMMANDS.find((c) => c.command.split(' ')[0] === word);
+    const commands = await Promise.all(COMMANDS.map(async (c) => (c === chosen ? c.load() : { command: c.command, describe: c.describe, handler: () => {} })));
     await yargs(argv)
+      .command(commands)
       .scriptName('semibench')
       .usage('$0 <command> [options]\n\nStress-test AI-generated-image detectors on Semi-Truths-style eval sets.')
-      .command(runCommand)
-      .command(reportCommand)
-      .command(compareCommand)
-      .command(detectorsCommand)
-      .command(preprocessCommand)
-      .command(measureCommand)
       .demandCommand(1, 'Name a command (see --help).')
       .strict()
       .recommendCommands()
       .help()
-      .version(false)
+      .version(packageVersion())
       .fail((message, error, y) => {
         if (error) throw error;
         console.error(`${y.help()}\n\n${message}`);
@@ -40,4 +54,9 @@ export async function main(argv: string[]): Promise<void> {
     }
     throw error;
   }
+}
+
+function packageVersion(): string {
+  // src/cli/ and dist/cli/ are both two folders below the package root
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }

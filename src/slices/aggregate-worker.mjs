@@ -1,5 +1,5 @@
-// Entry of the report's worker thread: register tsx (the CLI runs the TypeScript sources directly), then run
-// the worker. See parallel.ts.
+// Entry of the report's worker thread when running from the TypeScript sources (tests, tsx): register tsx, then run
+// the worker. The built package starts the compiled .js directly (src/util/worker-entry.ts).
 import { register } from 'tsx/esm/api';
 
 register();

@@ -1,5 +1,5 @@
-// Entry of the metadata worker thread: register tsx (the CLI runs the TypeScript sources directly), then run
-// the worker. See read-parallel.ts.
+// Entry of the metadata worker thread when running from the TypeScript sources (tests, tsx): register tsx, then run
+// the worker. The built package starts the compiled .js directly (src/util/worker-entry.ts).
 import { register } from 'tsx/esm/api';
 
 register();

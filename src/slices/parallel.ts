@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { parseThresholdPolicy } from '../metrics/index.js';
+import { workerEntry } from '../util/worker-entry.js';
 import { aggregateContext, aggregateDetector, orderRows, type AggregateContext, type AggregateOptions, type CiSummary, type SliceRow } from './aggregate.js';
 import type { AssignedSlice } from './assign.js';
 import { detectorView, type DetectorView, type MetaCore } from './detector-view.js';
@@ -35,8 +36,7 @@ export interface AggregateAllOptions extends AggregateOptions {
 
 /** Starts the aggregation worker early, so its module loading overlaps the report's reading. */
 export function startWorker(): Worker {
-  // a .mjs entry registers tsx in the worker, so it runs the TypeScript sources like the main thread
-  const worker = new Worker(new URL('./aggregate-worker.mjs', import.meta.url));
+  const worker = new Worker(workerEntry('aggregate-worker', import.meta.url));
   worker.unref();
   return worker;
 }

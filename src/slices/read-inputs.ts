@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../util/errors.js';
+import { workerEntry } from '../util/worker-entry.js';
 import { assignSlices, type AssignedSlice } from './assign.js';
 import type { Bins } from './bins.js';
 import { metadataCsv, readMetadata, type CategoricalColumn, type MetadataTable } from './metadata.js';
@@ -57,8 +58,7 @@ interface ColumnsHalf {
 
 function columnsInWorker(dataDir: string, needs: ColumnNeeds, planned: PlannedSlice[], fixedBins?: ReadonlyMap<string, Bins>): Promise<ColumnsHalf> {
   return new Promise((resolve, reject) => {
-    // a .mjs entry registers tsx in the worker, so it runs the TypeScript sources like the main thread
-    const worker = new Worker(new URL('./metadata-worker.mjs', import.meta.url), { workerData: { dataDir, needs, planned, fixedBins } });
+    const worker = new Worker(workerEntry('metadata-worker', import.meta.url), { workerData: { dataDir, needs, planned, fixedBins } });
     worker.once('message', (msg: ColumnsHalf & { error?: { name: string; message: string; code?: string; stack?: string } }) => {
       void worker.terminate();
       if (!msg.error) return resolve(msg);

@@ -1,11 +1,12 @@
 // Runs tools/export/self_test.py: each exporter on a random-weight model of its architecture, checked in
 // onnxruntime-node against PyTorch (max abs logit diff <= 1e-4). Needs Debian's python3-torch and python3-onnx;
-// without them the test is skipped with the reason. `npm run test:export` runs this file alone.
+// without them the test is skipped with the reason (a failure under CI=true). `npm run test:export` runs this
+// file alone.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { skipWithoutReference, tempDir } from '../helpers.js';
 
 const PYTHON = process.env.SEMIBENCH_PYTHON ?? '/usr/bin/python3';
 const SELF_TEST = 'tools/export/self_test.py';
@@ -31,9 +32,9 @@ function torchMissing(): string | undefined {
 }
 
 /** Runs the self-test, streaming its output (it takes ~1 minute on 2 cores). */
-function runSelfTest(jsonPath: string): Promise<{ code: number | null; output: string }> {
+function runSelfTest(dir: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SELF_TEST, '--json', jsonPath, '--tmp', tmpdir()], {
+    const child = spawn(PYTHON, [SELF_TEST, '--json', join(dir, 'results.json'), '--tmp', dir], {
       env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '2', PYTHONDONTWRITEBYTECODE: '1' },
     });
     let output = '';
@@ -50,32 +51,26 @@ function runSelfTest(jsonPath: string): Promise<{ code: number | null; output: s
 const missing = torchMissing();
 
 describe('tools/export (PyTorch -> ONNX exporters)', () => {
-  if (missing) {
-    console.warn(`[export] skipped: ${missing}. Install python3-torch python3-torchvision python3-onnx (see docs/exporting.md).`);
+  if (skipWithoutReference('export', missing && `${missing}. Install python3-torch python3-torchvision python3-onnx (see docs/exporting.md).`)) {
     it.skip(`export self-test skipped: ${missing}`, () => {});
     return;
   }
 
   it('exports CNNSpot, NPR, UFD and the DINOv2 variant; onnxruntime-node matches PyTorch within 1e-4', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'semibench-export-test-'));
-    try {
-      const jsonPath = join(dir, 'results.json');
-      const { code, output } = await runSelfTest(jsonPath);
-      const summary = output.slice(output.indexOf('export self-test'));
-      console.log(summary);
-      expect(code, output.slice(-4000)).toBe(0);
+    const dir = tempDir('semibench-export-test-');
+    const { code, output } = await runSelfTest(dir);
+    const summary = output.slice(output.indexOf('export self-test'));
+    console.log(summary);
+    expect(code, output.slice(-4000)).toBe(0);
 
-      const { results } = JSON.parse(readFileSync(jsonPath, 'utf8')) as { results: ModelResult[] };
-      expect(results.map((r) => r.model).sort()).toEqual(['cnnspot', 'dinov2', 'dinov2-cls', 'npr', 'ufd']);
-      for (const r of results) {
-        expect(r.problems, r.model).toEqual([]);
-        expect(r.max_abs_diff, r.model).toBeLessThanOrEqual(TOLERANCE);
-        expect(r.max_abs_diff_vs_original, r.model).toBeLessThanOrEqual(TOLERANCE);
-        // A check is only worth something if the logits move: the self-test requires a spread >= 100 x tolerance.
-        expect(r.logit_spread, r.model).toBeGreaterThanOrEqual(100 * TOLERANCE);
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    const { results } = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { results: ModelResult[] };
+    expect(results.map((r) => r.model).sort()).toEqual(['cnnspot', 'dinov2', 'dinov2-cls', 'npr', 'ufd']);
+    for (const r of results) {
+      expect(r.problems, r.model).toEqual([]);
+      expect(r.max_abs_diff, r.model).toBeLessThanOrEqual(TOLERANCE);
+      expect(r.max_abs_diff_vs_original, r.model).toBeLessThanOrEqual(TOLERANCE);
+      // A check is only worth something if the logits move: the self-test requires a spread >= 100 x tolerance.
+      expect(r.logit_spread, r.model).toBeGreaterThanOrEqual(100 * TOLERANCE);
     }
   }, 300_000);
 });

@@ -1,7 +1,8 @@
 // End-to-end fidelity: a random-weight CNNSpot-architecture model (torchvision resnet50, one logit) exported to
 // ONNX; for generated JPEG and PNG files of different sizes, semibench's P(fake) (sharp decode, src/image ops,
 // onnxruntime-node) must equal the reference PyTorch pipeline's (PIL open, torchvision transforms, torch model)
-// within 1e-4, under both protocols. Needs Debian's python3-torch; without it the test is skipped with the reason.
+// within 1e-4, under both protocols. Needs Debian's python3-torch; without it the test is skipped with the reason
+// (a failure under CI=true).
 // The ~94 MB ONNX file is built into a temp folder by the test, never committed.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -11,15 +12,14 @@ import { loadDetector } from '../../src/detectors/adapter.js';
 import { cnnspotBlur01 } from '../../src/detectors/zoo/cnnspot.js';
 import { decodeImage } from '../../src/image/decode.js';
 import { uniform } from '../../src/util/random.js';
-import { tempDir } from '../helpers.js';
+import { skipWithoutReference, tempDir } from '../helpers.js';
 
 const PYTHON = process.env.SEMIBENCH_PYTHON ?? '/usr/bin/python3';
 const TOLERANCE = 1e-4;
 const env = { ...process.env, OMP_NUM_THREADS: '2', PYTHONDONTWRITEBYTECODE: '1' };
 
 const torchProbe = spawnSync(PYTHON, ['-c', 'import torch, torchvision, onnx'], { encoding: 'utf8' });
-const skipReason = torchProbe.status === 0 ? undefined : `${PYTHON} cannot import torch/torchvision/onnx: ${(torchProbe.stderr ?? torchProbe.error?.message ?? '').trim().split('\n').at(-1)}`;
-if (skipReason) console.warn(`[fidelity] skipped: ${skipReason}`);
+const missing = torchProbe.status === 0 ? undefined : `${PYTHON} cannot import torch/torchvision/onnx: ${(torchProbe.stderr ?? torchProbe.error?.message ?? '').trim().split('\n').at(-1)}`;
 
 /** Procedural test images: gradients, noise and hard edges, in the formats and sizes detectors meet. */
 const IMAGES: { name: string; width: number; height: number; format: 'jpeg' | 'png'; options?: object; channels?: 1 | 3 | 4 }[] = [
@@ -60,12 +60,14 @@ function python(args: string[]): string {
   return result.stdout;
 }
 
-describe.skipIf(skipReason !== undefined)('CNNSpot-architecture fidelity: semibench vs PyTorch', () => {
-  const dir = tempDir('semibench-fidelity-');
+describe.skipIf(skipWithoutReference('fidelity', missing))('CNNSpot-architecture fidelity: semibench vs PyTorch', () => {
+  // made in beforeAll, which a skipped file never runs (neither does the afterAll that removes tempDir folders)
+  let dir = '';
   let images: string[] = [];
   let model: { weights: string; onnx: string; sha256: string };
 
   beforeAll(async () => {
+    dir = tempDir('semibench-fidelity-');
     images = await writeImages(dir);
     model = JSON.parse(python(['tools/reference/make_fidelity_model.py', '--out-dir', dir, '--no-verify']).trim().split('\n').at(-1)!);
   }, 600_000);
