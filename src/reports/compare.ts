@@ -1,10 +1,9 @@
-import { bootstrap, fromClusterOf } from '../metrics/index.js';
+import { bootstrap, fromClusterOf, metricDef, METRICS, type MetricKey } from '../metrics/index.js';
 import type { SliceRow } from '../slices/aggregate.js';
 import type { Bins } from '../slices/bins.js';
 import type { DetectorView } from '../slices/detector-view.js';
 import { buildGroup, type Group } from '../slices/group.js';
 import { GroupStats, NORMAL_CI_METRICS, normalInterval, sumOfSquares } from '../slices/group-stats.js';
-import { FAKE_ONLY_METRICS, type MetricKey } from '../slices/point-metrics.js';
 import { codesInRankOrder, partitionRanks } from '../slices/rank.js';
 import { WeightedMetrics } from '../slices/weighted-metrics.js';
 import { DEFAULT_CI_BUDGET } from '../slices/aggregate.js';
@@ -12,10 +11,14 @@ import type { AssignedSlice } from '../slices/assign.js';
 import { UserError } from '../util/errors.js';
 import { buildReport, type Report, type ReportOptions } from './report.js';
 
-/** Metrics `compare` reports by default (those defined on both sides of a slice value). */
-export const COMPARE_METRICS: MetricKey[] = [
-  'accuracy', 'balanced_accuracy', 'recall_fake', 'specificity_real', 'auc', 'ap', 'eer', 'tpr_at_fpr_5pct', 'paired_auc', 'two_afc', 'ece', 'brier',
-];
+/** Metrics `compare` reports by default: the registry's headline metrics. */
+export const COMPARE_METRICS: MetricKey[] = METRICS.filter((m) => m.headline).map((m) => m.key);
+
+/**
+ * Rows on each side a slice value needs before a difference may be starred: a 95% interval from a handful of
+ * rows (a bootstrap over 2 images can exclude 0 by chance) is no evidence.
+ */
+export const SIGNIFICANCE_MIN_N = 30;
 
 /** One metric on one slice value: run B minus run A, with a 95% interval of the difference. */
 export interface CompareRow {
@@ -30,7 +33,7 @@ export interface CompareRow {
   delta: number | null;
   delta_lo: number | null;
   delta_hi: number | null;
-  /** '*' when the interval excludes zero. */
+  /** '*' when the interval excludes zero and both sides have SIGNIFICANCE_MIN_N rows or more. */
   significant: '' | '*';
   ci_method: 'bootstrap' | 'normal' | 'none';
   /** How the runs' source images overlap: the same images are resampled together in both. */
@@ -58,6 +61,9 @@ export interface Comparison {
   rows: CompareRow[];
   /** Detector pairs compared (same name, or the only detector of each run). */
   pairs: [string, string][];
+  /** Detectors present in one run only (not compared). */
+  onlyA: string[];
+  onlyB: string[];
 }
 
 /**
@@ -73,6 +79,9 @@ export async function compareRuns(opts: CompareOptions): Promise<Comparison> {
   const fixedBins = new Map<string, Bins>(a.slices.filter((s) => s.bins && s.bins.source !== 'category column').map((s) => [s.name, s.bins!]));
   const b = await buildReport({ ...shared, runDir: runB, resamples: 0, fixedBins });
   const pairs = detectorPairs(a, b);
+  const paired = (side: 0 | 1) => new Set(pairs.map((p) => p[side]));
+  const onlyA = a.views.map((v) => v.detector).filter((d) => !paired(0).has(d));
+  const onlyB = b.views.map((v) => v.detector).filter((d) => !paired(1).has(d));
   const resamples = opts.resamples ?? opts.config.bootstrap.resamples;
   const budget = opts.ciBudget ?? DEFAULT_CI_BUDGET;
 
@@ -101,7 +110,7 @@ export async function compareRuns(opts: CompareOptions): Promise<Comparison> {
     if (job.bootstrap) spent += job.size * resamples;
   }
   const rows = jobs.flatMap((job) => compareGroup(job, a, b, metrics, resamples, opts.config.bootstrap.seed));
-  return { a, b, rows, pairs };
+  return { a, b, rows, pairs, onlyA, onlyB };
 }
 
 interface Job {
@@ -129,7 +138,7 @@ function detectorPairs(a: Report, b: Report): [string, string][] {
 function compareGroup(job: Job, a: Report, b: Report, metrics: MetricKey[], resamples: number, seed: number): CompareRow[] {
   const rowA = findRow(a.rows, job.da, job.slice.name, job.value);
   const rowB = findRow(b.rows, job.db, job.slice.name, job.value);
-  const keys = metrics.filter((m) => !job.slice.fakeOnly || FAKE_ONLY_METRICS.has(m));
+  const keys = metrics.filter((m) => !job.slice.fakeOnly || metricDef(m).fakeOnly);
   const defined = keys.filter((m) => rowA.metrics[m].value !== null && rowB.metrics[m].value !== null);
 
   // one cluster numbering for both runs: a source image shared by the runs is drawn together
@@ -170,7 +179,7 @@ function compareGroup(job: Job, a: Report, b: Report, metrics: MetricKey[], resa
         for (let j = 0; j < pairedB.length; j++) wPairedB[j] = r.clusterCounts[pairedB[j]];
         const ma = evalA.evaluate(w.subarray(0, nA), wPairedA);
         const mb = evalB.evaluate(w.subarray(nA), wPairedB);
-        return Object.fromEntries(defined.map((m) => [m, (mb[m] ?? NaN) - (ma[m] ?? NaN)])) as Record<MetricKey, number>;
+        return Object.fromEntries(defined.map((m) => [m, mb[m] - ma[m]])) as Record<MetricKey, number>;
       },
       { resamples, seed },
     );
@@ -199,9 +208,12 @@ function compareGroup(job: Job, a: Report, b: Report, metrics: MetricKey[], resa
     const lo = ci && 'lo' in ci ? ci.lo : null;
     const hi = ci && 'hi' in ci ? ci.hi : null;
     let reason = '';
+    const excludesZero = lo !== null && hi !== null && (lo > 0 || hi < 0);
+    const small = Math.min(job.rowsA.length, job.rowsB.length) < SIGNIFICANCE_MIN_N;
     if (delta === null) reason = `A: ${rowA.metrics[m].reason ?? 'defined'}; B: ${rowB.metrics[m].reason ?? 'defined'}`;
     else if (ci && 'reason' in ci) reason = ci.reason;
     else if (!ci) reason = resamples === 0 ? 'intervals off (resamples = 0)' : 'no interval';
+    else if (excludesZero && small) reason = `interval excludes 0, but fewer than ${SIGNIFICANCE_MIN_N} rows on a side: not marked significant`;
     return {
       detector_a: job.da,
       detector_b: job.db,
@@ -214,7 +226,7 @@ function compareGroup(job: Job, a: Report, b: Report, metrics: MetricKey[], resa
       delta,
       delta_lo: lo,
       delta_hi: hi,
-      significant: lo !== null && hi !== null && (lo > 0 || hi < 0) ? '*' : '',
+      significant: excludesZero && !small ? '*' : '',
       ci_method: lo === null ? 'none' : job.bootstrap ? 'bootstrap' : 'normal',
       pairing,
       shared_images: sharedImages,
@@ -233,7 +245,14 @@ function findRow(rows: SliceRow[], detector: string, slice: string, value: strin
 
 /** The comparison as Markdown: per detector pair and slice, headline metrics as Δ [lo, hi], '*' = excludes 0. */
 export function compareMarkdown(c: Comparison): string {
-  const out: string[] = [`# semibench compare: B − A`, '', `A: ${c.a.runDir}`, `B: ${c.b.runDir}`, ''];
+  const side = (r: Report): string => `${r.runDir} (protocol ${r.run.protocol ? `\`${r.run.protocol}\`` : 'not recorded'}; threshold policy \`${r.thresholdPolicy}\`)`;
+  const out: string[] = [`# semibench compare: B − A`, '', `A: ${side(c.a)}`, `B: ${side(c.b)}`, ''];
+  if (c.a.thresholdPolicy !== c.b.thresholdPolicy) {
+    out.push(`The threshold policies differ (A \`${c.a.thresholdPolicy}\`, B \`${c.b.thresholdPolicy}\`): a difference in a thresholded metric mixes the two runs with the two thresholds.`, '');
+  }
+  if (c.onlyA.length || c.onlyB.length) {
+    out.push(`Not compared (in one run only): ${[...c.onlyA.map((d) => `${d} (A)`), ...c.onlyB.map((d) => `${d} (B)`)].join(', ')}.`, '');
+  }
   const fmt = (v: number | null, sign = false): string => (v === null ? '–' : `${sign && v >= 0 ? '+' : ''}${v.toFixed(3)}`);
   const cell = (r: CompareRow | undefined): string =>
     !r || r.delta === null ? '–' : `${fmt(r.delta, true)}${r.delta_lo !== null ? ` [${fmt(r.delta_lo, true)}, ${fmt(r.delta_hi, true)}]` : ''}${r.significant ? ' *' : ''}`;
@@ -241,7 +260,9 @@ export function compareMarkdown(c: Comparison): string {
     out.push(`## ${da === db ? da : `${da} (A) vs ${db} (B)`}`, '');
     const thresholdA = c.a.thresholds.get(da)?.threshold?.value;
     const thresholdB = c.b.thresholds.get(db)?.threshold?.value;
-    out.push(`Threshold policy \`${c.a.thresholdPolicy}\`: A ${thresholdA ?? 'none'}, B ${thresholdB ?? 'none'}.`, '');
+    const protocol = (r: Report, d: string): string => r.run.detectors.find((x) => x.name === d)?.protocol ?? r.run.protocol ?? 'not recorded';
+    const policies = c.a.thresholdPolicy === c.b.thresholdPolicy ? `Threshold policy \`${c.a.thresholdPolicy}\`` : `Threshold policies A \`${c.a.thresholdPolicy}\`, B \`${c.b.thresholdPolicy}\``;
+    out.push(`${policies}: A ${thresholdA ?? 'none'}, B ${thresholdB ?? 'none'}. Protocol: A ${protocol(c.a, da)}, B ${protocol(c.b, db)}.`, '');
     out.push('| slice | value | pairing | Δ recall fake | Δ AUC / paired AUC | Δ accuracy |', '|---|---|---|---|---|---|');
     const mine = c.rows.filter((r) => r.detector_a === da && r.detector_b === db);
     const keys = [...new Set(mine.map((r) => `${r.slice}\u0000${r.value}`))];
@@ -254,6 +275,6 @@ export function compareMarkdown(c: Comparison): string {
     }
     out.push('');
   }
-  out.push("'*': the 95% interval of B − A excludes 0. Every metric is in compare.csv.");
+  out.push(`'*': the 95% interval of B − A excludes 0 and both sides have at least ${SIGNIFICANCE_MIN_N} rows. Every metric is in compare.csv.`);
   return `${out.join('\n')}\n`;
 }

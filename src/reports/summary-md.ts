@@ -3,23 +3,12 @@ import type { MetricCell, SliceRow } from '../slices/aggregate.js';
 import type { AssignedSlice } from '../slices/assign.js';
 import { describeBins } from '../slices/bins.js';
 import { ALL_SLICE } from '../slices/spec.js';
-import type { MetricKey } from '../slices/point-metrics.js';
+import { METRICS } from '../metrics/index.js';
 import { writeAtomic } from './csv.js';
 import type { Report } from './report.js';
 
-const OVERALL: [MetricKey, string][] = [
-  ['accuracy', 'acc'],
-  ['balanced_accuracy', 'bal. acc'],
-  ['recall_fake', 'recall fake'],
-  ['specificity_real', 'spec. real'],
-  ['auc', 'AUC'],
-  ['ap', 'AP'],
-  ['eer', 'EER'],
-  ['tpr_at_fpr_5pct', 'TPR@5%FPR'],
-  ['paired_auc', 'paired AUC'],
-  ['two_afc', '2AFC'],
-  ['ece', 'ECE'],
-];
+/** The overall table's metrics: the registry's headline metrics. */
+const OVERALL = METRICS.filter((m) => m.headline).map((m) => [m.key, m.label] as const);
 
 /**
  * The compact Markdown summary printed after a report and saved as summary.md: the overall table per

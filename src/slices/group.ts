@@ -1,5 +1,5 @@
 import type { PairedSet, RankedScores } from '../metrics/index.js';
-import type { DetectorView } from './detector-view.js';
+import { WIN, type DetectorView } from './detector-view.js';
 
 /**
  * One slice group of one detector as the metrics take it: rows already in score order (from the detector's
@@ -108,11 +108,6 @@ export function rankedInOrder(labels: Uint8Array, scores: Float64Array, scratch:
   return { order, sortedLabels: labels, groupEnd: ends.subarray(0, g + 1), groupScore: values.subarray(0, g + 1), groupOf };
 }
 
-/**
- * What each rank position holds (DetectorView.rankedWin): a paired fake's 2AFC outcome against its own real
- * (0 lose, 1 tie, 2 win: twice the 2AFC credit), an unpaired fake, or a real. One byte carries label and outcome.
- */
-export const WIN = { lose: 0, tie: 1, win: 2, unpaired: 3, real: 4 } as const;
 
 /**
  * The paired set (metrics/paired.ts semantics): the group's fakes whose source real has a score, in rank
