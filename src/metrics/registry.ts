@@ -41,7 +41,8 @@ export interface ClusterSums {
 
 /**
  * How the cluster-robust normal interval linearises a metric: a weighted sum of ratios Σ_j w_j·num_j/den_j of
- * per-cluster sums (influence z_c = Σ_j w_j (num_j(c) − R_j·den_j(c)) / den_j(total)), or an AUC by its
+ * per-cluster sums (influence z_c = Σ_j w_j (num_j(c) − R_j·den_j(c)) / den_j(total); a ratio whose total
+ * denominator is 0 is left out and the weights renormalised), or an AUC by its
  * placement values (clustered DeLong, Obuchowski 1997), of the group ('group') or of the paired set ('paired').
  */
 export type NormalSpec =

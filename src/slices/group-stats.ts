@@ -284,12 +284,17 @@ export class GroupStats {
   private influenceOf(metric: MetricKey, c: number, v: number, s: ClusterSums, total: ClusterSums): number {
     const spec = metricDef(metric).normal!;
     if ('ratios' in spec) {
+      // a ratio over nothing (recall on reals of a fake-only group) is left out and the weights renormalised,
+      // as sklearn averages only the classes present
       let z = 0;
+      let weights = 0;
       for (const r of spec.ratios) {
         const den = r.den(total);
+        if (den === 0) continue;
         z += (r.weight * (r.num(s) - (r.num(total) / den) * r.den(s))) / den;
+        weights += r.weight;
       }
-      return z;
+      return z / weights;
     }
     const T = this.totals;
     const rb = c * REALS_STRIDE;
