@@ -1,7 +1,7 @@
 import type { ClassificationMetrics, Confusion } from './classification.js';
 import type { ClfCurve } from './curve.js';
 import { apFromCurve, aucFromCurve, eerFromCurve, tprAtFprFromCurve } from './ranking.js';
-import { undefinedValue, type MetricValue } from './value.js';
+import { defined, undefinedValue, type MetricValue } from './value.js';
 
 /**
  * The metric registry: every metric a slice reports is one entry here (in the spirit of lm-evaluation-harness's
@@ -89,6 +89,24 @@ export const METRICS = [
     value: (x) => x.cls.accuracy,
     normal: { ratios: [ratio((s) => s.tp + s.tn, (s) => s.size)] },
     proportion: (c) => ({ k: c.tp + c.tn, n: c.tp + c.fp + c.tn + c.fn }),
+    headline: true,
+  },
+  {
+    key: 'balanced_accuracy',
+    label: 'bal. acc',
+    describe: 'mean of recall on fakes and on reals, over the classes present (sklearn balanced_accuracy_score)',
+    higherIsBetter: true,
+    needs: 'threshold',
+    fakeOnly: false,
+    undefinedWhen: 'empty slice',
+    value: ({ cls }) => {
+      const present = [cls.real, cls.fake].filter((k) => k.support > 0);
+      if (present.length === 0) return undefinedValue('empty slice');
+      if (present.length === 2) return defined((cls.real.recall.value! + cls.fake.recall.value!) / 2);
+      const only = present[0] === cls.fake ? 'fakes' : 'reals';
+      return defined(present[0].recall.value!, `single class (only ${only}): equals ${only === 'fakes' ? 'recall on fakes' : 'specificity on reals'}, as sklearn`);
+    },
+    normal: { ratios: [ratio((s) => s.tp, (s) => s.fakes, 0.5), ratio((s) => s.tn, (s) => s.reals, 0.5)] },
     headline: true,
   },
   {

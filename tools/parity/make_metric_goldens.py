@@ -348,6 +348,7 @@ def threshold_metrics(y, s, t=0.5):
     fp = int(((pred == 1) & (y == 0)).sum())
     out = {
         "accuracy": f(accuracy_score(y, pred)) if n else None,
+        "balanced_accuracy": f(balanced_accuracy_score(y, pred)) if n else None,
         "recall_fake": f(tp / nf) if nf else None,
         "specificity_real": f(((pred == 0) & (y == 0)).sum() / (n - nf)) if n - nf else None,
         "precision": f(precision_recall_fscore_support(y, pred, labels=[1], average=None, zero_division=0)[0][0]) if tp + fp else None,
