@@ -22,6 +22,7 @@ export function summaryMarkdown(report: Report): string {
   const out: string[] = [`# semibench report: ${basename(report.runDir)}`, ''];
   out.push(
     `Data: ${report.dataDir} (metadata sha256 ${meta.fingerprint.slice(0, 12)}…; ${meta.rowCount} samples: ${meta.rowCount - fakes} real, ${fakes} fake, ${meta.pairIds.length} source images)`,
+    `Protocol: ${protocolText(report)}.`,
     `Threshold policy: \`${report.thresholdPolicy}\` (fake iff score >= threshold; value per detector below).`,
     `Intervals: 95%, clustered by source image; ${intervalLine(report)}.`,
     '',
@@ -107,10 +108,48 @@ function withInterval(c: MetricCell): string {
   return c.lo === null || c.hi === null ? c.value.toFixed(3) : `${c.value.toFixed(3)} [${c.lo.toFixed(2)}, ${c.hi.toFixed(2)}]`;
 }
 
-/** Writes OUT/summary.md; returns the path and the text (the CLI prints it). */
+/** The preprocessing protocol the scores were made under: the run's, or each detector's where they differ. */
+function protocolText(report: Report): string {
+  const { run } = report;
+  const per = report.scores.detectors.map((d) => [d.detector, run.detectors.find((x) => x.name === d.detector)?.protocol ?? run.protocol] as const);
+  const distinct = new Set(per.map(([, p]) => p));
+  if (distinct.size === 1 && [...distinct][0] !== undefined) return `\`${[...distinct][0]}\``;
+  if (distinct.size === 1) return 'not recorded (no run.json: imported predictions)';
+  return per.map(([d, p]) => `${d} \`${p ?? 'not recorded'}\``).join(', ');
+}
+
+/** Rows a slice value needs before the terminal names it as where a detector fails most. */
+export const WORST_MIN_ROWS = 30;
+
+/**
+ * The short summary the terminal prints: protocol, threshold policy, the overall table (values only) and, per
+ * detector, the slice values where it fails most (lowest recall on fakes; paired AUC without a threshold).
+ * Intervals and every slice table stay in summary.md, slices/*.csv and results.json.
+ */
+export function terminalSummary(report: Report): string {
+  const out = [`semibench report: ${report.runDir}`, `protocol ${protocolText(report).replaceAll('`', '')}; threshold policy ${report.thresholdPolicy} (fake iff score >= threshold)`, ''];
+  const overall = report.rows.filter((r) => r.slice === ALL_SLICE);
+  const header = ['detector', 'threshold', 'real/fake', ...OVERALL.map(([, h]) => h)];
+  const lines = overall.map((r) => [r.detector, thresholdText(r), `${r.n_real}/${r.n_fake}`, ...OVERALL.map(([m]) => num(r.metrics[m]))]);
+  const width = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  for (const l of [header, ...lines]) out.push(l.map((c, i) => c.padEnd(width[i])).join('  ').trimEnd());
+  out.push('', `Where each detector fails most (slice values with ${WORST_MIN_ROWS}+ rows):`);
+  for (const r of overall) {
+    const metric = r.threshold === null ? 'paired_auc' : 'recall_fake';
+    const worst = report.rows
+      .filter((x) => x.detector === r.detector && x.slice !== ALL_SLICE && x.metrics[metric].value !== null)
+      .filter((x) => (metric === 'recall_fake' ? x.n_fake : x.n_fake + x.n_paired_real) >= WORST_MIN_ROWS)
+      .sort((a, b) => a.metrics[metric].value! - b.metrics[metric].value!)
+      .slice(0, 3);
+    const said = worst.map((x) => `${x.slice}=${x.value} ${num(x.metrics[metric])} (n fake ${x.n_fake})`).join('; ');
+    out.push(`  ${r.detector}: ${worst.length ? `${metric} ${said}` : `no slice value with ${WORST_MIN_ROWS}+ rows`}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** Writes OUT/summary.md; returns the path and the short terminal summary (the CLI prints it; the file has the rest). */
 export function writeSummary(outDir: string, report: Report): { file: string; text: string } {
-  const text = summaryMarkdown(report);
   const file = join(outDir, 'summary.md');
-  writeAtomic(file, text);
-  return { file, text };
+  writeAtomic(file, summaryMarkdown(report));
+  return { file, text: terminalSummary(report) };
 }

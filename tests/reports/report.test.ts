@@ -254,3 +254,34 @@ describe('slice selection and unknown columns', () => {
     expect(report.slices.map((s) => s.name)).toEqual(['all', 'method', 'model', 'method_x_model']);
   });
 });
+
+describe('what the terminal and summary.md say', async () => {
+  const { syntheticSet, SYNTHETIC_SLICES } = await import('../slices/synthetic.js');
+  const { DEFAULTS } = await import('../../src/config/index.js');
+  const { terminalSummary, summaryMarkdown, WORST_MIN_ROWS } = await import('../../src/reports/summary-md.js');
+  const { writeFileSync } = await import('node:fs');
+  const set = await syntheticSet(9, 300, 5);
+  writeFileSync(join(set.dir, 'run.json'), JSON.stringify({ config: { data: join(set.dir, 'data'), protocol: 'semitruths', threshold: '0.5' }, detectors: [{ name: 'det', protocol: 'semitruths' }] }));
+  const report = await buildReport({ runDir: set.dir, config: { ...DEFAULTS, data: join(set.dir, 'data'), slices: SYNTHETIC_SLICES }, resamples: 0 });
+
+  it('summary.md states the protocol and the threshold policy', () => {
+    const md = summaryMarkdown(report);
+    expect(md).toContain('Protocol: `semitruths`.');
+    expect(md).toContain('Threshold policy: `0.5`');
+  });
+
+  it('the terminal gets a short summary: protocol, policy, the overall table, where each detector fails most', () => {
+    const text = terminalSummary(report);
+    const lines = text.trim().split('\n');
+    expect(lines[1]).toBe('protocol semitruths; threshold policy 0.5 (fake iff score >= threshold)');
+    expect(lines[3]).toMatch(/^detector\s+threshold\s+real\/fake\s+acc\s+bal\. acc\s+recall fake/);
+    expect(lines[4]).toMatch(/^det\s+0\.5\s+\d+\/\d+\s+0\.\d{3}/);
+    expect(text).not.toContain('###'); // the slice tables stay in summary.md
+    expect(lines.length).toBeLessThan(12);
+    // the worst value named is the lowest recall among slice values with enough fakes
+    const worst = report.rows
+      .filter((r) => r.slice !== 'all' && r.n_fake >= WORST_MIN_ROWS)
+      .sort((a, b) => a.metrics.recall_fake.value! - b.metrics.recall_fake.value!)[0];
+    expect(text).toContain(`  det: recall_fake ${worst.slice}=${worst.value} ${worst.metrics.recall_fake.value!.toFixed(3)} (n fake ${worst.n_fake})`);
+  });
+});
