@@ -52,4 +52,5 @@ export type { ClusterSums, MetricDef, MetricInputs, MetricKey, NormalSpec } from
 export { evaluateMetrics, metricDef, METRIC_KEYS, METRICS } from './registry.js';
 export { wilsonInterval, Z95 } from './proportion.js';
 export type { ComputeMetricsOptions, Estimate, MetricColumns, MetricRow, SliceMetrics } from './slice-metrics.js';
-export { computeMetrics } from './slice-metrics.js';
+export { computeMetrics, sliceKernel } from './slice-metrics.js';
+export type { SliceKernel } from './slice-kernel.js';

@@ -300,8 +300,3 @@ export function evaluateMetrics(keys: readonly MetricKey[], x: MetricInputs, bla
   }
   return out;
 }
-
-/** Whether any of `keys` needs the input kind `need`. */
-export function anyNeeds(keys: readonly MetricKey[], need: MetricDef['needs']): boolean {
-  return keys.some((k) => metricDef(k).needs === need);
-}

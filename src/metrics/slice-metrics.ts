@@ -149,6 +149,23 @@ export function computeMetrics(rows: readonly MetricRow[] | MetricColumns, opts:
   return result;
 }
 
+/**
+ * The bootstrap kernel computeMetrics resamples, and the clusters it is indexed by, for callers that draw the
+ * clusters themselves: `compare` draws the source images of two runs together and evaluates each run's kernel
+ * on its share of the draw.
+ */
+export function sliceKernel(
+  columns: { labels: Labels; scores: Scores; pairIds: ArrayLike<string> },
+  opts: { threshold: number; realScores?: ReadonlyMap<string, number>; eceBins?: number },
+): { kernel: SliceKernel; clusters: ClusterIndex } {
+  const { labels, scores, pairIds } = columns;
+  checkInput(labels, scores, undefined, { unitInterval: true });
+  const clusters = clusterIndex(pairIds);
+  const paired = opts.realScores ? preparePaired(labels, scores, pairIds, opts.realScores, clusters) : undefined;
+  const kernel = new SliceKernel(labels, scores, rankScores(labels, scores), opts.threshold, clusters, opts.eceBins ?? ECE_BINS, undefined, paired);
+  return { kernel, clusters };
+}
+
 function toColumns(rows: readonly MetricRow[] | MetricColumns): { labels: Labels; scores: Scores; pairIds?: ArrayLike<string> } {
   if (!Array.isArray(rows)) return rows as MetricColumns;
   const list = rows as readonly MetricRow[];

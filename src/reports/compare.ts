@@ -1,11 +1,9 @@
-import { bootstrap, fromClusterOf, metricDef, METRICS, type MetricKey } from '../metrics/index.js';
+import { bootstrap, fromClusterOf, metricDef, METRICS, sliceKernel, type MetricKey } from '../metrics/index.js';
 import type { SliceRow } from '../slices/aggregate.js';
 import type { Bins } from '../slices/bins.js';
-import type { DetectorView } from '../slices/detector-view.js';
-import { buildGroup, type Group } from '../slices/group.js';
+import { realScoreMap, type DetectorView } from '../slices/detector-view.js';
 import { GroupStats, NORMAL_CI_METRICS, normalInterval, sumOfSquares } from '../slices/group-stats.js';
 import { codesInRankOrder, partitionRanks } from '../slices/rank.js';
-import { WeightedMetrics } from '../slices/weighted-metrics.js';
 import { DEFAULT_CI_BUDGET } from '../slices/aggregate.js';
 import type { AssignedSlice } from '../slices/assign.js';
 import { UserError } from '../util/errors.js';
@@ -161,24 +159,32 @@ function compareGroup(job: Job, a: Report, b: Report, metrics: MetricKey[], resa
   const ta = a.thresholds.get(job.da)?.threshold?.value ?? null;
   const tb = b.thresholds.get(job.db)?.threshold?.value ?? null;
   if (defined.length && job.bootstrap) {
-    const groupA = buildGroup(job.va, job.rowsA);
-    const groupB = buildGroup(job.vb, job.rowsB);
-    const clusterOf = Int32Array.from([...Array.from(groupA.pairs, (p) => unionA[p]), ...Array.from(groupB.pairs, (p) => unionB[p])]);
-    const pairedA = Int32Array.from(groupA.paired.pairCodes, (p) => unionA[p]);
-    const pairedB = Int32Array.from(groupB.paired.pairCodes, (p) => unionB[p]);
-    const evalA = new WeightedMetrics(groupA, ta, defined);
-    const evalB = new WeightedMetrics(groupB, tb, defined);
-    const wPairedA = new Float64Array(pairedA.length);
-    const wPairedB = new Float64Array(pairedB.length);
-    const nA = groupA.positions.length;
+    // each run's bootstrap kernel (the one computeMetrics uses), evaluated on its share of one draw of the union
+    const side = (view: DetectorView, rows: Int32Array, threshold: number | null) => {
+      const { kernel, clusters } = sliceKernel(
+        {
+          labels: Uint8Array.from(rows, (k) => view.rankedLabel[k]),
+          scores: Float64Array.from(rows, (k) => view.rankedScore[k]),
+          pairIds: Array.from(rows, (k) => view.meta.pairIds[view.rankedPair[k]]),
+        },
+        // without a threshold the thresholded metrics are undefined on the rows, so never evaluated here
+        { threshold: threshold ?? 0.5, realScores: realScores(view) },
+      );
+      const toUnion = Int32Array.from(clusters.ids, (id) => union.get(String(id))!);
+      const counts = new Float64Array(toUnion.length);
+      return (unionCounts: ArrayLike<number>) => {
+        for (let c = 0; c < toUnion.length; c++) counts[c] = unionCounts[toUnion[c]];
+        return kernel.evaluate(counts, defined);
+      };
+    };
+    const evalA = side(job.va, job.rowsA, ta);
+    const evalB = side(job.vb, job.rowsB, tb);
+    const clusterOf = Int32Array.from([...Array.from(job.rowsA, (k) => unionA[job.va.rankedPair[k]]), ...Array.from(job.rowsB, (k) => unionB[job.vb.rankedPair[k]])]);
     const ci = bootstrap(
       fromClusterOf(clusterOf, [...union.keys()]),
       (r) => {
-        const w = r.weights;
-        for (let j = 0; j < pairedA.length; j++) wPairedA[j] = r.clusterCounts[pairedA[j]];
-        for (let j = 0; j < pairedB.length; j++) wPairedB[j] = r.clusterCounts[pairedB[j]];
-        const ma = evalA.evaluate(w.subarray(0, nA), wPairedA);
-        const mb = evalB.evaluate(w.subarray(nA), wPairedB);
+        const ma = evalA(r.clusterCounts);
+        const mb = evalB(r.clusterCounts);
         return Object.fromEntries(defined.map((m) => [m, mb[m] - ma[m]])) as Record<MetricKey, number>;
       },
       { resamples, seed },
@@ -235,6 +241,14 @@ function compareGroup(job: Job, a: Report, b: Report, metrics: MetricKey[], resa
       reason,
     };
   });
+}
+
+/** Real id → score of a run's scored reals (the paired metrics' negatives), built once per detector view. */
+const realScoresOf = new WeakMap<DetectorView, Map<string, number>>();
+function realScores(view: DetectorView): Map<string, number> {
+  let map = realScoresOf.get(view);
+  if (!map) realScoresOf.set(view, (map = realScoreMap(view)));
+  return map;
 }
 
 function findRow(rows: SliceRow[], detector: string, slice: string, value: string): SliceRow {

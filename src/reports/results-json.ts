@@ -49,6 +49,7 @@ export function resultsDocument(report: Report): Record<string, unknown> {
         ]),
       ),
     },
+    metrics: METRICS.map((m) => ({ key: m.key, describe: m.describe, higherIsBetter: m.higherIsBetter, undefinedWhen: m.undefinedWhen })),
     intervals: {
       level: 0.95,
       unit: 'source image (pairId = image_id): a real photo and all its edits are resampled together',
