@@ -277,43 +277,43 @@ export class GroupStats {
   }
 
   /**
-   * Cluster c's influence on `metric` at its point value `v`: the linearisation of the registry's NormalSpec,
-   * value(w) ≈ value + Σ_c (w_c − 1)·z_c. Ratios Σa/Σb: z = (a_c − R·b_c)/Σb per ratio; AUCs:
-   * z = (ΣV10_c − m_c·A)/M + (ΣV01_c − n_c·A)/N, placements kept doubled.
+   * `metric`'s influence function for this group at its point value `v`: the linearisation of the registry's
+   * NormalSpec, value(w) ≈ value + Σ_c (w_c − 1)·z_c. Ratios Σa/Σb: z = (a_c − R·b_c)/Σb per ratio (the totals
+   * fixed here, once per group); AUCs: z = (ΣV10_c − m_c·A)/M + (ΣV01_c − n_c·A)/N, placements kept doubled.
    */
-  private influenceOf(metric: MetricKey, c: number, v: number, s: ClusterSums, total: ClusterSums): number {
+  private influenceFn(metric: MetricKey, v: number, total: ClusterSums): (c: number, s: ClusterSums) => number {
     const spec = metricDef(metric).normal!;
     if ('ratios' in spec) {
       // a ratio over nothing (recall on reals of a fake-only group) is left out and the weights renormalised,
       // as sklearn averages only the classes present
-      let z = 0;
-      let weights = 0;
-      for (const r of spec.ratios) {
-        const den = r.den(total);
-        if (den === 0) continue;
-        z += (r.weight * (r.num(s) - (r.num(total) / den) * r.den(s))) / den;
-        weights += r.weight;
+      const terms = spec.ratios.filter((r) => r.den(total) !== 0);
+      const weights = terms.reduce((w, r) => w + r.weight, 0);
+      const parts = terms.map((r) => ({ num: r.num, den: r.den, scale: r.weight / weights / r.den(total), R: r.num(total) / r.den(total) }));
+      if (parts.length === 1) {
+        const [{ num, den, scale, R }] = parts;
+        return (_c, s) => scale * (num(s) - R * den(s));
       }
-      return z / weights;
+      return (_c, s) => parts.reduce((z, p) => z + p.scale * (p.num(s) - p.R * p.den(s)), 0);
     }
     const T = this.totals;
-    const rb = c * REALS_STRIDE;
+    const { pFakePlace, pReal, two } = this;
     if (spec.auc === 'paired') {
       const M = T[T_COUNTS + P_FAKES];
       const N = T[T_PR + P_REALS];
-      return (this.pFakePlace[c] / (2 * N) - s.pairedFakes * v) / M + (this.pReal[rb + P_REAL_PLACE2] / (2 * M) - this.pReal[rb + P_REALS] * v) / N;
+      return (c, s) => (pFakePlace[c] / (2 * N) - s.pairedFakes * v) / M + (pReal[c * REALS_STRIDE + P_REAL_PLACE2] / (2 * M) - pReal[c * REALS_STRIDE + P_REALS] * v) / N;
     }
-    return (this.two[c * STRIDE + FAKE_PLACE2] / (2 * total.reals) - s.fakes * v) / total.fakes + (this.pReal[rb + REAL_PLACE2] / (2 * total.fakes) - s.reals * v) / total.reals;
+    return (c, s) =>
+      (two[c * STRIDE + FAKE_PLACE2] / (2 * total.reals) - s.fakes * v) / total.fakes + (pReal[c * REALS_STRIDE + REAL_PLACE2] / (2 * total.fakes) - s.reals * v) / total.reals;
   }
 
   /** Per-cluster influences of `metric` over `clusters` cluster numbers (for differences between runs). */
   influence(metric: MetricKey, value: number, clusters: number): Float64Array {
     const z = new Float64Array(clusters);
-    const total = this.sums(-1, emptySums());
+    const fn = this.influenceFn(metric, value, this.sums(-1, emptySums()));
     const s = emptySums();
     for (let t = 0; t < this.nTouched; t++) {
       const c = this.touched[t];
-      z[c] = this.influenceOf(metric, c, value, this.sums(c, s), total);
+      z[c] = fn(c, this.sums(c, s));
     }
     return z;
   }
@@ -321,16 +321,17 @@ export class GroupStats {
   /** 95% normal intervals of the metrics with a NormalSpec whose point value is given (one pass over the clusters). */
   intervals(values: Partial<Record<MetricKey, number | null>>): Map<MetricKey, { lo: number; hi: number } | { reason: string }> {
     const keys = [...NORMAL_CI_METRICS].filter((m) => values[m] !== null && values[m] !== undefined);
-    const ss = new Float64Array(keys.length);
     const total = this.sums(-1, emptySums());
+    const fns = keys.map((m) => this.influenceFn(m, values[m]!, total));
+    const ss = new Float64Array(keys.length);
     const s = emptySums();
     for (let t = 0; t < this.nTouched; t++) {
       const c = this.touched[t];
       this.sums(c, s);
-      keys.forEach((m, i) => {
-        const z = this.influenceOf(m, c, values[m]!, s, total);
+      for (let i = 0; i < fns.length; i++) {
+        const z = fns[i](c, s);
         ss[i] += z * z;
-      });
+      }
     }
     return new Map(keys.map((m, i) => [m, normalInterval(values[m]!, ss[i], this.nTouched)]));
   }

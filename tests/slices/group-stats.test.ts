@@ -94,6 +94,17 @@ describe('cluster-robust normal intervals', async () => {
     expect(all.metrics.auc.lo).toBeCloseTo(auc - Z95 * se, 10);
     expect(all.metrics.auc.hi).toBeCloseTo(auc + Z95 * se, 10);
     expect(all.metrics.recall_fake.lo).toBeCloseTo(recall - Z95 * seRecall, 10);
+    // balanced accuracy: each recall linearised at its own ratio, z_c = ½(tp_c − R_f·fakes_c)/F + ½(tn_c − R_r·reals_c)/R
+    const specificity = reals.filter((r) => cols.scores[r] < 0.5).length / reals.length;
+    const zb = new Map<string, number>();
+    for (const f of fakes) zb.set(cols.pairIds[f], (zb.get(cols.pairIds[f]) ?? 0) + ((cols.scores[f] >= 0.5 ? 1 : 0) - recall) / (2 * fakes.length));
+    for (const r of reals) zb.set(cols.pairIds[r], (zb.get(cols.pairIds[r]) ?? 0) + ((cols.scores[r] < 0.5 ? 1 : 0) - specificity) / (2 * reals.length));
+    const seBalanced = Math.sqrt((C / (C - 1)) * [...zb.values()].reduce((s, v) => s + v * v, 0));
+    const balanced = (recall + specificity) / 2;
+    expect(Math.abs(recall - specificity)).toBeGreaterThan(0.05); // else linearising at the mean would pass too
+    expect(all.metrics.balanced_accuracy.value).toBeCloseTo(balanced, 12);
+    expect(all.metrics.balanced_accuracy.lo).toBeCloseTo(balanced - Z95 * seBalanced, 10);
+    expect(all.metrics.balanced_accuracy.hi).toBeCloseTo(balanced + Z95 * seBalanced, 10);
     expect(all.metrics.ap.lo).toBeNull();
     expect(all.metrics.ap.ciReason).toMatch(/no normal-approximation interval for ap/);
   });
