@@ -48,7 +48,7 @@ export type { ClusterIndex } from './clusters.js';
 export { clusterIndex, fromClusterOf, rowClusters } from './clusters.js';
 export type { ParsedPolicy, ResolvedThreshold, ThresholdPolicy } from './thresholds.js';
 export { nextUp, parseThresholdPolicy, resolveThreshold } from './thresholds.js';
-export type { ClusterSums, MetricDef, MetricInputs, MetricKey, NormalSpec } from './registry.js';
+export type { ClusterSums, MetricDef, MetricInputs, MetricKey, NormalSpec, ProportionCounts } from './registry.js';
 export { evaluateMetrics, metricDef, METRIC_KEYS, METRICS } from './registry.js';
 export { wilsonInterval, Z95 } from './proportion.js';
 export type { ComputeMetricsOptions, Estimate, MetricColumns, MetricRow, SliceMetrics } from './slice-metrics.js';

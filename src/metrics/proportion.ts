@@ -7,6 +7,7 @@ export const Z95 = 1.959963984540054;
  * Rows are taken as independent (no clustering), which the cell's ci_method says.
  */
 export function wilsonInterval(k: number, n: number, z = Z95): { lo: number; hi: number } {
+  // k may be fractional (2AFC counts a tie as ½)
   if (!(n > 0) || k < 0 || k > n) throw new RangeError(`wilson interval needs 0 <= k <= n, n > 0; got ${k} of ${n}`);
   const p = k / n;
   const z2 = z * z;

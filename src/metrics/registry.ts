@@ -23,6 +23,14 @@ export interface MetricInputs {
   readonly pairedAuc: MetricValue;
 }
 
+/** The counts a proportion metric is k of n of. */
+export interface ProportionCounts {
+  confusion: Confusion;
+  /** Σ 2AFC credit of the paired fakes (1 win, ½ tie) and how many there are. */
+  wins: number;
+  pairedFakes: number;
+}
+
 /** One source image's (cluster's) sums, from which the cluster-robust normal interval linearises a ratio metric. */
 export interface ClusterSums {
   tp: number;
@@ -68,9 +76,10 @@ export interface MetricDef {
   normal?: NormalSpec;
   /**
    * A proportion k of n rows: where the bootstrap (or normal) interval degenerates to zero width (8/8 → [1, 1]),
-   * the Wilson score interval on k of n is given instead (ci_method 'wilson').
+   * the Wilson score interval on k of n is given instead (ci_method 'wilson'). A metric without it gets no
+   * interval there, with the reason.
    */
-  proportion?: (c: Confusion) => { k: number; n: number };
+  proportion?: (x: ProportionCounts) => { k: number; n: number };
   /** In summary.md's overall table and compare's default metrics. */
   headline: boolean;
 }
@@ -88,7 +97,7 @@ export const METRICS = [
     undefinedWhen: 'empty slice',
     value: (x) => x.cls.accuracy,
     normal: { ratios: [ratio((s) => s.tp + s.tn, (s) => s.size)] },
-    proportion: (c) => ({ k: c.tp + c.tn, n: c.tp + c.fp + c.tn + c.fn }),
+    proportion: ({ confusion: c }) => ({ k: c.tp + c.tn, n: c.tp + c.fp + c.tn + c.fn }),
     headline: true,
   },
   {
@@ -119,7 +128,7 @@ export const METRICS = [
     undefinedWhen: 'no fakes in the slice',
     value: (x) => x.cls.fake.recall,
     normal: { ratios: [ratio((s) => s.tp, (s) => s.fakes)] },
-    proportion: (c) => ({ k: c.tp, n: c.tp + c.fn }),
+    proportion: ({ confusion: c }) => ({ k: c.tp, n: c.tp + c.fn }),
     headline: true,
   },
   {
@@ -132,7 +141,7 @@ export const METRICS = [
     undefinedWhen: 'no reals in the slice',
     value: (x) => x.cls.real.recall,
     normal: { ratios: [ratio((s) => s.tn, (s) => s.reals)] },
-    proportion: (c) => ({ k: c.tn, n: c.tn + c.fp }),
+    proportion: ({ confusion: c }) => ({ k: c.tn, n: c.tn + c.fp }),
     headline: true,
   },
   {
@@ -145,7 +154,7 @@ export const METRICS = [
     undefinedWhen: 'no row predicted fake',
     value: (x) => x.cls.fake.precision,
     normal: { ratios: [ratio((s) => s.tp, (s) => s.tp + s.fp)] },
-    proportion: (c) => ({ k: c.tp, n: c.tp + c.fp }),
+    proportion: ({ confusion: c }) => ({ k: c.tp, n: c.tp + c.fp }),
     headline: false,
   },
   {
@@ -249,6 +258,7 @@ export const METRICS = [
     undefinedWhen: 'no fake has a scored source real',
     value: (x) => x.twoAfc,
     normal: { ratios: [ratio((s) => s.wins, (s) => s.pairedFakes)] },
+    proportion: ({ wins, pairedFakes }) => ({ k: wins, n: pairedFakes }),
     headline: true,
   },
   {

@@ -90,6 +90,8 @@ function intervalLine(report: Report): string {
   if (bootstrap.resamples === 0) return 'off (resamples = 0)';
   const parts = [`cluster bootstrap (${bootstrap.resamples} resamples, seed ${bootstrap.seed}) for ${ci.bootstrapGroups} groups`];
   if (ci.normalGroups) parts.push(`cluster-robust normal approximation for the ${ci.normalGroups} largest (bootstrap budget ${ci.budget.toExponential(0)} row-resamples)`);
+  const wilson = report.rows.reduce((n, r) => n + Object.values(r.metrics).filter((c) => c.ci_method === 'wilson').length, 0);
+  if (wilson) parts.push(`Wilson score interval for ${wilson} proportions whose interval had zero width (e.g. 8 of 8), each marked in its CSV column \`<metric>_ci_method\``);
   return parts.join('; ');
 }
 

@@ -1,4 +1,4 @@
-import { computeMetrics, METRIC_KEYS, metricDef, wilsonInterval, type Confusion, type MetricKey, type MetricValue, type RankedScores } from '../metrics/index.js';
+import { computeMetrics, METRIC_KEYS, metricDef, wilsonInterval, type MetricKey, type MetricValue, type ProportionCounts, type RankedScores } from '../metrics/index.js';
 import type { AssignedSlice } from './assign.js';
 import { realScoreMap, type DetectorView } from './detector-view.js';
 import { GroupStats } from './group-stats.js';
@@ -221,18 +221,28 @@ function groupMetrics(
   } else {
     for (const key of defined) cells[key].ciReason = opts.resamples === 0 ? 'intervals off (resamples = 0)' : 'empty slice';
   }
-  if (method !== 'none' && point.confusion) for (const key of defined) wilsonWhereDegenerate(key, cells[key], point.confusion);
+  if (method !== 'none') {
+    const counts: ProportionCounts = { confusion: point.confusion ?? { tp: 0, fp: 0, tn: 0, fn: 0 }, wins: stats.wins2 / 2, pairedFakes: stats.nPairedFakes };
+    for (const key of defined) replaceDegenerate(key, cells[key], counts);
+  }
   return cells;
 }
 
 /**
- * A proportion (k of n rows) whose interval has zero width or could not be formed gets the Wilson score interval:
- * a resample of 8/8 is always 8/8, and a zero-width interval would claim certainty that 8 rows cannot give.
+ * An interval of zero width claims a certainty a few rows cannot give (a resample of 8/8 is always 8/8). A
+ * proportion (k of n) with a zero-width interval, or none for want of source images, gets the Wilson score
+ * interval; any other metric with a zero-width interval (a perfectly separated AUC) gets none, with the reason.
  */
-function wilsonWhereDegenerate(key: MetricKey, c: MetricCell, confusion: Confusion): void {
+function replaceDegenerate(key: MetricKey, c: MetricCell, counts: ProportionCounts): void {
+  if (c.lo !== null && c.lo !== c.hi) return;
   const proportion = metricDef(key).proportion;
-  if (!proportion || (c.lo !== null && c.lo !== c.hi)) return;
-  const { k, n } = proportion(confusion);
+  if (!proportion) {
+    if (c.lo === null) return;
+    c.ciReason = `the ${c.ci_method} interval has zero width (${c.lo}): too few rows to say how uncertain this value is`;
+    [c.lo, c.hi, c.ci_method] = [null, null, 'none'];
+    return;
+  }
+  const { k, n } = proportion(counts);
   if (n === 0) return;
   const why = c.lo === null ? c.ciReason : `the ${c.ci_method} interval has zero width (${k} of ${n})`;
   [c.lo, c.hi] = Object.values(wilsonInterval(k, n)) as [number, number];

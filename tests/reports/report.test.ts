@@ -184,8 +184,16 @@ describe('report on a hand-made eval set', async () => {
     });
     expect(results.rows).toHaveLength(report.rows.length);
 
+    // 4 of 4 fakes flagged: a bootstrap can only say [1, 1]; the cell carries a Wilson interval and says so
+    expect([inpainting.recall_fake, inpainting.recall_fake_ci_method]).toEqual(['1', 'wilson']);
+    expect(Number(inpainting.recall_fake_lo)).toBeLessThan(0.6);
+    expect(inpainting.recall_fake_reason).toMatch(/zero width \(4 of 4\): Wilson score interval on 4 rows instead/);
+    expect(inpainting.paired_auc_ci_method).toBe('bootstrap');
+
     const summary = readFileSync(join(out, 'summary.md'), 'utf8');
     expect(summary).toContain('Threshold policy: `0.5`');
+    expect(summary).toMatch(/Wilson score interval for \d+ proportions whose interval had zero width/);
+    expect(summary).not.toContain('1.000 [1.00, 1.00]');
     expect(summary).toContain('| inpainting | 4 | 1.000 / 0.781 / 0.875 |');
     expect(summary).toContain('skipped optional slices');
 

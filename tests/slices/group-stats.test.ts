@@ -156,9 +156,10 @@ describe('bootstrapped slice rows against a Python re-implementation (tests/gold
           continue;
         }
         expect(Math.abs(cell.value! - w.value), `${what}: ${cell.value} vs ${w.value}`).toBeLessThanOrEqual(1e-9);
-        if (w.lo !== null && w.lo === w.hi && metricDef(key as MetricKey).proportion) {
-          // a zero-width bootstrap interval of a proportion is replaced (checked in the Wilson test below)
-          expect(cell.ci_method, what).toBe('wilson');
+        if (w.lo !== null && w.lo === w.hi) {
+          // a zero-width bootstrap interval is replaced: a proportion's by Wilson's (checked below), others by none
+          if (metricDef(key as MetricKey).proportion) expect(cell.ci_method, what).toBe('wilson');
+          else expect([cell.ci_method, cell.lo, cell.ciReason], what).toEqual(['none', null, expect.stringMatching(/zero width/)]);
           continue;
         }
         expect(cell.ci_method, what).toBe('bootstrap');
