@@ -1,4 +1,4 @@
-import { basename, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import type { MetricCell, SliceRow } from '../slices/aggregate.js';
 import type { AssignedSlice } from '../slices/assign.js';
 import { describeBins } from '../slices/bins.js';
@@ -147,6 +147,14 @@ export function terminalSummary(report: Report): string {
     out.push(`  ${r.detector}: ${worst.length ? `${metric} ${said}` : `no slice value with ${WORST_MIN_ROWS}+ rows`}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** What a command wrote, for the terminal: files by name, and the per-slice CSVs as one line per folder. */
+export function wroteLines(files: readonly string[], cwd = process.cwd()): string[] {
+  const slices = files.filter((f) => basename(dirname(f)) === 'slices' && f.endsWith('.csv'));
+  const rest = files.filter((f) => !slices.includes(f)).map((f) => `  ${relative(cwd, f)}`);
+  const folders = [...new Set(slices.map((f) => dirname(f)))].map((d) => `  ${relative(cwd, d)}/ (${slices.filter((f) => dirname(f) === d).length} slice CSVs)`);
+  return ['Wrote:', ...rest, ...folders];
 }
 
 /** Writes OUT/summary.md; returns the path and the short terminal summary (the CLI prints it; the file has the rest). */

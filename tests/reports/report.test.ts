@@ -266,7 +266,7 @@ describe('slice selection and unknown columns', () => {
 describe('what the terminal and summary.md say', async () => {
   const { syntheticSet, SYNTHETIC_SLICES } = await import('../slices/synthetic.js');
   const { DEFAULTS } = await import('../../src/config/index.js');
-  const { terminalSummary, summaryMarkdown, WORST_MIN_ROWS } = await import('../../src/reports/summary-md.js');
+  const { terminalSummary, summaryMarkdown, WORST_MIN_ROWS, wroteLines } = await import('../../src/reports/summary-md.js');
   const { writeFileSync } = await import('node:fs');
   const set = await syntheticSet(9, 300, 5);
   writeFileSync(join(set.dir, 'run.json'), JSON.stringify({ config: { data: join(set.dir, 'data'), protocol: 'semitruths', threshold: '0.5' }, detectors: [{ name: 'det', protocol: 'semitruths' }] }));
@@ -291,5 +291,11 @@ describe('what the terminal and summary.md say', async () => {
       .filter((r) => r.slice !== 'all' && r.n_fake >= WORST_MIN_ROWS)
       .sort((a, b) => a.metrics.recall_fake.value! - b.metrics.recall_fake.value!)[0];
     expect(text).toContain(`  det: recall_fake ${worst.slice}=${worst.value} ${worst.metrics.recall_fake.value!.toFixed(3)} (n fake ${worst.n_fake})`);
+  });
+
+  it('the list of written files names the slice CSVs as one folder line', () => {
+    const out = tempDir();
+    const files = writeReport(report, out).files;
+    expect(wroteLines(files, out)).toEqual(['Wrote:', '  results.json', '  summary.md', `  slices/ (${files.length - 2} slice CSVs)`]);
   });
 });
