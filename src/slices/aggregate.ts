@@ -116,7 +116,11 @@ export function orderRows(perDetector: SliceRow[][][], slices: number): SliceRow
 
 /**
  * One detector's rows, per slice. Every slice's groups come out of one partition of the detector's ranking
- * (one random read per row serves every slice), so every later pass reads memory in order.
+ * (one random read per row serves every slice), so every later pass reads memory in order. Each group's
+ * registry metrics come from src/metrics on typed arrays; intervals from a cluster bootstrap over source images
+ * (metrics' computeMetrics) for groups that fit the budget, the cluster-robust normal interval (group-stats.ts)
+ * for the rest, and never of zero width (replaceDegenerate). parallel.ts runs it per detector, on two threads
+ * for large reports.
  */
 export function aggregateDetector(view: DetectorView, d: number, t: DetectorThreshold, ctx: AggregateContext): SliceRow[][] {
   const { slices, matrix, plan, opts } = ctx;
