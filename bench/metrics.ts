@@ -68,6 +68,6 @@ for (const rounded of [true, false]) {
   const slice = time(`computeMetrics, all metrics, ${RESAMPLES} resamples`, () =>
     computeMetrics({ labels, scores, pairIds }, { resamples: RESAMPLES, seed: 1 }),
   );
-  const show = (e: typeof slice.auc) => `${e.value?.toFixed(4)} [${e.ci?.lo?.toFixed(4)}, ${e.ci?.hi?.toFixed(4)}]`;
-  console.log(`  AUC ${show(slice.auc)}; accuracy ${show(slice.accuracy)}; ECE ${show(slice.ece)}`);
+  const show = (e: typeof slice.metrics.auc) => `${e.value?.toFixed(4)} [${e.ci?.lo?.toFixed(4)}, ${e.ci?.hi?.toFixed(4)}]`;
+  console.log(`  AUC ${show(slice.metrics.auc)}; accuracy ${show(slice.metrics.accuracy)}; ECE ${show(slice.metrics.ece)}`);
 }

@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
 import { COMPARE_COLUMNS, compareMarkdown, compareRuns } from '../reports/compare.js';
 import { writeCsv } from '../reports/csv.js';
-import { METRIC_KEYS, type MetricKey } from '../slices/point-metrics.js';
+import { METRIC_KEYS, type MetricKey } from '../metrics/index.js';
 import { UserError } from '../util/errors.js';
 import { unknownNameMessage } from '../util/suggest.js';
 import { configOptions } from './options.js';

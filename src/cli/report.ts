@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
 import { importPredictions, parsePredictionsArg, type ScoreColumn } from '../reports/import-predictions.js';
 import { buildReport } from '../reports/report.js';
+import { wroteLines } from '../reports/summary-md.js';
 import { writeReport } from '../reports/write.js';
 import { UserError } from '../util/errors.js';
 import { configOptions } from './options.js';
@@ -79,6 +80,6 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     const written = writeReport(report, resolve(args.out ?? runDir), { notebook: args.notebook });
     console.log(written.summary);
     if (written.notebook) console.log(written.notebook);
-    console.log(['Wrote:', ...written.files.map((f) => `  ${relative(process.cwd(), f)}`)].join('\n'));
+    console.log(wroteLines(written.files).join('\n'));
   },
 };

@@ -1,8 +1,8 @@
-import { relative } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
 import { buildReport } from '../reports/report.js';
 import { writeRunJson } from '../reports/run-json.js';
+import { wroteLines } from '../reports/summary-md.js';
 import { writeReport } from '../reports/write.js';
 import { createProgress } from '../runner/progress.js';
 import type { BenchConfig } from '../config/schema.js';
@@ -83,6 +83,6 @@ function printSummary(result: RunResult, files: string[]): void {
   if (missing.length > 1) {
     lines.push(`  not run, weights missing: ${missing.map((d) => d.name).join(', ')}`, '  (paths in run.json and `semibench detectors list`; export them with tools/export, see docs/exporting.md)');
   }
-  lines.push('Wrote:', ...files.map((f) => `  ${relative(process.cwd(), f)}`));
+  lines.push(...wroteLines(files));
   console.log(lines.join('\n'));
 }

@@ -35,8 +35,6 @@ export interface ClassificationMetrics {
   confusion: Confusion;
   /** sklearn `accuracy_score`. */
   accuracy: MetricValue;
-  /** sklearn `balanced_accuracy_score`: mean recall over the classes present in the labels. */
-  balancedAccuracy: MetricValue;
   /** Class 0. `real.recall` is the specificity on reals (TNR). */
   real: ClassScores;
   /** Class 1. `fake.recall` is the recall on fakes (TPR); `fake.precision` is the usual "precision". */
@@ -68,7 +66,7 @@ export function confusionAt(labels: Labels, scores: Scores, threshold: number, w
 
 /**
  * All thresholded metrics of `scores` against `labels` at `threshold` (fake iff `score >= threshold`).
- * Mirrors sklearn `accuracy_score`, `balanced_accuracy_score` and `precision_recall_fscore_support`
+ * Mirrors sklearn `accuracy_score` and `precision_recall_fscore_support`
  * (per class with `labels=[0, 1]`; macro with `labels=None`), see {@link ZeroDivision} for 0/0 cells.
  */
 export function classificationMetrics(
@@ -90,7 +88,6 @@ export function classificationFromConfusion(c: Confusion, opts: { zeroDivision?:
   return {
     confusion: { ...c },
     accuracy: n === 0 ? undefinedValue('empty slice') : defined((c.tp + c.tn) / n),
-    balancedAccuracy: balancedAccuracy(real, fake),
     real,
     fake,
     macro: macroAverage(
@@ -137,16 +134,6 @@ function f1Score(
   const denom = p.value + r.value;
   // same operation order as sklearn: (1 + beta²)·p·r / denom
   return defined(denom === 0 ? 0 : (2 * p.value * r.value) / denom);
-}
-
-function balancedAccuracy(real: ClassScores, fake: ClassScores): MetricValue {
-  // sklearn drops classes absent from y_true (their recall is 0/0) and averages the rest.
-  const present = [real, fake].filter((k) => k.support > 0);
-  if (present.length === 0) return undefinedValue('empty slice');
-  if (present.length === 2) return defined(((real.recall.value as number) + (fake.recall.value as number)) / 2);
-  const only = present[0] === fake ? 'fakes' : 'reals';
-  const equals = present[0] === fake ? 'recall on fakes' : 'specificity on reals';
-  return defined(present[0].recall.value as number, `single class (only ${only}): equals ${equals}, as sklearn`);
 }
 
 function macroAverage(

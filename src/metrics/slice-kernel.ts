@@ -1,39 +1,15 @@
 import { calibrationBins, eceFromSums } from './calibration.js';
-import { classificationFromConfusion, type ZeroDivision } from './classification.js';
+import { classificationFromConfusion, type ClassificationMetrics, type ZeroDivision } from './classification.js';
 import { fromClusterOf, type ClusterIndex } from './clusters.js';
 import { clfCurveClustered, clusterRanking, type ClfCurve, type ClusteredRanking, type RankedScores } from './curve.js';
 import type { Labels, Scores } from './input.js';
 import type { PairedSet } from './paired.js';
-import { apFromCurve, aucFromCurve, eerFromCurve, tprAtFprFromCurve } from './ranking.js';
-import { valueOrNaN } from './value.js';
-
-/** The metrics a slice reports, by name. */
-export const SLICE_METRICS = [
-  'accuracy',
-  'balancedAccuracy',
-  'recallFake',
-  'specificityReal',
-  'precision',
-  'precisionReal',
-  'f1Fake',
-  'f1Real',
-  'f1Macro',
-  'precisionMacro',
-  'recallMacro',
-  'auc',
-  'ap',
-  'eer',
-  'tprAtFpr1',
-  'tprAtFpr5',
-  'ece',
-  'brier',
-  'twoAfc',
-  'pairedAuc',
-] as const;
-export type SliceMetricName = (typeof SLICE_METRICS)[number];
+import { aucFromCurve } from './ranking.js';
+import { evaluateMetrics, type MetricKey } from './registry.js';
+import { defined, undefinedValue, valueOrNaN, type MetricValue } from './value.js';
 
 /**
- * Every slice metric of a cluster resample, from per-cluster aggregates computed once: confusion counts, squared
+ * Registry metrics of a cluster resample, from per-cluster aggregates computed once: confusion counts, squared
  * errors and 2AFC wins are sums over clusters (O(clusters)); the ROC curve and ECE bins scatter only the drawn
  * clusters' rows, in memory order. The values equal the public metric functions with weights[row] =
  * counts[cluster of row] (tests/metrics/slice-kernel.test.ts); the point estimates come from those functions.
@@ -130,61 +106,69 @@ export class SliceKernel {
     }
   }
 
-  /** Every metric on the resample that drew cluster c `counts[c]` times; NaN where undefined. */
-  evaluate(counts: ArrayLike<number>): Record<SliceMetricName, number> {
+  /** The metrics `keys` on the resample that drew cluster c `counts[c]` times; NaN where undefined. */
+  evaluate(counts: ArrayLike<number>, keys: readonly MetricKey[]): Record<MetricKey, number> {
     const k = this.k;
-    let tp = 0;
-    let fp = 0;
-    let tn = 0;
-    let fn = 0;
-    let se = 0;
-    let n = 0;
-    for (let c = 0; c < k; c++) {
-      const w = counts[c];
-      if (w === 0) continue;
-      tp += w * this.confusion[4 * c];
-      fp += w * this.confusion[4 * c + 1];
-      tn += w * this.confusion[4 * c + 2];
-      fn += w * this.confusion[4 * c + 3];
-      se += w * this.squaredError[c];
-      n += w * this.size[c];
-    }
-    const cls = classificationFromConfusion({ tp, fp, tn, fn }, { zeroDivision: this.zeroDivision });
-    const curve = clfCurveClustered(this.ranking, counts, this.curve);
-    let twoAfc = Number.NaN;
-    let pairedAuc = Number.NaN;
-    if (this.paired) {
+    let cls: ClassificationMetrics | undefined;
+    let curve: ClfCurve | undefined;
+    const classification = (): ClassificationMetrics => {
+      let tp = 0;
+      let fp = 0;
+      let tn = 0;
+      let fn = 0;
+      for (let c = 0; c < k; c++) {
+        const w = counts[c];
+        if (w === 0) continue;
+        tp += w * this.confusion[4 * c];
+        fp += w * this.confusion[4 * c + 1];
+        tn += w * this.confusion[4 * c + 2];
+        fn += w * this.confusion[4 * c + 3];
+      }
+      return classificationFromConfusion({ tp, fp, tn, fn }, { zeroDivision: this.zeroDivision });
+    };
+    const brier = (): MetricValue => {
+      let se = 0;
+      let n = 0;
+      for (let c = 0; c < k; c++) {
+        se += counts[c] * this.squaredError[c];
+        n += counts[c] * this.size[c];
+      }
+      return n > 0 ? defined(se / n) : undefinedValue('empty slice');
+    };
+    const twoAfc = (): MetricValue => {
+      if (!this.paired) return undefinedValue('no realScores given');
       let won = 0;
       let fakes = 0;
       for (let c = 0; c < k; c++) {
         won += counts[c] * this.paired.wins[c];
         fakes += counts[c] * this.paired.fakes[c];
       }
-      if (fakes > 0) twoAfc = won / fakes;
-      pairedAuc = valueOrNaN(aucFromCurve(clfCurveClustered(this.paired.ranking, counts, this.paired.curve)));
-    }
-    return {
-      accuracy: valueOrNaN(cls.accuracy),
-      balancedAccuracy: valueOrNaN(cls.balancedAccuracy),
-      recallFake: valueOrNaN(cls.fake.recall),
-      specificityReal: valueOrNaN(cls.real.recall),
-      precision: valueOrNaN(cls.fake.precision),
-      precisionReal: valueOrNaN(cls.real.precision),
-      f1Fake: valueOrNaN(cls.fake.f1),
-      f1Real: valueOrNaN(cls.real.f1),
-      f1Macro: valueOrNaN(cls.macro.f1),
-      precisionMacro: valueOrNaN(cls.macro.precision),
-      recallMacro: valueOrNaN(cls.macro.recall),
-      auc: valueOrNaN(aucFromCurve(curve)),
-      ap: valueOrNaN(apFromCurve(curve)),
-      eer: valueOrNaN(eerFromCurve(curve)),
-      tprAtFpr1: valueOrNaN(tprAtFprFromCurve(curve, 0.01)),
-      tprAtFpr5: valueOrNaN(tprAtFprFromCurve(curve, 0.05)),
-      ece: valueOrNaN(this.ece(counts)),
-      brier: n > 0 ? se / n : Number.NaN,
-      twoAfc,
-      pairedAuc,
+      return fakes > 0 ? defined(won / fakes) : undefinedValue('no paired fakes');
     };
+    const self = this;
+    const values = evaluateMetrics(keys, {
+      get cls() {
+        return (cls ??= classification());
+      },
+      get curve() {
+        return (curve ??= clfCurveClustered(self.ranking, counts, self.curve));
+      },
+      get ece() {
+        return self.ece(counts);
+      },
+      get brier() {
+        return brier();
+      },
+      get twoAfc() {
+        return twoAfc();
+      },
+      get pairedAuc() {
+        return self.paired ? aucFromCurve(clfCurveClustered(self.paired.ranking, counts, self.paired.curve)) : undefinedValue('no realScores given');
+      },
+    });
+    const out = {} as Record<MetricKey, number>;
+    for (const key of keys) out[key] = valueOrNaN(values[key]);
+    return out;
   }
 
   private ece(counts: ArrayLike<number>) {

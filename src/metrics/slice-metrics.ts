@@ -2,11 +2,11 @@ import { bootstrap, type BootstrapInterval } from './bootstrap.js';
 import { brierFrom, calibrationBins, eceFromBins, ECE_BINS } from './calibration.js';
 import { classificationFromConfusion, confusionAt, type Confusion, type ZeroDivision } from './classification.js';
 import { clusterIndex, rowClusters, type ClusterIndex } from './clusters.js';
-import { clfCurve, rankScores } from './curve.js';
+import { clfCurve, rankScores, type ClfCurve } from './curve.js';
 import { checkInput, type Labels, type Scores } from './input.js';
-import { pairedFromSet, pairedSet, type PairedSet } from './paired.js';
-import { apFromCurve, aucFromCurve, eerFromCurve, tprAtFprFromCurve } from './ranking.js';
-import { SLICE_METRICS, SliceKernel, type SliceMetricName } from './slice-kernel.js';
+import { pairedFromSet, pairedSet, type PairedMetrics, type PairedSet } from './paired.js';
+import { evaluateMetrics, METRIC_KEYS, type MetricKey } from './registry.js';
+import { SliceKernel } from './slice-kernel.js';
 import type { ResolvedThreshold } from './thresholds.js';
 import { undefinedValue, type MetricValue } from './value.js';
 
@@ -59,29 +59,10 @@ export interface SliceMetrics {
   nFake: number;
   threshold: ResolvedThreshold;
   confusion: Confusion;
-  accuracy: Estimate;
-  balancedAccuracy: Estimate;
-  /** TPR. */
-  recallFake: Estimate;
-  /** TNR. */
-  specificityReal: Estimate;
-  /** Precision on the fake class. */
-  precision: Estimate;
-  precisionReal: Estimate;
-  f1Fake: Estimate;
-  f1Real: Estimate;
-  f1Macro: Estimate;
-  precisionMacro: Estimate;
-  recallMacro: Estimate;
-  auc: Estimate;
-  ap: Estimate;
-  eer: Estimate;
-  tprAtFpr1: Estimate;
-  tprAtFpr5: Estimate;
-  ece: Estimate;
-  brier: Estimate;
+  /** Every registry metric (metrics/registry.ts); the paired ones are undefined without `realScores`. */
+  metrics: Record<MetricKey, Estimate>;
   /** Present when `realScores` was given. */
-  paired?: { twoAfc: Estimate; pairedAuc: Estimate; nPairedFakes: number; nReals: number; nUnpaired: number };
+  paired?: { nPairedFakes: number; nReals: number; nUnpaired: number };
   bootstrap: {
     resamples: number;
     seed: number;
@@ -93,9 +74,9 @@ export interface SliceMetrics {
 }
 
 /**
- * Every metric of one slice with its 95% percentile cluster-bootstrap interval (clusters = pairId, so a real
- * photo and all its edits are drawn together). The threshold is fixed before the bootstrap (resolve it on the
- * whole run with resolveThreshold) and not refitted per resample. A metric undefined on the slice has
+ * Every registry metric of one slice with its 95% percentile cluster-bootstrap interval (clusters = pairId, so a
+ * real photo and all its edits are drawn together). The threshold is fixed before the bootstrap (resolve it on
+ * the whole run with resolveThreshold) and not refitted per resample. A metric undefined on the slice has
  * `value: null`, a reason, and no interval; resamples where a metric is undefined are skipped and counted in
  * `ci.skipped`.
  */
@@ -114,56 +95,43 @@ export function computeMetrics(rows: readonly MetricRow[] | MetricColumns, opts:
 
   // point estimates: the public, golden-tested metric functions on one shared ranking
   const ranked = rankScores(labels, scores);
-  const curve = clfCurve(ranked);
   const c = confusionAt(labels, scores, threshold.value);
-  const cls = classificationFromConfusion(c, { zeroDivision: opts.zeroDivision });
-  const p = paired ? pairedFromSet(paired.set) : undefined;
-  const point: Record<SliceMetricName, MetricValue> = {
-    accuracy: cls.accuracy,
-    balancedAccuracy: cls.balancedAccuracy,
-    recallFake: cls.fake.recall,
-    specificityReal: cls.real.recall,
-    precision: cls.fake.precision,
-    precisionReal: cls.real.precision,
-    f1Fake: cls.fake.f1,
-    f1Real: cls.real.f1,
-    f1Macro: cls.macro.f1,
-    precisionMacro: cls.macro.precision,
-    recallMacro: cls.macro.recall,
-    auc: aucFromCurve(curve),
-    ap: apFromCurve(curve),
-    eer: eerFromCurve(curve),
-    tprAtFpr1: tprAtFprFromCurve(curve, 0.01),
-    tprAtFpr5: tprAtFprFromCurve(curve, 0.05),
-    ece: eceFromBins(calibrationBins(scores, bins), labels, scores, bins),
-    brier: brierFrom(labels, scores),
-    twoAfc: p ? p.twoAfc : undefinedValue('no realScores given'),
-    pairedAuc: p ? p.pairedAuc : undefinedValue('no realScores given'),
-  };
+  let curve: ClfCurve | undefined;
+  let p: PairedMetrics | undefined;
+  const noPairs = undefinedValue('no realScores given');
+  const point = evaluateMetrics(METRIC_KEYS, {
+    cls: classificationFromConfusion(c, { zeroDivision: opts.zeroDivision }),
+    get curve() {
+      return (curve ??= clfCurve(ranked));
+    },
+    get ece() {
+      return eceFromBins(calibrationBins(scores, bins), labels, scores, bins);
+    },
+    get brier() {
+      return brierFrom(labels, scores);
+    },
+    get twoAfc() {
+      return paired ? (p ??= pairedFromSet(paired.set)).twoAfc : noPairs;
+    },
+    get pairedAuc() {
+      return paired ? (p ??= pairedFromSet(paired.set)).pairedAuc : noPairs;
+    },
+  });
 
   // intervals: only for metrics defined on the slice; each resample from per-cluster aggregates
-  const wanted = SLICE_METRICS.filter((m) => point[m].value !== null);
-  let intervals: Record<SliceMetricName, BootstrapInterval> | undefined;
+  const wanted = METRIC_KEYS.filter((m) => point[m].value !== null);
+  let intervals: Record<MetricKey, BootstrapInterval> | undefined;
   if (resamples > 0 && wanted.length > 0) {
     const kernel = new SliceKernel(labels, scores, ranked, threshold.value, clusters, bins, opts.zeroDivision, paired);
-    intervals = bootstrap(
-      clusters,
-      (r) => {
-        const all = kernel.evaluate(r.clusterCounts);
-        const picked = {} as Record<SliceMetricName, number>;
-        for (const m of wanted) picked[m] = all[m];
-        return picked;
-      },
-      { resamples, seed, level },
-    );
+    intervals = bootstrap(clusters, (r) => kernel.evaluate(r.clusterCounts, wanted), { resamples, seed, level });
   }
-  const estimate = (m: SliceMetricName): Estimate => {
+  const metrics = {} as Record<MetricKey, Estimate>;
+  for (const m of METRIC_KEYS) {
     const v = point[m];
-    if (v.value === null) return { ...v, ci: null, ciReason: 'metric undefined on the slice' };
-    if (!intervals) return { ...v, ci: null, ciReason: 'bootstrap disabled (resamples = 0)' };
-    const ci = intervals[m];
-    return ci.lo === null ? { ...v, ci: null, ciReason: ci.reason } : { ...v, ci };
-  };
+    if (v.value === null) metrics[m] = { ...v, ci: null, ciReason: 'metric undefined on the slice' };
+    else if (!intervals) metrics[m] = { ...v, ci: null, ciReason: 'bootstrap disabled (resamples = 0)' };
+    else metrics[m] = intervals[m].lo === null ? { ...v, ci: null, ciReason: intervals[m].reason } : { ...v, ci: intervals[m] };
+  }
 
   const result: SliceMetrics = {
     n,
@@ -171,31 +139,31 @@ export function computeMetrics(rows: readonly MetricRow[] | MetricColumns, opts:
     nFake: c.tp + c.fn,
     threshold,
     confusion: c,
-    accuracy: estimate('accuracy'),
-    balancedAccuracy: estimate('balancedAccuracy'),
-    recallFake: estimate('recallFake'),
-    specificityReal: estimate('specificityReal'),
-    precision: estimate('precision'),
-    precisionReal: estimate('precisionReal'),
-    f1Fake: estimate('f1Fake'),
-    f1Real: estimate('f1Real'),
-    f1Macro: estimate('f1Macro'),
-    precisionMacro: estimate('precisionMacro'),
-    recallMacro: estimate('recallMacro'),
-    auc: estimate('auc'),
-    ap: estimate('ap'),
-    eer: estimate('eer'),
-    tprAtFpr1: estimate('tprAtFpr1'),
-    tprAtFpr5: estimate('tprAtFpr5'),
-    ece: estimate('ece'),
-    brier: estimate('brier'),
+    metrics,
     bootstrap: { resamples, seed, level, unit: pairIds ? 'pairId' : 'row', clusters: clusters.nClusters },
   };
   if (paired) {
     const { nPairedFakes, nReals, nUnpaired } = paired.set;
-    result.paired = { twoAfc: estimate('twoAfc'), pairedAuc: estimate('pairedAuc'), nPairedFakes, nReals, nUnpaired };
+    result.paired = { nPairedFakes, nReals, nUnpaired };
   }
   return result;
+}
+
+/**
+ * The bootstrap kernel computeMetrics resamples, and the clusters it is indexed by, for callers that draw the
+ * clusters themselves: `compare` draws the source images of two runs together and evaluates each run's kernel
+ * on its share of the draw.
+ */
+export function sliceKernel(
+  columns: { labels: Labels; scores: Scores; pairIds: ArrayLike<string> },
+  opts: { threshold: number; realScores?: ReadonlyMap<string, number>; eceBins?: number },
+): { kernel: SliceKernel; clusters: ClusterIndex } {
+  const { labels, scores, pairIds } = columns;
+  checkInput(labels, scores, undefined, { unitInterval: true });
+  const clusters = clusterIndex(pairIds);
+  const paired = opts.realScores ? preparePaired(labels, scores, pairIds, opts.realScores, clusters) : undefined;
+  const kernel = new SliceKernel(labels, scores, rankScores(labels, scores), opts.threshold, clusters, opts.eceBins ?? ECE_BINS, undefined, paired);
+  return { kernel, clusters };
 }
 
 function toColumns(rows: readonly MetricRow[] | MetricColumns): { labels: Labels; scores: Scores; pairIds?: ArrayLike<string> } {

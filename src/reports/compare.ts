@@ -1,21 +1,22 @@
-import { bootstrap, fromClusterOf } from '../metrics/index.js';
+import { bootstrap, fromClusterOf, metricDef, METRICS, sliceKernel, type MetricKey } from '../metrics/index.js';
 import type { SliceRow } from '../slices/aggregate.js';
 import type { Bins } from '../slices/bins.js';
-import type { DetectorView } from '../slices/detector-view.js';
-import { buildGroup, type Group } from '../slices/group.js';
+import { realScoreMap, type DetectorView } from '../slices/detector-view.js';
 import { GroupStats, NORMAL_CI_METRICS, normalInterval, sumOfSquares } from '../slices/group-stats.js';
-import { FAKE_ONLY_METRICS, type MetricKey } from '../slices/point-metrics.js';
 import { codesInRankOrder, partitionRanks } from '../slices/rank.js';
-import { WeightedMetrics } from '../slices/weighted-metrics.js';
 import { DEFAULT_CI_BUDGET } from '../slices/aggregate.js';
 import type { AssignedSlice } from '../slices/assign.js';
 import { UserError } from '../util/errors.js';
 import { buildReport, type Report, type ReportOptions } from './report.js';
 
-/** Metrics `compare` reports by default (those defined on both sides of a slice value). */
-export const COMPARE_METRICS: MetricKey[] = [
-  'accuracy', 'balanced_accuracy', 'recall_fake', 'specificity_real', 'auc', 'ap', 'eer', 'tpr_at_fpr_5pct', 'paired_auc', 'two_afc', 'ece', 'brier',
-];
+/** Metrics `compare` reports by default: the registry's headline metrics. */
+export const COMPARE_METRICS: MetricKey[] = METRICS.filter((m) => m.headline).map((m) => m.key);
+
+/**
+ * Rows on each side a slice value needs before a difference may be starred: a 95% interval from a handful of
+ * rows (a bootstrap over 2 images can exclude 0 by chance) is no evidence.
+ */
+export const SIGNIFICANCE_MIN_N = 30;
 
 /** One metric on one slice value: run B minus run A, with a 95% interval of the difference. */
 export interface CompareRow {
@@ -30,7 +31,7 @@ export interface CompareRow {
   delta: number | null;
   delta_lo: number | null;
   delta_hi: number | null;
-  /** '*' when the interval excludes zero. */
+  /** '*' when the interval excludes zero and both sides have SIGNIFICANCE_MIN_N rows or more. */
   significant: '' | '*';
   ci_method: 'bootstrap' | 'normal' | 'none';
   /** How the runs' source images overlap: the same images are resampled together in both. */
@@ -58,6 +59,9 @@ export interface Comparison {
   rows: CompareRow[];
   /** Detector pairs compared (same name, or the only detector of each run). */
   pairs: [string, string][];
+  /** Detectors present in one run only (not compared). */
+  onlyA: string[];
+  onlyB: string[];
 }
 
 /**
@@ -73,6 +77,9 @@ export async function compareRuns(opts: CompareOptions): Promise<Comparison> {
   const fixedBins = new Map<string, Bins>(a.slices.filter((s) => s.bins && s.bins.source !== 'category column').map((s) => [s.name, s.bins!]));
   const b = await buildReport({ ...shared, runDir: runB, resamples: 0, fixedBins });
   const pairs = detectorPairs(a, b);
+  const paired = (side: 0 | 1) => new Set(pairs.map((p) => p[side]));
+  const onlyA = a.views.map((v) => v.detector).filter((d) => !paired(0).has(d));
+  const onlyB = b.views.map((v) => v.detector).filter((d) => !paired(1).has(d));
   const resamples = opts.resamples ?? opts.config.bootstrap.resamples;
   const budget = opts.ciBudget ?? DEFAULT_CI_BUDGET;
 
@@ -101,7 +108,7 @@ export async function compareRuns(opts: CompareOptions): Promise<Comparison> {
     if (job.bootstrap) spent += job.size * resamples;
   }
   const rows = jobs.flatMap((job) => compareGroup(job, a, b, metrics, resamples, opts.config.bootstrap.seed));
-  return { a, b, rows, pairs };
+  return { a, b, rows, pairs, onlyA, onlyB };
 }
 
 interface Job {
@@ -129,7 +136,7 @@ function detectorPairs(a: Report, b: Report): [string, string][] {
 function compareGroup(job: Job, a: Report, b: Report, metrics: MetricKey[], resamples: number, seed: number): CompareRow[] {
   const rowA = findRow(a.rows, job.da, job.slice.name, job.value);
   const rowB = findRow(b.rows, job.db, job.slice.name, job.value);
-  const keys = metrics.filter((m) => !job.slice.fakeOnly || FAKE_ONLY_METRICS.has(m));
+  const keys = metrics.filter((m) => !job.slice.fakeOnly || metricDef(m).fakeOnly);
   const defined = keys.filter((m) => rowA.metrics[m].value !== null && rowB.metrics[m].value !== null);
 
   // one cluster numbering for both runs: a source image shared by the runs is drawn together
@@ -152,25 +159,33 @@ function compareGroup(job: Job, a: Report, b: Report, metrics: MetricKey[], resa
   const ta = a.thresholds.get(job.da)?.threshold?.value ?? null;
   const tb = b.thresholds.get(job.db)?.threshold?.value ?? null;
   if (defined.length && job.bootstrap) {
-    const groupA = buildGroup(job.va, job.rowsA);
-    const groupB = buildGroup(job.vb, job.rowsB);
-    const clusterOf = Int32Array.from([...Array.from(groupA.pairs, (p) => unionA[p]), ...Array.from(groupB.pairs, (p) => unionB[p])]);
-    const pairedA = Int32Array.from(groupA.paired.pairCodes, (p) => unionA[p]);
-    const pairedB = Int32Array.from(groupB.paired.pairCodes, (p) => unionB[p]);
-    const evalA = new WeightedMetrics(groupA, ta, defined);
-    const evalB = new WeightedMetrics(groupB, tb, defined);
-    const wPairedA = new Float64Array(pairedA.length);
-    const wPairedB = new Float64Array(pairedB.length);
-    const nA = groupA.positions.length;
+    // each run's bootstrap kernel (the one computeMetrics uses), evaluated on its share of one draw of the union
+    const side = (view: DetectorView, rows: Int32Array, threshold: number | null) => {
+      const { kernel, clusters } = sliceKernel(
+        {
+          labels: Uint8Array.from(rows, (k) => view.rankedLabel[k]),
+          scores: Float64Array.from(rows, (k) => view.rankedScore[k]),
+          pairIds: Array.from(rows, (k) => view.meta.pairIds[view.rankedPair[k]]),
+        },
+        // without a threshold the thresholded metrics are undefined on the rows, so never evaluated here
+        { threshold: threshold ?? 0.5, realScores: realScores(view) },
+      );
+      const toUnion = Int32Array.from(clusters.ids, (id) => union.get(String(id))!);
+      const counts = new Float64Array(toUnion.length);
+      return (unionCounts: ArrayLike<number>) => {
+        for (let c = 0; c < toUnion.length; c++) counts[c] = unionCounts[toUnion[c]];
+        return kernel.evaluate(counts, defined);
+      };
+    };
+    const evalA = side(job.va, job.rowsA, ta);
+    const evalB = side(job.vb, job.rowsB, tb);
+    const clusterOf = Int32Array.from([...Array.from(job.rowsA, (k) => unionA[job.va.rankedPair[k]]), ...Array.from(job.rowsB, (k) => unionB[job.vb.rankedPair[k]])]);
     const ci = bootstrap(
       fromClusterOf(clusterOf, [...union.keys()]),
       (r) => {
-        const w = r.weights;
-        for (let j = 0; j < pairedA.length; j++) wPairedA[j] = r.clusterCounts[pairedA[j]];
-        for (let j = 0; j < pairedB.length; j++) wPairedB[j] = r.clusterCounts[pairedB[j]];
-        const ma = evalA.evaluate(w.subarray(0, nA), wPairedA);
-        const mb = evalB.evaluate(w.subarray(nA), wPairedB);
-        return Object.fromEntries(defined.map((m) => [m, (mb[m] ?? NaN) - (ma[m] ?? NaN)])) as Record<MetricKey, number>;
+        const ma = evalA(r.clusterCounts);
+        const mb = evalB(r.clusterCounts);
+        return Object.fromEntries(defined.map((m) => [m, mb[m] - ma[m]])) as Record<MetricKey, number>;
       },
       { resamples, seed },
     );
@@ -199,9 +214,12 @@ function compareGroup(job: Job, a: Report, b: Report, metrics: MetricKey[], resa
     const lo = ci && 'lo' in ci ? ci.lo : null;
     const hi = ci && 'hi' in ci ? ci.hi : null;
     let reason = '';
+    const excludesZero = lo !== null && hi !== null && (lo > 0 || hi < 0);
+    const small = Math.min(job.rowsA.length, job.rowsB.length) < SIGNIFICANCE_MIN_N;
     if (delta === null) reason = `A: ${rowA.metrics[m].reason ?? 'defined'}; B: ${rowB.metrics[m].reason ?? 'defined'}`;
     else if (ci && 'reason' in ci) reason = ci.reason;
     else if (!ci) reason = resamples === 0 ? 'intervals off (resamples = 0)' : 'no interval';
+    else if (excludesZero && small) reason = `interval excludes 0, but fewer than ${SIGNIFICANCE_MIN_N} rows on a side: not marked significant`;
     return {
       detector_a: job.da,
       detector_b: job.db,
@@ -214,7 +232,7 @@ function compareGroup(job: Job, a: Report, b: Report, metrics: MetricKey[], resa
       delta,
       delta_lo: lo,
       delta_hi: hi,
-      significant: lo !== null && hi !== null && (lo > 0 || hi < 0) ? '*' : '',
+      significant: excludesZero && !small ? '*' : '',
       ci_method: lo === null ? 'none' : job.bootstrap ? 'bootstrap' : 'normal',
       pairing,
       shared_images: sharedImages,
@@ -225,6 +243,14 @@ function compareGroup(job: Job, a: Report, b: Report, metrics: MetricKey[], resa
   });
 }
 
+/** Real id → score of a run's scored reals (the paired metrics' negatives), built once per detector view. */
+const realScoresOf = new WeakMap<DetectorView, Map<string, number>>();
+function realScores(view: DetectorView): Map<string, number> {
+  let map = realScoresOf.get(view);
+  if (!map) realScoresOf.set(view, (map = realScoreMap(view)));
+  return map;
+}
+
 function findRow(rows: SliceRow[], detector: string, slice: string, value: string): SliceRow {
   const row = rows.find((r) => r.detector === detector && r.slice === slice && r.value === value);
   if (!row) throw new Error(`no slice row for ${detector} / ${slice} / ${value}`);
@@ -233,7 +259,14 @@ function findRow(rows: SliceRow[], detector: string, slice: string, value: strin
 
 /** The comparison as Markdown: per detector pair and slice, headline metrics as Δ [lo, hi], '*' = excludes 0. */
 export function compareMarkdown(c: Comparison): string {
-  const out: string[] = [`# semibench compare: B − A`, '', `A: ${c.a.runDir}`, `B: ${c.b.runDir}`, ''];
+  const side = (r: Report): string => `${r.runDir} (protocol ${r.run.protocol ? `\`${r.run.protocol}\`` : 'not recorded'}; threshold policy \`${r.thresholdPolicy}\`)`;
+  const out: string[] = [`# semibench compare: B − A`, '', `A: ${side(c.a)}`, `B: ${side(c.b)}`, ''];
+  if (c.a.thresholdPolicy !== c.b.thresholdPolicy) {
+    out.push(`The threshold policies differ (A \`${c.a.thresholdPolicy}\`, B \`${c.b.thresholdPolicy}\`): a difference in a thresholded metric mixes the two runs with the two thresholds.`, '');
+  }
+  if (c.onlyA.length || c.onlyB.length) {
+    out.push(`Not compared (in one run only): ${[...c.onlyA.map((d) => `${d} (A)`), ...c.onlyB.map((d) => `${d} (B)`)].join(', ')}.`, '');
+  }
   const fmt = (v: number | null, sign = false): string => (v === null ? '–' : `${sign && v >= 0 ? '+' : ''}${v.toFixed(3)}`);
   const cell = (r: CompareRow | undefined): string =>
     !r || r.delta === null ? '–' : `${fmt(r.delta, true)}${r.delta_lo !== null ? ` [${fmt(r.delta_lo, true)}, ${fmt(r.delta_hi, true)}]` : ''}${r.significant ? ' *' : ''}`;
@@ -241,7 +274,9 @@ export function compareMarkdown(c: Comparison): string {
     out.push(`## ${da === db ? da : `${da} (A) vs ${db} (B)`}`, '');
     const thresholdA = c.a.thresholds.get(da)?.threshold?.value;
     const thresholdB = c.b.thresholds.get(db)?.threshold?.value;
-    out.push(`Threshold policy \`${c.a.thresholdPolicy}\`: A ${thresholdA ?? 'none'}, B ${thresholdB ?? 'none'}.`, '');
+    const protocol = (r: Report, d: string): string => r.run.detectors.find((x) => x.name === d)?.protocol ?? r.run.protocol ?? 'not recorded';
+    const policies = c.a.thresholdPolicy === c.b.thresholdPolicy ? `Threshold policy \`${c.a.thresholdPolicy}\`` : `Threshold policies A \`${c.a.thresholdPolicy}\`, B \`${c.b.thresholdPolicy}\``;
+    out.push(`${policies}: A ${thresholdA ?? 'none'}, B ${thresholdB ?? 'none'}. Protocol: A ${protocol(c.a, da)}, B ${protocol(c.b, db)}.`, '');
     out.push('| slice | value | pairing | Δ recall fake | Δ AUC / paired AUC | Δ accuracy |', '|---|---|---|---|---|---|');
     const mine = c.rows.filter((r) => r.detector_a === da && r.detector_b === db);
     const keys = [...new Set(mine.map((r) => `${r.slice}\u0000${r.value}`))];
@@ -254,6 +289,6 @@ export function compareMarkdown(c: Comparison): string {
     }
     out.push('');
   }
-  out.push("'*': the 95% interval of B − A excludes 0. Every metric is in compare.csv.");
+  out.push(`'*': the 95% interval of B − A excludes 0 and both sides have at least ${SIGNIFICANCE_MIN_N} rows. Every metric is in compare.csv.`);
   return `${out.join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { INVALID_REASONS, STATUS } from '../slices/scores.js';
 import { describeBins } from '../slices/bins.js';
-import { Z95 } from '../slices/group-stats.js';
+import { METRICS, Z95 } from '../metrics/index.js';
 import { toolVersions } from '../util/versions.js';
 import { writeAtomic } from './csv.js';
 import type { Report } from './report.js';
@@ -49,6 +49,7 @@ export function resultsDocument(report: Report): Record<string, unknown> {
         ]),
       ),
     },
+    metrics: METRICS.map((m) => ({ key: m.key, describe: m.describe, higherIsBetter: m.higherIsBetter, undefinedWhen: m.undefinedWhen })),
     intervals: {
       level: 0.95,
       unit: 'source image (pairId = image_id): a real photo and all its edits are resampled together',
@@ -56,9 +57,14 @@ export function resultsDocument(report: Report): Record<string, unknown> {
       normal: {
         method: 'cluster-robust normal interval: value ± z·sqrt(C/(C−1)·Σ z_c²) from per-image influences (ratio metrics: linearised; AUC: clustered DeLong, Obuchowski 1997)',
         z: Z95,
-        metrics: 'accuracy, balanced_accuracy, recall_fake, specificity_real, precision, f1, auc, paired_auc, two_afc, brier',
+        metrics: METRICS.filter((m) => 'normal' in m).map((m) => m.key).join(', '),
       },
-      assignment: 'groups are bootstrapped smallest first while rows x resamples fits the budget; larger groups use the normal interval (each row says which in ci_method)',
+      wilson: {
+        method: 'Wilson score interval on the rows (statsmodels proportion_confint method=wilson), not clustered',
+        when: 'a proportion whose bootstrap or normal interval has zero width (e.g. 8/8 → [1, 1]) or could not be formed',
+        metrics: METRICS.filter((m) => 'proportion' in m).map((m) => m.key).join(', '),
+      },
+      assignment: 'groups are bootstrapped smallest first while rows x resamples fits the budget; larger groups use the normal interval (each row says which in ci_method, each cell in its ci_method)',
       ...report.ci,
     },
     slices: report.slices.map((s) => ({

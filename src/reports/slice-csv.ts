@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { SliceRow } from '../slices/aggregate.js';
-import { METRIC_KEYS } from '../slices/point-metrics.js';
+import { METRIC_KEYS } from '../metrics/index.js';
 import { writeCsv } from './csv.js';
 
-/** Columns of every per-slice CSV, in order: identity, counts, threshold, then value / interval / reason per metric. */
+/** Columns of every per-slice CSV, in order: identity, counts, threshold, then value / interval / interval method / reason per metric. */
 export const SLICE_CSV_COLUMNS: string[] = [
   'detector',
   'slice',
@@ -20,7 +20,7 @@ export const SLICE_CSV_COLUMNS: string[] = [
   'threshold',
   'threshold_note',
   'ci_method',
-  ...METRIC_KEYS.flatMap((m) => [m, `${m}_lo`, `${m}_hi`, `${m}_reason`]),
+  ...METRIC_KEYS.flatMap((m) => [m, `${m}_lo`, `${m}_hi`, `${m}_ci_method`, `${m}_reason`]),
 ];
 
 /** A slice row flattened to the CSV columns (an undefined metric is blank and its `_reason` says why). */
@@ -32,6 +32,7 @@ export function flattenRow(row: SliceRow): Record<string, string | number | null
     flat[m] = c.value;
     flat[`${m}_lo`] = c.lo;
     flat[`${m}_hi`] = c.hi;
+    flat[`${m}_ci_method`] = c.lo === null ? '' : c.ci_method;
     flat[`${m}_reason`] = c.reason ?? c.ciReason ?? '';
   }
   return flat;

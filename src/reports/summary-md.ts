@@ -1,25 +1,14 @@
-import { basename, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import type { MetricCell, SliceRow } from '../slices/aggregate.js';
 import type { AssignedSlice } from '../slices/assign.js';
 import { describeBins } from '../slices/bins.js';
 import { ALL_SLICE } from '../slices/spec.js';
-import type { MetricKey } from '../slices/point-metrics.js';
+import { METRICS } from '../metrics/index.js';
 import { writeAtomic } from './csv.js';
 import type { Report } from './report.js';
 
-const OVERALL: [MetricKey, string][] = [
-  ['accuracy', 'acc'],
-  ['balanced_accuracy', 'bal. acc'],
-  ['recall_fake', 'recall fake'],
-  ['specificity_real', 'spec. real'],
-  ['auc', 'AUC'],
-  ['ap', 'AP'],
-  ['eer', 'EER'],
-  ['tpr_at_fpr_5pct', 'TPR@5%FPR'],
-  ['paired_auc', 'paired AUC'],
-  ['two_afc', '2AFC'],
-  ['ece', 'ECE'],
-];
+/** The overall table's metrics: the registry's headline metrics. */
+const OVERALL = METRICS.filter((m) => m.headline).map((m) => [m.key, m.label] as const);
 
 /**
  * The compact Markdown summary printed after a report and saved as summary.md: the overall table per
@@ -33,6 +22,7 @@ export function summaryMarkdown(report: Report): string {
   const out: string[] = [`# semibench report: ${basename(report.runDir)}`, ''];
   out.push(
     `Data: ${report.dataDir} (metadata sha256 ${meta.fingerprint.slice(0, 12)}…; ${meta.rowCount} samples: ${meta.rowCount - fakes} real, ${fakes} fake, ${meta.pairIds.length} source images)`,
+    `Protocol: ${protocolText(report)}.`,
     `Threshold policy: \`${report.thresholdPolicy}\` (fake iff score >= threshold; value per detector below).`,
     `Intervals: 95%, clustered by source image; ${intervalLine(report)}.`,
     '',
@@ -100,6 +90,8 @@ function intervalLine(report: Report): string {
   if (bootstrap.resamples === 0) return 'off (resamples = 0)';
   const parts = [`cluster bootstrap (${bootstrap.resamples} resamples, seed ${bootstrap.seed}) for ${ci.bootstrapGroups} groups`];
   if (ci.normalGroups) parts.push(`cluster-robust normal approximation for the ${ci.normalGroups} largest (bootstrap budget ${ci.budget.toExponential(0)} row-resamples)`);
+  const wilson = report.rows.reduce((n, r) => n + Object.values(r.metrics).filter((c) => c.ci_method === 'wilson').length, 0);
+  if (wilson) parts.push(`Wilson score interval for ${wilson} proportions whose interval had zero width (e.g. 8 of 8), each marked in its CSV column \`<metric>_ci_method\``);
   return parts.join('; ');
 }
 
@@ -118,10 +110,56 @@ function withInterval(c: MetricCell): string {
   return c.lo === null || c.hi === null ? c.value.toFixed(3) : `${c.value.toFixed(3)} [${c.lo.toFixed(2)}, ${c.hi.toFixed(2)}]`;
 }
 
-/** Writes OUT/summary.md; returns the path and the text (the CLI prints it). */
+/** The preprocessing protocol the scores were made under: the run's, or each detector's where they differ. */
+function protocolText(report: Report): string {
+  const { run } = report;
+  const per = report.scores.detectors.map((d) => [d.detector, run.detectors.find((x) => x.name === d.detector)?.protocol ?? run.protocol] as const);
+  const distinct = new Set(per.map(([, p]) => p));
+  if (distinct.size === 1 && [...distinct][0] !== undefined) return `\`${[...distinct][0]}\``;
+  if (distinct.size === 1) return 'not recorded (no run.json: imported predictions)';
+  return per.map(([d, p]) => `${d} \`${p ?? 'not recorded'}\``).join(', ');
+}
+
+/** Rows a slice value needs before the terminal names it as where a detector fails most. */
+export const WORST_MIN_ROWS = 30;
+
+/**
+ * The short summary the terminal prints: protocol, threshold policy, the overall table (values only) and, per
+ * detector, the slice values where it fails most (lowest recall on fakes; paired AUC without a threshold).
+ * Intervals and every slice table stay in summary.md, slices/*.csv and results.json.
+ */
+export function terminalSummary(report: Report): string {
+  const out = [`semibench report: ${report.runDir}`, `protocol ${protocolText(report).replaceAll('`', '')}; threshold policy ${report.thresholdPolicy} (fake iff score >= threshold)`, ''];
+  const overall = report.rows.filter((r) => r.slice === ALL_SLICE);
+  const header = ['detector', 'threshold', 'real/fake', ...OVERALL.map(([, h]) => h)];
+  const lines = overall.map((r) => [r.detector, thresholdText(r), `${r.n_real}/${r.n_fake}`, ...OVERALL.map(([m]) => num(r.metrics[m]))]);
+  const width = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  for (const l of [header, ...lines]) out.push(l.map((c, i) => c.padEnd(width[i])).join('  ').trimEnd());
+  out.push('', `Where each detector fails most (slice values with ${WORST_MIN_ROWS}+ rows):`);
+  for (const r of overall) {
+    const metric = r.threshold === null ? 'paired_auc' : 'recall_fake';
+    const worst = report.rows
+      .filter((x) => x.detector === r.detector && x.slice !== ALL_SLICE && x.metrics[metric].value !== null)
+      .filter((x) => (metric === 'recall_fake' ? x.n_fake : x.n_fake + x.n_paired_real) >= WORST_MIN_ROWS)
+      .sort((a, b) => a.metrics[metric].value! - b.metrics[metric].value!)
+      .slice(0, 3);
+    const said = worst.map((x) => `${x.slice}=${x.value} ${num(x.metrics[metric])} (n fake ${x.n_fake})`).join('; ');
+    out.push(`  ${r.detector}: ${worst.length ? `${metric} ${said}` : `no slice value with ${WORST_MIN_ROWS}+ rows`}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** What a command wrote, for the terminal: files by name, and the per-slice CSVs as one line per folder. */
+export function wroteLines(files: readonly string[], cwd = process.cwd()): string[] {
+  const slices = files.filter((f) => basename(dirname(f)) === 'slices' && f.endsWith('.csv'));
+  const rest = files.filter((f) => !slices.includes(f)).map((f) => `  ${relative(cwd, f)}`);
+  const folders = [...new Set(slices.map((f) => dirname(f)))].map((d) => `  ${relative(cwd, d)}/ (${slices.filter((f) => dirname(f) === d).length} slice CSVs)`);
+  return ['Wrote:', ...rest, ...folders];
+}
+
+/** Writes OUT/summary.md; returns the path and the short terminal summary (the CLI prints it; the file has the rest). */
 export function writeSummary(outDir: string, report: Report): { file: string; text: string } {
-  const text = summaryMarkdown(report);
   const file = join(outDir, 'summary.md');
-  writeAtomic(file, text);
-  return { file, text };
+  writeAtomic(file, summaryMarkdown(report));
+  return { file, text: terminalSummary(report) };
 }

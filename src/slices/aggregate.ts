@@ -1,9 +1,9 @@
-import { computeMetrics, type Estimate, type MetricValue, type RankedScores, type SliceMetrics } from '../metrics/index.js';
+import { computeMetrics, METRIC_KEYS, metricDef, wilsonInterval, type MetricKey, type MetricValue, type ProportionCounts, type RankedScores } from '../metrics/index.js';
 import type { AssignedSlice } from './assign.js';
 import { realScoreMap, type DetectorView } from './detector-view.js';
 import { GroupStats } from './group-stats.js';
 import { GroupScratch, rankedInOrder } from './group.js';
-import { pointMetrics, SLICE_METRICS, type MetricKey } from './point-metrics.js';
+import { pointMetrics } from './point-metrics.js';
 import { partitionAllSlices } from './rank.js';
 import { STATUS } from './scores.js';
 import type { DetectorThreshold } from './threshold-policy.js';
@@ -19,10 +19,17 @@ export interface MetricCell {
   note?: string;
   /** Why there is no interval although there is a value. */
   ciReason?: string;
+  /** How this cell's interval was computed: the row's method, or 'wilson' where that one degenerated. */
+  ci_method: CellCiMethod;
 }
 
 /** How a row's intervals were computed. */
 export type CiMethod = 'bootstrap' | 'normal' | 'none';
+/**
+ * How a cell's interval was computed: 'wilson' (score interval on the rows, not clustered) replaces a
+ * proportion's bootstrap or normal interval that has zero width (8/8 → [1, 1]) or that needs more source images.
+ */
+export type CellCiMethod = CiMethod | 'wilson';
 
 /** One detector on one value of one slice: the Slice row of docs/architecture.md. */
 export interface SliceRow {
@@ -61,7 +68,7 @@ export interface AggregateOptions {
   ciBudget: number;
 }
 
-/** What `aggregate` did about intervals, for results.json. */
+/** What the aggregation did about intervals, for results.json. */
 export interface CiSummary {
   bootstrapGroups: number;
   normalGroups: number;
@@ -100,23 +107,6 @@ export function aggregateContext(slices: readonly AssignedSlice[], detectors: nu
   return { slices: slices.map(sliceInfo), matrix: codeMatrix(slices, shared), plan: planIntervals(slices, detectors, opts), opts };
 }
 
-/**
- * Computes every slice row: for each detector, its single ranking is split into each slice's groups (already
- * in score order), and each group's metrics come from src/metrics on typed arrays. Intervals: a cluster
- * bootstrap over source images (metrics' computeMetrics) for groups that fit the budget, the cluster-robust
- * normal interval (group-stats.ts) for the rest. In-process; report.ts spreads detectors over worker threads.
- */
-export function aggregate(
-  slices: readonly AssignedSlice[],
-  views: readonly DetectorView[],
-  thresholds: ReadonlyMap<string, DetectorThreshold>,
-  opts: AggregateOptions,
-): { rows: SliceRow[]; ci: CiSummary } {
-  const ctx = aggregateContext(slices, views.length, opts);
-  const perDetector = views.map((view, d) => aggregateDetector(view, d, thresholds.get(view.detector)!, ctx));
-  return { rows: orderRows(perDetector, slices.length), ci: ctx.plan.summary };
-}
-
 /** Rows slice by slice, then detector, then value: the order of the per-slice CSVs. */
 export function orderRows(perDetector: SliceRow[][][], slices: number): SliceRow[] {
   const out: SliceRow[] = [];
@@ -126,7 +116,11 @@ export function orderRows(perDetector: SliceRow[][][], slices: number): SliceRow
 
 /**
  * One detector's rows, per slice. Every slice's groups come out of one partition of the detector's ranking
- * (one random read per row serves every slice), so every later pass reads memory in order.
+ * (one random read per row serves every slice), so every later pass reads memory in order. Each group's
+ * registry metrics come from src/metrics on typed arrays; intervals from a cluster bootstrap over source images
+ * (metrics' computeMetrics) for groups that fit the budget, the cluster-robust normal interval (group-stats.ts)
+ * for the rest, and never of zero width (replaceDegenerate). parallel.ts runs it per detector, on two threads
+ * for large reports.
  */
 export function aggregateDetector(view: DetectorView, d: number, t: DetectorThreshold, ctx: AggregateContext): SliceRow[][] {
   const { slices, matrix, plan, opts } = ctx;
@@ -205,35 +199,59 @@ function groupMetrics(
   const columns = slice.fakeOnly && method !== 'bootstrap' ? null : gatherColumns(view, positions, scratch);
   const point = pointMetrics(stats, slice.fakeOnly ? null : columns, threshold, { sliceColumn: column });
   const cells = {} as Record<MetricKey, MetricCell>;
-  for (const [key] of SLICE_METRICS) cells[key] = cell(point.values[key]);
+  for (const key of METRIC_KEYS) cells[key] = cell(point.values[key], method);
+  const defined = METRIC_KEYS.filter((key) => cells[key].value !== null);
 
   if (method === 'bootstrap') {
     const m = computeMetrics(
       { labels: columns!.labels, scores: columns!.scores, pairIds: Array.from(columns!.pairs, (p) => view.meta.pairIds[p]) },
       { threshold: t.threshold ?? 0.5, resamples: opts.resamples, seed: opts.seed, realScores: realScores() },
     );
-    for (const [key, field] of SLICE_METRICS) {
-      const c = cells[key];
-      if (c.value === null) continue;
-      const e = estimateOf(m, field);
-      if (e?.ci) [c.lo, c.hi] = [e.ci.lo, e.ci.hi];
-      else c.ciReason = e?.ciReason ?? 'no interval';
+    for (const key of defined) {
+      const e = m.metrics[key];
+      if (e.ci) [cells[key].lo, cells[key].hi] = [e.ci.lo, e.ci.hi];
+      else cells[key].ciReason = e.ciReason ?? 'no interval';
     }
   } else if (method === 'normal') {
     const values: Partial<Record<MetricKey, number | null>> = {};
-    for (const [key] of SLICE_METRICS) values[key] = cells[key].value;
+    for (const key of defined) values[key] = cells[key].value;
     const intervals = stats.intervals(values);
-    for (const [key] of SLICE_METRICS) {
+    for (const key of defined) {
       const c = cells[key];
-      if (c.value === null) continue;
       const interval = intervals.get(key) ?? { reason: `no normal-approximation interval for ${key}; this slice was too large to bootstrap within the budget` };
       if ('reason' in interval) c.ciReason = interval.reason;
       else [c.lo, c.hi] = [interval.lo, interval.hi];
     }
   } else {
-    for (const [key] of SLICE_METRICS) if (cells[key].value !== null) cells[key].ciReason = opts.resamples === 0 ? 'intervals off (resamples = 0)' : 'empty slice';
+    for (const key of defined) cells[key].ciReason = opts.resamples === 0 ? 'intervals off (resamples = 0)' : 'empty slice';
+  }
+  if (method !== 'none') {
+    const counts: ProportionCounts = { confusion: point.confusion ?? { tp: 0, fp: 0, tn: 0, fn: 0 }, wins: stats.wins2 / 2, pairedFakes: stats.nPairedFakes };
+    for (const key of defined) replaceDegenerate(key, cells[key], counts);
   }
   return cells;
+}
+
+/**
+ * An interval of zero width claims a certainty a few rows cannot give (a resample of 8/8 is always 8/8). A
+ * proportion (k of n) with a zero-width interval, or none for want of source images, gets the Wilson score
+ * interval; any other metric with a zero-width interval (a perfectly separated AUC) gets none, with the reason.
+ */
+function replaceDegenerate(key: MetricKey, c: MetricCell, counts: ProportionCounts): void {
+  if (c.lo !== null && c.lo !== c.hi) return;
+  const proportion = metricDef(key).proportion;
+  if (!proportion) {
+    if (c.lo === null) return;
+    c.ciReason = `the ${c.ci_method} interval has zero width (${c.lo}): too few rows to say how uncertain this value is`;
+    [c.lo, c.hi, c.ci_method] = [null, null, 'none'];
+    return;
+  }
+  const { k, n } = proportion(counts);
+  if (n === 0) return;
+  const why = c.lo === null ? c.ciReason : `the ${c.ci_method} interval has zero width (${k} of ${n})`;
+  [c.lo, c.hi] = Object.values(wilsonInterval(k, n)) as [number, number];
+  c.ci_method = 'wilson';
+  c.ciReason = `${why}: Wilson score interval on ${n} rows instead`;
 }
 
 /** The group's labels, scores and pairs in rank order, and their ranking (scratch-backed). */
@@ -251,13 +269,8 @@ function gatherColumns(view: DetectorView, positions: Int32Array, scratch: Group
   return { labels, scores, pairs, ranked: rankedInOrder(labels, scores, scratch) };
 }
 
-function cell(v: MetricValue): MetricCell {
-  return { value: v.value, lo: null, hi: null, ...(v.reason ? { reason: v.reason } : {}), ...(v.note ? { note: v.note } : {}) };
-}
-
-function estimateOf(m: SliceMetrics, field: string): Estimate | undefined {
-  if (field === 'twoAfc' || field === 'pairedAuc') return m.paired?.[field];
-  return (m as unknown as Record<string, Estimate>)[field];
+function cell(v: MetricValue, method: CiMethod): MetricCell {
+  return { value: v.value, lo: null, hi: null, ...(v.reason ? { reason: v.reason } : {}), ...(v.note ? { note: v.note } : {}), ci_method: v.value === null ? 'none' : method };
 }
 
 /** Metadata rows whose status is not `status` (usually few: errors, unusable scores, missing predictions). */

@@ -1,4 +1,11 @@
-import type { MetadataTable } from './metadata.js';
+/** What a derived column is computed from (a MetadataTable has these; a structural type, not an import cycle). */
+export interface DerivedInputs {
+  rowCount: number;
+  label: Uint8Array;
+  pair: Int32Array;
+  pairIds: readonly string[];
+  numeric: ReadonlyMap<string, Float64Array>;
+}
 
 /** A numeric column computed from others when the metadata does not carry it. */
 export interface DerivedColumn {
@@ -8,10 +15,10 @@ export interface DerivedColumn {
   listCounts: readonly string[];
   /** Columns it needs at all (for "unknown column" messages). */
   from: readonly string[];
-  compute(table: MetadataTable): Float64Array;
+  compute(table: DerivedInputs): Float64Array;
 }
 
-/** Key under which a list column's item counts are stored in MetadataTable.numeric. */
+/** Key under which a list column's item counts are stored in the metadata's numeric columns. */
 export function listCountKey(column: string): string {
   return `len(${column})`;
 }

@@ -1,7 +1,12 @@
 import type { MetadataTable } from './metadata.js';
-import { WIN } from './group.js';
 import { sortRowsByScoreDesc } from './rank.js';
 import { STATUS, type DetectorScores } from './scores.js';
+
+/**
+ * What each rank position holds (DetectorView.rankedWin): a paired fake's 2AFC outcome against its own real
+ * (0 lose, 1 tie, 2 win: twice the 2AFC credit), an unpaired fake, or a real. One byte carries label and outcome.
+ */
+export const WIN = { lose: 0, tie: 1, win: 2, unpaired: 3, real: 4 } as const;
 
 /** The metadata a detector's ranking needs (plain typed arrays: it crosses to worker threads). */
 export type MetaCore = Pick<MetadataTable, 'rowCount' | 'label' | 'pair' | 'pairIds'>;
@@ -17,7 +22,7 @@ export interface DetectorView {
   rankedScore: Float64Array;
   rankedLabel: Uint8Array;
   rankedPair: Int32Array;
-  /** Label and 2AFC outcome at each rank position, in one byte (group.ts WIN codes). */
+  /** Label and 2AFC outcome at each rank position, in one byte (WIN codes). */
   rankedWin: Uint8Array;
   /** Per pair code: the score of that source image's real, NaN when it has none with a usable score. */
   realScoreOfPair: Float64Array;

@@ -1,17 +1,8 @@
-import type { DetectorView } from './detector-view.js';
-import { WIN } from './group.js';
-import type { MetricKey } from './point-metrics.js';
+import { metricDef, METRICS, Z95, type ClusterSums, type MetricKey } from '../metrics/index.js';
+import { WIN, type DetectorView } from './detector-view.js';
 
-/** z for a central 95% normal interval. */
-export const Z95 = 1.959963984540054;
-
-/** Metrics that have a cluster-robust normal interval, in the order GroupStats computes them. */
-const NORMAL_METRIC_ORDER: readonly MetricKey[] = [
-  'recall_fake', 'accuracy', 'specificity_real', 'balanced_accuracy', 'precision', 'f1', 'brier', 'two_afc', 'auc', 'paired_auc',
-];
-
-/** Metrics that have a cluster-robust normal interval (the others get a reason instead). */
-export const NORMAL_CI_METRICS: ReadonlySet<MetricKey> = new Set(NORMAL_METRIC_ORDER);
+/** Metrics with a cluster-robust normal interval (the registry's `normal` entries; the others get a reason). */
+export const NORMAL_CI_METRICS: ReadonlySet<MetricKey> = new Set(METRICS.filter((m) => 'normal' in m).map((m) => m.key));
 
 // Per-cluster sums. Every fake row updates 4 integer counts (16 bytes per cluster: the array stays in L2 for
 // 28 k source images) and, in the merge, one placement sum; placement sums are kept doubled
@@ -49,7 +40,7 @@ const T_TWO = T_PR + REALS_STRIDE;
  *   converges to. For a ratio Σa/Σb (recall, accuracy, specificity, precision, F1 = 2tp/(2tp+fp+fn), 2AFC,
  *   Brier): z_c = (a_c − R·b_c)/Σb. For an AUC (and the paired AUC): z_c = (ΣV10_c − m_c·A)/M +
  *   (ΣV01_c − n_c·A)/N with placement values V10, V01 — the clustered DeLong estimator of Obuchowski
- *   (Biometrics 1997) written as an influence.
+ *   (Biometrics 1997) written as an influence. Which metrics, and as which ratios: the registry's NormalSpec.
  *
  * One instance is reused group after group.
  */
@@ -267,75 +258,82 @@ export class GroupStats {
     return this.nTouched;
   }
 
+  /** Cluster c's sums (a reused object), or the group's totals with c = -1. */
+  private sums(c: number, out: ClusterSums): ClusterSums {
+    const [cnt, q] = c < 0 ? [this.totals, T_COUNTS] : [this.counts, c * COUNTS];
+    const [two, b] = c < 0 ? [this.totals, T_TWO] : [this.two, c * STRIDE];
+    const twoClass = this.twoClass;
+    out.fakes = cnt[q + FAKES];
+    out.tp = cnt[q + TP];
+    out.fn = out.fakes - out.tp;
+    out.size = twoClass ? two[b + SIZE] : out.fakes;
+    out.reals = out.size - out.fakes;
+    out.tn = twoClass ? two[b + TN] : 0;
+    out.fp = out.reals - out.tn;
+    out.se = twoClass ? two[b + SE] : 0;
+    out.wins = cnt[q + WINS2] / 2;
+    out.pairedFakes = cnt[q + P_FAKES];
+    return out;
+  }
+
   /**
-   * Every covered metric's influence for cluster c into `out` (NORMAL_METRIC_ORDER), at the point values
-   * `v` (same order; NaN where a metric is undefined, which makes its influence NaN).
+   * `metric`'s influence function for this group at its point value `v`: the linearisation of the registry's
+   * NormalSpec, value(w) ≈ value + Σ_c (w_c − 1)·z_c. Ratios Σa/Σb: z = (a_c − R·b_c)/Σb per ratio (the totals
+   * fixed here, once per group); AUCs: z = (ΣV10_c − m_c·A)/M + (ΣV01_c − n_c·A)/N, placements kept doubled.
    */
-  private influences(c: number, v: Float64Array, out: Float64Array): void {
-    const q = c * COUNTS;
-    const cnt = this.counts;
+  private influenceFn(metric: MetricKey, v: number, total: ClusterSums): (c: number, s: ClusterSums) => number {
+    const spec = metricDef(metric).normal!;
+    if ('ratios' in spec) {
+      // a ratio over nothing (recall on reals of a fake-only group) is left out and the weights renormalised,
+      // as sklearn averages only the classes present
+      const terms = spec.ratios.filter((r) => r.den(total) !== 0);
+      const weights = terms.reduce((w, r) => w + r.weight, 0);
+      const parts = terms.map((r) => ({ num: r.num, den: r.den, scale: r.weight / weights / r.den(total), R: r.num(total) / r.den(total) }));
+      if (parts.length === 1) {
+        const [{ num, den, scale, R }] = parts;
+        return (_c, s) => scale * (num(s) - R * den(s));
+      }
+      return (_c, s) => parts.reduce((z, p) => z + p.scale * (p.num(s) - p.R * p.den(s)), 0);
+    }
     const T = this.totals;
-    const fakes = cnt[q + FAKES];
-    const tp = cnt[q + TP];
-    const totalFakes = T[T_COUNTS + FAKES];
-    const M = T[T_COUNTS + P_FAKES];
-    const N = T[T_PR + P_REALS];
-    const r = c * REALS_STRIDE;
-    // ratios Σa/Σb: z = (a − R·b) / Σb; AUCs: z = (ΣV10_c − m_c·A)/M + (ΣV01_c − n_c·A)/N, placements doubled
-    out[0] = (tp - v[0] * fakes) / totalFakes; // recall_fake
-    out[7] = (cnt[q + WINS2] / 2 - v[7] * cnt[q + P_FAKES]) / M; // two_afc
-    out[9] = (this.pFakePlace[c] / (2 * N) - cnt[q + P_FAKES] * v[9]) / M + (this.pReal[r + P_REAL_PLACE2] / (2 * M) - this.pReal[r + P_REALS] * v[9]) / N; // paired_auc
-    if (!this.twoClass) return; // fake-only groups report only those three
-    const b = c * STRIDE;
-    const w = this.two;
-    const size = w[b + SIZE];
-    const reals = size - fakes;
-    const tn = w[b + TN];
-    const fp = reals - tn;
-    const fn = fakes - tp;
-    const totalTp = T[T_COUNTS + TP];
-    const totalSize = T[T_TWO + SIZE];
-    const totalReals = totalSize - totalFakes;
-    const totalFp = totalReals - T[T_TWO + TN];
-    const totalFn = totalFakes - totalTp;
-    out[1] = (tp + tn - v[1] * size) / totalSize; // accuracy
-    out[2] = (tn - v[2] * reals) / totalReals; // specificity_real
-    out[3] = ((tp - v[3] * fakes) / totalFakes + (tn - v[3] * reals) / totalReals) / 2; // balanced_accuracy
-    out[4] = (tp - v[4] * (tp + fp)) / (totalTp + totalFp); // precision
-    out[5] = (2 * tp - v[5] * (2 * tp + fp + fn)) / (2 * totalTp + totalFp + totalFn); // f1
-    out[6] = (w[b + SE] - v[6] * size) / totalSize; // brier
-    out[8] = (w[b + FAKE_PLACE2] / (2 * totalReals) - fakes * v[8]) / totalFakes + (this.pReal[r + REAL_PLACE2] / (2 * totalFakes) - reals * v[8]) / totalReals; // auc
+    const { pFakePlace, pReal, two } = this;
+    if (spec.auc === 'paired') {
+      const M = T[T_COUNTS + P_FAKES];
+      const N = T[T_PR + P_REALS];
+      return (c, s) => (pFakePlace[c] / (2 * N) - s.pairedFakes * v) / M + (pReal[c * REALS_STRIDE + P_REAL_PLACE2] / (2 * M) - pReal[c * REALS_STRIDE + P_REALS] * v) / N;
+    }
+    return (c, s) =>
+      (two[c * STRIDE + FAKE_PLACE2] / (2 * total.reals) - s.fakes * v) / total.fakes + (pReal[c * REALS_STRIDE + REAL_PLACE2] / (2 * total.fakes) - s.reals * v) / total.reals;
   }
 
   /** Per-cluster influences of `metric` over `clusters` cluster numbers (for differences between runs). */
   influence(metric: MetricKey, value: number, clusters: number): Float64Array {
-    const i = NORMAL_METRIC_ORDER.indexOf(metric);
-    const v = new Float64Array(NORMAL_METRIC_ORDER.length).fill(NaN);
-    v[i] = value;
     const z = new Float64Array(clusters);
-    const out = new Float64Array(NORMAL_METRIC_ORDER.length);
+    const fn = this.influenceFn(metric, value, this.sums(-1, emptySums()));
+    const s = emptySums();
     for (let t = 0; t < this.nTouched; t++) {
-      this.influences(this.touched[t], v, out);
-      z[this.touched[t]] = out[i];
+      const c = this.touched[t];
+      z[c] = fn(c, this.sums(c, s));
     }
     return z;
   }
 
-  /** 95% normal intervals of the covered metrics whose point value is given (one pass over the clusters). */
+  /** 95% normal intervals of the metrics with a NormalSpec whose point value is given (one pass over the clusters). */
   intervals(values: Partial<Record<MetricKey, number | null>>): Map<MetricKey, { lo: number; hi: number } | { reason: string }> {
-    const k = NORMAL_METRIC_ORDER.length;
-    const v = Float64Array.from(NORMAL_METRIC_ORDER, (m) => values[m] ?? NaN);
-    const ss = new Float64Array(k);
-    const out = new Float64Array(k).fill(NaN);
+    const keys = [...NORMAL_CI_METRICS].filter((m) => values[m] !== null && values[m] !== undefined);
+    const total = this.sums(-1, emptySums());
+    const fns = keys.map((m) => this.influenceFn(m, values[m]!, total));
+    const ss = new Float64Array(keys.length);
+    const s = emptySums();
     for (let t = 0; t < this.nTouched; t++) {
-      this.influences(this.touched[t], v, out);
-      for (let i = 0; i < k; i++) ss[i] += out[i] * out[i];
+      const c = this.touched[t];
+      this.sums(c, s);
+      for (let i = 0; i < fns.length; i++) {
+        const z = fns[i](c, s);
+        ss[i] += z * z;
+      }
     }
-    const result = new Map<MetricKey, { lo: number; hi: number } | { reason: string }>();
-    NORMAL_METRIC_ORDER.forEach((m, i) => {
-      if (!Number.isNaN(v[i])) result.set(m, normalInterval(v[i], ss[i], this.nTouched));
-    });
-    return result;
+    return new Map(keys.map((m, i) => [m, normalInterval(values[m]!, ss[i], this.nTouched)]));
   }
 
   /** Zeroes the sums of the clusters the last group touched, and grows the buffers. */
@@ -368,6 +366,10 @@ export class GroupStats {
     }
   }
 
+}
+
+function emptySums(): ClusterSums {
+  return { tp: 0, fp: 0, tn: 0, fn: 0, fakes: 0, reals: 0, size: 0, se: 0, wins: 0, pairedFakes: 0 };
 }
 
 /**

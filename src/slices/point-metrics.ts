@@ -1,6 +1,4 @@
 import {
-  apFromCurve,
-  aucFromCurve,
   brierFrom,
   calibrationBins,
   classificationFromConfusion,
@@ -8,46 +6,18 @@ import {
   defined,
   ECE_BINS,
   eceFromBins,
-  eerFromCurve,
-  tprAtFprFromCurve,
+  evaluateMetrics,
+  METRIC_KEYS,
+  metricDef,
   undefinedValue,
+  type ClassificationMetrics,
+  type ClfCurve,
   type Confusion,
+  type MetricKey,
   type MetricValue,
   type RankedScores,
 } from '../metrics/index.js';
 import type { GroupStats } from './group-stats.js';
-
-/**
- * The metrics a slice row reports: CSV column name → the field of metrics' SliceMetrics it mirrors.
- * Order here is column order in every report.
- */
-export const SLICE_METRICS = [
-  ['accuracy', 'accuracy'],
-  ['balanced_accuracy', 'balancedAccuracy'],
-  ['recall_fake', 'recallFake'],
-  ['specificity_real', 'specificityReal'],
-  ['precision', 'precision'],
-  ['f1', 'f1Fake'],
-  ['f1_macro', 'f1Macro'],
-  ['auc', 'auc'],
-  ['ap', 'ap'],
-  ['eer', 'eer'],
-  ['tpr_at_fpr_1pct', 'tprAtFpr1'],
-  ['tpr_at_fpr_5pct', 'tprAtFpr5'],
-  ['paired_auc', 'pairedAuc'],
-  ['two_afc', 'twoAfc'],
-  ['ece', 'ece'],
-  ['brier', 'brier'],
-] as const;
-
-export type MetricKey = (typeof SLICE_METRICS)[number][0];
-export const METRIC_KEYS: MetricKey[] = SLICE_METRICS.map(([key]) => key);
-
-/** Metrics that need a threshold. */
-export const THRESHOLDED: ReadonlySet<MetricKey> = new Set(['accuracy', 'balanced_accuracy', 'recall_fake', 'specificity_real', 'precision', 'f1', 'f1_macro']);
-
-/** What a fake-only slice reports: recall at the run's threshold and the paired metrics. */
-export const FAKE_ONLY_METRICS: ReadonlySet<MetricKey> = new Set(['recall_fake', 'paired_auc', 'two_afc']);
 
 /** Point estimates of one group. */
 export interface PointMetrics {
@@ -56,12 +26,12 @@ export interface PointMetrics {
 }
 
 /**
- * Every metric of a group. Thresholded metrics come from metrics' classificationFromConfusion on the
- * kernel's counts; paired AUC and 2AFC from its Mann–Whitney counts; for two-class groups, AUC, AP, EER,
- * TPR@FPR, ECE and Brier from metrics' functions on the group's labels and scores (`twoClass`, rank order).
- * `threshold` without a value blanks the thresholded metrics with its reason. Fake-only groups report
- * recall and the paired metrics; the rest is blank with a reason, because reals carry no value of the
- * slice's column (their "accuracy" would be recall again, their precision trivially 1).
+ * Every registry metric of a group. The thresholded metrics read metrics' classificationFromConfusion on the
+ * kernel's counts; paired AUC and 2AFC its Mann–Whitney counts; for two-class groups, the ranking and
+ * calibration metrics read metrics' functions on the group's labels and scores (`twoClass`, rank order).
+ * `threshold` without a value blanks the thresholded metrics with its reason. Fake-only groups report only the
+ * registry's fakeOnly metrics; the rest is blank with a reason, because reals carry no value of the slice's
+ * column (their "accuracy" would be recall again, their precision trivially 1).
  */
 export function pointMetrics(
   stats: GroupStats,
@@ -69,43 +39,38 @@ export function pointMetrics(
   threshold: { value: number } | { reason: string },
   opts: { sliceColumn?: string },
 ): PointMetrics {
-  const values = {} as Record<MetricKey, MetricValue>;
-  let confusion: Confusion | null = null;
-  if ('value' in threshold) {
-    const nReal = stats.n - stats.nFake;
-    confusion = { tp: stats.tp, fn: stats.nFake - stats.tp, tn: twoClass ? stats.tn : 0, fp: twoClass ? nReal - stats.tn : 0 };
-    const c = classificationFromConfusion(confusion);
-    values.accuracy = c.accuracy;
-    values.balanced_accuracy = c.balancedAccuracy;
-    values.recall_fake = c.fake.recall;
-    values.specificity_real = c.real.recall;
-    values.precision = c.fake.precision;
-    values.f1 = c.fake.f1;
-    values.f1_macro = c.macro.f1;
-  } else {
-    for (const key of THRESHOLDED) values[key] = undefinedValue(threshold.reason);
-  }
+  const confusion: Confusion | null =
+    'value' in threshold ? { tp: stats.tp, fn: stats.nFake - stats.tp, tn: twoClass ? stats.tn : 0, fp: twoClass ? stats.n - stats.nFake - stats.tn : 0 } : null;
   // as metrics' pairedFromSet words them
   const note = stats.nUnpaired > 0 ? `${stats.nUnpaired} fakes without a scored source real left out` : undefined;
-  const pairedAuc = stats.pairedAuc();
-  const twoAfc = stats.twoAfc();
-  values.paired_auc = typeof pairedAuc === 'number' ? defined(pairedAuc, note) : undefinedValue(pairedAuc);
-  values.two_afc = typeof twoAfc === 'number' ? defined(twoAfc, note) : undefinedValue(twoAfc);
-  if (!twoClass) {
-    const why = `fake-only slice: reals carry no ${opts.sliceColumn ? `'${opts.sliceColumn}'` : 'value'}; see paired_auc and two_afc`;
-    for (const [key] of SLICE_METRICS) {
-      if (FAKE_ONLY_METRICS.has(key)) continue;
-      values[key] = undefinedValue(key === 'accuracy' ? 'fake-only slice: accuracy would equal recall_fake' : why);
-    }
-    return { values, confusion };
-  }
-  const curve = clfCurve(twoClass.ranked);
-  values.auc = aucFromCurve(curve);
-  values.ap = apFromCurve(curve);
-  values.eer = eerFromCurve(curve);
-  values.tpr_at_fpr_1pct = tprAtFprFromCurve(curve, 0.01);
-  values.tpr_at_fpr_5pct = tprAtFprFromCurve(curve, 0.05);
-  values.ece = eceFromBins(calibrationBins(twoClass.scores, ECE_BINS), twoClass.labels, twoClass.scores, ECE_BINS);
-  values.brier = brierFrom(twoClass.labels, twoClass.scores);
+  const paired = (v: number | string): MetricValue => (typeof v === 'number' ? defined(v, note) : undefinedValue(v));
+  let cls: ClassificationMetrics | undefined;
+  let curve: ClfCurve | undefined;
+  const values = evaluateMetrics(METRIC_KEYS, {
+    get cls() {
+      return (cls ??= classificationFromConfusion(confusion!));
+    },
+    get curve() {
+      return (curve ??= clfCurve(twoClass!.ranked));
+    },
+    get ece() {
+      return eceFromBins(calibrationBins(twoClass!.scores, ECE_BINS), twoClass!.labels, twoClass!.scores, ECE_BINS);
+    },
+    get brier() {
+      return brierFrom(twoClass!.labels, twoClass!.scores);
+    },
+    get twoAfc() {
+      return paired(stats.twoAfc());
+    },
+    get pairedAuc() {
+      return paired(stats.pairedAuc());
+    },
+  }, (key) => {
+    const def = metricDef(key);
+    if (!twoClass && key === 'accuracy') return 'fake-only slice: accuracy would equal recall_fake';
+    if (!twoClass && !def.fakeOnly) return `fake-only slice: reals carry no ${opts.sliceColumn ? `'${opts.sliceColumn}'` : 'value'}; see recall_fake, paired_auc and two_afc`;
+    if (def.needs === 'threshold' && 'reason' in threshold) return threshold.reason;
+    return undefined;
+  });
   return { values, confusion };
 }

@@ -28,7 +28,6 @@ describe('classification metrics match sklearn 1.2.1 (tests/goldens/metrics/clas
         const m = classificationMetrics(c.labels, c.scores, at.threshold, { weights: c.weights });
         expect(m.confusion).toEqual(at.confusion);
         expectMetric(m.accuracy, at.accuracy, 'accuracy');
-        expectMetric(m.balancedAccuracy, at.balanced_accuracy, 'balanced accuracy');
         expect(m.fake.support).toBe(at.zd0.fake.support);
         expect(m.real.support).toBe(at.zd0.real.support);
         for (const g of GROUPS) {
@@ -58,7 +57,7 @@ describe('classification metrics match sklearn 1.2.1 (tests/goldens/metrics/clas
 describe('classification metrics: undefined values and reasons', () => {
   it('an empty slice is undefined everywhere, never 0', () => {
     const m = classificationMetrics([], [], 0.5);
-    for (const v of [m.accuracy, m.balancedAccuracy, m.fake.precision, m.fake.recall, m.fake.f1, m.macro.f1]) {
+    for (const v of [m.accuracy, m.fake.precision, m.fake.recall, m.fake.f1, m.macro.f1]) {
       expect(v.value).toBeNull();
       expect(v.reason).toMatch(/\S/);
     }
@@ -76,8 +75,6 @@ describe('classification metrics: undefined values and reasons', () => {
     expect(m.real.f1.value).toBe(0);
     expect(m.macro.recall.value).toBeNull();
     expect(m.macro.recall.reason).toBe('recall undefined for class real: no reals in the slice');
-    expect(m.balancedAccuracy.value).toBe(0.75);
-    expect(m.balancedAccuracy.note).toMatch(/single class/);
   });
 
   it('no rows predicted fake: precision undefined with a reason; zero_division=0 substitutes with a note', () => {

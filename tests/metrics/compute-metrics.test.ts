@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapCI, computeMetrics, pairedMetrics, resolveThreshold, rocAuc, type MetricRow } from '../../src/metrics/index.js';
+import { bootstrapCI, computeMetrics, METRIC_KEYS, pairedMetrics, resolveThreshold, rocAuc, type MetricRow } from '../../src/metrics/index.js';
 import { expectClose, expectMetric, golden, type GoldenCase } from './goldens.js';
 
 const inputs = new Map(golden<{ cases: GoldenCase[] }>('classification.json').cases.map((c) => [c.name, c]));
@@ -14,15 +14,15 @@ describe('computeMetrics', () => {
       const m = computeMetrics({ labels: c.labels, scores: c.scores }, { resamples: 0 });
       const r = ranking.get(name)!;
       const k = calibration.get(name)!;
-      expectMetric(m.auc, r.auc, `${name} AUC`);
-      expectMetric(m.ap, r.ap, `${name} AP`);
-      expectMetric(m.eer, r.eer, `${name} EER`);
-      expectMetric(m.tprAtFpr1, r.tpr_at_fpr['0.01'], `${name} TPR@1%`);
-      expectMetric(m.tprAtFpr5, r.tpr_at_fpr['0.05'], `${name} TPR@5%`);
-      expectMetric(m.ece, k.ece15, `${name} ECE`);
-      expectMetric(m.brier, k.brier, `${name} Brier`);
-      expect(m.auc.ci).toBeNull();
-      expect(m.auc.ciReason).toMatch(/bootstrap disabled/);
+      expectMetric(m.metrics.auc, r.auc, `${name} AUC`);
+      expectMetric(m.metrics.ap, r.ap, `${name} AP`);
+      expectMetric(m.metrics.eer, r.eer, `${name} EER`);
+      expectMetric(m.metrics.tpr_at_fpr_1pct, r.tpr_at_fpr['0.01'], `${name} TPR@1%`);
+      expectMetric(m.metrics.tpr_at_fpr_5pct, r.tpr_at_fpr['0.05'], `${name} TPR@5%`);
+      expectMetric(m.metrics.ece, k.ece15, `${name} ECE`);
+      expectMetric(m.metrics.brier, k.brier, `${name} Brier`);
+      expect(m.metrics.auc.ci).toBeNull();
+      expect(m.metrics.auc.ciReason).toMatch(/bootstrap disabled/);
     }
   });
 
@@ -31,16 +31,15 @@ describe('computeMetrics', () => {
     const pairIds = c.labels.map((_, i) => `src${i % 90}`);
     const m = computeMetrics({ labels: c.labels, scores: c.scores, pairIds }, { resamples: 300, seed: 9 });
     expect(m.bootstrap).toEqual({ resamples: 300, seed: 9, level: 0.95, unit: 'pairId', clusters: 90 });
-    const keys = ['accuracy', 'balancedAccuracy', 'recallFake', 'specificityReal', 'precision', 'f1Macro'] as const;
-    for (const key of [...keys, 'auc', 'ap', 'eer', 'tprAtFpr5', 'ece', 'brier'] as const) {
-      const e = m[key];
+    for (const key of METRIC_KEYS.filter((k) => !['paired_auc', 'two_afc'].includes(k))) {
+      const e = m.metrics[key];
       expect(e.ci, key).not.toBeNull();
       expect(e.ci!.lo!).toBeLessThanOrEqual(e.ci!.hi!);
       expect(e.ci!.valid + e.ci!.skipped).toBe(300);
     }
     const alone = bootstrapCI(pairIds, (r) => rocAuc(c.labels, c.scores, { weights: r.weights }), { resamples: 300, seed: 9 });
-    expectClose(m.auc.ci!.lo, alone.lo, 'lo');
-    expectClose(m.auc.ci!.hi, alone.hi, 'hi');
+    expectClose(m.metrics.auc.ci!.lo, alone.lo, 'lo');
+    expectClose(m.metrics.auc.ci!.hi, alone.hi, 'hi');
   });
 
   it('rows and columns give the same result; the same seed gives the same intervals', () => {
@@ -66,32 +65,32 @@ describe('computeMetrics', () => {
     ];
     const m = computeMetrics(rows, { resamples: 200, realScores });
     expect([m.n, m.nReal, m.nFake]).toEqual([5, 0, 5]);
-    expect(m.auc).toEqual({ value: null, reason: 'single class: no reals', ci: null, ciReason: 'metric undefined on the slice' });
-    expect(m.specificityReal.reason).toBe('no reals in the slice');
-    expect(m.recallFake.value).toBe(0.8);
-    expect(m.accuracy.value).toBe(0.8);
-    expect(m.recallFake.ci).not.toBeNull();
+    expect(m.metrics.auc).toEqual({ value: null, reason: 'single class: no reals', ci: null, ciReason: 'metric undefined on the slice' });
+    expect(m.metrics.specificity_real.reason).toBe('no reals in the slice');
+    expect(m.metrics.recall_fake.value).toBe(0.8);
+    expect(m.metrics.accuracy.value).toBe(0.8);
+    expect(m.metrics.recall_fake.ci).not.toBeNull();
     const p = pairedMetrics(
       rows.map((r) => r.score),
       rows.map((r) => r.pairId!),
       realScores,
     );
-    expect(m.paired!.twoAfc.value).toBe(p.twoAfc.value);
-    expect(m.paired!.pairedAuc.value).toBe(p.pairedAuc.value);
-    expect(m.paired!.twoAfc.value).toBe(0.6); // 0.7>0.3, 0.2<0.3, 0.9>0.6, 0.5<0.6, 0.6>0.1
-    expect(m.paired!.pairedAuc.ci).not.toBeNull();
+    expect(m.metrics.two_afc.value).toBe(p.twoAfc.value);
+    expect(m.metrics.paired_auc.value).toBe(p.pairedAuc.value);
+    expect(m.metrics.two_afc.value).toBe(0.6); // 0.7>0.3, 0.2<0.3, 0.9>0.6, 0.5<0.6, 0.6>0.1
+    expect(m.metrics.paired_auc.ci).not.toBeNull();
     expect(m.paired!.nReals).toBe(3);
   });
 
   it('an empty slice: every metric undefined with "empty slice"', () => {
     const m = computeMetrics([], {});
-    for (const key of ['accuracy', 'auc', 'ap', 'eer', 'ece', 'brier', 'f1Macro'] as const) {
-      expect(m[key].value, key).toBeNull();
-      expect(m[key].reason, key).toBe('empty slice');
+    for (const key of ['accuracy', 'auc', 'ap', 'eer', 'ece', 'brier', 'f1_macro'] as const) {
+      expect(m.metrics[key].value, key).toBeNull();
+      expect(m.metrics[key].reason, key).toBe('empty slice');
     }
     expect(m.bootstrap.clusters).toBe(0);
     const withPairs = computeMetrics([], { realScores: new Map([['a', 0.5]]) });
-    expect(withPairs.paired!.twoAfc.reason).toBe('no fakes in the slice');
+    expect(withPairs.metrics.two_afc.reason).toBe('no fakes in the slice');
   });
 
   it('carries the threshold policy; without pairIds it falls back to a row bootstrap', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { compareMarkdown, compareRuns, type CompareRow } from '../../src/reports/compare.js';
+import { compareMarkdown, compareRuns, SIGNIFICANCE_MIN_N, type CompareRow } from '../../src/reports/compare.js';
 import { uniform } from '../../src/util/random.js';
 import { tempDir } from '../helpers.js';
 import { tinyPredictions, tinyRun, TINY_SLICES } from './tiny-run.js';
@@ -43,14 +43,41 @@ describe('compare', () => {
     expect(pauc.kind).toBe('fake-only');
     // fake-only slices compare only what they report
     expect(c.rows.filter((r) => r.slice === 'method').map((r) => r.metric)).not.toContain('auc');
-    // each interval holds its delta; '*' exactly when it excludes 0
+    // each interval holds its delta; '*' exactly when it excludes 0 on SIGNIFICANCE_MIN_N rows a side or more
+    let small = 0;
     for (const r of c.rows) {
       if (r.delta_lo === null) continue;
       expect(r.delta_lo).toBeLessThanOrEqual(r.delta! + 1e-12);
       expect(r.delta_hi).toBeGreaterThanOrEqual(r.delta! - 1e-12);
-      expect(r.significant).toBe(r.delta_lo > 0 || r.delta_hi! < 0 ? '*' : '');
+      const excludes = r.delta_lo > 0 || r.delta_hi! < 0;
+      const enough = Math.min(r.n_a, r.n_b) >= SIGNIFICANCE_MIN_N;
+      expect(r.significant).toBe(excludes && enough ? '*' : '');
+      if (excludes && !enough) {
+        small++;
+        expect(r.reason).toBe(`interval excludes 0, but fewer than ${SIGNIFICANCE_MIN_N} rows on a side: not marked significant`);
+      }
     }
+    expect(small).toBeGreaterThan(0);
     expect(compareMarkdown(c)).toContain('| method | inpainting | paired |');
+    expect(compareMarkdown(c)).toContain(`both sides have at least ${SIGNIFICANCE_MIN_N} rows`);
+    // B dropped det2: said, not silently skipped
+    expect([c.onlyA, c.onlyB]).toEqual([['det2'], []]);
+    expect(compareMarkdown(c)).toContain('Not compared (in one run only): det2 (A).');
+  });
+
+  it('names both threshold policies when they differ, and the protocol of each side', async () => {
+    const a = tinyRun();
+    const b = tinyRun({ predictions: boostedRun() });
+    writeFileSync(join(a.run, 'run.json'), JSON.stringify({ config: { data: a.data, threshold: '0.5', protocol: 'native' } }));
+    writeFileSync(join(b.run, 'run.json'), JSON.stringify({ config: { data: a.data, threshold: 'fpr@0.25', protocol: 'semitruths' } }));
+    const c = await compareRuns({ runA: a.run, runB: b.run, config: a.config, resamples: 0 });
+    const md = compareMarkdown(c);
+    expect([c.a.thresholdPolicy, c.b.thresholdPolicy]).toEqual(['0.5', 'fpr@0.25']);
+    expect(md).toContain('The threshold policies differ (A `0.5`, B `fpr@0.25`)');
+    expect(md).toMatch(/^A: .* \(protocol `native`; threshold policy `0.5`\)$/m);
+    expect(md).toMatch(/^B: .* \(protocol `semitruths`; threshold policy `fpr@0.25`\)$/m);
+    expect(md).toContain('Threshold policies A `0.5`, B `fpr@0.25`: A 0.5, B ');
+    expect(md).toContain('Protocol: A native, B semitruths.');
   });
 
   it('an identical run gives zero deltas and nothing marked', async () => {

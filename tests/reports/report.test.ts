@@ -184,8 +184,16 @@ describe('report on a hand-made eval set', async () => {
     });
     expect(results.rows).toHaveLength(report.rows.length);
 
+    // 4 of 4 fakes flagged: a bootstrap can only say [1, 1]; the cell carries a Wilson interval and says so
+    expect([inpainting.recall_fake, inpainting.recall_fake_ci_method]).toEqual(['1', 'wilson']);
+    expect(Number(inpainting.recall_fake_lo)).toBeLessThan(0.6);
+    expect(inpainting.recall_fake_reason).toMatch(/zero width \(4 of 4\): Wilson score interval on 4 rows instead/);
+    expect(inpainting.paired_auc_ci_method).toBe('bootstrap');
+
     const summary = readFileSync(join(out, 'summary.md'), 'utf8');
     expect(summary).toContain('Threshold policy: `0.5`');
+    expect(summary).toMatch(/Wilson score interval for \d+ proportions whose interval had zero width/);
+    expect(summary).not.toContain('1.000 [1.00, 1.00]');
     expect(summary).toContain('| inpainting | 4 | 1.000 / 0.781 / 0.875 |');
     expect(summary).toContain('skipped optional slices');
 
@@ -252,5 +260,42 @@ describe('slice selection and unknown columns', () => {
     const tiny = tinyRun();
     const report = await buildReport({ runDir: tiny.run, config: tiny.config, slices: ['method_x_model'], resamples: 0 });
     expect(report.slices.map((s) => s.name)).toEqual(['all', 'method', 'model', 'method_x_model']);
+  });
+});
+
+describe('what the terminal and summary.md say', async () => {
+  const { syntheticSet, SYNTHETIC_SLICES } = await import('../slices/synthetic.js');
+  const { DEFAULTS } = await import('../../src/config/index.js');
+  const { terminalSummary, summaryMarkdown, WORST_MIN_ROWS, wroteLines } = await import('../../src/reports/summary-md.js');
+  const { writeFileSync } = await import('node:fs');
+  const set = await syntheticSet(9, 300, 5);
+  writeFileSync(join(set.dir, 'run.json'), JSON.stringify({ config: { data: join(set.dir, 'data'), protocol: 'semitruths', threshold: '0.5' }, detectors: [{ name: 'det', protocol: 'semitruths' }] }));
+  const report = await buildReport({ runDir: set.dir, config: { ...DEFAULTS, data: join(set.dir, 'data'), slices: SYNTHETIC_SLICES }, resamples: 0 });
+
+  it('summary.md states the protocol and the threshold policy', () => {
+    const md = summaryMarkdown(report);
+    expect(md).toContain('Protocol: `semitruths`.');
+    expect(md).toContain('Threshold policy: `0.5`');
+  });
+
+  it('the terminal gets a short summary: protocol, policy, the overall table, where each detector fails most', () => {
+    const text = terminalSummary(report);
+    const lines = text.trim().split('\n');
+    expect(lines[1]).toBe('protocol semitruths; threshold policy 0.5 (fake iff score >= threshold)');
+    expect(lines[3]).toMatch(/^detector\s+threshold\s+real\/fake\s+acc\s+bal\. acc\s+recall fake/);
+    expect(lines[4]).toMatch(/^det\s+0\.5\s+\d+\/\d+\s+0\.\d{3}/);
+    expect(text).not.toContain('###'); // the slice tables stay in summary.md
+    expect(lines.length).toBeLessThan(12);
+    // the worst value named is the lowest recall among slice values with enough fakes
+    const worst = report.rows
+      .filter((r) => r.slice !== 'all' && r.n_fake >= WORST_MIN_ROWS)
+      .sort((a, b) => a.metrics.recall_fake.value! - b.metrics.recall_fake.value!)[0];
+    expect(text).toContain(`  det: recall_fake ${worst.slice}=${worst.value} ${worst.metrics.recall_fake.value!.toFixed(3)} (n fake ${worst.n_fake})`);
+  });
+
+  it('the list of written files names the slice CSVs as one folder line', () => {
+    const out = tempDir();
+    const files = writeReport(report, out).files;
+    expect(wroteLines(files, out)).toEqual(['Wrote:', '  results.json', '  summary.md', `  slices/ (${files.length - 2} slice CSVs)`]);
   });
 });

@@ -1,21 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { computeMetrics, pairedMetrics, resolveThreshold } from '../../src/metrics/index.js';
-import { aggregate } from '../../src/slices/aggregate.js';
-import { allSlice } from '../../src/slices/assign.js';
-import { realScoreMap } from '../../src/slices/detector-view.js';
-import { GroupStats, Z95 } from '../../src/slices/group-stats.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { metricDef, pairedMetrics, resolveThreshold, wilsonInterval, Z95, type MetricKey } from '../../src/metrics/index.js';
+import { allSlice, assignSlices, type AssignedSlice } from '../../src/slices/assign.js';
+import { detectorView, realScoreMap, type DetectorView } from '../../src/slices/detector-view.js';
+import { GroupStats } from '../../src/slices/group-stats.js';
+import { readHeader, readMetadata } from '../../src/slices/metadata.js';
+import { aggregateAll } from '../../src/slices/parallel.js';
+import { planSlices } from '../../src/slices/plan.js';
 import { partitionRanks, codesInRankOrder } from '../../src/slices/rank.js';
-import { SLICE_METRICS } from '../../src/slices/point-metrics.js';
-import type { DetectorThreshold } from '../../src/slices/threshold-policy.js';
-import { groupColumns, syntheticSet } from './synthetic.js';
+import { readScores } from '../../src/slices/scores.js';
+import { golden } from '../metrics/goldens.js';
+import { tempDir } from '../helpers.js';
+import { groupColumns, SYNTHETIC_SLICES, syntheticSet } from './synthetic.js';
 
-const FIELD = Object.fromEntries(SLICE_METRICS) as Record<string, string>;
+/** The report's slice rows for one detector view, on this thread. */
+async function sliceRows(set: { meta: DetectorView['meta']; view: DetectorView }, slices: AssignedSlice[], opts: { resamples: number; seed: number; ciBudget: number }) {
+  const { rows } = await aggregateAll(set.meta, [set.view.scores], slices, { ...opts, policy: '0.5', manifests: new Map(), workers: 1 });
+  return rows;
+}
+
+interface ReportGolden {
+  metadata_csv: string;
+  predictions_csv: string;
+  resamples: number;
+  seed: number;
+  rows: { slice: string; value: string; n: number; metrics: Record<string, { value: number | null; lo: number | null; hi: number | null }> }[];
+}
 
 describe('the report kernel against src/metrics', async () => {
   const set = await syntheticSet(5, 60, 4);
   const slices = [allSlice(set.meta), ...set.slices];
-  const threshold: DetectorThreshold = { detector: 'det', policy: '0.5', threshold: resolveThreshold('0.5') };
-  const thresholds = new Map([['det', threshold]]);
   const realScores = realScoreMap(set.view);
 
   it('paired AUC and 2AFC equal metrics pairedMetrics for every group (ties and unpaired fakes included)', () => {
@@ -38,27 +53,8 @@ describe('the report kernel against src/metrics', async () => {
     expect(set.view.realPairsDesc.length).toBeLessThan(60); // some reals unscored: unpaired fakes exist
   });
 
-  it('every point estimate and every bootstrap interval equals computeMetrics on the same rows', () => {
-    const { rows } = aggregate(slices, [set.view], thresholds, { resamples: 50, seed: 3, ciBudget: Infinity });
-    for (const row of rows) {
-      const slice = slices.find((s) => s.name === row.slice)!;
-      const cols = groupColumns(set.view, slice.codes, slice.values.indexOf(row.value));
-      const m = computeMetrics(cols, { threshold: threshold.threshold!, resamples: 50, seed: 3, realScores }) as unknown as Record<string, { value: number | null; ci: { lo: number; hi: number } | null }> & {
-        paired: Record<string, { value: number | null; ci: { lo: number; hi: number } | null }>;
-      };
-      for (const [key, cell] of Object.entries(row.metrics)) {
-        if (cell.value === null) continue;
-        const field = FIELD[key];
-        const e = field === 'twoAfc' || field === 'pairedAuc' ? m.paired[field] : m[field];
-        expect(cell.value, `${row.slice}/${row.value}/${key}`).toBeCloseTo(e.value!, 12);
-        expect([cell.lo, cell.hi], `${row.slice}/${row.value}/${key} interval`).toEqual(e.ci ? [e.ci.lo, e.ci.hi] : [null, null]);
-      }
-      expect(row.ci_method).toBe('bootstrap');
-    }
-  });
-
-  it('fake-only groups report recall and paired metrics only; the rest has a reason', () => {
-    const { rows } = aggregate(slices, [set.view], thresholds, { resamples: 0, seed: 3, ciBudget: 0 });
+  it('fake-only groups report recall and paired metrics only; the rest has a reason', async () => {
+    const rows = await sliceRows(set, slices, { resamples: 0, seed: 3, ciBudget: 0 });
     const g0 = rows.find((r) => r.slice === 'grp' && r.value === 'g0')!;
     expect(g0.kind).toBe('fake-only');
     for (const [key, cell] of Object.entries(g0.metrics)) {
@@ -71,9 +67,8 @@ describe('the report kernel against src/metrics', async () => {
 describe('cluster-robust normal intervals', async () => {
   const set = await syntheticSet(9, 400, 5);
   const slices = [allSlice(set.meta), ...set.slices];
-  const thresholds = new Map([['det', { detector: 'det', policy: '0.5', threshold: resolveThreshold('0.5') } as DetectorThreshold]]);
 
-  it('equal the variance of per-image influences computed from their definition (placements by brute force)', () => {
+  it('equal the variance of per-image influences computed from their definition (placements by brute force)', async () => {
     const cols = groupColumns(set.view, slices[0].codes, 0);
     const n = cols.labels.length;
     const fakes = [...Array(n).keys()].filter((i) => cols.labels[i] === 1);
@@ -92,20 +87,31 @@ describe('cluster-robust normal intervals', async () => {
     for (const f of fakes) zr.set(cols.pairIds[f], (zr.get(cols.pairIds[f]) ?? 0) + ((cols.scores[f] >= 0.5 ? 1 : 0) - recall) / fakes.length);
     const seRecall = Math.sqrt((C / (C - 1)) * [...zr.values()].reduce((s, v) => s + v * v, 0));
 
-    const { rows } = aggregate(slices, [set.view], thresholds, { resamples: 1000, seed: 1, ciBudget: 0 });
+    const rows = await sliceRows(set, slices, { resamples: 1000, seed: 1, ciBudget: 0 });
     const all = rows.find((r) => r.slice === 'all')!;
     expect(all.ci_method).toBe('normal');
     expect(all.metrics.auc.value).toBeCloseTo(auc, 12);
     expect(all.metrics.auc.lo).toBeCloseTo(auc - Z95 * se, 10);
     expect(all.metrics.auc.hi).toBeCloseTo(auc + Z95 * se, 10);
     expect(all.metrics.recall_fake.lo).toBeCloseTo(recall - Z95 * seRecall, 10);
+    // balanced accuracy: each recall linearised at its own ratio, z_c = ½(tp_c − R_f·fakes_c)/F + ½(tn_c − R_r·reals_c)/R
+    const specificity = reals.filter((r) => cols.scores[r] < 0.5).length / reals.length;
+    const zb = new Map<string, number>();
+    for (const f of fakes) zb.set(cols.pairIds[f], (zb.get(cols.pairIds[f]) ?? 0) + ((cols.scores[f] >= 0.5 ? 1 : 0) - recall) / (2 * fakes.length));
+    for (const r of reals) zb.set(cols.pairIds[r], (zb.get(cols.pairIds[r]) ?? 0) + ((cols.scores[r] < 0.5 ? 1 : 0) - specificity) / (2 * reals.length));
+    const seBalanced = Math.sqrt((C / (C - 1)) * [...zb.values()].reduce((s, v) => s + v * v, 0));
+    const balanced = (recall + specificity) / 2;
+    expect(Math.abs(recall - specificity)).toBeGreaterThan(0.05); // else linearising at the mean would pass too
+    expect(all.metrics.balanced_accuracy.value).toBeCloseTo(balanced, 12);
+    expect(all.metrics.balanced_accuracy.lo).toBeCloseTo(balanced - Z95 * seBalanced, 10);
+    expect(all.metrics.balanced_accuracy.hi).toBeCloseTo(balanced + Z95 * seBalanced, 10);
     expect(all.metrics.ap.lo).toBeNull();
     expect(all.metrics.ap.ciReason).toMatch(/no normal-approximation interval for ap/);
   });
 
-  it('agree with the cluster bootstrap where both apply', () => {
-    const normal = aggregate(slices, [set.view], thresholds, { resamples: 2000, seed: 1, ciBudget: 0 }).rows;
-    const boot = aggregate(slices, [set.view], thresholds, { resamples: 2000, seed: 1, ciBudget: Infinity }).rows;
+  it('agree with the cluster bootstrap where both apply', async () => {
+    const normal = await sliceRows(set, slices, { resamples: 2000, seed: 1, ciBudget: 0 });
+    const boot = await sliceRows(set, slices, { resamples: 2000, seed: 1, ciBudget: Infinity });
     let compared = 0;
     for (const [i, row] of normal.entries()) {
       for (const key of ['recall_fake', 'accuracy', 'auc', 'paired_auc', 'two_afc', 'brier'] as const) {
@@ -122,5 +128,59 @@ describe('cluster-robust normal intervals', async () => {
       }
     }
     expect(compared).toBeGreaterThan(15);
+  });
+});
+
+describe('bootstrapped slice rows against a Python re-implementation (tests/goldens/metrics/report-bootstrap.json)', async () => {
+  const g = golden<ReportGolden>('report-bootstrap.json');
+  const dir = tempDir('semibench-golden-');
+  mkdirSync(join(dir, 'data'));
+  writeFileSync(join(dir, 'data', 'metadata.csv'), g.metadata_csv);
+  writeFileSync(join(dir, 'predictions.csv'), g.predictions_csv);
+  const plan = planSlices(SYNTHETIC_SLICES, readHeader(join(dir, 'data')));
+  const meta = await readMetadata(join(dir, 'data'), plan.needs);
+  const view = detectorView(meta, readScores(join(dir, 'predictions.csv'), meta).detectors[0]);
+  const rows = await sliceRows({ meta, view }, assignSlices(plan.slices, meta), { resamples: g.resamples, seed: g.seed, ciBudget: Infinity });
+
+  it('every point estimate and every bootstrap interval equals the golden (sklearn on the drawn rows)', () => {
+    let intervals = 0;
+    for (const want of g.rows) {
+      const row = rows.find((r) => r.slice === want.slice && r.value === want.value)!;
+      expect(row.n_real + row.n_fake, `${want.slice}/${want.value} n`).toBe(want.n);
+      expect(row.ci_method).toBe('bootstrap');
+      for (const [key, w] of Object.entries(want.metrics)) {
+        const cell = row.metrics[key as MetricKey];
+        const what = `${want.slice}/${want.value}/${key}`;
+        if (w.value === null) {
+          expect(cell.value, what).toBeNull();
+          continue;
+        }
+        expect(Math.abs(cell.value! - w.value), `${what}: ${cell.value} vs ${w.value}`).toBeLessThanOrEqual(1e-9);
+        if (w.lo !== null && w.lo === w.hi) {
+          // a zero-width bootstrap interval is replaced: a proportion's by Wilson's (checked below), others by none
+          if (metricDef(key as MetricKey).proportion) expect(cell.ci_method, what).toBe('wilson');
+          else expect([cell.ci_method, cell.lo, cell.ciReason], what).toEqual(['none', null, expect.stringMatching(/zero width/)]);
+          continue;
+        }
+        expect(cell.ci_method, what).toBe('bootstrap');
+        for (const [got, exp] of [[cell.lo, w.lo], [cell.hi, w.hi]]) {
+          if (exp === null) expect(got, what).toBeNull();
+          else expect(Math.abs(got! - exp), `${what} interval: ${got} vs ${exp}`).toBeLessThanOrEqual(1e-9);
+        }
+        if (w.lo !== null) intervals++;
+      }
+    }
+    expect(intervals).toBeGreaterThan(50);
+  });
+
+  it('a proportion whose bootstrap interval has zero width (4/4 recall) gets the Wilson interval, and says so', () => {
+    const tiny = rows.find((r) => r.slice === 'grp' && r.value === 'tiny')!;
+    expect(g.rows.find((r) => r.value === 'tiny')!.metrics.recall_fake).toMatchObject({ value: 1, lo: 1, hi: 1 });
+    const c = tiny.metrics.recall_fake;
+    expect(c.value).toBe(1);
+    expect(c.ci_method).toBe('wilson');
+    expect([c.lo, c.hi]).toEqual(Object.values(wilsonInterval(4, 4)));
+    expect(c.lo!).toBeLessThan(0.6);
+    expect(c.ciReason).toMatch(/zero width \(4 of 4\).*Wilson/);
   });
 });

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Golden values for src/metrics, computed with scikit-learn and numpy.
 
-Run with the system Python (Debian: python3-sklearn 1.2.1, numpy 1.24):
+Run with the system Python (Debian: python3-sklearn 1.2.1, numpy 1.24, python3-statsmodels 0.13.5):
 
     /usr/bin/python3 tools/parity/make_metric_goldens.py
 
-Writes tests/goldens/metrics/{classification,ranking,calibration,paired,prng,bootstrap}.json. The TypeScript
+Writes tests/goldens/metrics/{classification,ranking,calibration,paired,prng,bootstrap,report-bootstrap,wilson}.json. The TypeScript
 tests read only these files (CI has no Python) and require agreement to 1e-9.
 
 Conventions, mirrored from src/metrics (see the doc comments there):
@@ -337,6 +337,140 @@ def bootstrap_cases():
     return cases
 
 
+# ---------------------------------------------------------------- a report's slice rows, bootstrap included
+
+
+def threshold_metrics(y, s, t=0.5):
+    """The registry's thresholded metrics; None where src/metrics says undefined (0/0)."""
+    pred = (s >= t).astype(np.int64)
+    n, nf = len(y), int(y.sum())
+    tp = int(((pred == 1) & (y == 1)).sum())
+    fp = int(((pred == 1) & (y == 0)).sum())
+    out = {
+        "accuracy": f(accuracy_score(y, pred)) if n else None,
+        "balanced_accuracy": f(balanced_accuracy_score(y, pred)) if n else None,
+        "recall_fake": f(tp / nf) if nf else None,
+        "specificity_real": f(((pred == 0) & (y == 0)).sum() / (n - nf)) if n - nf else None,
+        "precision": f(precision_recall_fscore_support(y, pred, labels=[1], average=None, zero_division=0)[0][0]) if tp + fp else None,
+        "f1": f(precision_recall_fscore_support(y, pred, labels=[1], average=None, zero_division=0)[2][0]) if nf or tp + fp else None,
+        "f1_macro": f(precision_recall_fscore_support(y, pred, average="macro", zero_division=0)[2]) if n else None,
+    }
+    return out
+
+
+def group_metrics(y, s, pf_scores, pf_real, two_class):
+    """Every registry metric of a group: y, s its rows; pf_* its paired fakes' scores and their reals' scores."""
+    out = threshold_metrics(y, s)
+    r = ranking(y, s, False)
+    out |= {
+        "auc": r.get("auc"),
+        "ap": r.get("ap"),
+        "eer": r.get("eer"),
+        "tpr_at_fpr_1pct": r["tpr_at_fpr"]["0.01"] if r["defined"] else None,
+        "tpr_at_fpr_5pct": r["tpr_at_fpr"]["0.05"] if r["defined"] else None,
+        "ece": f(ece(y, s, 15)) if len(y) else None,
+        "brier": f(brier_score_loss(y, s)) if len(y) else None,
+    }
+    if len(pf_scores):
+        credit = np.where(pf_scores > pf_real, 1.0, np.where(pf_scores == pf_real, 0.5, 0.0))
+        out["two_afc"] = f(credit.mean())
+    else:
+        out["two_afc"] = None
+    if not two_class:
+        keep = ("recall_fake", "two_afc", "paired_auc")
+        out = {k: (v if k in keep else None) for k, v in out.items()}
+    return out
+
+
+def report_bootstrap():
+    """
+    A small eval set and, per slice value, every metric with its 95% percentile cluster-bootstrap interval,
+    re-implemented here from the definitions: a group's rows in rank order (score descending, ties by metadata
+    row), clusters numbered by first appearance, each resample draws the clusters with xoshiro128**, the metrics
+    run (sklearn) on the repeated rows; paired metrics on the drawn fakes against their own reals (each real once
+    per drawn copy of its source image). tests/slices/group-stats.test.ts feeds the same files to the report.
+    """
+    rng = np.random.default_rng(4242)
+    meta = [("image_id", "image_path", "dataset", "label", "ds", "grp")]
+    preds = [("sample_id", "detector", "score", "label", "status", "error", "ms", "cache_key")]
+    rows = []  # (image, label, ds, grp, score or None)
+    for i in range(36):
+        ds = f"d{i % 3}"
+        real = round(float(rng.integers(0, 21)) / 20, 2)
+        scored = rng.random() > 0.15
+        rows.append((f"img{i}", 0, ds, "", real if scored else None, f"real/{i}.jpg"))
+        for e in range(int(rng.integers(0, 4))):
+            s = min(1.0, max(0.0, round((real + (rng.random() - 0.3) * 0.6) * 20) / 20))
+            rows.append((f"img{i}", 1, ds, f"g{int(rng.integers(0, 2))}", s, f"fake/{i}_{e}.png"))
+    # one tiny group: 4 fakes all above the threshold (recall 4/4)
+    for e in range(4):
+        rows.append(("img99", 1, "d0", "tiny", 0.9, f"fake/99_{e}.png"))
+    rows.append(("img99", 0, "d0", "", 0.2, "real/99.jpg"))
+    for img, lab, ds, grp, score, path in rows:
+        meta.append((img, path, "synthetic", "fake" if lab else "real", ds, grp))
+        if score is not None:
+            preds.append((path, "det", repr(score), str(lab), "ok", "", "1", ""))
+    real_score = {}
+    for img, lab, ds, grp, score, path in rows:
+        if lab == 0 and score is not None and img not in real_score:
+            real_score[img] = score
+    resamples, seed, level = 200, 5, 0.95
+    q = [(1 - level) / 2, (1 + level) / 2]
+    expected = []
+    for column, two_class in (("ds", True), ("grp", False)):
+        values = sorted({r[2] if column == "ds" else r[3] for r in rows if (column == "ds" or r[1] == 1)})
+        for value in values:
+            idx = [k for k, r in enumerate(rows) if r[4] is not None and (r[2] if column == "ds" else r[3]) == value and (two_class or r[1] == 1)]
+            idx.sort(key=lambda k: (-rows[k][4], k))  # rank order: score descending, ties by metadata row
+            y = np.array([rows[k][1] for k in idx])
+            s = np.array([rows[k][4] for k in idx], dtype=np.float64)
+            ids = [rows[k][0] for k in idx]
+            number = {}
+            cluster = np.array([number.setdefault(i, len(number)) for i in ids])
+            paired = [j for j in range(len(idx)) if y[j] == 1 and ids[j] in real_score]
+            reals = sorted({ids[j] for j in paired}, key=lambda i: number[i])
+
+            def metrics(w):
+                yy, ss = np.repeat(y, w[cluster]), np.repeat(s, w[cluster])
+                pw = np.array([w[cluster[j]] for j in paired], dtype=np.int64)
+                pf = np.repeat(s[paired], pw) if paired else np.array([])
+                pr = np.repeat(np.array([real_score[ids[j]] for j in paired]), pw) if paired else np.array([])
+                out = group_metrics(yy, ss, pf, pr, two_class)
+                rw = np.array([w[number[i]] for i in reals], dtype=np.int64)
+                rs = np.repeat(np.array([real_score[i] for i in reals]), rw) if reals else np.array([])
+                both = len(pf) and len(rs)
+                out["paired_auc"] = f(roc_auc_score(np.r_[np.ones(len(pf)), np.zeros(len(rs))], np.r_[pf, rs])) if both else None
+                return out
+
+            point = metrics(np.ones(len(number), dtype=np.int64))
+            draws = {k: [] for k in point}
+            g = Xoshiro128(seed)
+            for _ in range(resamples):
+                counts = np.zeros(len(number), dtype=np.int64)
+                for _ in range(len(number)):
+                    counts[g.next_below(len(number))] += 1
+                for k, v in metrics(counts).items():
+                    if v is not None:
+                        draws[k].append(v)
+            cells = {}
+            for k, v in point.items():
+                ok = v is not None and draws[k]
+                cells[k] = {"value": v, "lo": f(np.quantile(draws[k], q[0])) if ok else None, "hi": f(np.quantile(draws[k], q[1])) if ok else None}
+            expected.append({"slice": column, "value": value, "n": len(idx), "metrics": cells})
+    csv = lambda table: "".join(",".join(r) + "\n" for r in table)
+    return {"metadata_csv": csv(meta), "predictions_csv": csv(preds), "resamples": resamples, "seed": seed, "threshold": 0.5, "rows": expected}
+
+
+def wilson_cases():
+    """statsmodels proportion_confint(method='wilson'): the interval a degenerate proportion gets."""
+    from statsmodels.stats.proportion import proportion_confint
+    import statsmodels
+
+    cases = [{"k": k, "n": n, "lo": f(lo), "hi": f(hi)} for k, n in ((8, 8), (0, 5), (3, 7), (1, 1), (29, 30), (0, 200), (500, 1000))
+             for lo, hi in [proportion_confint(k, n, alpha=0.05, method="wilson")]]
+    return {"statsmodels": statsmodels.__version__, "cases": cases}
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -359,6 +493,8 @@ def main():
         "paired.json": {"meta": meta, "cases": paired_cases()},
         "prng.json": {"meta": meta} | prng_vectors(),
         "bootstrap.json": {"meta": meta, "cases": bootstrap_cases()},
+        "report-bootstrap.json": {"meta": meta} | report_bootstrap(),
+        "wilson.json": {"meta": meta} | wilson_cases(),
     }
     for name, data in files.items():
         with open(os.path.join(OUT, name), "w") as fh:
