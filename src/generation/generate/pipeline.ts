@@ -1,0 +1,195 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { resolve } from 'node:path';
+import { writeAtomic } from '../../reports/csv.js';
+import { silentProgress, type Progress } from '../../runner/progress.js';
+import { UserError } from '../../util/errors.js';
+import { measure, type MeasureResult } from '../measure.js';
+import type { QcConfig } from '../qc.js';
+import { evalsetTable } from '../table.js';
+import { assemble, type AssembleCounts } from './assemble.js';
+import type { InpaintBackend, LabelBackend, SourceMask } from './contracts.js';
+import { inpaintItems, inpaintKey, inpaintStage, type InpaintEntry, type MaskPreparer } from './inpaint-stage.js';
+import { originalImageRelPath, outputPaths } from './layout.js';
+import { isDone, perturbStage, type PerturbEntry, type StageCounts } from './perturb-stage.js';
+import type { PromptSet } from './perturb/prompts.js';
+import { loadSourceSet, type SourceSet } from './source.js';
+import { JsonlLog } from './state.js';
+
+export const STAGES = ['perturb', 'inpaint', 'assemble', 'measure'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface GenerateOptions {
+  input: string;
+  out: string;
+  labels: LabelBackend;
+  inpainter: InpaintBackend;
+  /** Inpainting models to produce, each one of `inpainter.models`. */
+  models: string[];
+  prepareMask: MaskPreparer;
+  prompts: PromptSet;
+  seed: number;
+  /** Use only the first N usable source masks. */
+  limit?: number;
+  concurrency: number;
+  /** Stages to run (default: all, in order). */
+  stages?: readonly Stage[];
+  /** Where learned metric models are (measure), and whether to compute them. */
+  metricsDir: string;
+  noLearned?: boolean;
+  qc?: QcConfig;
+  /** Extra fields for generation.json's backends (e.g. the servers' URLs; never a key). */
+  describe?: { llm?: string; inpaint?: string };
+  progress?: Progress;
+}
+
+/** What settings.json pins: a resumed run must produce the same kind of rows as the first. */
+interface Settings {
+  seed: number;
+  label_backend: string;
+  language_model: string;
+  inpaint_backend: string;
+  prompts_sha256: string;
+}
+
+export interface GenerateResult {
+  source: { layout: SourceSet['layout']; rows: number; used: number; skipped: SourceSet['skipped'] };
+  perturb?: StageCounts;
+  inpaint?: StageCounts & { qualFlagged: number };
+  assemble?: AssembleCounts;
+  measure?: MeasureResult;
+  timingsMs: Partial<Record<Stage, number>>;
+}
+
+/** Reads the source set and applies --limit: the masks a run works on. */
+export async function loadMasks(input: string, limit?: number): Promise<{ source: SourceSet; masks: SourceMask[] }> {
+  const source = await loadSourceSet(input);
+  const masks = limit === undefined ? source.masks : source.masks.slice(0, limit);
+  const seen = new Map<string, string>();
+  for (const mask of masks) {
+    // Photos are flattened to original/images/{dataset}/{file name}: two photos must not land on one file.
+    const target = originalImageRelPath(mask);
+    const other = seen.get(target);
+    if (other !== undefined && other !== mask.imagePath) throw new UserError(`${other} and ${mask.imagePath} would both be ${target} in the eval set; rename one.`, 'E_DATA');
+    seen.set(target, mask.imagePath);
+  }
+  return { source, masks };
+}
+
+/**
+ * `semibench generate`: source set → perturb → (masks +) inpaint → assemble → measure, into one output folder that
+ * is the eval set. Each stage keeps its finished items in .semibench-generate/, so a rerun (after a crash or
+ * kill -9) does only what is left; backends are probed once before any work.
+ */
+export async function generate(options: GenerateOptions): Promise<GenerateResult> {
+  const out = resolve(options.out);
+  const paths = outputPaths(out);
+  const stages = new Set(options.stages ?? STAGES);
+  const progress = options.progress ?? silentProgress;
+  for (const model of options.models) {
+    if (!options.inpainter.models.includes(model)) {
+      throw new UserError(`The ${options.inpainter.name} inpainter has no model '${model}' (it has: ${options.inpainter.models.join(', ')}).`);
+    }
+  }
+  const { source, masks } = await loadMasks(options.input, options.limit);
+  mkdirSync(paths.state, { recursive: true });
+  checkSettings(paths.settings, {
+    seed: options.seed,
+    label_backend: options.labels.name,
+    language_model: options.labels.languageModel,
+    inpaint_backend: options.inpainter.name,
+    prompts_sha256: options.prompts.sha256,
+  });
+  if (stages.has('perturb')) await options.labels.probe();
+  if (stages.has('inpaint')) await options.inpainter.probe(options.models);
+
+  const result: GenerateResult = {
+    source: { layout: source.layout, rows: source.masks.length + Object.values(source.skipped).reduce((a, b) => a + b, 0), used: masks.length, skipped: source.skipped },
+    timingsMs: {},
+  };
+  const perturbed = new JsonlLog<PerturbEntry>(paths.perturbLog);
+  const inpainted = new JsonlLog<InpaintEntry>(paths.inpaintLog);
+  const timed = async <T>(stage: Stage, run: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const value = await run();
+    result.timingsMs[stage] = Math.round(performance.now() - started);
+    return value;
+  };
+  try {
+    if (stages.has('perturb')) {
+      result.perturb = await timed('perturb', () =>
+        perturbStage({ masks, backend: options.labels, log: perturbed, seed: options.seed, concurrency: options.concurrency, progress }),
+      );
+    }
+    if (stages.has('inpaint')) {
+      const { items, qualFlagged } = inpaintItems(masks, perturbed, options.models);
+      const counts = await timed('inpaint', () =>
+        inpaintStage({ out, items, backend: options.inpainter, prepareMask: options.prepareMask, log: inpainted, seed: options.seed, concurrency: options.concurrency, progress }),
+      );
+      result.inpaint = { ...counts, qualFlagged };
+    }
+    if (stages.has('assemble')) {
+      result.assemble = await timed('assemble', async () => assemble({ out, masks, models: options.models, perturbed, inpainted }));
+    }
+  } finally {
+    perturbed.close();
+    inpainted.close();
+  }
+  if (stages.has('measure')) {
+    if (!existsSync(paths.metadata)) throw new UserError(`No ${paths.metadata} yet: run the assemble stage first.`, 'E_DATA');
+    result.measure = await timed('measure', () =>
+      measure({ table: evalsetTable(out), metricsDir: options.metricsDir, qc: options.qc, noLearned: options.noLearned, concurrency: options.concurrency, progress }),
+    );
+  }
+  writeGenerationJson(paths.generation, options, result);
+  return result;
+}
+
+/** The first run writes settings.json; a later run with another seed, backend or prompt file is refused. */
+function checkSettings(file: string, settings: Settings): void {
+  if (!existsSync(file)) {
+    writeAtomic(file, `${JSON.stringify(settings, null, 2)}\n`);
+    return;
+  }
+  const before = JSON.parse(readFileSync(file, 'utf8')) as Settings;
+  for (const key of Object.keys(settings) as (keyof Settings)[]) {
+    if (before[key] !== settings[key]) {
+      throw new UserError(`This output folder was generated with ${key} = ${before[key]}, not ${settings[key]}: use the same settings to resume, or another --out.`);
+    }
+  }
+}
+
+/**
+ * generation.json: what made this eval set. Stage counts merge with the previous file's, so running stages one
+ * at a time still leaves one complete record.
+ */
+function writeGenerationJson(file: string, options: GenerateOptions, result: GenerateResult): void {
+  const before = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>) : {};
+  const measured = result.measure && {
+    rows: result.measure.rows,
+    pairs: result.measure.pairs,
+    problems: result.measure.problems,
+    models: result.measure.models.map((m) => ({ name: m.name, status: m.status })),
+    qc: result.measure.qc,
+  };
+  const record = {
+    seed: options.seed,
+    source: result.source,
+    backends: {
+      llm: { name: options.labels.name, language_model: options.labels.languageModel, ...(options.describe?.llm ? { url: options.describe.llm } : {}) },
+      inpaint: { name: options.inpainter.name, ...(options.describe?.inpaint ? { url: options.describe.inpaint } : {}) },
+    },
+    models: options.models,
+    prompts: { file: options.prompts.file.replace(/^.*[\\/]src[\\/]/, 'src/'), sha256: options.prompts.sha256, retry: options.prompts.retry },
+    stages: {
+      perturb: result.perturb ?? before.stages?.perturb,
+      inpaint: result.inpaint ?? before.stages?.inpaint,
+      assemble: result.assemble ?? before.stages?.assemble,
+      measure: measured ?? before.stages?.measure,
+    },
+    timings_ms: { ...before.timings_ms, ...result.timingsMs },
+  };
+  writeAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
+}
+
+export { inpaintKey, isDone };

@@ -1,0 +1,65 @@
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * An append-only JSONL log of finished items, one stage each (DIR/.semibench-generate/{stage}.jsonl). Each append
+ * is written and fsynced before the item counts as done, so kill -9 loses at most the items in flight; a torn
+ * last line (no newline, or not JSON) is ignored on reopen. The last entry of a key wins.
+ */
+export class JsonlLog<T extends { key: string }> {
+  readonly entries = new Map<string, T>();
+  private fd: number;
+
+  constructor(readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    if (existsSync(file)) {
+      const text = readFileSync(file, 'utf8');
+      const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+      for (const line of complete.split('\n')) {
+        if (!line) continue;
+        try {
+          const entry = JSON.parse(line) as T;
+          this.entries.set(entry.key, entry);
+        } catch {
+          // a line torn by a crash mid-write; the item is simply done again
+        }
+      }
+      // Cut a torn tail so the next append starts on a fresh line.
+      if (complete.length !== text.length) {
+        const fd = openSync(file, 'r+');
+        try {
+          ftruncateSync(fd, Buffer.byteLength(complete));
+        } finally {
+          closeSync(fd);
+        }
+      }
+    }
+    this.fd = openSync(file, 'a');
+  }
+
+  append(entries: T[]): void {
+    if (entries.length === 0) return;
+    writeSync(this.fd, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    fsyncSync(this.fd);
+    for (const entry of entries) this.entries.set(entry.key, entry);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** An append-only side log (no keys, no resume), for the raw LLM requests and answers. */
+export class SideLog {
+  private fd: number;
+  constructor(readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.fd = openSync(file, 'a');
+  }
+  write(entry: Record<string, unknown>): void {
+    writeSync(this.fd, `${JSON.stringify(entry)}\n`);
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
+}
