@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { UserError } from '../util/errors.js';
 import { compareCommand } from './compare.js';
 import { detectorsCommand } from './detectors.js';
+import { generateCommand } from './generate.js';
 import { measureCommand } from './measure.js';
 import { preprocessCommand } from './preprocess.js';
 import { reportCommand } from './report.js';
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(detectorsCommand)
       .command(preprocessCommand)
       .command(measureCommand)
+      .command(generateCommand)
       .demandCommand(1, 'Name a command (see --help).')
       .strict()
       .recommendCommands()

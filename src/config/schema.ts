@@ -26,6 +26,22 @@ export interface BenchConfig {
   qc: Record<string, [number, number]>;
   /** Bootstrap resamples for 95% intervals, and the seed that makes them reproducible. */
   bootstrap: { resamples: number; seed: number };
+  /** `semibench generate` defaults; its flags override each key. */
+  generate: GenerateConfig;
+}
+
+export interface GenerateConfig {
+  /** Label backend: 'offline' (WordNet, no model) or an OpenAI-compatible server URL. */
+  llm: string;
+  /** The model the LLM server serves (with a URL in `llm`). */
+  llmModel?: string;
+  /** Inpainting backend: 'classical', 'a1111:URL', 'comfyui:URL' or 'diffusers:URL'. */
+  inpaint: string;
+  /** Inpainting models to produce (default: every model of the backend). */
+  models?: string[];
+  seed: number;
+  /** Items in flight per backend. */
+  concurrency: number;
 }
 
 export type UserConfig = Partial<BenchConfig>;

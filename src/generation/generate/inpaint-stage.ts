@@ -6,6 +6,7 @@ import { silentProgress, type Progress } from '../../runner/progress.js';
 import { chunk, mapOrdered } from '../../runner/stream.js';
 import { errorMessage } from '../../util/errors.js';
 import type { InpaintBackend, SourceMask } from './contracts.js';
+import { InpaintFailure } from './inpaint/failure.js';
 import { inpaintedRelPath, itemSeed } from './layout.js';
 import { countEntries, toAsync, type PerturbEntry, type StageCounts } from './perturb-stage.js';
 import type { JsonlLog } from './state.js';
@@ -20,7 +21,9 @@ export interface InpaintEntry {
   /** The edited image, relative to the output folder. */
   path: string;
   seed: number;
+  /** Short category for the failure counts ('inpaint failed: timeout', 'bad answer: wrong size', ...). */
   reason?: string;
+  detail?: string;
   retryable?: boolean;
 }
 
@@ -76,7 +79,7 @@ export async function inpaintStage(options: {
   const one = async (item: InpaintItem): Promise<InpaintEntry> => {
     const path = inpaintedRelPath(item.mask, item.model);
     const seed = itemSeed(options.seed, item.mask.maskId, item.model, 'inpaint');
-    const fail = (reason: string, retryable?: boolean): InpaintEntry => ({ key: inpaintKey(item), ok: false, path, seed, reason, retryable });
+    const fail = (reason: string, detail?: string, retryable?: boolean): InpaintEntry => ({ key: inpaintKey(item), ok: false, path, seed, reason, detail, retryable });
     let image: Buffer;
     let mask: Buffer;
     let width: number;
@@ -86,21 +89,23 @@ export async function inpaintStage(options: {
       ({ width, height } = (await photo.metadata()) as { width: number; height: number });
       image = await photo.removeAlpha().toColorspace('srgb').png().toBuffer();
     } catch (error) {
-      return fail(`unreadable image (${errorMessage(error).split('\n')[0]})`);
+      return fail('unreadable image', errorMessage(error).split('\n')[0]);
     }
     try {
       mask = await options.prepareMask(await readFile(item.mask.maskPath), width, height);
     } catch (error) {
-      return fail(`unreadable mask (${errorMessage(error).split('\n')[0]})`);
+      return fail('unreadable mask', errorMessage(error).split('\n')[0]);
     }
     let edited: Buffer;
     try {
       edited = await options.backend.inpaint({ image, mask, prompt: item.prompt, seed, width, height, model: item.model });
     } catch (error) {
-      return fail(`inpaint failed: ${errorMessage(error).split('\n')[0]}`, true);
+      // A backend names its failure's category (InpaintFailure); anything else is unexpected, and tried again next run.
+      if (error instanceof InpaintFailure) return fail(`inpaint failed: ${error.reason}`, error.message, error.retryable || undefined);
+      return fail('inpaint failed: error', errorMessage(error).split('\n')[0], true);
     }
     const problem = await checkEdited(edited, width, height);
-    if (problem) return fail(problem);
+    if (problem) return fail(problem.reason, problem.detail);
     const target = join(out, path);
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(`${target}.partial`, edited);
@@ -121,12 +126,12 @@ export async function inpaintStage(options: {
 }
 
 /** Why a backend's answer cannot be kept, or undefined: not a PNG, another size, or one flat colour (a safety filter's black image). */
-export async function checkEdited(bytes: Buffer, width: number, height: number): Promise<string | undefined> {
-  if (bytes.subarray(0, 8).toString('latin1') !== '\x89PNG\r\n\x1a\n') return 'bad answer: not a PNG';
+export async function checkEdited(bytes: Buffer, width: number, height: number): Promise<{ reason: string; detail: string } | undefined> {
+  if (bytes.subarray(0, 8).toString('latin1') !== '\x89PNG\r\n\x1a\n') return { reason: 'bad answer: not a PNG', detail: `${bytes.length} bytes` };
   const decoded = await Promise.all([sharp(bytes).metadata(), sharp(bytes).stats()]).catch((error: unknown) => errorMessage(error));
-  if (typeof decoded === 'string') return `bad answer: undecodable PNG (${decoded.split('\n')[0]})`;
+  if (typeof decoded === 'string') return { reason: 'bad answer: undecodable PNG', detail: decoded.split('\n')[0] };
   const [meta, stats] = decoded;
-  if (meta.width !== width || meta.height !== height) return `bad answer: wrong size (${meta.width}x${meta.height}, expected ${width}x${height})`;
-  if (stats.channels.every((c) => c.min === c.max)) return 'bad answer: blank image (one flat colour; a safety filter?)';
+  if (meta.width !== width || meta.height !== height) return { reason: 'bad answer: wrong size', detail: `${meta.width}x${meta.height}, expected ${width}x${height}` };
+  if (stats.channels.every((c) => c.min === c.max)) return { reason: 'bad answer: blank image', detail: 'one flat colour (a safety filter?)' };
   return undefined;
 }

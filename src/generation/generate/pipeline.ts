@@ -14,7 +14,7 @@ import { originalImageRelPath, outputPaths } from './layout.js';
 import { isDone, perturbStage, type PerturbEntry, type StageCounts } from './perturb-stage.js';
 import type { PromptSet } from './perturb/prompts.js';
 import { loadSourceSet, type SourceSet } from './source.js';
-import { JsonlLog } from './state.js';
+import { JsonlLog, readLog } from './state.js';
 
 export const STAGES = ['perturb', 'inpaint', 'assemble', 'measure'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -192,4 +192,30 @@ function writeGenerationJson(file: string, options: GenerateOptions, result: Gen
   writeAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
 }
 
-export { inpaintKey, isDone };
+
+/** `--plan`: what a run would do, from the source set and the stage logs only; no backend is called, nothing is written. */
+export async function planGenerate(options: Pick<GenerateOptions, 'input' | 'out' | 'labels' | 'inpainter' | 'models' | 'limit' | 'seed' | 'stages'>): Promise<string[]> {
+  const out = resolve(options.out);
+  const paths = outputPaths(out);
+  const stages = new Set(options.stages ?? STAGES);
+  const { source, masks } = await loadMasks(options.input, options.limit);
+  const perturbed = readLog<PerturbEntry>(paths.perturbLog).entries;
+  const inpainted = readLog<InpaintEntry>(paths.inpaintLog).entries;
+  const skipped = Object.entries(source.skipped).map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none';
+  const perturbDone = masks.filter((m) => isDone(perturbed.get(m.maskId))).length;
+  const labelled = masks.filter((m) => perturbed.get(m.maskId)?.ok && !perturbed.get(m.maskId)?.target_qual_flag);
+  const inpaintDone = labelled.flatMap((mask) => options.models.map((model) => inpainted.get(inpaintKey({ mask, model })))).filter((e) => e && !e.retryable).length;
+  const lines = [
+    `source: ${source.root} (${source.layout} layout): ${masks.length} masks used${options.limit !== undefined ? ` (--limit ${options.limit})` : ''}, skipped: ${skipped}`,
+    `seed ${options.seed}; label backend ${options.labels.name} (${options.labels.languageModel}); inpainting ${options.inpainter.name}, models ${options.models.join(', ')}`,
+  ];
+  if (stages.has('perturb')) lines.push(`perturb: ${masks.length - perturbDone} masks to label, ${perturbDone} already done`);
+  if (stages.has('inpaint')) {
+    const known = labelled.length * options.models.length;
+    const unknown = (masks.length - perturbDone) * options.models.length;
+    lines.push(`inpaint: up to ${known - inpaintDone + unknown} images to make (${inpaintDone} already done; masks still to label count as ${options.models.length} each)`);
+  }
+  if (stages.has('assemble')) lines.push(`assemble: ${out}/metadata.csv (real + fake rows), original/images|masks/{dataset}/, inpainting/{dataset}/{mask_id}_{dataset}_{model}.png, generation.json`);
+  if (stages.has('measure')) lines.push('measure: change metrics, QC and bins into metadata.csv (semibench measure)');
+  return lines;
+}

@@ -7,23 +7,14 @@ import { dirname } from 'node:path';
  * last line (no newline, or not JSON) is ignored on reopen. The last entry of a key wins.
  */
 export class JsonlLog<T extends { key: string }> {
-  readonly entries = new Map<string, T>();
+  readonly entries: Map<string, T> = new Map();
   private fd: number;
 
   constructor(readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
     if (existsSync(file)) {
-      const text = readFileSync(file, 'utf8');
-      const complete = text.slice(0, text.lastIndexOf('\n') + 1);
-      for (const line of complete.split('\n')) {
-        if (!line) continue;
-        try {
-          const entry = JSON.parse(line) as T;
-          this.entries.set(entry.key, entry);
-        } catch {
-          // a line torn by a crash mid-write; the item is simply done again
-        }
-      }
+      const { entries, complete, text } = readLog<T>(file);
+      this.entries = entries;
       // Cut a torn tail so the next append starts on a fresh line.
       if (complete.length !== text.length) {
         const fd = openSync(file, 'r+');
@@ -47,6 +38,24 @@ export class JsonlLog<T extends { key: string }> {
   close(): void {
     closeSync(this.fd);
   }
+}
+
+/** Reads a stage log without opening it for writing (for --plan). */
+export function readLog<T extends { key: string }>(file: string): { entries: Map<string, T>; complete: string; text: string } {
+  const entries = new Map<string, T>();
+  if (!existsSync(file)) return { entries, complete: '', text: '' };
+  const text = readFileSync(file, 'utf8');
+  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+  for (const line of complete.split('\n')) {
+    if (!line) continue;
+    try {
+      const entry = JSON.parse(line) as T;
+      entries.set(entry.key, entry);
+    } catch {
+      // a line torn by a crash mid-write; the item is simply done again
+    }
+  }
+  return { entries, complete, text };
 }
 
 /** An append-only side log (no keys, no resume), for the raw LLM requests and answers. */
