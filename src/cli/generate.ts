@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { createInpaintBackend, createLabelBackend, describeUrl } from '../generation/generate/backends.js';
-import { sourceMaskPng } from '../generation/generate/masks-input.js';
+import { authorsMaskPreparer } from '../generation/generate/inpaint-stage.js';
 import { outputPaths } from '../generation/generate/layout.js';
 import { generate, planGenerate, STAGES, type GenerateResult, type Stage } from '../generation/generate/pipeline.js';
 import { loadPrompts } from '../generation/generate/perturb/prompts.js';
@@ -82,7 +82,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       const result = await generate({
         ...common,
         prompts,
-        prepareMask: sourceMaskPng,
+        prepareMask: authorsMaskPreparer,
         concurrency,
         metricsDir: resolve(args['metrics-dir']),
         noLearned: !args.learned,

@@ -7,12 +7,22 @@ import { chunk, mapOrdered } from '../../runner/stream.js';
 import { errorMessage } from '../../util/errors.js';
 import type { InpaintBackend, SourceMask } from './contracts.js';
 import { InpaintFailure } from './inpaint/failure.js';
+import { prepareMask } from './masks.js';
 import { inpaintedRelPath, itemSeed } from './layout.js';
 import { countEntries, toAsync, type PerturbEntry, type StageCounts } from './perturb-stage.js';
 import type { JsonlLog } from './state.js';
 
 /** Stage 3 as a function: the source mask (any image) at the photo's size → the mask the backend gets (PNG). */
 export type MaskPreparer = (mask: Buffer, width: number, height: number) => Promise<Buffer>;
+
+/** The authors' inpaint_img mask steps (masks.ts), on a mask that must be the photo's size. */
+export const authorsMaskPreparer: MaskPreparer = async (mask, width, height) => {
+  const prepared = await prepareMask(mask);
+  if (prepared.mask.width !== width || prepared.mask.height !== height) {
+    throw new Error(`the mask is ${prepared.mask.width}x${prepared.mask.height}, the photo ${width}x${height}`);
+  }
+  return prepared.png;
+};
 
 /** One (mask, model) line in inpaint.jsonl. */
 export interface InpaintEntry {
