@@ -181,9 +181,10 @@ function writeGenerationJson(file: string, options: GenerateOptions, result: Gen
     },
     models: options.models,
     prompts: { file: options.prompts.file.replace(/^.*[\\/]src[\\/]/, 'src/'), sha256: options.prompts.sha256, retry: options.prompts.retry },
+    // alreadyDone says how a run went, not what the eval set is: it stays out, so a resumed run writes the same record.
     stages: {
-      perturb: result.perturb ?? before.stages?.perturb,
-      inpaint: result.inpaint ?? before.stages?.inpaint,
+      perturb: result.perturb ? withoutAlreadyDone(result.perturb) : before.stages?.perturb,
+      inpaint: result.inpaint ? withoutAlreadyDone(result.inpaint) : before.stages?.inpaint,
       assemble: result.assemble ?? before.stages?.assemble,
       measure: measured ?? before.stages?.measure,
     },
@@ -192,6 +193,10 @@ function writeGenerationJson(file: string, options: GenerateOptions, result: Gen
   writeAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
 }
 
+
+function withoutAlreadyDone<T extends StageCounts>({ alreadyDone: _, ...counts }: T): Omit<T, 'alreadyDone'> {
+  return counts;
+}
 
 /** `--plan`: what a run would do, from the source set and the stage logs only; no backend is called, nothing is written. */
 export async function planGenerate(options: Pick<GenerateOptions, 'input' | 'out' | 'labels' | 'inpainter' | 'models' | 'limit' | 'seed' | 'stages'>): Promise<string[]> {
