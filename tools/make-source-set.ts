@@ -3,7 +3,7 @@
  * images/{dataset}/, masks/{dataset}/), made only from procedural images. Deterministic. The end-to-end test and
  * bench/generate.ts build it at run time; run it by hand to try the pipeline:
  *
- *   npx tsx tools/make-source-set.ts OUT_DIR [IMAGES_PER_DATASET]
+ *   npx tsx tools/make-source-set.ts OUT_DIR [IMAGES_PER_DATASET] [SIZE]
  *
  * Two rows are the kind the authors' filter_labels drops (mask_name NA, ratio 1000.0), so skips are exercised.
  */
@@ -15,7 +15,6 @@ import sharp from 'sharp';
 import { uniform } from '../src/util/random.js';
 import { Canvas, ellipse, rect } from './fixtures/draw.js';
 
-const SIZE = 96;
 const DATASETS = [
   { name: 'ADE20K', ext: 'jpg', id: (i: number) => `ADE_train_${String(i + 1).padStart(8, '0')}` },
   { name: 'OpenImages', ext: 'png', id: (i: number) => `oi_${(0x3a5f00 + i * 7919).toString(16)}` },
@@ -30,19 +29,21 @@ export interface SourceSetInfo {
   usable: number;
 }
 
-export async function makeSourceSet(out: string, imagesPerDataset = 2): Promise<SourceSetInfo> {
+export async function makeSourceSet(out: string, imagesPerDataset = 2, size = 96): Promise<SourceSetInfo> {
+  const SIZE = size;
+  const k = size / 96; // shapes scale with the image
   const rows: string[][] = [];
   for (const [d, ds] of DATASETS.entries()) {
     for (let i = 0; i < imagesPerDataset; i++) {
       const imageId = ds.id(i);
       const r = uniform(7000 + 100 * d + i);
       const canvas = new Canvas(SIZE, SIZE).gradient([120, 170, 230], [90, 120, 80]);
-      canvas.fill(rect(0, 60, SIZE, SIZE), [70, 130, 60], 10, 4);
+      canvas.fill(rect(0, 60 * k, SIZE, SIZE), [70, 130, 60], 10, 4);
       const imagePath = `images/${ds.name}/${imageId}.${ds.ext}`;
       const names = [OBJECTS[(2 * i + d) % OBJECTS.length], OBJECTS[(2 * i + d + 1) % OBJECTS.length]];
       const masks = names.map((name, k) => {
-        const rx = 10 + r() * 12;
-        const ry = 8 + r() * 12;
+        const rx = k * (10 + r() * 12);
+        const ry = k * (8 + r() * 12);
         const shape = ellipse(rx + r() * (SIZE - 2 * rx), ry + r() * (SIZE - 2 * ry), rx, ry);
         canvas.fill(shape, [40 + r() * 180, 40 + r() * 180, 40 + r() * 180], 6, 3);
         const pixels = new Uint8Array(SIZE * SIZE);
@@ -50,12 +51,12 @@ export async function makeSourceSet(out: string, imagesPerDataset = 2): Promise<
         const ratio = pixels.reduce((n, v) => n + (v ? 1 : 0), 0) / pixels.length;
         return { name, k, pixels, ratio };
       });
-      await save(join(out, imagePath), canvas.toUint8(), 3, ds.ext);
+      await save(join(out, imagePath), canvas.toUint8(), 3, ds.ext, SIZE);
       const entities = `[${names.map((n) => `'${n}'`).join(', ')}]`;
       for (const m of masks) {
         const maskId = `instance_${String(m.k).padStart(3, '0')}_${imageId}`;
         const maskPath = `masks/${ds.name}/${maskId}.png`;
-        await save(join(out, maskPath), m.pixels, 1, 'png');
+        await save(join(out, maskPath), m.pixels, 1, 'png', SIZE);
         rows.push([imageId, imagePath, ds.name, entities, `['${names[0]}']`, maskId, maskPath, m.name, String(m.ratio)]);
       }
     }
@@ -69,15 +70,15 @@ export async function makeSourceSet(out: string, imagesPerDataset = 2): Promise<
   return { rows: rows.length, usable: rows.length - 2 };
 }
 
-async function save(path: string, pixels: Uint8Array, channels: 1 | 3, format: 'png' | 'jpg'): Promise<void> {
+async function save(path: string, pixels: Uint8Array, channels: 1 | 3, format: 'png' | 'jpg', size: number): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  const image = sharp(Buffer.from(pixels), { raw: { width: SIZE, height: SIZE, channels } });
+  const image = sharp(Buffer.from(pixels), { raw: { width: size, height: size, channels } });
   await (format === 'png' ? image.png({ compressionLevel: 9 }) : image.jpeg({ quality: 90 })).toFile(path);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const out = process.argv[2];
   if (!out) throw new Error('usage: npx tsx tools/make-source-set.ts OUT_DIR [IMAGES_PER_DATASET]');
-  const info = await makeSourceSet(out, Number(process.argv[3] ?? 2));
+  const info = await makeSourceSet(out, Number(process.argv[3] ?? 2), Number(process.argv[4] ?? 96));
   console.log(`${out}: ${info.rows} rows (${info.usable} usable)`);
 }
