@@ -6,6 +6,7 @@ import { createInpaintBackend, createLabelBackend, describeUrl } from '../genera
 import { authorsMaskPreparer } from '../generation/generate/inpaint-stage.js';
 import { outputPaths } from '../generation/generate/layout.js';
 import { generate, planGenerate, STAGES, type GenerateResult, type Stage } from '../generation/generate/pipeline.js';
+import { DEFAULT_HTTP } from '../generation/generate/perturb/http.js';
 import { loadPrompts } from '../generation/generate/perturb/prompts.js';
 import { SideLog } from '../generation/generate/state.js';
 import { DEFAULT_METRICS_DIR } from '../generation/learned/registry.js';
@@ -26,6 +27,7 @@ interface GenerateArgs {
   limit?: number;
   seed?: number;
   concurrency?: number;
+  timeout: number;
   plan: boolean;
   'metrics-dir': string;
   learned: boolean;
@@ -47,6 +49,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('limit', { type: 'number', describe: 'Use only the first N usable source masks' })
       .option('seed', { type: 'number', describe: `Run seed: magnitudes, prompt types and inpainting seeds derive from it [default: ${DEFAULTS.generate.seed}]` })
       .option('concurrency', { type: 'number', describe: `Items in flight per backend [default: ${DEFAULTS.generate.concurrency}]` })
+      .option('timeout', { type: 'number', default: DEFAULT_HTTP.timeoutMs / 1000, describe: 'Seconds per LLM request before it counts as a timeout (retried with backoff, like a 5xx)' })
       .option('plan', { type: 'boolean', default: false, describe: 'Print what would run (counts per stage, backends, outputs) and call nothing' })
       .option('metrics-dir', { type: 'string', default: DEFAULT_METRICS_DIR, describe: 'Folder of metric models for the measure stage' })
       .option('learned', { type: 'boolean', default: true, describe: 'Compute the learned metrics in the measure stage (--no-learned: pixel metrics only)' })
@@ -62,6 +65,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     const concurrency = args.concurrency ?? settings.concurrency;
     if (!Number.isInteger(seed)) throw new UserError('--seed must be an integer.');
     if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new UserError('--concurrency must be an integer of at least 1.');
+    if (!(args.timeout > 0)) throw new UserError('--timeout must be a positive number of seconds.');
     if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit >= 0)) throw new UserError('--limit must be a whole number.');
     const stages: readonly Stage[] = args.stage === 'all' ? STAGES : [args.stage];
     if (!args.input) throw new UserError('Name the source set: --input DIR (metadata.csv in the authors\' layout, or images/ + masks/).');
@@ -69,7 +73,8 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     const prompts = loadPrompts();
     const sideLog = args.plan ? undefined : new SideLog(outputPaths(out).llmLog);
     try {
-      const labels = createLabelBackend(llm, args['llm-model'] ?? settings.llmModel, prompts, sideLog && ((entry) => sideLog.write(entry)));
+      const http = { ...DEFAULT_HTTP, timeoutMs: args.timeout * 1000 };
+      const labels = createLabelBackend(llm, args['llm-model'] ?? settings.llmModel, prompts, sideLog && ((entry) => sideLog.write(entry)), http);
       const inpaintSpec = args.inpaint ?? settings.inpaint;
       const inpainter = createInpaintBackend(inpaintSpec);
       const models = args.models ? args.models.split(',').map((m) => m.trim()).filter(Boolean) : (settings.models ?? [...inpainter.models]);
