@@ -1,7 +1,7 @@
 /**
  * Writes a tiny source set for `semibench generate` in the authors' data/input layout (metadata.csv,
  * images/{dataset}/, masks/{dataset}/), made only from procedural images. Deterministic. The end-to-end test and
- * bench/generate.ts build it at run time; run it by hand to try the pipeline:
+ * bench/generate.ts build it at run time; fixtures/source is its committed output (npm run fixtures:source):
  *
  *   npx tsx tools/make-source-set.ts OUT_DIR [IMAGES_PER_DATASET] [SIZE]
  *

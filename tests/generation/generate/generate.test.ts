@@ -57,6 +57,8 @@ describe('semibench generate, end to end (offline labels, classical inpainting)'
   const gen = () => join(dir, 'gen');
 
   it('writes an eval set that `semibench run --detector all` scores row by row, with every slice', () => {
+    // fixtures/source (the README's quick start) is this script's output, committed
+    expect(readFileSync(join(src, 'metadata.csv'), 'utf8')).toBe(readFileSync('fixtures/source/metadata.csv', 'utf8'));
     const made = cli(generateArgs(gen()));
     expect(made.status, made.stderr).toBe(0);
     expect(made.stdout).toContain('source: 8 masks (skipped: 1 mask_name NA, 1 ratio 1000.0)');
