@@ -31,19 +31,19 @@ export interface SourceSetInfo {
 
 export async function makeSourceSet(out: string, imagesPerDataset = 2, size = 96): Promise<SourceSetInfo> {
   const SIZE = size;
-  const k = size / 96; // shapes scale with the image
+  const scale = size / 96; // shapes scale with the image
   const rows: string[][] = [];
   for (const [d, ds] of DATASETS.entries()) {
     for (let i = 0; i < imagesPerDataset; i++) {
       const imageId = ds.id(i);
       const r = uniform(7000 + 100 * d + i);
       const canvas = new Canvas(SIZE, SIZE).gradient([120, 170, 230], [90, 120, 80]);
-      canvas.fill(rect(0, 60 * k, SIZE, SIZE), [70, 130, 60], 10, 4);
+      canvas.fill(rect(0, 60 * scale, SIZE, SIZE), [70, 130, 60], 10, 4);
       const imagePath = `images/${ds.name}/${imageId}.${ds.ext}`;
       const names = [OBJECTS[(2 * i + d) % OBJECTS.length], OBJECTS[(2 * i + d + 1) % OBJECTS.length]];
       const masks = names.map((name, k) => {
-        const rx = k * (10 + r() * 12);
-        const ry = k * (8 + r() * 12);
+        const rx = scale * (10 + r() * 12);
+        const ry = scale * (8 + r() * 12);
         const shape = ellipse(rx + r() * (SIZE - 2 * rx), ry + r() * (SIZE - 2 * ry), rx, ry);
         canvas.fill(shape, [40 + r() * 180, 40 + r() * 180, 40 + r() * 180], 6, 3);
         const pixels = new Uint8Array(SIZE * SIZE);
@@ -72,7 +72,9 @@ export async function makeSourceSet(out: string, imagesPerDataset = 2, size = 96
 
 async function save(path: string, pixels: Uint8Array, channels: 1 | 3, format: 'png' | 'jpg', size: number): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  const image = sharp(Buffer.from(pixels), { raw: { width: size, height: size, channels } });
+  // masks are single-channel (mode L), like the authors' PNG masks
+  const raw = sharp(Buffer.from(pixels), { raw: { width: size, height: size, channels } });
+  const image = channels === 1 ? raw.toColourspace('b-w') : raw;
   await (format === 'png' ? image.png({ compressionLevel: 9 }) : image.jpeg({ quality: 90 })).toFile(path);
 }
 

@@ -18,6 +18,7 @@ export type MaskPreparer = (mask: Buffer, width: number, height: number) => Prom
 /** The authors' inpaint_img mask steps (masks.ts), on a mask that must be the photo's size. */
 export const authorsMaskPreparer: MaskPreparer = async (mask, width, height) => {
   const prepared = await prepareMask(mask);
+  if (!prepared.mask.data.some((v) => v > 0)) throw new InpaintFailure('empty mask', 'the mask has no object pixel');
   if (prepared.mask.width !== width || prepared.mask.height !== height) {
     throw new Error(`the mask is ${prepared.mask.width}x${prepared.mask.height}, the photo ${width}x${height}`);
   }
@@ -104,6 +105,7 @@ export async function inpaintStage(options: {
     try {
       mask = await options.prepareMask(await readFile(item.mask.maskPath), width, height);
     } catch (error) {
+      if (error instanceof InpaintFailure) return fail(error.reason, error.message);
       return fail('unreadable mask', errorMessage(error).split('\n')[0]);
     }
     let edited: Buffer;
