@@ -46,25 +46,45 @@ export function modeFilter(img: GreyImage, size: number): GreyImage {
   const { width, height } = img;
   const half = Math.trunc(size / 2);
   const data = new Uint8Array(width * height);
+  // A sliding histogram (ModeFilter.c recounts each window; the counts are the same) plus the list of values
+  // present, so finding the mode scans a few values instead of 256.
   const histogram = new Int32Array(256);
-  const addColumn = (x: number, y0: number, y1: number, delta: number): void => {
+  const present = new Uint8Array(256);
+  const slot = new Int32Array(256);
+  let count = 0;
+  const addColumn = (x: number, y0: number, y1: number, delta: 1 | -1): void => {
     if (x < 0 || x >= width) return;
-    for (let y = y0; y <= y1; y++) histogram[img.data[y * width + x]] += delta;
+    for (let y = y0; y <= y1; y++) {
+      const v = img.data[y * width + x];
+      if (delta === 1) {
+        if (histogram[v]++ === 0) {
+          slot[v] = count;
+          present[count++] = v;
+        }
+      } else if (--histogram[v] === 0) {
+        const last = present[--count];
+        present[slot[v]] = last;
+        slot[last] = slot[v];
+      }
+    }
   };
   for (let y = 0; y < height; y++) {
     const y0 = Math.max(y - half, 0);
     const y1 = Math.min(y + half, height - 1);
-    histogram.fill(0);
+    for (let i = 0; i < count; i++) histogram[present[i]] = 0;
+    count = 0;
     for (let x = -half; x < half; x++) addColumn(x, y0, y1, 1);
     for (let x = 0; x < width; x++) {
-      // Slide the window: drop the column that left, add the one that entered (ModeFilter.c recounts; same sums).
       addColumn(x - half - 1, y0, y1, -1);
       addColumn(x + half, y0, y1, 1);
+      // ModeFilter.c: the most frequent value, the smallest one on a tie.
       let maxPixel = 0;
-      let maxCount = histogram[0];
-      for (let v = 1; v < 256; v++) {
-        if (histogram[v] > maxCount) {
-          maxCount = histogram[v];
+      let maxCount = 0;
+      for (let i = 0; i < count; i++) {
+        const v = present[i];
+        const c = histogram[v];
+        if (c > maxCount || (c === maxCount && v < maxPixel)) {
+          maxCount = c;
           maxPixel = v;
         }
       }

@@ -1,9 +1,11 @@
 /**
  * Why an inpainting backend gave no usable image. `reason` is a short stable category ('timeout', 'http 500',
  * 'not an image', 'wrong size', 'blank image', ...) so a run can count failures per reason; the message adds
- * the details for the failed row.
+ * the details for the failed row. `retryable` marks server errors and timeouts, worth another try later.
  */
 export class InpaintFailure extends Error {
+  readonly retryable: boolean;
+
   constructor(
     readonly reason: string,
     detail: string,
@@ -13,7 +15,4 @@ export class InpaintFailure extends Error {
     this.name = 'InpaintFailure';
     this.retryable = options?.retryable ?? false;
   }
-
-  /** A server error or a timeout, worth another try; a bad answer is not. */
-  readonly retryable: boolean;
 }

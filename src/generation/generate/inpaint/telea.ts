@@ -49,9 +49,15 @@ class FifoMinQueue {
 
   private swap(a: number, b: number): void {
     const { keys, order, cells } = this;
-    [keys[a], keys[b]] = [keys[b], keys[a]];
-    [order[a], order[b]] = [order[b], order[a]];
-    [cells[a], cells[b]] = [cells[b], cells[a]];
+    const k = keys[a];
+    keys[a] = keys[b];
+    keys[b] = k;
+    const o = order[a];
+    order[a] = order[b];
+    order[b] = o;
+    const c = cells[a];
+    cells[a] = cells[b];
+    cells[b] = c;
   }
 
   push(cell: number, t: number): void {
@@ -148,14 +154,16 @@ function addAll(queue: FifoMinQueue, a: Uint8Array): void {
   for (let p = 0; p < a.length; p++) if (a[p] !== 0) queue.push(p, 0);
 }
 
-/** Cells of the four neighbours in OpenCV's order: up, left, down, right. */
-const neighbours = (p: number, cols: number): [number, number, number, number] => [p - cols, p - 1, p + cols, p + 1];
+/** Offsets of the four neighbours in OpenCV's order: up, left, down, right. */
+const neighbourOffsets = (cols: number): Int32Array => Int32Array.of(-cols, -1, cols, 1);
 
 /** inpaint.cpp `icvCalcFMM(out, t, Out, negate = true)`: distances outside the mask, stored negated. */
 function outsideDistances(f: Uint8Array, t: Float32Array, queue: FifoMinQueue, { rows, cols }: Grid): void {
+  const offsets = neighbourOffsets(cols);
   for (let p = queue.pop(); p >= 0; p = queue.pop()) {
     f[p] = CHANGE;
-    for (const n of neighbours(p, cols)) {
+    for (let q = 0; q < 4; q++) {
+      const n = p + offsets[q];
       const i = Math.floor(n / cols);
       const j = n - i * cols;
       if (i <= 0 || j <= 0 || i > rows || j > cols) continue;
@@ -219,16 +227,26 @@ export function teleaInpaint(image: RgbImage, mask: Uint8Array, radius = 3): Rgb
 
 /** inpaint.cpp `icvTeleaInpaintFMM<uchar>` for 3 channels; `f` is the mask grid (KNOWN / INSIDE / BAND). */
 function fill(f: Uint8Array, t: Float32Array, out: Uint8Array, width: number, { rows, cols }: Grid, range: number, heap: FifoMinQueue): void {
-  const px = (y: number, x: number, c: number): number => out[(y * width + x) * 3 + c];
+  const stride = width * 3;
+  const offsets = neighbourOffsets(cols);
   const span = 2 * range + 1;
-  // Per window cell: weight, offsets and the image rows/columns it reads, shared by the three channels.
-  const cw = new Float64Array(span * span);
-  const cell = new Int32Array(span * span * 8);
+  // Per window cell, shared by the three channels: its weight, and as offsets into `out` the colour it reads
+  // and the two samples (and factor 0, 1 or 2) of each image-gradient component, chosen as inpaint.cpp does.
+  const CELL = 9;
+  const weight = new Float64Array(span * span);
+  const cell = new Int32Array(span * span * CELL);
   const filled = [0, 0, 0];
+  const at = (y: number, x: number): number => y * stride + x * 3;
+  const put = (o: number, plus: number, minus: number, factor: number): void => {
+    cell[o] = plus;
+    cell[o + 1] = minus;
+    cell[o + 2] = factor;
+  };
 
   for (let p = heap.pop(); p >= 0; p = heap.pop()) {
     f[p] = KNOWN;
-    for (const n of neighbours(p, cols)) {
+    for (let q = 0; q < 4; q++) {
+      const n = p + offsets[q];
       const i = Math.floor(n / cols);
       const j = n - i * cols;
       if (i <= 0 || j <= 0 || i > rows - 1 || j > cols - 1) continue;
@@ -253,26 +271,33 @@ function fill(f: Uint8Array, t: Float32Array, out: Uint8Array, width: number, { 
           const lm = l - 1 + (l === 1 ? 1 : 0);
           const lp = l - 1 - (l === cols - 2 ? 1 : 0);
           if (!(k > 0 && l > 0 && k < rows - 1 && l < cols - 1)) continue;
-          const q = k * cols + l;
-          if (f[q] === INSIDE || (l - j) * (l - j) + (k - i) * (k - i) > range * range) continue;
+          const g = k * cols + l;
+          if (f[g] === INSIDE || (l - j) * (l - j) + (k - i) * (k - i) > range * range) continue;
           const ry = f32(i - k);
           const rx = f32(j - l);
           const len2 = f32(f32(rx * rx) + f32(ry * ry));
           const dst = f32(1 / (len2 * Math.sqrt(len2)));
-          const lev = f32(1 / f32(1 + Math.abs(f32(t[q] - t[n]))));
+          const lev = f32(1 / f32(1 + Math.abs(f32(t[g] - t[n]))));
           let dir = f32(f32(rx * gradTx) + f32(ry * gradTy));
           if (Math.abs(dir) <= 0.01) dir = DIR_FLOOR;
-          cw[cells] = f32(Math.abs(f32(f32(dst * lev) * dir)));
-          const o = cells * 8;
-          cell[o] = km;
-          cell[o + 1] = kp;
-          cell[o + 2] = lm;
-          cell[o + 3] = lp;
-          // Which one-sided difference the image gradient takes (bit 0: right known, bit 1: left known ...).
-          cell[o + 4] = (f[q + 1] !== INSIDE ? 1 : 0) | (f[q - 1] !== INSIDE ? 2 : 0);
-          cell[o + 5] = (f[q + cols] !== INSIDE ? 1 : 0) | (f[q - cols] !== INSIDE ? 2 : 0);
-          cell[o + 6] = rx;
-          cell[o + 7] = ry;
+          weight[cells] = f32(Math.abs(f32(f32(dst * lev) * dir)));
+          const o = cells * CELL;
+          const colour = at(km, lm);
+          cell[o] = colour;
+          const right = f[g + 1] !== INSIDE;
+          const left = f[g - 1] !== INSIDE;
+          if (right && left) put(o + 1, at(km, lp + 1), at(km, lm - 1), 2);
+          else if (right) put(o + 1, at(km, lp + 1), colour, 1);
+          else if (left) put(o + 1, at(km, lp), at(km, lm - 1), 1);
+          else put(o + 1, colour, colour, 0);
+          const down = f[g + cols] !== INSIDE;
+          const up = f[g - cols] !== INSIDE;
+          if (down && up) put(o + 4, at(kp + 1, lm), at(km - 1, lm), 2);
+          else if (down) put(o + 4, at(kp + 1, lm), colour, 1);
+          else if (up) put(o + 4, at(kp, lm), at(km - 1, lm), 1);
+          else put(o + 4, colour, colour, 0);
+          cell[o + 7] = rx;
+          cell[o + 8] = ry;
           cells++;
         }
       }
@@ -285,25 +310,13 @@ function fill(f: Uint8Array, t: Float32Array, out: Uint8Array, width: number, { 
         let jy = 0;
         let s = EPS20;
         for (let e = 0; e < cells; e++) {
-          const o = e * 8;
-          const km = cell[o];
-          const kp = cell[o + 1];
-          const lm = cell[o + 2];
-          const lp = cell[o + 3];
-          const hx = cell[o + 4];
-          const hy = cell[o + 5];
-          const w = cw[e];
-          let gradIx = 0;
-          if (hx === 3) gradIx = (px(km, lp + 1, c) - px(km, lm - 1, c)) * 2;
-          else if (hx === 1) gradIx = px(km, lp + 1, c) - px(km, lm, c);
-          else if (hx === 2) gradIx = px(km, lp, c) - px(km, lm - 1, c);
-          let gradIy = 0;
-          if (hy === 3) gradIy = (px(kp + 1, lm, c) - px(km - 1, lm, c)) * 2;
-          else if (hy === 1) gradIy = px(kp + 1, lm, c) - px(km, lm, c);
-          else if (hy === 2) gradIy = px(kp, lm, c) - px(km - 1, lm, c);
-          ia = f32(ia + f32(w * px(km, lm, c)));
-          jx = f32(jx - f32(w * f32(gradIx * cell[o + 6])));
-          jy = f32(jy - f32(w * f32(gradIy * cell[o + 7])));
+          const o = e * CELL;
+          const w = weight[e];
+          const gradIx = (out[cell[o + 1] + c] - out[cell[o + 2] + c]) * cell[o + 3];
+          const gradIy = (out[cell[o + 4] + c] - out[cell[o + 5] + c]) * cell[o + 6];
+          ia = f32(ia + f32(w * out[cell[o] + c]));
+          jx = f32(jx - f32(w * f32(gradIx * cell[o + 7])));
+          jy = f32(jy - f32(w * f32(gradIy * cell[o + 8])));
           s = f32(s + w);
         }
         const norm = f32(f32(Math.sqrt(f32(f32(jx * jx) + f32(jy * jy)))) + EPS20);
