@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
@@ -28,6 +29,8 @@ interface GenerateArgs {
   seed?: number;
   concurrency?: number;
   timeout: number;
+  checkpoints?: string;
+  workflow?: string;
   plan: boolean;
   'metrics-dir': string;
   learned: boolean;
@@ -50,6 +53,8 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('seed', { type: 'number', describe: `Run seed: magnitudes, prompt types and inpainting seeds derive from it [default: ${DEFAULTS.generate.seed}]` })
       .option('concurrency', { type: 'number', describe: `Items in flight per backend [default: ${DEFAULTS.generate.concurrency}]` })
       .option('timeout', { type: 'number', default: DEFAULT_HTTP.timeoutMs / 1000, describe: 'Seconds per LLM request before it counts as a timeout (retried with backoff, like a 5xx)' })
+      .option('checkpoints', { type: 'string', describe: 'a1111/comfyui: JSON file {"StableDiffusion_v5": "checkpoint name", ...} over the default names' })
+      .option('workflow', { type: 'string', describe: 'comfyui: a workflow template (API format, {{placeholders}}) instead of the bundled one' })
       .option('plan', { type: 'boolean', default: false, describe: 'Print what would run (counts per stage, backends, outputs) and call nothing' })
       .option('metrics-dir', { type: 'string', default: DEFAULT_METRICS_DIR, describe: 'Folder of metric models for the measure stage' })
       .option('learned', { type: 'boolean', default: true, describe: 'Compute the learned metrics in the measure stage (--no-learned: pixel metrics only)' })
@@ -76,7 +81,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       const http = { ...DEFAULT_HTTP, timeoutMs: args.timeout * 1000 };
       const labels = createLabelBackend(llm, args['llm-model'] ?? settings.llmModel, prompts, sideLog && ((entry) => sideLog.write(entry)), http);
       const inpaintSpec = args.inpaint ?? settings.inpaint;
-      const inpainter = createInpaintBackend(inpaintSpec);
+      const inpainter = createInpaintBackend(inpaintSpec, { checkpoints: args.checkpoints ? readJsonFile(args.checkpoints) : undefined, workflow: args.workflow });
       const models = args.models ? args.models.split(',').map((m) => m.trim()).filter(Boolean) : (settings.models ?? [...inpainter.models]);
       const common = { input: resolve(args.input), out, labels, inpainter, models, limit: args.limit, seed, stages };
       if (args.plan) {
@@ -101,6 +106,14 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     }
   },
 };
+
+function readJsonFile(file: string): Record<string, string> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch (error) {
+    throw new UserError(`--checkpoints ${file}: ${(error as Error).message}`);
+  }
+}
 
 /** The end-of-run lines: counts per stage and per failure reason. */
 export function formatGenerateSummary(result: GenerateResult, out: string): string {

@@ -1,6 +1,5 @@
 import { UserError } from '../../util/errors.js';
-import type { InpaintBackend, LabelBackend } from './contracts.js';
-import { ClassicalBackend } from './inpaint/classical.js';
+import type { LabelBackend } from './contracts.js';
 import { OfflineLabelBackend } from './perturb/offline.js';
 import { API_KEY_ENV, OpenAiLabelBackend, type LlmLog } from './perturb/openai.js';
 import type { HttpPolicy } from './perturb/http.js';
@@ -14,22 +13,6 @@ export function createLabelBackend(spec: string, model: string | undefined, prom
   return new OpenAiLabelBackend({ url: spec, model, prompts, apiKey: process.env[API_KEY_ENV] || undefined, log, http });
 }
 
-/** The inpainting backends by the name before the colon of --inpaint. */
-const INPAINTERS: Record<string, ((url: string) => InpaintBackend) | undefined> = {
-  classical: () => new ClassicalBackend(),
-};
-
-/** `--inpaint classical` or `--inpaint KIND:URL` (a1111, comfyui, diffusers). */
-export function createInpaintBackend(spec: string): InpaintBackend {
-  const colon = spec.indexOf(':');
-  const kind = colon < 0 ? spec : spec.slice(0, colon);
-  const url = colon < 0 ? '' : spec.slice(colon + 1);
-  const make = INPAINTERS[kind];
-  if (!make) throw new UserError(`--inpaint '${spec}': known backends are ${Object.keys(INPAINTERS).map((k) => (k === 'classical' ? k : `${k}:URL`)).join(', ')}.`);
-  if (kind !== 'classical' && !/^https?:\/\//.test(url)) throw new UserError(`--inpaint ${kind}:URL needs the server's http(s) URL, e.g. ${kind}:http://127.0.0.1:7860.`);
-  return make(url);
-}
-
 /** The URL to record in generation.json (no credentials: user:password@ is dropped). */
 export function describeUrl(spec: string): string | undefined {
   const match = /https?:\/\/\S+/.exec(spec);
@@ -39,3 +22,5 @@ export function describeUrl(spec: string): string | undefined {
   url.password = '';
   return url.toString();
 }
+
+export { createInpaintBackend, INPAINT_SPECS } from './inpaint/index.js';

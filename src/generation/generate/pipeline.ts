@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { writeAtomic } from '../../reports/csv.js';
@@ -92,16 +92,18 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     }
   }
   const { source, masks } = await loadMasks(options.input, options.limit);
-  mkdirSync(paths.state, { recursive: true });
-  checkSettings(paths.settings, {
+  const settings: Settings = {
     seed: options.seed,
     label_backend: options.labels.name,
     language_model: options.labels.languageModel,
     inpaint_backend: options.inpainter.name,
     prompts_sha256: options.prompts.sha256,
-  });
+  };
+  checkSettings(paths.settings, settings);
   if (stages.has('perturb')) await options.labels.probe();
   if (stages.has('inpaint')) await options.inpainter.probe(options.models);
+  // Pinned only once the backends answered: a run that could not start leaves nothing behind.
+  if (!existsSync(paths.settings)) writeAtomic(paths.settings, `${JSON.stringify(settings, null, 2)}\n`);
 
   const result: GenerateResult = {
     source: { layout: source.layout, rows: source.masks.length + Object.values(source.skipped).reduce((a, b) => a + b, 0), used: masks.length, skipped: source.skipped },
@@ -147,10 +149,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
 
 /** The first run writes settings.json; a later run with another seed, backend or prompt file is refused. */
 function checkSettings(file: string, settings: Settings): void {
-  if (!existsSync(file)) {
-    writeAtomic(file, `${JSON.stringify(settings, null, 2)}\n`);
-    return;
-  }
+  if (!existsSync(file)) return;
   const before = JSON.parse(readFileSync(file, 'utf8')) as Settings;
   for (const key of Object.keys(settings) as (keyof Settings)[]) {
     if (before[key] !== settings[key]) {
