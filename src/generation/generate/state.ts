@@ -58,17 +58,19 @@ export function readLog<T extends { key: string }>(file: string): { entries: Map
   return { entries, complete, text };
 }
 
-/** An append-only side log (no keys, no resume), for the raw LLM requests and answers. */
+/** An append-only side log (no keys, no resume), for the raw LLM requests and answers; the file appears at the first line. */
 export class SideLog {
-  private fd: number;
-  constructor(readonly file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    this.fd = openSync(file, 'a');
-  }
+  private fd?: number;
+  constructor(readonly file: string) {}
   write(entry: Record<string, unknown>): void {
+    if (this.fd === undefined) {
+      mkdirSync(dirname(this.file), { recursive: true });
+      this.fd = openSync(this.file, 'a');
+    }
     writeSync(this.fd, `${JSON.stringify(entry)}\n`);
   }
   close(): void {
-    closeSync(this.fd);
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 }

@@ -14,6 +14,7 @@ import { loadPrompts } from '../../../src/generation/generate/perturb/prompts.js
 import { UserError } from '../../../src/util/errors.js';
 import { makeSourceSet } from '../../../tools/make-source-set.js';
 import { tempDir } from '../../helpers.js';
+import { startOpenAiStub } from './openai-stub.js';
 
 const CLI = resolve('bin/semibench.js');
 let dir: string;
@@ -30,6 +31,16 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir });
+/** The CLI without blocking this process (a stub server in it must keep answering). */
+const cliAsync = (args: string[]) =>
+  new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
 const generateArgs = (out: string) => ['generate', '--input', src, '--out', out, '--llm', 'offline', '--inpaint', 'classical', '--seed', '5', '--metrics-dir', noModels];
 const csv = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[];
 
@@ -208,6 +219,39 @@ describe('generate: bad inpainting answers are failed rows with their reason', (
     expect(fixed.calls).toBe(failures['inpaint failed: timeout'] ?? 0);
     expect(second.inpaint!.ok).toBe(first.inpaint!.ok + fixed.calls);
   }, 60_000);
+
+  it('with an OpenAI-compatible server: its labels and model name reach the eval set, every attempt is in the side log', async () => {
+    const labels = ['car', 'tree', 'dog', 'chair', 'bicycle'];
+    const stub = await startOpenAiStub({ model: 'llava-stub', labels, script: Object.fromEntries(labels.map((l) => [l, [`Answer: ${l} painted red`]])) });
+    try {
+      const out = join(dir, 'with-llm');
+      const made = await cliAsync(['generate', '--input', src, '--out', out, '--llm', stub.url, '--llm-model', 'llava-stub', '--metrics-dir', noModels, '--limit', '4', 'perturb']);
+      expect(made.status, made.stderr).toBe(0);
+      expect(made.stdout).toContain('perturb: 4/4 ok, 0 failed');
+      expect(stub.problems).toEqual([]);
+      const assembled = await cliAsync(['generate', '--input', src, '--out', out, '--llm', stub.url, '--llm-model', 'llava-stub', '--metrics-dir', noModels, '--limit', '4']);
+      expect(assembled.status, assembled.stderr).toBe(0);
+      expect(stub.requests).toHaveLength(4); // the labels were not asked again
+      const fakes = csv(join(out, 'metadata.csv')).filter((r) => r.label === 'fake');
+      expect(fakes).toHaveLength(4);
+      for (const r of fakes) expect([r.language_model, r.perturbed_mask_name]).toEqual(['llava-stub', `${r.mask_name} painted red`]);
+      const log = readFileSync(join(out, '.semibench-generate/llm-requests.jsonl'), 'utf8').trim().split('\n');
+      expect(log).toHaveLength(4);
+      const record = JSON.parse(readFileSync(join(out, 'generation.json'), 'utf8'));
+      expect(record.backends.llm).toEqual({ name: 'openai', language_model: 'llava-stub', url: `${stub.url}/` });
+    } finally {
+      await stub.close();
+    }
+  }, 60_000);
+
+  it('a server that does not answer the probe stops the run in one line and leaves nothing behind', () => {
+    const out = join(dir, 'no-server');
+    const failed = cli(['generate', '--input', src, '--out', out, '--inpaint', 'a1111:http://127.0.0.1:1', '--models', 'StableDiffusion_v5']);
+    expect(failed.status).toBe(2);
+    expect(failed.stderr.trim().split('\n')).toHaveLength(1);
+    expect(failed.stderr).toMatch(/^semibench: a1111: cannot reach http:\/\/127.0.0.1:1\//);
+    expect(existsSync(out)).toBe(false);
+  });
 
   it('an unknown model for the backend is a UserError before any work', async () => {
     const out = join(dir, 'unknown-model');
