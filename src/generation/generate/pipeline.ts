@@ -43,14 +43,26 @@ export interface GenerateOptions {
   progress?: Progress;
 }
 
-/** What settings.json pins: a resumed run must produce the same kind of rows as the first. */
+/**
+ * What settings.json pins: a resumed run must produce the same kind of rows as the first. The label keys are
+ * checked when the perturb stage runs, the inpainting key when inpaint runs; `models` grows as models are added.
+ * assemble and generation.json read the backends from here, so a stage run alone never relabels the eval set.
+ */
 interface Settings {
   seed: number;
   label_backend: string;
   language_model: string;
-  inpaint_backend: string;
   prompts_sha256: string;
+  prompts_file: string;
+  prompts_retry: number;
+  inpaint_backend: string;
+  models: string[];
+  llm_url?: string;
+  inpaint_url?: string;
 }
+
+const LABEL_KEYS = ['seed', 'label_backend', 'language_model', 'prompts_sha256'] as const;
+const INPAINT_KEYS = ['seed', 'inpaint_backend'] as const;
 
 export interface GenerateResult {
   source: { layout: SourceSet['layout']; rows: number; used: number; skipped: SourceSet['skipped'] };
@@ -92,18 +104,42 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     }
   }
   const { source, masks } = await loadMasks(options.input, options.limit);
-  const settings: Settings = {
+  const proposed: Settings = {
     seed: options.seed,
     label_backend: options.labels.name,
     language_model: options.labels.languageModel,
-    inpaint_backend: options.inpainter.name,
     prompts_sha256: options.prompts.sha256,
+    prompts_file: options.prompts.file.replace(/^.*[\\/]src[\\/]/, 'src/'),
+    prompts_retry: options.prompts.retry,
+    inpaint_backend: options.inpainter.name,
+    models: options.models,
+    llm_url: options.describe?.llm,
+    inpaint_url: options.describe?.inpaint,
   };
-  checkSettings(paths.settings, settings);
+  const before = existsSync(paths.settings) ? (JSON.parse(readFileSync(paths.settings, 'utf8')) as Settings) : undefined;
+  if (!before && !stages.has('perturb') && !stages.has('inpaint')) {
+    throw new UserError(`Nothing has been generated in ${out} yet: run the perturb and inpaint stages first (or all stages).`);
+  }
+  if (before) {
+    const keys = [...(stages.has('perturb') ? LABEL_KEYS : []), ...(stages.has('inpaint') ? INPAINT_KEYS : [])];
+    for (const key of keys) {
+      if (before[key] !== proposed[key]) {
+        throw new UserError(`This output folder was generated with ${key} = ${before[key]}, not ${proposed[key]}: use the same settings to resume, or another --out.`);
+      }
+    }
+  }
   if (stages.has('perturb')) await options.labels.probe();
   if (stages.has('inpaint')) await options.inpainter.probe(options.models);
   // Pinned only once the backends answered: a run that could not start leaves nothing behind.
-  if (!existsSync(paths.settings)) writeAtomic(paths.settings, `${JSON.stringify(settings, null, 2)}\n`);
+  const settings: Settings = !before
+    ? proposed
+    : {
+        ...before,
+        models: stages.has('inpaint') ? [...new Set([...before.models, ...options.models])] : before.models,
+        llm_url: stages.has('perturb') ? proposed.llm_url : before.llm_url,
+        inpaint_url: stages.has('inpaint') ? proposed.inpaint_url : before.inpaint_url,
+      };
+  writeAtomic(paths.settings, `${JSON.stringify(settings, null, 2)}\n`);
 
   const result: GenerateResult = {
     source: { layout: source.layout, rows: source.masks.length + Object.values(source.skipped).reduce((a, b) => a + b, 0), used: masks.length, skipped: source.skipped },
@@ -131,7 +167,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       result.inpaint = { ...counts, qualFlagged };
     }
     if (stages.has('assemble')) {
-      result.assemble = await timed('assemble', async () => assemble({ out, masks, models: options.models, perturbed, inpainted }));
+      result.assemble = await timed('assemble', async () => assemble({ out, masks, models: settings.models, perturbed, inpainted }));
     }
   } finally {
     perturbed.close();
@@ -143,26 +179,15 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       measure({ table: evalsetTable(out), metricsDir: options.metricsDir, qc: options.qc, noLearned: options.noLearned, concurrency: options.concurrency, progress }),
     );
   }
-  writeGenerationJson(paths.generation, options, result);
+  writeGenerationJson(paths.generation, settings, result);
   return result;
-}
-
-/** The first run writes settings.json; a later run with another seed, backend or prompt file is refused. */
-function checkSettings(file: string, settings: Settings): void {
-  if (!existsSync(file)) return;
-  const before = JSON.parse(readFileSync(file, 'utf8')) as Settings;
-  for (const key of Object.keys(settings) as (keyof Settings)[]) {
-    if (before[key] !== settings[key]) {
-      throw new UserError(`This output folder was generated with ${key} = ${before[key]}, not ${settings[key]}: use the same settings to resume, or another --out.`);
-    }
-  }
 }
 
 /**
  * generation.json: what made this eval set. Stage counts merge with the previous file's, so running stages one
  * at a time still leaves one complete record.
  */
-function writeGenerationJson(file: string, options: GenerateOptions, result: GenerateResult): void {
+function writeGenerationJson(file: string, settings: Settings, result: GenerateResult): void {
   const before = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>) : {};
   const measured = result.measure && {
     rows: result.measure.rows,
@@ -172,14 +197,14 @@ function writeGenerationJson(file: string, options: GenerateOptions, result: Gen
     qc: result.measure.qc,
   };
   const record = {
-    seed: options.seed,
+    seed: settings.seed,
     source: result.source,
     backends: {
-      llm: { name: options.labels.name, language_model: options.labels.languageModel, ...(options.describe?.llm ? { url: options.describe.llm } : {}) },
-      inpaint: { name: options.inpainter.name, ...(options.describe?.inpaint ? { url: options.describe.inpaint } : {}) },
+      llm: { name: settings.label_backend, language_model: settings.language_model, ...(settings.llm_url ? { url: settings.llm_url } : {}) },
+      inpaint: { name: settings.inpaint_backend, ...(settings.inpaint_url ? { url: settings.inpaint_url } : {}) },
     },
-    models: options.models,
-    prompts: { file: options.prompts.file.replace(/^.*[\\/]src[\\/]/, 'src/'), sha256: options.prompts.sha256, retry: options.prompts.retry },
+    models: settings.models,
+    prompts: { file: settings.prompts_file, sha256: settings.prompts_sha256, retry: settings.prompts_retry },
     // alreadyDone says how a run went, not what the eval set is: it stays out, so a resumed run writes the same record.
     stages: {
       perturb: result.perturb ? withoutAlreadyDone(result.perturb) : before.stages?.perturb,

@@ -239,6 +239,13 @@ describe('generate: bad inpainting answers are failed rows with their reason', (
       expect(log).toHaveLength(4);
       const record = JSON.parse(readFileSync(join(out, 'generation.json'), 'utf8'));
       expect(record.backends.llm).toEqual({ name: 'openai', language_model: 'llava-stub', url: `${stub.url}/` });
+      // A stage alone needs no backend flags, and never relabels what the earlier stages made.
+      const alone = cli(['generate', 'assemble', '--input', src, '--out', out, '--limit', '4']);
+      expect(alone.status, alone.stderr).toBe(0);
+      expect(csv(join(out, 'metadata.csv')).filter((r) => r.label === 'fake').map((r) => r.language_model)).toEqual(Array(4).fill('llava-stub'));
+      expect(JSON.parse(readFileSync(join(out, 'generation.json'), 'utf8')).backends).toEqual(record.backends);
+      const nothing = cli(['generate', 'assemble', '--input', src, '--out', join(dir, 'empty-out')]);
+      expect(nothing.stderr.trim()).toMatch(/^semibench: Nothing has been generated in .*empty-out yet: run the perturb and inpaint stages first/);
     } finally {
       await stub.close();
     }
