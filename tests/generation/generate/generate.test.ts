@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
@@ -8,6 +8,7 @@ import type { InpaintBackend, InpaintRequest } from '../../../src/generation/gen
 import { ClassicalBackend, TELEA_MODEL } from '../../../src/generation/generate/inpaint/classical.js';
 import { InpaintFailure } from '../../../src/generation/generate/inpaint/failure.js';
 import { authorsMaskPreparer } from '../../../src/generation/generate/inpaint-stage.js';
+import { createLabelBackend } from '../../../src/generation/generate/backends.js';
 import { generate, planGenerate } from '../../../src/generation/generate/pipeline.js';
 import { OfflineLabelBackend } from '../../../src/generation/generate/perturb/offline.js';
 import { loadPrompts } from '../../../src/generation/generate/perturb/prompts.js';
@@ -191,6 +192,36 @@ class ScriptedInpainter implements InpaintBackend {
     return good();
   }
 }
+
+describe('generate from a plain folder of photos and masks', () => {
+  it('uses file names for ids and labels, and leaves out a label flagged at the last retry (filter_labels)', async () => {
+    const folder = join(dir, 'folder-src');
+    mkdirSync(join(folder, 'images'), { recursive: true });
+    mkdirSync(join(folder, 'masks'), { recursive: true });
+    copyFileSync(join(src, 'images/ADE20K/ADE_train_00000001.jpg'), join(folder, 'images/street.jpg'));
+    copyFileSync(join(src, 'masks/ADE20K/instance_000_ADE_train_00000001.png'), join(folder, 'masks/street_parked_car.png'));
+    copyFileSync(join(src, 'masks/ADE20K/instance_001_ADE_train_00000001.png'), join(folder, 'masks/street_tree.png'));
+    const stub = await startOpenAiStub({ model: 'm', labels: ['parked car', 'tree'], script: { 'parked car': ['red parked car'], tree: ['tree', 'tree', 'oak'] } });
+    try {
+      const out = join(dir, 'folder-out');
+      const prompts = loadPrompts();
+      const result = await generate({
+        input: folder, out, labels: createLabelBackend(stub.url, 'm', prompts), inpainter: new ClassicalBackend(), models: [TELEA_MODEL],
+        prepareMask: authorsMaskPreparer, prompts, seed: 1, concurrency: 2, metricsDir: noModels, noLearned: true,
+      });
+      expect(result.source).toMatchObject({ layout: 'folder', used: 2 });
+      expect(result.perturb).toMatchObject({ ok: 2, failed: 0 });
+      expect(result.inpaint).toMatchObject({ items: 1, ok: 1, qualFlagged: 1 });
+      const rows = csv(join(out, 'metadata.csv'));
+      expect(rows.map((r) => [r.label, r.image_id, r.image_path, r.mask_name, r.perturbed_mask_name, r.dataset])).toEqual([
+        ['real', 'street', 'original/images/custom/street.jpg', '', '', 'custom'],
+        ['fake', 'street', `inpainting/custom/street_parked_car_custom_${TELEA_MODEL}.png`, 'parked car', 'red parked car', 'custom'],
+      ]);
+    } finally {
+      await stub.close();
+    }
+  }, 60_000);
+});
 
 describe('generate: bad inpainting answers are failed rows with their reason', () => {
   it('counts each reason, keeps none of them, and redoes only the retryable ones on the next run', async () => {
