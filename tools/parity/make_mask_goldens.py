@@ -14,7 +14,7 @@ Run with Debian's interpreter (python3-pil 9.4, numpy):
 
     /usr/bin/python3 tools/parity/make_mask_goldens.py [OUT_DIR]     # default tests/goldens/masks
 
-Writes OUT_DIR/inputs/*.png (masks in several PNG modes), OUT_DIR/expected/*.png (mode L, after each step) and
+Writes OUT_DIR/inputs/* (masks in several PNG modes and JPEG), OUT_DIR/expected/*.png (mode L, after each step) and
 OUT_DIR/manifest.json. Deterministic (seeded numpy).
 """
 import json
@@ -69,6 +69,9 @@ def inputs():
         "border_40x40": border,
         "rgba_45x71": rgba,
         "binary_512x384": big,
+        # CelebAHQ's masks ship as JPEG (e.g. 20046_mouth.jpg): compression noise around the edges.
+        "jpeg_grey_48x40": (shapes(48, 40, 9), {"format": "JPEG", "quality": 90}),
+        "jpeg_rgb_40x48": (Image.merge("RGB", [shapes(40, 48, 10)] * 3), {"format": "JPEG", "quality": 75}),
     }
 
 
@@ -86,8 +89,9 @@ def main():
         os.makedirs(os.path.join(OUT, sub))
     cases = []
     for name, im in inputs().items():
-        src = f"inputs/{name}.png"
-        im.save(os.path.join(OUT, src))
+        im, save = im if isinstance(im, tuple) else (im, {"format": "PNG"})
+        src = f"inputs/{name}.{'jpg' if save['format'] == 'JPEG' else 'png'}"
+        im.save(os.path.join(OUT, src), **save)
         m = Image.open(os.path.join(OUT, src)).convert("L")
         steps = {}
         for step, op in STEPS:

@@ -59,6 +59,8 @@ describe('classical inpainting backend (Telea)', () => {
     const mask = await maskWith(255);
     await expect(backend.inpaint(request(mask, { width: 65 }))).rejects.toThrow(/wrong size: the image is 64x48, the request 65x48/);
     await expect(backend.inpaint(request(mask, { model: 'OpenJourney' }))).rejects.toBeInstanceOf(InpaintFailure);
-    await expect(backend.inpaint(request(Buffer.from('not a png')))).rejects.toThrow(/Cannot decode image/);
+    const corrupt = await backend.inpaint(request(Buffer.from('not a png'))).catch((e) => e);
+    expect(corrupt).toBeInstanceOf(InpaintFailure); // a failed row, not a stopped run
+    expect(corrupt.message).toMatch(/^bad input: Cannot decode image <buffer>/);
   });
 });

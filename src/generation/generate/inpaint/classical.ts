@@ -5,7 +5,7 @@
  */
 import { decodeImage } from '../../../image/decode.js';
 import { decodeGrey, encodeRgbPng } from '../../../image/grey.js';
-import { UserError } from '../../../util/errors.js';
+import { UserError, errorMessage } from '../../../util/errors.js';
 import type { InpaintBackend, InpaintRequest } from '../contracts.js';
 import { InpaintFailure } from './failure.js';
 import { teleaInpaint } from './telea.js';
@@ -37,8 +37,9 @@ export class ClassicalBackend implements InpaintBackend {
     if (request.model !== TELEA_MODEL) {
       throw new InpaintFailure('unknown model', `classical inpainting has only ${TELEA_MODEL}, asked for ${request.model}`);
     }
-    const image = await decodeImage(request.image);
-    const mask = await decodeGrey(request.mask);
+    const [image, mask] = await Promise.all([decodeImage(request.image), decodeGrey(request.mask)]).catch((error) => {
+      throw new InpaintFailure('bad input', errorMessage(error), { cause: error });
+    });
     for (const [what, img] of [['image', image], ['mask', mask]] as const) {
       if (img.width !== request.width || img.height !== request.height) {
         throw new InpaintFailure('wrong size', `the ${what} is ${img.width}x${img.height}, the request ${request.width}x${request.height}`);

@@ -124,23 +124,49 @@ function arrival(f: Uint8Array, t: Float32Array, p: number, cols: number): numbe
   return min(a, c);
 }
 
-/** cvDilate with a (2r+1)-square (r = 1 and `cross`: the 3x3 cross); pixels outside the grid do not count. */
-function dilate(src: Uint8Array, { rows, cols }: Grid, r: number, cross: boolean): Uint8Array {
+/** cvDilate with the 3x3 cross; pixels outside the grid do not count. */
+function dilateCross(src: Uint8Array, { rows, cols }: Grid): Uint8Array {
+  const out = new Uint8Array(src.length);
+  for (let y = 0; y < rows; y++) {
+    for (let x = 0; x < cols; x++) {
+      const p = y * cols + x;
+      let m = src[p];
+      if (x > 0 && src[p - 1] > m) m = src[p - 1];
+      if (x < cols - 1 && src[p + 1] > m) m = src[p + 1];
+      if (y > 0 && src[p - cols] > m) m = src[p - cols];
+      if (y < rows - 1 && src[p + cols] > m) m = src[p + cols];
+      out[p] = m;
+    }
+  }
+  return out;
+}
+
+/** cvDilate with a (2r+1)-square (separable: rows, then columns); pixels outside the grid do not count. */
+function dilateSquare(src: Uint8Array, { rows, cols }: Grid, r: number): Uint8Array {
+  const across = new Uint8Array(src.length);
+  for (let y = 0; y < rows; y++) {
+    for (let x = 0; x < cols; x++) {
+      let m = 0;
+      for (let xx = Math.max(0, x - r), end = Math.min(cols - 1, x + r); xx <= end; xx++) if (src[y * cols + xx] > m) m = src[y * cols + xx];
+      across[y * cols + x] = m;
+    }
+  }
   const out = new Uint8Array(src.length);
   for (let y = 0; y < rows; y++) {
     for (let x = 0; x < cols; x++) {
       let m = 0;
-      for (let yy = Math.max(0, y - r); yy <= Math.min(rows - 1, y + r); yy++) {
-        for (let xx = Math.max(0, x - r); xx <= Math.min(cols - 1, x + r); xx++) {
-          if (cross && yy !== y && xx !== x) continue;
-          const v = src[yy * cols + xx];
-          if (v > m) m = v;
-        }
-      }
+      for (let yy = Math.max(0, y - r), end = Math.min(rows - 1, y + r); yy <= end; yy++) if (across[yy * cols + x] > m) m = across[yy * cols + x];
       out[y * cols + x] = m;
     }
   }
   return out;
+}
+
+/** The number of non-zero cells (what CvPriorityQueueFloat::Init counts; 0 makes cv::inpaint return the copy). */
+function countNonZero(a: Uint8Array): number {
+  let n = 0;
+  for (let p = 0; p < a.length; p++) if (a[p] !== 0) n++;
+  return n;
 }
 
 /** inpaint.cpp SET_BORDER1_C1. */
@@ -202,9 +228,8 @@ export function teleaInpaint(image: RgbImage, mask: Uint8Array, radius = 3): Rgb
     for (let x = 0; x < width; x++) if (mask[y * width + x] !== 0) inside[(y + 1) * cols + x + 1] = INSIDE;
   }
   const t = new Float32Array(rows * cols).fill(1.0e6);
-  const band = dilate(inside, grid, 1, true);
-  const heapCapacity = band.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0);
-  if (heapCapacity === 0) return { width, height, data: out }; // Heap->Init fails: nothing to fill
+  const band = dilateCross(inside, grid);
+  if (countNonZero(band) === 0) return { width, height, data: out }; // Heap->Init fails: nothing to fill
   for (let p = 0; p < band.length; p++) band[p] = Math.max(band[p] - inside[p], 0);
   clearFrame(band, grid);
   const heap = new FifoMinQueue(rows * cols);
@@ -212,9 +237,9 @@ export function teleaInpaint(image: RgbImage, mask: Uint8Array, radius = 3): Rgb
   for (let p = 0; p < band.length; p++) if (band[p] !== 0) t[p] = 0;
 
   // Telea weighs known pixels by their (negated) distance from the mask: march outwards over a ring of `range`.
-  const ring = dilate(inside, grid, range, false);
+  const ring = dilateSquare(inside, grid, range);
   for (let p = 0; p < ring.length; p++) ring[p] = Math.max(ring[p] - inside[p], 0);
-  if (ring.every((v) => v === 0)) return { width, height, data: out }; // Out->Init fails
+  if (countNonZero(ring) === 0) return { width, height, data: out }; // Out->Init fails
   const ringQueue = new FifoMinQueue(rows * cols);
   addAll(ringQueue, band);
   for (let p = 0; p < ring.length; p++) ring[p] = Math.max(ring[p] - band[p], 0);
