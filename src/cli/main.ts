@@ -21,6 +21,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   { command: 'detectors <command>', describe: 'List, check and add detectors', load: async () => (await import('./detectors.js')).detectorsCommand },
   { command: 'preprocess <image>', describe: 'Write the float32 NCHW tensor a detector would receive for IMAGE (.npy), to diff against PyTorch', load: async () => (await import('./preprocess.js')).preprocessCommand },
   { command: 'measure', describe: "Fill an eval set's change-metric, QC and bin columns (rewrites its metadata.csv; resumable)", load: async () => (await import('./measure.js')).measureCommand },
+  { command: 'generate [stage]', describe: 'Regenerate an eval set from source photos + masks: perturb labels, inpaint, assemble, measure (resumable)', load: async () => (await import('./generate.js')).generateCommand },
 ];
 
 /** The semibench CLI: yargs wiring only; each command lives in its own file. */

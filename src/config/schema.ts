@@ -28,6 +28,22 @@ export interface BenchConfig {
   qc: Record<string, [number, number]>;
   /** Bootstrap resamples for 95% intervals, and the seed that makes them reproducible. */
   bootstrap: { resamples: number; seed: number };
+  /** `semibench generate` defaults; its flags override each key. */
+  generate: GenerateConfig;
+}
+
+export interface GenerateConfig {
+  /** Label backend: 'offline' (WordNet, no model) or an OpenAI-compatible server URL. */
+  llm: string;
+  /** The model the LLM server serves (with a URL in `llm`). */
+  llmModel?: string;
+  /** Inpainting backend: 'classical', 'a1111:URL', 'comfyui:URL' or 'diffusers:URL'. */
+  inpaint: string;
+  /** Inpainting models to produce (default: every model of the backend). */
+  models?: string[];
+  seed: number;
+  /** Items in flight per backend. */
+  concurrency: number;
 }
 
 export type UserConfig = Partial<BenchConfig>;
@@ -64,7 +80,28 @@ export function configSchema(thresholdProblem: (policy: string) => string | unde
       isObject(v) && Object.values(v).every((r) => Array.isArray(r) && r.length === 2 && r.every((x) => typeof x === 'number'))
         ? undefined
         : 'must map each metric to [min, max] numbers',
+    generate: generateProblem,
     bootstrap: (v) =>
       isObject(v) && positiveInt(v.resamples) === undefined && Number.isInteger(v.seed) ? undefined : `must be { resamples: positive integer, seed: integer } (got ${JSON.stringify(v)})`,
   };
+}
+
+/** `generate` may give any subset of its keys (the CLI merges it over the defaults); each given one is checked. */
+function generateProblem(v: unknown): string | undefined {
+  if (!isObject(v)) return `must be an object such as { llm: 'offline', inpaint: 'classical' } (got ${describe(v)})`;
+  const checks: Record<keyof GenerateConfig, Check> = {
+    llm: nonEmptyString,
+    llmModel: nonEmptyString,
+    inpaint: nonEmptyString,
+    models: (m) => (Array.isArray(m) && m.every((x) => nonEmptyString(x) === undefined) ? undefined : `must be a list of model names (got ${describe(m)})`),
+    seed: (n) => (Number.isInteger(n) ? undefined : `must be an integer (got ${describe(n)})`),
+    concurrency: positiveInt,
+  };
+  for (const [key, value] of Object.entries(v)) {
+    const check = checks[key as keyof GenerateConfig];
+    if (!check) return `has an unknown key '${key}' (known: ${Object.keys(checks).join(', ')})`;
+    const problem = check(value);
+    if (problem) return `.${key} ${problem}`;
+  }
+  return undefined;
 }
