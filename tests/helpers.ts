@@ -7,8 +7,17 @@ import { DEFAULTS, type BenchConfig } from '../src/config/index.js';
 
 export const FIXTURE_EVALSET = resolve('fixtures/evalset');
 
+const created: string[] = [];
+
 export function tempDir(prefix = 'semibench-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+/** Removes every folder tempDir made in this test file (call it from afterAll). */
+export function removeTempDirs(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** A copy of the bundled eval set that a test may damage. */

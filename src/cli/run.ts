@@ -2,9 +2,9 @@ import { relative } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
 import { buildReport } from '../reports/report.js';
-import { writeRunJson } from '../reports/run-json.js';
 import { writeReport } from '../reports/write.js';
 import { createProgress } from '../runner/progress.js';
+import { lockRunFolder } from '../runner/run-folder.js';
 import { runDetectors, type RunResult } from '../runner/run.js';
 import { configOptions } from './options.js';
 
@@ -27,7 +27,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .options(configOptions)
       .option('detector', { type: 'string', array: true, describe: 'Detector name(s), or all' })
       .option('out', { type: 'string', describe: 'Output folder (rerun into the same folder to resume)' })
-      .option('batch-size', { type: 'number', describe: 'Images per inference call' })
+      .option('batch-size', { type: 'number', describe: 'Images scored between two durable writes (each image is inferred alone: scores never depend on the batch)' })
       .example('$0 run --detector all', 'every known detector on the bundled eval set')
       .example('$0 run --detector npr-residual --data ~/Semi-Truths-Evalset --out runs/npr', 'one detector on a real Evalset'),
   handler: async (args) => {
@@ -40,14 +40,19 @@ export const runCommand: CommandModule<object, RunArgs> = {
       threshold: args.threshold,
       batchSize: args['batch-size'],
     });
-    const result = await runDetectors(config, createProgress());
-    const runJson = writeRunJson(config, result);
-    const ran = result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
-    const written = ran ? writeReport(await buildReport({ runDir: config.out, config }), config.out) : undefined;
-    if (written) console.log(`\n${written.summary}`);
-    printSummary(result, [result.predictionsFile, runJson, ...(written?.files ?? [])]);
-    const namedButNotRun = result.detectors.filter((d) => d.status === 'not run' && !config.detectors.includes('all'));
-    if (namedButNotRun.length > 0) process.exitCode = 1;
+    // The lock covers the report too: it is written into the same folder.
+    const lock = lockRunFolder(config.out);
+    try {
+      const result = await runDetectors(config, createProgress());
+      const ran = result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
+      const written = ran ? writeReport(await buildReport({ runDir: config.out, config }), config.out) : undefined;
+      if (written) console.log(`\n${written.summary}`);
+      printSummary(result, [result.predictionsFile, result.runJson, ...(written?.files ?? [])]);
+      const namedButNotRun = result.detectors.filter((d) => d.status === 'not run' && !config.detectors.includes('all'));
+      if (namedButNotRun.length > 0) process.exitCode = 1;
+    } finally {
+      lock.release();
+    }
   },
 };
 
@@ -57,9 +62,11 @@ function printSummary(result: RunResult, files: string[]): void {
   for (const d of result.detectors) {
     if (missing.length > 1 && missing.includes(d)) continue;
     if (d.status === 'ran') {
-      const resumed = d.counts.resumed ? `, ${d.counts.resumed} already done` : '';
+      const resumed = d.counts.resumed ? `, ${d.counts.resumed} reused` : '';
+      const rescored = Object.entries(d.counts.rescored).map(([why, n]) => `${n} ${why}`);
+      const redone = rescored.length ? `, rescored: ${rescored.join(', ')}` : '';
       const note = d.calibrated ? '' : '  (uncalibrated baseline: read AUC/AP)';
-      lines.push(`  ${d.name.padEnd(30)} ok ${d.counts.ok}, errors ${d.counts.error}${resumed}${note}`);
+      lines.push(`  ${d.name.padEnd(30)} ok ${d.counts.ok}, errors ${d.counts.error}${resumed}${redone}${note}`);
     } else {
       lines.push(`  ${d.name.padEnd(30)} not run: ${d.reason}`);
     }

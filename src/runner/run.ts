@@ -8,9 +8,12 @@ import { listDetectors, selectDetectors, type RegistryEntry } from '../detectors
 import { decodeImage } from '../image/decode.js';
 import type { Chw } from '../image/types.js';
 import { openDataSource, type DataSource, type Sample } from '../loaders/index.js';
+import { beginAttempt, writeRunJson } from '../reports/run-json.js';
 import { errorMessage, UserError } from '../util/errors.js';
+import { scoreIdentity, staleReason, type ScoreIdentity, type StaleReason } from './identity.js';
 import { PredictionStore, type PredictionRow } from './predictions.js';
 import { silentProgress, type Progress } from './progress.js';
+import { dataIdentity, lockRunFolder } from './run-folder.js';
 import { chunk, filter, mapOrdered } from './stream.js';
 
 /** What happened to one detector in a run. */
@@ -24,31 +27,41 @@ export interface DetectorOutcome {
   missingWeights?: string;
   protocol?: string;
   modelSha256?: string;
+  /** The score identity every row written by this detector carries (see identity.ts). */
+  identity?: ScoreIdentity;
   calibrated: boolean;
-  counts: { ok: number; error: number; resumed: number };
+  /** ok/error: rows scored in this run; resumed: stored rows reused; rescored: stored rows replaced, by reason. */
+  counts: { ok: number; error: number; resumed: number; rescored: Partial<Record<StaleReason, number>> };
   ms: number;
 }
 
 export interface RunResult {
   outDir: string;
   predictionsFile: string;
+  runJson: string;
   samples: number;
   detectors: DetectorOutcome[];
   wallMs: number;
 }
 
-/** A sample after decode + preprocessing: a tensor, or the reason there is none. */
+/** A sample after decode + preprocessing: a tensor, or the reason there is none; or a stored row still valid. */
 interface Prepared {
   sample: Sample;
   tensor?: Chw;
   error?: string;
   cacheKey: string;
   ms: number;
+  /** The stored row for this sample was computed from the same image and identity: nothing to do. */
+  reused?: boolean;
+  /** Why the stored row for this sample is replaced. */
+  stale?: StaleReason;
 }
 
 /**
  * Runs the selected detectors over a data source and appends one prediction row per sample and detector to
- * OUT/predictions.csv. Samples already in the file are skipped, so a killed run resumes where it stopped.
+ * OUT/predictions.csv. A stored row is reused only when its image bytes and score identity match (so a killed
+ * run resumes where it stopped, and a changed image, model or protocol is rescored). One run writes into a
+ * folder at a time (OUT/.lock), and a folder holds one data set; run.json records each attempt.
  * Detectors run one after another; within one, decode and preprocessing of the next images overlap inference.
  */
 export async function runDetectors(config: BenchConfig, progress: Progress = silentProgress): Promise<RunResult> {
@@ -56,16 +69,25 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
   const source = openDataSource(config.data);
   const entries = selectDetectors(config.detectors, listDetectors(config));
   mkdirSync(config.out, { recursive: true });
-  const predictionsFile = join(config.out, 'predictions.csv');
-  const store = await PredictionStore.open(predictionsFile);
-  const samples = await countSamples(source);
-  const outcomes: DetectorOutcome[] = [];
+  const lock = lockRunFolder(config.out);
   try {
-    for (const entry of entries) outcomes.push(await runOne(entry, config, source, store, samples, progress));
+    const samples = await countSamples(source);
+    beginAttempt(config, await dataIdentity(source));
+    const predictionsFile = join(config.out, 'predictions.csv');
+    const store = await PredictionStore.open(predictionsFile);
+    const outcomes: DetectorOutcome[] = [];
+    try {
+      for (const entry of entries) outcomes.push(await runOne(entry, config, source, store, samples, progress));
+      await store.compact();
+    } finally {
+      store.close();
+    }
+    const result = { outDir: config.out, predictionsFile, runJson: '', samples, detectors: outcomes, wallMs: performance.now() - started };
+    result.runJson = writeRunJson(config, result);
+    return result;
   } finally {
-    store.close();
+    lock.release();
   }
-  return { outDir: config.out, predictionsFile, samples, detectors: outcomes, wallMs: performance.now() - started };
 }
 
 async function runOne(
@@ -82,7 +104,7 @@ async function runOne(
     origin: entry.origin,
     status: 'not run',
     calibrated: manifest.provenance.calibrated,
-    counts: { ok: 0, error: 0, resumed: 0 },
+    counts: { ok: 0, error: 0, resumed: 0, rescored: {} },
     ms: 0,
   };
   let detector: Detector;
@@ -94,21 +116,26 @@ async function runOne(
     return { ...outcome, reason: error.message, ...(error instanceof MissingWeightsError ? { missingWeights: error.path } : {}) };
   }
   const started = performance.now();
-  Object.assign(outcome, { status: 'ran', protocol: detector.protocol, modelSha256: detector.modelSha256 });
-  const pending = filter(source.samples(), (s) => {
-    const done = store.has(manifest.name, s.id);
-    if (done) outcome.counts.resumed++;
-    return !done;
-  });
-  progress.start(manifest.name, total, store.countDone(manifest.name));
+  const identity = scoreIdentity(detector);
+  Object.assign(outcome, { status: 'ran', protocol: detector.protocol, modelSha256: detector.modelSha256, identity });
+  const { counts } = outcome;
+  const tick = () => progress.tick(counts.ok + counts.error + counts.resumed, counts.error);
+  progress.start(manifest.name, total, 0);
   try {
-    const prepared = mapOrdered(pending, (s) => prepare(s, detector), Math.max(1, config.prefetch));
-    for await (const batch of chunk(prepared, Math.max(1, config.batchSize))) {
-      const rows = await scoreBatch(batch, detector);
+    const prepared = mapOrdered(source.samples(), (s) => prepare(s, detector, store, identity), Math.max(1, config.prefetch));
+    const pending = filter(prepared, (p) => {
+      if (p.stale) counts.rescored[p.stale] = (counts.rescored[p.stale] ?? 0) + 1;
+      if (!p.reused) return true;
+      if (++counts.resumed % 1000 === 0) tick();
+      return false;
+    });
+    for await (const batch of chunk(pending, Math.max(1, config.batchSize))) {
+      const rows = await scoreBatch(batch, detector, identity);
       store.append(rows);
-      for (const row of rows) outcome.counts[row.status]++;
-      progress.tick(outcome.counts.ok + outcome.counts.error + outcome.counts.resumed, outcome.counts.error);
+      for (const row of rows) counts[row.status]++;
+      tick();
     }
+    tick();
   } finally {
     progress.stop();
     await detector.close();
@@ -117,69 +144,70 @@ async function runOne(
   return outcome;
 }
 
-/** Reads, decodes and preprocesses one image; a failure becomes the row's error text. */
-async function prepare(sample: Sample, detector: Detector): Promise<Prepared> {
+/**
+ * Reads and hashes one image; when the stored row for it is still valid, stops there (reading and hashing
+ * are cheap next to decoding and inference). Otherwise decodes and preprocesses it; a failure becomes the
+ * row's error text.
+ */
+async function prepare(sample: Sample, detector: Detector, store: PredictionStore, identity: ScoreIdentity): Promise<Prepared> {
   const t0 = performance.now();
+  const stored = store.lookup(detector.manifest.name, sample.id);
+  const check = (cacheKey: string) => {
+    const stale = stored && staleReason(stored, cacheKey, identity);
+    return stored && !stale ? { reused: true } : { stale };
+  };
   let bytes: Buffer;
   try {
     bytes = await readFile(sample.path);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `file not found: ${sample.path}` : errorMessage(error);
-    return { sample, error: reason, cacheKey: '', ms: performance.now() - t0 };
+    return { sample, error: reason, cacheKey: '', ms: performance.now() - t0, ...check('') };
   }
   const cacheKey = sha256(bytes).slice(0, 16);
-  if (bytes.length === 0) return { sample, error: `empty file: ${sample.path}`, cacheKey, ms: performance.now() - t0 };
+  const reuse = check(cacheKey);
+  if (reuse.reused) return { sample, cacheKey, ms: 0, reused: true };
+  if (bytes.length === 0) return { sample, error: `empty file: ${sample.path}`, cacheKey, ms: performance.now() - t0, ...reuse };
   try {
     const tensor = await detector.prepare(await decodeImage(bytes));
-    return { sample, tensor, cacheKey, ms: performance.now() - t0 };
+    return { sample, tensor, cacheKey, ms: performance.now() - t0, ...reuse };
   } catch (error) {
-    return { sample, error: `${errorMessage(error)} (${sample.path})`, cacheKey, ms: performance.now() - t0 };
+    return { sample, error: `${errorMessage(error)} (${sample.path})`, cacheKey, ms: performance.now() - t0, ...reuse };
   }
 }
 
-/** Scores a batch, running same-shaped tensors together; a failing group is retried one image at a time. */
-async function scoreBatch(batch: Prepared[], detector: Detector): Promise<PredictionRow[]> {
-  const scores = new Map<Prepared, number | string>();
-  const groups = new Map<string, Prepared[]>();
+/**
+ * Scores a batch one image at a time. onnxruntime's kernels are not batch-invariant (the same image scored in
+ * a batch of 3 or of 8 differs in the 8th decimal), so a score must not depend on its neighbours or on where a
+ * resumed run restarted its batches; `batchSize` sets how many rows are made durable together.
+ */
+async function scoreBatch(batch: Prepared[], detector: Detector, identity: ScoreIdentity): Promise<PredictionRow[]> {
+  const rows: PredictionRow[] = [];
   for (const p of batch) {
-    if (!p.tensor) continue;
-    const shape = `${p.tensor.channels}x${p.tensor.height}x${p.tensor.width}`;
-    groups.set(shape, [...(groups.get(shape) ?? []), p]);
-  }
-  const inferenceMs = new Map<Prepared, number>();
-  for (const group of groups.values()) {
     const t0 = performance.now();
-    try {
-      const values = await detector.score(group.map((p) => p.tensor!));
-      group.forEach((p, i) => scores.set(p, values[i]));
-    } catch {
-      for (const p of group) {
-        try {
-          scores.set(p, (await detector.score([p.tensor!]))[0]);
-        } catch (error) {
-          scores.set(p, `inference failed: ${errorMessage(error)}`);
-        }
+    let result: number | string = p.error ?? NaN;
+    if (p.tensor) {
+      try {
+        result = (await detector.score([p.tensor]))[0];
+      } catch (error) {
+        result = `inference failed: ${errorMessage(error)}`;
       }
     }
-    const share = (performance.now() - t0) / group.length;
-    for (const p of group) inferenceMs.set(p, share);
-  }
-  return batch.map((p) => {
-    const result = p.error ?? scores.get(p)!;
     const ok = typeof result === 'number' && Number.isFinite(result);
     // One line per row: decoder messages can span lines.
     const error = typeof result === 'string' ? result.replace(/\s+/g, ' ').trim() : ok ? '' : 'model returned a non-finite score';
-    return {
+    rows.push({
       sample_id: p.sample.id,
       detector: detector.manifest.name,
       score: ok ? (result as number) : null,
       label: p.sample.label,
       status: ok ? 'ok' : 'error',
       error,
-      ms: Math.round((p.ms + (inferenceMs.get(p) ?? 0)) * 100) / 100,
+      ms: Math.round((p.ms + (p.tensor ? performance.now() - t0 : 0)) * 100) / 100,
       cache_key: p.cacheKey,
-    };
-  });
+      ...identity,
+    });
+  }
+  return rows;
 }
 
 async function countSamples(source: DataSource): Promise<number> {

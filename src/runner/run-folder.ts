@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, linkSync, mkdirSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { EvalsetSource, type DataSource } from '../loaders/index.js';
+import { UserError } from '../util/errors.js';
+
+/** The lock file in a run folder: held by the one `semibench run` writing there. */
+export const LOCK_FILE = '.semibench.lock';
+
+interface LockHolder {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+export interface RunFolderLock {
+  release(): void;
+}
+
+/** Folders this process holds, with how many callers hold each (the CLI and runDetectors both take it). */
+const held = new Map<string, number>();
+
+/**
+ * Takes the one-writer lock of a run folder: a file holding the writer's pid and host, created atomically
+ * (link of a complete temp file, so no reader sees it half written). A second writer gets a one-line error; a
+ * lock whose pid is not alive on this host is stale (a kill -9) and taken over with a warning. Released on
+ * release(), on exit, and on SIGINT/SIGTERM.
+ */
+export function lockRunFolder(out: string, warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): RunFolderLock {
+  const file = join(out, LOCK_FILE);
+  const count = held.get(file);
+  if (count !== undefined) {
+    held.set(file, count + 1);
+    return { release: () => releaseOnce(file) };
+  }
+  mkdirSync(out, { recursive: true });
+  const mine: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+  const tmp = `${file}.${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(mine)}\n`);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        linkSync(tmp, file);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw error;
+      }
+      const text = readText(file);
+      if (text === undefined) continue; // released meanwhile
+      const holder = parseHolder(text);
+      if (holder && (holder.host !== mine.host || isAlive(holder.pid))) {
+        throw new UserError(
+          `--out ${out} is in use by another semibench run (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}); wait for it, or use another --out (if that run is gone, delete ${file}).`,
+          'E_USAGE',
+        );
+      }
+      // Stale (or unreadable): move it aside and check it is still the one judged stale, then try again.
+      const aside = `${file}.stale-${process.pid}`;
+      try {
+        renameSync(file, aside);
+      } catch {
+        continue;
+      }
+      if (readText(aside) !== text) {
+        renameSync(aside, file); // another writer took it meanwhile: put theirs back and look again
+        continue;
+      }
+      unlinkSync(aside);
+      warn(`warning: ${out} was locked by ${holder ? `pid ${holder.pid} (no longer running)` : 'an unreadable lock file'}; taking over.`);
+    }
+  } finally {
+    unlinkSync(tmp);
+  }
+  if (held.size === 0) {
+    process.once('exit', releaseAll);
+    process.once('SIGINT', releaseAndRaise);
+    process.once('SIGTERM', releaseAndRaise);
+  }
+  held.set(file, 1);
+  return { release: () => releaseOnce(file) };
+}
+
+function releaseOnce(file: string): void {
+  const count = held.get(file);
+  if (count === undefined) return;
+  if (count > 1) return void held.set(file, count - 1);
+  held.delete(file);
+  removeLock(file);
+  if (held.size === 0) releaseAll();
+}
+
+function releaseAll(): void {
+  for (const file of held.keys()) removeLock(file);
+  held.clear();
+  process.off('exit', releaseAll);
+  process.off('SIGINT', releaseAndRaise);
+  process.off('SIGTERM', releaseAndRaise);
+}
+
+/** On SIGINT/SIGTERM: remove the locks, then let the signal's default action (exit) happen. */
+function releaseAndRaise(signal: NodeJS.Signals): void {
+  releaseAll();
+  process.kill(process.pid, signal);
+}
+
+/** Removes a lock file if it is still this process's. */
+function removeLock(file: string): void {
+  const text = readText(file);
+  if (text !== undefined && parseHolder(text)?.pid === process.pid) unlinkSync(file);
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function parseHolder(text: string): LockHolder | undefined {
+  try {
+    const doc = JSON.parse(text);
+    return Number.isInteger(doc.pid) && typeof doc.host === 'string' ? doc : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
+}
+
+/** Which data set a run folder holds: the resolved folder, and a fingerprint of what it lists. */
+export interface DataIdentity {
+  root: string;
+  /** sha256 of metadata.csv's bytes (Evalset), or of the sorted "id<TAB>label" lines (real/ + fake/ folder). */
+  fingerprint: string;
+}
+
+export async function dataIdentity(source: DataSource): Promise<DataIdentity> {
+  const root = realpathSync(source.root);
+  const hash = createHash('sha256');
+  if (source instanceof EvalsetSource) {
+    for await (const bytes of createReadStream(source.metadataFile)) hash.update(bytes as Buffer);
+  } else {
+    const lines: string[] = [];
+    for await (const s of source.samples()) lines.push(`${s.id}\t${s.label}`);
+    hash.update(lines.sort().join('\n'));
+  }
+  return { root, fingerprint: hash.digest('hex') };
+}
