@@ -119,7 +119,11 @@ async function runOne(
   const identity = scoreIdentity(detector);
   Object.assign(outcome, { status: 'ran', protocol: detector.protocol, modelSha256: detector.modelSha256, identity });
   const { counts } = outcome;
-  const tick = () => progress.tick(counts.ok + counts.error + counts.resumed, counts.error);
+  let shown = -1;
+  const tick = () => {
+    const done = counts.ok + counts.error + counts.resumed;
+    if (done !== shown) progress.tick((shown = done), counts.error);
+  };
   progress.start(manifest.name, total, 0);
   try {
     const prepared = mapOrdered(source.samples(), (s) => prepare(s, detector, store, identity), Math.max(1, config.prefetch));
