@@ -53,7 +53,8 @@ async function bench(name: string, model: Uint8Array, input: string, output: str
   await run(0, BATCH); // warm-up
   const batched: number[] = [];
   const single: number[] = [];
-  const times = { batched: [] as number[], single: [] as number[] };
+  const parallel: number[] = [];
+  const times = { batched: [] as number[], single: [] as number[], parallel: [] as number[] };
   for (let round = 0; round < ROUNDS; round++) {
     let t0 = performance.now();
     batched.length = 0;
@@ -63,15 +64,24 @@ async function bench(name: string, model: Uint8Array, input: string, output: str
     single.length = 0;
     for (let i = 0; i < IMAGES; i++) single.push(...(await run(i, 1)));
     times.single.push((performance.now() - t0) / IMAGES);
+    t0 = performance.now();
+    parallel.length = 0;
+    for (let i = 0; i < IMAGES; i += BATCH) {
+      const group = await Promise.all(Array.from({ length: Math.min(BATCH, IMAGES - i) }, (_, k) => run(i + k, 1)));
+      parallel.push(...group.flat());
+    }
+    times.parallel.push((performance.now() - t0) / IMAGES);
   }
   await session.release();
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-  const [b, s] = [median(times.batched), median(times.single)];
+  const [b, s, p] = [median(times.batched), median(times.single), median(times.parallel)];
+  const parallelDiffers = parallel.filter((v, i) => v !== single[i]).length;
   const drift = Math.max(...batched.map((v, i) => Math.abs(v - single[i])));
   const differing = batched.filter((v, i) => v !== single[i]).length;
   console.log(
     `${name.padEnd(14)} ${size}²  batch ${BATCH}: ${b.toFixed(2)} ms/image   batch 1: ${s.toFixed(2)} ms/image   cost ${((s / b - 1) * 100).toFixed(0).padStart(4)}%   ` +
-      `outputs differing: ${differing}/${IMAGES} (max |Δ| ${drift.toExponential(1)})`,
+      `outputs differing: ${differing}/${IMAGES} (max |Δ| ${drift.toExponential(1)})   ` +
+      `${BATCH} concurrent batch-1 calls: ${p.toFixed(2)} ms/image, differing from sequential: ${parallelDiffers}`,
   );
 }
 

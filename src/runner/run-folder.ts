@@ -3,7 +3,7 @@ import { createReadStream, linkSync, mkdirSync, readFileSync, realpathSync, rena
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EvalsetSource, type DataSource } from '../loaders/index.js';
-import { UserError } from '../util/errors.js';
+import { errorMessage, UserError } from '../util/errors.js';
 
 /** The lock file in a run folder: held by the one `semibench run` writing there. */
 export const LOCK_FILE = '.semibench.lock';
@@ -34,10 +34,15 @@ export function lockRunFolder(out: string, warn: (line: string) => void = (line)
     held.set(file, count + 1);
     return { release: () => releaseOnce(file) };
   }
-  mkdirSync(out, { recursive: true });
   const mine: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
   const tmp = `${file}.${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(mine)}\n`);
+  try {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(tmp, `${JSON.stringify(mine)}\n`);
+  } catch (error) {
+    // The first write into --out: a read-only disk, a file in the way, no permission.
+    throw new UserError(`--out ${out} is not a writable folder (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}).`, 'E_USAGE', { cause: error });
+  }
   try {
     for (let attempt = 0; ; attempt++) {
       try {

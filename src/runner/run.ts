@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -68,8 +67,7 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
   const started = performance.now();
   const source = openDataSource(config.data);
   const entries = selectDetectors(config.detectors, listDetectors(config));
-  mkdirSync(config.out, { recursive: true });
-  const lock = lockRunFolder(config.out);
+  const lock = lockRunFolder(config.out); // creates --out
   try {
     const samples = await countSamples(source);
     beginAttempt(config, await dataIdentity(source));

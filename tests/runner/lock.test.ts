@@ -58,6 +58,12 @@ describe('one writer per run folder', () => {
     expect(existsSync(join(config.out, LOCK_FILE))).toBe(false);
   });
 
+  it('names --out when it cannot be written (a file in the way)', async () => {
+    const out = testConfig().out;
+    writeFileSync(out, 'not a folder');
+    await expect(runDetectors(testConfig({ out }))).rejects.toThrow(`--out ${out} is not a writable folder (EEXIST).`);
+  });
+
   it('takes over an unreadable lock file (a kill while it was written) with a warning', () => {
     const out = testConfig().out;
     mkdirSync(out, { recursive: true });
