@@ -17,6 +17,7 @@ interface RunArgs {
   protocol?: string;
   threshold?: string;
   'batch-size'?: number;
+  cache?: string;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -28,6 +29,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('detector', { type: 'string', array: true, describe: 'Detector name(s), or all' })
       .option('out', { type: 'string', describe: 'Output folder (rerun into the same folder to resume)' })
       .option('batch-size', { type: 'number', describe: 'Images scored between two durable writes (each image is inferred alone: scores never depend on the batch)' })
+      .option('cache', { type: 'string', describe: 'Score cache folder shared across runs: an image scored before under the same model and pipeline is not scored again' })
       .example('$0 run --detector all', 'every known detector on the bundled eval set')
       .example('$0 run --detector npr-residual --data ~/Semi-Truths-Evalset --out runs/npr', 'one detector on a real Evalset'),
   handler: async (args) => {
@@ -43,7 +45,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     // The lock covers the report too: it is written into the same folder.
     const lock = lockRunFolder(config.out);
     try {
-      const result = await runDetectors(config, createProgress());
+      const result = await runDetectors(config, createProgress(), { cache: args.cache });
       const ran = result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
       const written = ran ? writeReport(await buildReport({ runDir: config.out, config }), config.out) : undefined;
       if (written) console.log(`\n${written.summary}`);
@@ -65,8 +67,9 @@ function printSummary(result: RunResult, files: string[]): void {
       const resumed = d.counts.resumed ? `, ${d.counts.resumed} reused` : '';
       const rescored = Object.entries(d.counts.rescored).map(([why, n]) => `${n} ${why}`);
       const redone = rescored.length ? `, rescored: ${rescored.join(', ')}` : '';
+      const cached = d.counts.cached ? ` (${d.counts.cached} from the cache)` : '';
       const note = d.calibrated ? '' : '  (uncalibrated baseline: read AUC/AP)';
-      lines.push(`  ${d.name.padEnd(30)} ok ${d.counts.ok}, errors ${d.counts.error}${resumed}${redone}${note}`);
+      lines.push(`  ${d.name.padEnd(30)} ok ${d.counts.ok}${cached}, errors ${d.counts.error}${resumed}${redone}${note}`);
     } else {
       lines.push(`  ${d.name.padEnd(30)} not run: ${d.reason}`);
     }

@@ -16,7 +16,7 @@ export interface Attempt {
   status: 'running' | 'finished' | 'interrupted';
   protocol: string;
   batchSize: number;
-  detectors: { name: string; status?: DetectorOutcome['status']; ok?: number; error?: number; reused?: number; rescored?: DetectorOutcome['counts']['rescored'] }[];
+  detectors: { name: string; status?: DetectorOutcome['status']; ok?: number; error?: number; cached?: number; reused?: number; rescored?: DetectorOutcome['counts']['rescored'] }[];
   wallMs?: number;
 }
 
@@ -60,7 +60,7 @@ export function writeRunJson(config: BenchConfig, result: RunResult): string {
     Object.assign(current, {
       finishedAt,
       status: 'finished',
-      detectors: result.detectors.map((d) => ({ name: d.name, status: d.status, ok: d.counts.ok, error: d.counts.error, reused: d.counts.resumed, rescored: d.counts.rescored })),
+      detectors: result.detectors.map((d) => ({ name: d.name, status: d.status, ok: d.counts.ok, error: d.counts.error, cached: d.counts.cached, reused: d.counts.resumed, rescored: d.counts.rescored })),
       wallMs: Math.round(result.wallMs),
     });
   }

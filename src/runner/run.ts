@@ -11,6 +11,7 @@ import { beginAttempt, writeRunJson } from '../reports/run-json.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { scoreIdentity, staleReason, type ScoreIdentity, type StaleReason } from './identity.js';
 import { PredictionStore, type PredictionRow } from './predictions.js';
+import { ScoreCache } from './score-cache.js';
 import { silentProgress, type Progress } from './progress.js';
 import { dataIdentity, lockRunFolder } from './run-folder.js';
 import { chunk, filter, mapOrdered } from './stream.js';
@@ -29,8 +30,11 @@ export interface DetectorOutcome {
   /** The score identity every row written by this detector carries (see identity.ts). */
   identity?: ScoreIdentity;
   calibrated: boolean;
-  /** ok/error: rows scored in this run; resumed: stored rows reused; rescored: stored rows replaced, by reason. */
-  counts: { ok: number; error: number; resumed: number; rescored: Partial<Record<StaleReason, number>> };
+  /**
+   * ok/error: rows written in this run (cached: of the ok ones, how many came from the --cache score cache);
+   * resumed: stored rows reused; rescored: stored rows replaced, by reason.
+   */
+  counts: { ok: number; error: number; cached: number; resumed: number; rescored: Partial<Record<StaleReason, number>> };
   ms: number;
 }
 
@@ -54,6 +58,13 @@ interface Prepared {
   reused?: boolean;
   /** Why the stored row for this sample is replaced. */
   stale?: StaleReason;
+  /** The score cache had this image's score under this identity. */
+  cached?: number;
+}
+
+export interface RunOptions {
+  /** A score cache folder shared across runs (score-cache.ts). */
+  cache?: string;
 }
 
 /**
@@ -63,7 +74,7 @@ interface Prepared {
  * folder at a time (OUT/.lock), and a folder holds one data set; run.json records each attempt.
  * Detectors run one after another; within one, decode and preprocessing of the next images overlap inference.
  */
-export async function runDetectors(config: BenchConfig, progress: Progress = silentProgress): Promise<RunResult> {
+export async function runDetectors(config: BenchConfig, progress: Progress = silentProgress, options: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
   const source = openDataSource(config.data);
   const entries = selectDetectors(config.detectors, listDetectors(config));
@@ -75,7 +86,7 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
     const store = await PredictionStore.open(predictionsFile);
     const outcomes: DetectorOutcome[] = [];
     try {
-      for (const entry of entries) outcomes.push(await runOne(entry, config, source, store, samples, progress));
+      for (const entry of entries) outcomes.push(await runOne(entry, config, source, store, samples, progress, options));
       await store.compact();
     } finally {
       store.close();
@@ -95,6 +106,7 @@ async function runOne(
   store: PredictionStore,
   total: number,
   progress: Progress,
+  options: RunOptions,
 ): Promise<DetectorOutcome> {
   const { manifest } = entry;
   const outcome: DetectorOutcome = {
@@ -102,7 +114,7 @@ async function runOne(
     origin: entry.origin,
     status: 'not run',
     calibrated: manifest.provenance.calibrated,
-    counts: { ok: 0, error: 0, resumed: 0, rescored: {} },
+    counts: { ok: 0, error: 0, cached: 0, resumed: 0, rescored: {} },
     ms: 0,
   };
   let detector: Detector;
@@ -123,8 +135,9 @@ async function runOne(
     if (done !== shown) progress.tick((shown = done), counts.error);
   };
   progress.start(manifest.name, total, 0);
+  const cache = options.cache === undefined ? undefined : await ScoreCache.open(options.cache, identity);
   try {
-    const prepared = mapOrdered(source.samples(), (s) => prepare(s, detector, store, identity), Math.max(1, config.prefetch));
+    const prepared = mapOrdered(source.samples(), (s) => prepare(s, detector, store, identity, cache), Math.max(1, config.prefetch));
     const pending = filter(prepared, (p) => {
       if (p.stale) counts.rescored[p.stale] = (counts.rescored[p.stale] ?? 0) + 1;
       if (!p.reused) return true;
@@ -134,12 +147,15 @@ async function runOne(
     for await (const batch of chunk(pending, Math.max(1, config.batchSize))) {
       const rows = await scoreBatch(batch, detector, identity);
       store.append(rows);
+      cache?.add(batch.flatMap((p, i) => (p.tensor && rows[i].score !== null ? [{ cacheKey: p.cacheKey, score: rows[i].score! }] : [])));
       for (const row of rows) counts[row.status]++;
+      counts.cached += batch.filter((p) => p.cached !== undefined).length;
       tick();
     }
     tick();
   } finally {
     progress.stop();
+    cache?.close();
     await detector.close();
   }
   outcome.ms = performance.now() - started;
@@ -147,11 +163,11 @@ async function runOne(
 }
 
 /**
- * Reads and hashes one image; when the stored row for it is still valid, stops there (reading and hashing
- * are cheap next to decoding and inference). Otherwise decodes and preprocesses it; a failure becomes the
- * row's error text.
+ * Reads and hashes one image; when the stored row for it is still valid, or the score cache has its score,
+ * stops there (reading and hashing are cheap next to decoding and inference). Otherwise decodes and
+ * preprocesses it; a failure becomes the row's error text.
  */
-async function prepare(sample: Sample, detector: Detector, store: PredictionStore, identity: ScoreIdentity): Promise<Prepared> {
+async function prepare(sample: Sample, detector: Detector, store: PredictionStore, identity: ScoreIdentity, cache?: ScoreCache): Promise<Prepared> {
   const t0 = performance.now();
   const stored = store.lookup(detector.manifest.name, sample.id);
   const check = (cacheKey: string) => {
@@ -168,6 +184,8 @@ async function prepare(sample: Sample, detector: Detector, store: PredictionStor
   const cacheKey = sha256(bytes).slice(0, 16);
   const reuse = check(cacheKey);
   if (reuse.reused) return { sample, cacheKey, ms: 0, reused: true };
+  const cached = cache?.get(cacheKey);
+  if (cached !== undefined) return { sample, cacheKey, cached, ms: performance.now() - t0, ...reuse };
   if (bytes.length === 0) return { sample, error: `empty file: ${sample.path}`, cacheKey, ms: performance.now() - t0, ...reuse };
   try {
     const tensor = await detector.prepare(await decodeImage(bytes));
@@ -186,7 +204,7 @@ async function scoreBatch(batch: Prepared[], detector: Detector, identity: Score
   const rows: PredictionRow[] = [];
   for (const p of batch) {
     const t0 = performance.now();
-    let result: number | string = p.error ?? NaN;
+    let result: number | string = p.error ?? p.cached ?? NaN;
     if (p.tensor) {
       try {
         result = (await detector.score([p.tensor]))[0];

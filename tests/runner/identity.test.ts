@@ -54,7 +54,7 @@ describe('resume reuses a row only when it was computed from the same image, mod
     const config = tinyDetectorConfig();
     await runDetectors(config);
     const resumed = await runDetectors({ ...config, protocol: 'crop' });
-    expect(resumed.detectors[0].counts).toEqual({ ok: 64, error: 0, resumed: 0, rescored: { 'protocol changed': 64 } });
+    expect(resumed.detectors[0].counts).toEqual({ ok: 64, error: 0, cached: 0, resumed: 0, rescored: { 'protocol changed': 64 } });
     const fresh = await runDetectors({ ...config, protocol: 'crop', out: join(tempDir(), 'run') });
     expect(withoutTiming(resumed.predictionsFile)).toEqual(withoutTiming(fresh.predictionsFile));
     const attempts = JSON.parse(readFileSync(resumed.runJson, 'utf8')).attempts;
@@ -70,7 +70,7 @@ describe('resume reuses a row only when it was computed from the same image, mod
     const before = column(first.predictionsFile, 'score');
     writeFileSync(join(config.modelsDir, 'tiny.onnx'), meanModel({ scale: 3, flat: true }));
     const resumed = await runDetectors(config);
-    expect(resumed.detectors[0].counts).toEqual({ ok: 64, error: 0, resumed: 0, rescored: { 'model changed': 64 } });
+    expect(resumed.detectors[0].counts).toEqual({ ok: 64, error: 0, cached: 0, resumed: 0, rescored: { 'model changed': 64 } });
     const after = column(resumed.predictionsFile, 'score');
     expect(after).toHaveLength(64);
     expect(after.filter((s, i) => s !== before[i]).length).toBe(64);
@@ -85,7 +85,7 @@ describe('resume reuses a row only when it was computed from the same image, mod
     const [target, donor] = [ids[5], ids[40]];
     copyFileSync(join(data, donor), join(data, target));
     const resumed = await runDetectors(config);
-    expect(resumed.detectors[0].counts).toEqual({ ok: 1, error: 0, resumed: 63, rescored: { 'image changed': 1 } });
+    expect(resumed.detectors[0].counts).toEqual({ ok: 1, error: 0, cached: 0, resumed: 63, rescored: { 'image changed': 1 } });
     const fresh = await runDetectors({ ...config, out: join(tempDir(), 'run') });
     // Same rows as a fresh run on the changed data (the rescored row is last), and no stale row left.
     expect(withoutTiming(resumed.predictionsFile).sort()).toEqual(withoutTiming(fresh.predictionsFile).sort());
@@ -102,7 +102,7 @@ describe('resume reuses a row only when it was computed from the same image, mod
     expect((await runDetectors(config)).detectors[0].counts.error).toBe(1);
     writeFileSync(join(data, id), bytes);
     const resumed = await runDetectors(config);
-    expect(resumed.detectors[0].counts).toEqual({ ok: 1, error: 0, resumed: 63, rescored: { 'image changed': 1 } });
+    expect(resumed.detectors[0].counts).toEqual({ ok: 1, error: 0, cached: 0, resumed: 63, rescored: { 'image changed': 1 } });
   });
 
   it('resume and report read a file with a superseded row the same way: the later row wins', async () => {

@@ -61,7 +61,7 @@ describe('runDetectors end to end on the bundled eval set', () => {
     ]);
     const config = testConfig({ data, detectors: ['npr-residual'] });
     const result = await runDetectors(config);
-    expect(result.detectors[0].counts).toEqual({ ok: 64, error: 3, resumed: 0, rescored: {} });
+    expect(result.detectors[0].counts).toEqual({ ok: 64, error: 3, cached: 0, resumed: 0, rescored: {} });
     const errors = readCsvLines(result.predictionsFile).slice(1).filter((l) => l.includes(',error,'));
     expect(errors).toHaveLength(3);
     expect(errors[0]).toMatch(/^gone\.png,npr-residual,,1,error,file not found: .*gone\.png/);
