@@ -1,7 +1,11 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openDataSource } from '../../src/loaders/index.js';
+import { beginAttempt } from '../../src/reports/run-json.js';
+import { readRunInfo } from '../../src/reports/run-info.js';
 import { PredictionStore } from '../../src/runner/predictions.js';
+import { dataIdentity } from '../../src/runner/run-folder.js';
 import { runDetectors } from '../../src/runner/run.js';
 import { readMetadata } from '../../src/slices/metadata.js';
 import { readScores } from '../../src/slices/scores.js';
@@ -62,6 +66,21 @@ describe('resume reuses a row only when it was computed from the same image, mod
       ['finished', 'native', 0, {}],
       ['finished', 'crop', 0, { 'protocol changed': 64 }],
     ]);
+  });
+
+  it('a report on a folder whose protocol-changing run was killed says the protocols are mixed', async () => {
+    const config = tinyDetectorConfig();
+    await runDetectors(config);
+    expect(readRunInfo(config.out).protocol).toBe('native');
+    // What a run does before its first row: a kill right after leaves this attempt unfinished.
+    beginAttempt({ ...config, protocol: 'crop' }, await dataIdentity(openDataSource(config.data)));
+    const info = readRunInfo(config.out);
+    expect(info.protocol).toMatch(/^mixed \(native, crop: a run with another protocol did not finish/);
+    expect(info.detectors[0].protocol).toBe(info.protocol);
+    await runDetectors({ ...config, protocol: 'crop' });
+    expect(readRunInfo(config.out).protocol).toBe('crop');
+    const attempts = JSON.parse(readFileSync(join(config.out, 'run.json'), 'utf8')).attempts;
+    expect(attempts.map((a: any) => a.status)).toEqual(['finished', 'interrupted', 'finished']);
   });
 
   it('rescores every row when the .onnx file is replaced (new sha256)', async () => {
