@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, ftruncateSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import { readCsvRecords } from '../loaders/csv.js';
-import type { StoredIdentity } from './identity.js';
+import type { ScoreIdentity, StoredIdentity } from './identity.js';
 
 /** One row of predictions.csv: one sample scored by one detector, and what the score was computed from. */
 export interface PredictionRow {
@@ -25,27 +25,22 @@ export interface PredictionRow {
 export const PREDICTION_COLUMNS: (keyof PredictionRow)[] = ['sample_id', 'detector', 'score', 'label', 'status', 'error', 'ms', 'cache_key', 'model_sha256', 'protocol', 'pipeline_hash'];
 
 /**
- * The reading rule of predictions.csv, shared by resume and report: rows are appended, and a later row for
- * the same (detector, sample_id) replaces an earlier one (a resumed run appends the rescored row; the stale one
- * stays until the run ends and compacts the file). Returns the key a row is identified by.
- */
-export function predictionKey(detector: string, sampleId: string): string {
-  return `${detector}\u0000${sampleId}`;
-}
-
-/**
  * The append-only predictions file. Rows are appended and fsynced per batch, so a killed run loses at most
- * the batch in flight; on reopen, a torn last line is cut off and the latest row per (detector, sample) is
- * what the runner may reuse.
+ * the batch in flight; on reopen, a torn last line is cut off. Reading rule (resume and `report` alike): a later
+ * row for the same (detector, sample_id) replaces an earlier one. A resumed run appends the rows it rescores and
+ * compacts the file when it ends; a kill before that leaves the stale rows, which the rule skips.
  */
 export class PredictionStore {
   private fd: number;
-  /** Latest row per predictionKey: its identity, and its position among the data rows (for compaction). */
-  private readonly latest = new Map<string, { identity: StoredIdentity; row: number }>();
-  /** Data rows in the file, superseded ones included. */
-  private rows = 0;
-  /** One object per distinct identity, shared by the rows that have it (millions of rows, a handful of identities). */
-  private readonly identities = new Map<string, StoredIdentity>();
+  /** Per detector: sample id → position (among the data rows) of its latest row. */
+  private readonly latest = new Map<string, Map<string, number>>();
+  /** Per data row, superseded ones included: the image hash and the index of its score identity. */
+  private readonly cacheKeys: string[] = [];
+  private readonly identityOf: number[] = [];
+  /** The distinct score identities (a handful, for millions of rows). */
+  private readonly identities: ScoreIdentity[] = [];
+  private readonly identityIndex = new Map<string, number>();
+  private live = 0;
 
   private constructor(readonly file: string) {
     this.fd = openSync(file, existsSync(file) ? 'r+' : 'w+');
@@ -65,14 +60,15 @@ export class PredictionStore {
     return store;
   }
 
-  /** The latest stored row's identity for a detector and sample, if any. */
+  /** What the latest stored row for a detector and sample was computed from, if there is one. */
   lookup(detector: string, sampleId: string): StoredIdentity | undefined {
-    return this.latest.get(predictionKey(detector, sampleId))?.identity;
+    const row = this.latest.get(detector)?.get(sampleId);
+    return row === undefined ? undefined : { cache_key: this.cacheKeys[row], ...this.identities[this.identityOf[row]] };
   }
 
   /** Rows in the file that a later row replaced. */
   get superseded(): number {
-    return this.rows - this.latest.size;
+    return this.cacheKeys.length - this.live;
   }
 
   /** Appends rows and makes them durable before returning. */
@@ -87,8 +83,9 @@ export class PredictionStore {
   /** Rewrites the file without superseded rows (atomically: a kill leaves the old or the new file). */
   async compact(): Promise<void> {
     if (this.superseded === 0) return;
-    const keep = new Set([...this.latest.values()].map((v) => v.row));
-    await this.rewrite((row) => keep.has(row));
+    const keep = new Uint8Array(this.cacheKeys.length);
+    for (const samples of this.latest.values()) for (const row of samples.values()) keep[row] = 1;
+    await this.rewrite((row) => keep[row] === 1);
   }
 
   close(): void {
@@ -96,12 +93,18 @@ export class PredictionStore {
   }
 
   private remember(record: Partial<Record<keyof PredictionRow, unknown>>): void {
-    const identity = { cache_key: '', model_sha256: '', protocol: '', pipeline_hash: '' };
-    for (const c of Object.keys(identity) as (keyof StoredIdentity)[]) identity[c] = formatCell(record[c]);
-    const text = `${identity.cache_key}\u0000${identity.model_sha256}\u0000${identity.protocol}\u0000${identity.pipeline_hash}`;
-    let shared = this.identities.get(text);
-    if (!shared) this.identities.set(text, (shared = identity));
-    this.latest.set(predictionKey(String(record.detector), String(record.sample_id)), { identity: shared, row: this.rows++ });
+    const identity = { model_sha256: formatCell(record.model_sha256), protocol: formatCell(record.protocol), pipeline_hash: formatCell(record.pipeline_hash) };
+    const text = `${identity.model_sha256}\u0000${identity.protocol}\u0000${identity.pipeline_hash}`;
+    let index = this.identityIndex.get(text);
+    if (index === undefined) this.identityIndex.set(text, (index = this.identities.push(identity) - 1));
+    const row = this.cacheKeys.push(formatCell(record.cache_key)) - 1;
+    this.identityOf.push(index);
+    const detector = formatCell(record.detector);
+    let samples = this.latest.get(detector);
+    if (!samples) this.latest.set(detector, (samples = new Map()));
+    const id = formatCell(record.sample_id);
+    if (!samples.has(id)) this.live++;
+    samples.set(id, row);
   }
 
   /** Writes the rows that pass `keep` (by position) under the current header to a temp file, then swaps it in. */
@@ -128,7 +131,7 @@ export class PredictionStore {
     closeSync(this.fd);
     this.fd = openSync(this.file, 'r+');
     this.latest.clear();
-    this.rows = 0;
+    this.cacheKeys.length = this.identityOf.length = this.live = 0;
     for await (const { record } of readCsvRecords(this.file)) this.remember(record);
   }
 
