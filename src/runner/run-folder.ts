@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, linkSync, mkdirSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, linkSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EvalsetSource, type DataSource } from '../loaders/index.js';
@@ -77,6 +77,7 @@ export function lockRunFolder(out: string, warn: (line: string) => void = (line)
   } finally {
     unlinkSync(tmp);
   }
+  removeLeftovers(out);
   if (held.size === 0) {
     process.once('exit', releaseAll);
     process.once('SIGINT', releaseAndRaise);
@@ -107,6 +108,25 @@ function releaseAll(): void {
 function releaseAndRaise(signal: NodeJS.Signals): void {
   releaseAll();
   process.kill(process.pid, signal);
+}
+
+/**
+ * Removes the temp files a killed writer left in the folder (`NAME.tmp-PID` of an atomic write, the lock's
+ * `LOCK.PID`), once the lock is ours: only those whose pid is no longer alive.
+ */
+function removeLeftovers(out: string): void {
+  for (const dir of [out, join(out, 'slices')]) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const pid = /\.tmp-(\d+)$/.exec(name)?.[1] ?? (name.startsWith(`${LOCK_FILE}.`) ? /\.(\d+)$/.exec(name)?.[1] : undefined);
+      if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) rmSync(join(dir, name), { force: true });
+    }
+  }
 }
 
 /** Removes a lock file if it is still this process's. */

@@ -64,6 +64,19 @@ describe('one writer per run folder', () => {
     await expect(runDetectors(testConfig({ out }))).rejects.toThrow(`--out ${out} is not a writable folder (EEXIST).`);
   });
 
+  it("removes the temp files a killed writer left, and spares a live process's", () => {
+    const out = testConfig().out;
+    mkdirSync(join(out, 'slices'), { recursive: true });
+    const dead = deadPid();
+    const left = [`predictions.csv.tmp-${dead}`, `run.json.tmp-${dead}`, `${LOCK_FILE}.${dead}`, `slices/all.csv.tmp-${dead}`];
+    const live = `results.json.tmp-${process.ppid}`;
+    for (const name of [...left, live, 'notes.txt']) writeFileSync(join(out, name), 'x');
+    lockRunFolder(out).release();
+    expect(left.filter((name) => existsSync(join(out, name)))).toEqual([]);
+    expect(existsSync(join(out, live))).toBe(true);
+    expect(existsSync(join(out, 'notes.txt'))).toBe(true);
+  });
+
   it('takes over an unreadable lock file (a kill while it was written) with a warning', () => {
     const out = testConfig().out;
     mkdirSync(out, { recursive: true });
