@@ -45,7 +45,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     // The lock covers the report too: it is written into the same folder.
     const lock = lockRunFolder(config.out);
     try {
-      const result = await runDetectors(config, createProgress(), { cache: args.cache });
+      const result = await runDetectors(config, createProgress(), { cache: args.cache, lock });
       const ran = result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
       const written = ran ? writeReport(await buildReport({ runDir: config.out, config }), config.out) : undefined;
       if (written) console.log(`\n${written.summary}`);

@@ -15,11 +15,13 @@ interface LockHolder {
 }
 
 export interface RunFolderLock {
+  /** The run folder it locks. */
+  readonly out: string;
   release(): void;
 }
 
-/** Folders this process holds, with how many callers hold each (the CLI and runDetectors both take it). */
-const held = new Map<string, number>();
+/** Lock files this process holds. */
+const held = new Set<string>();
 
 /**
  * Takes the one-writer lock of a run folder: a file holding the writer's pid and host, created atomically
@@ -29,11 +31,7 @@ const held = new Map<string, number>();
  */
 export function lockRunFolder(out: string, warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): RunFolderLock {
   const file = join(out, LOCK_FILE);
-  const count = held.get(file);
-  if (count !== undefined) {
-    held.set(file, count + 1);
-    return { release: () => releaseOnce(file) };
-  }
+  if (held.has(file)) throw new UserError(`--out ${out} is in use by another run in this process.`, 'E_USAGE');
   const mine: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
   const tmp = `${file}.${process.pid}`;
   try {
@@ -83,21 +81,18 @@ export function lockRunFolder(out: string, warn: (line: string) => void = (line)
     process.once('SIGINT', releaseAndRaise);
     process.once('SIGTERM', releaseAndRaise);
   }
-  held.set(file, 1);
-  return { release: () => releaseOnce(file) };
+  held.add(file);
+  return { out, release: () => release(file) };
 }
 
-function releaseOnce(file: string): void {
-  const count = held.get(file);
-  if (count === undefined) return;
-  if (count > 1) return void held.set(file, count - 1);
-  held.delete(file);
+function release(file: string): void {
+  if (!held.delete(file)) return;
   removeLock(file);
   if (held.size === 0) releaseAll();
 }
 
 function releaseAll(): void {
-  for (const file of held.keys()) removeLock(file);
+  for (const file of held) removeLock(file);
   held.clear();
   process.off('exit', releaseAll);
   process.off('SIGINT', releaseAndRaise);
@@ -112,7 +107,7 @@ function releaseAndRaise(signal: NodeJS.Signals): void {
 
 /**
  * Removes the temp files a killed writer left in the folder (`NAME.tmp-PID` of an atomic write, the lock's
- * `LOCK.PID`), once the lock is ours: only those whose pid is no longer alive.
+ * `LOCK.PID`, `LOCK.stale-PID`), once the lock is ours: only those whose pid is no longer alive.
  */
 function removeLeftovers(out: string): void {
   for (const dir of [out, join(out, 'slices')]) {
@@ -123,7 +118,7 @@ function removeLeftovers(out: string): void {
       continue;
     }
     for (const name of names) {
-      const pid = /\.tmp-(\d+)$/.exec(name)?.[1] ?? (name.startsWith(`${LOCK_FILE}.`) ? /\.(\d+)$/.exec(name)?.[1] : undefined);
+      const pid = /\.tmp-(\d+)$/.exec(name)?.[1] ?? (name.startsWith(`${LOCK_FILE}.`) ? /[.-](\d+)$/.exec(name)?.[1] : undefined);
       if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) rmSync(join(dir, name), { force: true });
     }
   }

@@ -13,7 +13,7 @@ import { scoreIdentity, staleReason, type ScoreIdentity, type StaleReason } from
 import { PredictionStore, type PredictionRow } from './predictions.js';
 import { ScoreCache } from './score-cache.js';
 import { silentProgress, type Progress } from './progress.js';
-import { dataIdentity, lockRunFolder } from './run-folder.js';
+import { dataIdentity, lockRunFolder, type RunFolderLock } from './run-folder.js';
 import { chunk, filter, mapOrdered } from './stream.js';
 
 /** What happened to one detector in a run. */
@@ -65,6 +65,8 @@ interface Prepared {
 export interface RunOptions {
   /** A score cache folder shared across runs (score-cache.ts). */
   cache?: string;
+  /** The caller already holds --out's lock (the CLI holds it until the report is written too). */
+  lock?: RunFolderLock;
 }
 
 /**
@@ -78,7 +80,8 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
   const started = performance.now();
   const source = openDataSource(config.data);
   const entries = selectDetectors(config.detectors, listDetectors(config));
-  const lock = lockRunFolder(config.out); // creates --out
+  if (options.lock && options.lock.out !== config.out) throw new Error(`runDetectors: the lock given is for ${options.lock.out}, not ${config.out}`);
+  const lock = options.lock ? undefined : lockRunFolder(config.out); // creates --out
   try {
     const samples = await countSamples(source);
     beginAttempt(config, await dataIdentity(source));
@@ -95,7 +98,7 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
     result.runJson = writeRunJson(config, result);
     return result;
   } finally {
-    lock.release();
+    lock?.release();
   }
 }
 

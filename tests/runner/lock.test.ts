@@ -68,7 +68,7 @@ describe('one writer per run folder', () => {
     const out = testConfig().out;
     mkdirSync(join(out, 'slices'), { recursive: true });
     const dead = deadPid();
-    const left = [`predictions.csv.tmp-${dead}`, `run.json.tmp-${dead}`, `${LOCK_FILE}.${dead}`, `slices/all.csv.tmp-${dead}`];
+    const left = [`predictions.csv.tmp-${dead}`, `run.json.tmp-${dead}`, `${LOCK_FILE}.${dead}`, `${LOCK_FILE}.stale-${dead}`, `slices/all.csv.tmp-${dead}`];
     const live = `results.json.tmp-${process.ppid}`;
     for (const name of [...left, live, 'notes.txt']) writeFileSync(join(out, name), 'x');
     lockRunFolder(out).release();
@@ -87,14 +87,16 @@ describe('one writer per run folder', () => {
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
   });
 
-  it('releases the lock when the run fails, and holds it while held (re-entrant within one process)', async () => {
+  it('releases the lock when the run fails; a second writer in the same process is refused too', async () => {
     const config = testConfig({ detectors: ['npr-residual'] });
     await runDetectors(config);
     await expect(runDetectors({ ...config, data: copyEvalset() })).rejects.toThrow(/one folder holds one data set/);
     expect(existsSync(join(config.out, LOCK_FILE))).toBe(false);
     const outer = lockRunFolder(config.out);
     expect(JSON.parse(readFileSync(join(config.out, LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
-    await runDetectors(config);
+    await expect(runDetectors(config)).rejects.toThrow(`--out ${config.out} is in use by another run in this process.`);
+    // The holder passes its lock on (as the CLI does, to write the report under it).
+    expect((await runDetectors(config, undefined, { lock: outer })).detectors[0].counts.resumed).toBe(64);
     expect(existsSync(join(config.out, LOCK_FILE))).toBe(true);
     outer.release();
     expect(existsSync(join(config.out, LOCK_FILE))).toBe(false);
