@@ -1,10 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
 import { buildReport } from '../reports/report.js';
-import { writeRunJson } from '../reports/run-json.js';
 import { wroteLines } from '../reports/summary-md.js';
 import { writeReport } from '../reports/write.js';
 import { createProgress } from '../runner/progress.js';
+import { lockRunFolder } from '../runner/run-folder.js';
 import type { BenchConfig } from '../config/schema.js';
 import { validateRunPlan, type RegistryEntry } from '../detectors/registry.js';
 import { runDetectors, type RunResult } from '../runner/run.js';
@@ -19,6 +19,7 @@ interface RunArgs {
   protocol?: string;
   threshold?: string;
   'batch-size'?: number;
+  cache?: string;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -29,7 +30,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .options(configOptions)
       .option('detector', { type: 'string', array: true, describe: 'Detector name(s), or all' })
       .option('out', { type: 'string', describe: 'Output folder (rerun into the same folder to resume)' })
-      .option('batch-size', { type: 'number', describe: 'Images per inference call' })
+      .option('batch-size', { type: 'number', describe: 'Images scored between two durable writes (each image is inferred alone: scores never depend on the batch)' })
+      .option('cache', { type: 'string', describe: 'Score cache folder shared across runs: an image scored before under the same model and pipeline is not scored again' })
       .example('$0 run --detector all', 'every known detector on the bundled eval set')
       .example('$0 run --detector npr-residual --data ~/Semi-Truths-Evalset --out runs/npr', 'one detector on a real Evalset'),
   handler: async (args) => {
@@ -43,13 +45,18 @@ export const runCommand: CommandModule<object, RunArgs> = {
       batchSize: args['batch-size'],
     });
     const selected = validateRunPlan(config); // names and protocol before the first image
-    const result = await runDetectors(config, createProgress());
-    const runJson = writeRunJson(config, result);
-    const ran = result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
-    const written = ran ? writeReport(await buildReport({ runDir: config.out, config }), config.out) : undefined;
-    if (written) console.log(`\n${written.summary}`);
-    printSummary(result, [result.predictionsFile, runJson, ...(written?.files ?? [])]);
-    process.exitCode = exitCode(result, config, selected);
+    // The lock covers the report too: it is written into the same folder.
+    const lock = lockRunFolder(config.out);
+    try {
+      const result = await runDetectors(config, createProgress(), { cache: args.cache, lock });
+      const ran = result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
+      const written = ran ? writeReport(await buildReport({ runDir: config.out, config }), config.out) : undefined;
+      if (written) console.log(`\n${written.summary}`);
+      printSummary(result, [result.predictionsFile, result.runJson, ...(written?.files ?? [])]);
+      process.exitCode = exitCode(result, config, selected);
+    } finally {
+      lock.release();
+    }
   },
 };
 
@@ -73,9 +80,12 @@ function printSummary(result: RunResult, files: string[]): void {
   for (const d of result.detectors) {
     if (missing.length > 1 && missing.includes(d)) continue;
     if (d.status === 'ran') {
-      const resumed = d.counts.resumed ? `, ${d.counts.resumed} already done` : '';
+      const resumed = d.counts.resumed ? `, ${d.counts.resumed} reused` : '';
+      const rescored = Object.entries(d.counts.rescored).map(([why, n]) => `${n} ${why}`);
+      const redone = rescored.length ? `, rescored: ${rescored.join(', ')}` : '';
+      const cached = d.counts.cached ? ` (${d.counts.cached} from the cache)` : '';
       const note = d.calibrated ? '' : '  (uncalibrated baseline: read AUC/AP)';
-      lines.push(`  ${d.name.padEnd(30)} ok ${d.counts.ok}, errors ${d.counts.error}${resumed}${note}`);
+      lines.push(`  ${d.name.padEnd(30)} ok ${d.counts.ok}${cached}, errors ${d.counts.error}${resumed}${redone}${note}`);
     } else {
       lines.push(`  ${d.name.padEnd(30)} not run: ${d.reason}`);
     }

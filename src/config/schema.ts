@@ -16,7 +16,7 @@ export interface BenchConfig {
   manifestsDir: string;
   /** Threshold policy for thresholded metrics: a number like "0.5", "native", "fpr@0.05" or "oracle". */
   threshold: string;
-  /** Images per inference call (images of different sizes are never batched together). */
+  /** Images scored between two durable writes of predictions.csv (each is inferred alone: scores never depend on the batch). */
   batchSize: number;
   /** Images decoded and preprocessed ahead of inference. */
   prefetch: number;

@@ -110,8 +110,7 @@ function importOne(source: ImportSource, fd: number, wanted: ScoreColumn | undef
           label === undefined ? '' : String(label),
           ok ? 'ok' : 'error',
           ok ? '' : `no ${summary.scoreColumn} in ${basename(source.file)} (the notebook drops such rows)`,
-          '',
-          '',
+          ...Array<string>(PREDICTION_COLUMNS.length - 6).fill(''), // ms, cache_key and score identity: unknown
         ]);
       }
       if (batch.length >= BATCH) flush();

@@ -1,8 +1,9 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, ftruncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, ftruncateSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import { readCsvRecords } from '../loaders/csv.js';
+import type { ScoreIdentity, StoredIdentity } from './identity.js';
 
-/** One row of predictions.csv: one sample scored by one detector. */
+/** One row of predictions.csv: one sample scored by one detector, and what the score was computed from. */
 export interface PredictionRow {
   sample_id: string;
   detector: string;
@@ -15,18 +16,31 @@ export interface PredictionRow {
   ms: number;
   /** sha256 (first 16 hex digits) of the image file's bytes: the same image under another name shares it. */
   cache_key: string;
+  /** The detector's score identity (see identity.ts): model bytes, protocol, everything else in the pipeline. */
+  model_sha256: string;
+  protocol: string;
+  pipeline_hash: string;
 }
 
-export const PREDICTION_COLUMNS: (keyof PredictionRow)[] = ['sample_id', 'detector', 'score', 'label', 'status', 'error', 'ms', 'cache_key'];
+export const PREDICTION_COLUMNS: (keyof PredictionRow)[] = ['sample_id', 'detector', 'score', 'label', 'status', 'error', 'ms', 'cache_key', 'model_sha256', 'protocol', 'pipeline_hash'];
 
 /**
  * The append-only predictions file. Rows are appended and fsynced per batch, so a killed run loses at most
- * the batch in flight; on reopen, a torn last line is cut off and the (detector, sample) pairs already
- * written are skipped by the runner.
+ * the batch in flight; on reopen, a torn last line is cut off. Reading rule (resume and `report` alike): a later
+ * row for the same (detector, sample_id) replaces an earlier one. A resumed run appends the rows it rescores and
+ * compacts the file when it ends; a kill before that leaves the stale rows, which the rule skips.
  */
 export class PredictionStore {
   private fd: number;
-  readonly done = new Set<string>();
+  /** Per detector: sample id → position (among the data rows) of its latest row. */
+  private readonly latest = new Map<string, Map<string, number>>();
+  /** Per data row, superseded ones included: the image hash and the index of its score identity. */
+  private readonly cacheKeys: string[] = [];
+  private readonly identityOf: number[] = [];
+  /** The distinct score identities (a handful, for millions of rows). */
+  private readonly identities: ScoreIdentity[] = [];
+  private readonly identityIndex = new Map<string, number>();
+  private live = 0;
 
   private constructor(readonly file: string) {
     this.fd = openSync(file, existsSync(file) ? 'r+' : 'w+');
@@ -37,22 +51,24 @@ export class PredictionStore {
     store.dropTornLine();
     if (fstatSync(store.fd).size === 0) {
       writeSync(store.fd, stringify([PREDICTION_COLUMNS]));
-    } else {
-      for await (const { record } of readCsvRecords(file)) store.done.add(key(record.detector, record.sample_id));
+      return store;
     }
+    let header: string[] = [];
+    for await (const { record } of readCsvRecords(file, (columns) => (header = columns))) store.remember(record);
+    // A file from an older semibench lacks the identity columns: rewrite it with them (empty, so its rows are rescored).
+    if (header.join(',') !== PREDICTION_COLUMNS.join(',')) await store.rewrite(() => true);
     return store;
   }
 
-  /** How many samples a detector already has rows for (a resumed run starts its progress there). */
-  countDone(detector: string): number {
-    const prefix = `${detector}\u0000`;
-    let n = 0;
-    for (const k of this.done) if (k.startsWith(prefix)) n++;
-    return n;
+  /** What the latest stored row for a detector and sample was computed from, if there is one. */
+  lookup(detector: string, sampleId: string): StoredIdentity | undefined {
+    const row = this.latest.get(detector)?.get(sampleId);
+    return row === undefined ? undefined : { cache_key: this.cacheKeys[row], ...this.identities[this.identityOf[row]] };
   }
 
-  has(detector: string, sampleId: string): boolean {
-    return this.done.has(key(detector, sampleId));
+  /** Rows in the file that a later row replaced. */
+  get superseded(): number {
+    return this.cacheKeys.length - this.live;
   }
 
   /** Appends rows and makes them durable before returning. */
@@ -61,11 +77,62 @@ export class PredictionStore {
     const text = stringify(rows.map((r) => PREDICTION_COLUMNS.map((c) => formatCell(r[c]))));
     writeSync(this.fd, text, fstatSync(this.fd).size);
     fsyncSync(this.fd);
-    for (const r of rows) this.done.add(key(r.detector, r.sample_id));
+    for (const r of rows) this.remember(r);
+  }
+
+  /** Rewrites the file without superseded rows (atomically: a kill leaves the old or the new file). */
+  async compact(): Promise<void> {
+    if (this.superseded === 0) return;
+    const keep = new Uint8Array(this.cacheKeys.length);
+    for (const samples of this.latest.values()) for (const row of samples.values()) keep[row] = 1;
+    await this.rewrite((row) => keep[row] === 1);
   }
 
   close(): void {
     closeSync(this.fd);
+  }
+
+  private remember(record: Partial<Record<keyof PredictionRow, unknown>>): void {
+    const identity = { model_sha256: formatCell(record.model_sha256), protocol: formatCell(record.protocol), pipeline_hash: formatCell(record.pipeline_hash) };
+    const text = `${identity.model_sha256}\u0000${identity.protocol}\u0000${identity.pipeline_hash}`;
+    let index = this.identityIndex.get(text);
+    if (index === undefined) this.identityIndex.set(text, (index = this.identities.push(identity) - 1));
+    const row = this.cacheKeys.push(formatCell(record.cache_key)) - 1;
+    this.identityOf.push(index);
+    const detector = formatCell(record.detector);
+    let samples = this.latest.get(detector);
+    if (!samples) this.latest.set(detector, (samples = new Map()));
+    const id = formatCell(record.sample_id);
+    if (!samples.has(id)) this.live++;
+    samples.set(id, row);
+  }
+
+  /** Writes the rows that pass `keep` (by position) under the current header to a temp file, then swaps it in. */
+  private async rewrite(keep: (row: number) => boolean): Promise<void> {
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    const out = openSync(tmp, 'w');
+    try {
+      writeSync(out, stringify([PREDICTION_COLUMNS]));
+      let row = 0;
+      let batch: string[][] = [];
+      for await (const { record } of readCsvRecords(this.file)) {
+        if (keep(row++)) batch.push(PREDICTION_COLUMNS.map((c) => record[c] ?? ''));
+        if (batch.length >= 10_000) writeSync(out, stringify(batch.splice(0)));
+      }
+      writeSync(out, stringify(batch));
+      fsyncSync(out);
+      closeSync(out);
+    } catch (error) {
+      closeSync(out);
+      unlinkSync(tmp);
+      throw error;
+    }
+    renameSync(tmp, this.file);
+    closeSync(this.fd);
+    this.fd = openSync(this.file, 'r+');
+    this.latest.clear();
+    this.cacheKeys.length = this.identityOf.length = this.live = 0;
+    for await (const { record } of readCsvRecords(this.file)) this.remember(record);
   }
 
   /** A kill during a write can leave a line without its newline: remove it so the file stays valid CSV. */
@@ -87,10 +154,6 @@ export class PredictionStore {
     }
     ftruncateSync(this.fd, 0);
   }
-}
-
-function key(detector: string, sampleId: string): string {
-  return `${detector}\u0000${sampleId}`;
 }
 
 function formatCell(value: unknown): string {

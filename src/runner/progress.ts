@@ -36,7 +36,7 @@ class LineProgress implements Progress {
   constructor(private readonly stream: NodeJS.WriteStream) {}
   start(label: string, total: number, alreadyDone: number) {
     Object.assign(this, { label, total, nextReport: alreadyDone + Math.max(1, Math.ceil(total / 10)) });
-    this.stream.write(`${label}: ${alreadyDone}/${total} already done\n`);
+    this.stream.write(`${label}: ${alreadyDone}/${total}\n`);
   }
   tick(done: number, errors: number) {
     if (done < this.nextReport && done < this.total) return;

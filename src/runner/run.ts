@@ -6,10 +6,14 @@ import { listDetectors, selectDetectors, type RegistryEntry } from '../detectors
 import { decodeImage } from '../image/decode.js';
 import type { Chw } from '../image/types.js';
 import { openDataSource, readSampleFile, type DataSource, type Sample } from '../loaders/index.js';
+import { beginAttempt, writeRunJson } from '../reports/run-json.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { ensureOutputFolder } from '../util/fs.js';
+import { scoreIdentity, staleReason, type ScoreIdentity, type StaleReason } from './identity.js';
 import { PredictionStore, type PredictionRow } from './predictions.js';
+import { ScoreCache } from './score-cache.js';
 import { silentProgress, type Progress } from './progress.js';
+import { dataIdentity, lockRunFolder, type RunFolderLock } from './run-folder.js';
 import { chunk, filter, mapOrdered } from './stream.js';
 
 /** What happened to one detector in a run. */
@@ -23,48 +27,80 @@ export interface DetectorOutcome {
   missingWeights?: string;
   protocol?: string;
   modelSha256?: string;
+  /** The score identity every row written by this detector carries (see identity.ts). */
+  identity?: ScoreIdentity;
   calibrated: boolean;
-  counts: { ok: number; error: number; resumed: number };
+  /**
+   * ok/error: rows written in this run (cached: of the ok ones, how many came from the --cache score cache);
+   * resumed: stored rows reused; rescored: stored rows replaced, by reason.
+   */
+  counts: { ok: number; error: number; cached: number; resumed: number; rescored: Partial<Record<StaleReason, number>> };
   ms: number;
 }
 
 export interface RunResult {
   outDir: string;
   predictionsFile: string;
+  runJson: string;
   samples: number;
   detectors: DetectorOutcome[];
   wallMs: number;
 }
 
-/** A sample after decode + preprocessing: a tensor, or the reason there is none. */
+/** A sample after decode + preprocessing: a tensor, or the reason there is none; or a stored row still valid. */
 interface Prepared {
   sample: Sample;
   tensor?: Chw;
   error?: string;
   cacheKey: string;
   ms: number;
+  /** The stored row for this sample was computed from the same image and identity: nothing to do. */
+  reused?: boolean;
+  /** Why the stored row for this sample is replaced. */
+  stale?: StaleReason;
+  /** The score cache had this image's score under this identity. */
+  cached?: number;
+}
+
+export interface RunOptions {
+  /** A score cache folder shared across runs (score-cache.ts). */
+  cache?: string;
+  /** The caller already holds --out's lock (the CLI holds it until the report is written too). */
+  lock?: RunFolderLock;
 }
 
 /**
  * Runs the selected detectors over a data source and appends one prediction row per sample and detector to
- * OUT/predictions.csv. Samples already in the file are skipped, so a killed run resumes where it stopped.
+ * OUT/predictions.csv. A stored row is reused only when its image bytes and score identity match (so a killed
+ * run resumes where it stopped, and a changed image, model or protocol is rescored). One run writes into a
+ * folder at a time (OUT/.lock), and a folder holds one data set; run.json records each attempt.
  * Detectors run one after another; within one, decode and preprocessing of the next images overlap inference.
  */
-export async function runDetectors(config: BenchConfig, progress: Progress = silentProgress): Promise<RunResult> {
+export async function runDetectors(config: BenchConfig, progress: Progress = silentProgress, options: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
   const source = openDataSource(config.data);
   const entries = selectDetectors(config.detectors, listDetectors(config));
-  ensureOutputFolder(config.out);
-  const predictionsFile = join(config.out, 'predictions.csv');
-  const store = await PredictionStore.open(predictionsFile);
-  const samples = await countSamples(source);
-  const outcomes: DetectorOutcome[] = [];
+  if (options.lock && options.lock.out !== config.out) throw new Error(`runDetectors: the lock given is for ${options.lock.out}, not ${config.out}`);
+  ensureOutputFolder(config.out); // one-line errors for an --out that cannot be a folder
+  const lock = options.lock ? undefined : lockRunFolder(config.out);
   try {
-    for (const entry of entries) outcomes.push(await runOne(entry, config, source, store, samples, progress));
+    const samples = await countSamples(source);
+    beginAttempt(config, await dataIdentity(source));
+    const predictionsFile = join(config.out, 'predictions.csv');
+    const store = await PredictionStore.open(predictionsFile);
+    const outcomes: DetectorOutcome[] = [];
+    try {
+      for (const entry of entries) outcomes.push(await runOne(entry, config, source, store, samples, progress, options));
+      await store.compact();
+    } finally {
+      store.close();
+    }
+    const result = { outDir: config.out, predictionsFile, runJson: '', samples, detectors: outcomes, wallMs: performance.now() - started };
+    result.runJson = writeRunJson(config, result);
+    return result;
   } finally {
-    store.close();
+    lock?.release();
   }
-  return { outDir: config.out, predictionsFile, samples, detectors: outcomes, wallMs: performance.now() - started };
 }
 
 async function runOne(
@@ -74,6 +110,7 @@ async function runOne(
   store: PredictionStore,
   total: number,
   progress: Progress,
+  options: RunOptions,
 ): Promise<DetectorOutcome> {
   const { manifest } = entry;
   const outcome: DetectorOutcome = {
@@ -81,7 +118,7 @@ async function runOne(
     origin: entry.origin,
     status: 'not run',
     calibrated: manifest.provenance.calibrated,
-    counts: { ok: 0, error: 0, resumed: 0 },
+    counts: { ok: 0, error: 0, cached: 0, resumed: 0, rescored: {} },
     ms: 0,
   };
   let detector: Detector;
@@ -93,23 +130,36 @@ async function runOne(
     return { ...outcome, reason: error.message, ...(error instanceof MissingWeightsError ? { missingWeights: error.path } : {}) };
   }
   const started = performance.now();
-  Object.assign(outcome, { status: 'ran', protocol: detector.protocol, modelSha256: detector.modelSha256 });
-  const pending = filter(source.samples(), (s) => {
-    const done = store.has(manifest.name, s.id);
-    if (done) outcome.counts.resumed++;
-    return !done;
-  });
-  progress.start(manifest.name, total, store.countDone(manifest.name));
+  const identity = scoreIdentity(detector);
+  Object.assign(outcome, { status: 'ran', protocol: detector.protocol, modelSha256: detector.modelSha256, identity });
+  const { counts } = outcome;
+  let shown = -1;
+  const tick = () => {
+    const done = counts.ok + counts.error + counts.resumed;
+    if (done !== shown) progress.tick((shown = done), counts.error);
+  };
+  progress.start(manifest.name, total, 0);
+  const cache = options.cache === undefined ? undefined : await ScoreCache.open(options.cache, identity);
   try {
-    const prepared = mapOrdered(pending, (s) => prepare(s, detector, config.maxImagePixels), Math.max(1, config.prefetch));
-    for await (const batch of chunk(prepared, Math.max(1, config.batchSize), BATCH_TENSOR_BYTES, tensorBytes)) {
-      const rows = await scoreBatch(batch, detector);
+    const prepared = mapOrdered(source.samples(), (s) => prepare(s, detector, store, identity, config.maxImagePixels, cache), Math.max(1, config.prefetch));
+    const pending = filter(prepared, (p) => {
+      if (p.stale) counts.rescored[p.stale] = (counts.rescored[p.stale] ?? 0) + 1;
+      if (!p.reused) return true;
+      if (++counts.resumed % 1000 === 0) tick();
+      return false;
+    });
+    for await (const batch of chunk(pending, Math.max(1, config.batchSize), BATCH_TENSOR_BYTES, tensorBytes)) {
+      const rows = await scoreBatch(batch, detector, identity);
       store.append(rows);
-      for (const row of rows) outcome.counts[row.status]++;
-      progress.tick(outcome.counts.ok + outcome.counts.error + outcome.counts.resumed, outcome.counts.error);
+      cache?.add(batch.flatMap((p, i) => (p.tensor && rows[i].score !== null ? [{ cacheKey: p.cacheKey, score: rows[i].score! }] : [])));
+      for (const row of rows) counts[row.status]++;
+      counts.cached += batch.filter((p) => p.cached !== undefined).length;
+      tick();
     }
+    tick();
   } finally {
     progress.stop();
+    cache?.close();
     await detector.close();
   }
   outcome.ms = performance.now() - started;
@@ -117,76 +167,86 @@ async function runOne(
 }
 
 /**
- * A batch also closes at this many bytes of input tensors: full-resolution detectors on large images then run
- * one or two at a time instead of stacking `batchSize` copies (eight 3500² images were 6.5 GB). 224² inputs
+ * A batch also closes at this many bytes of input tensors: full-resolution detectors on large images then hold
+ * one or two prepared tensors at a time instead of `batchSize` (eight 3500² images were 6.5 GB). 224² inputs
  * (0.6 MB each) never reach it.
  */
 const BATCH_TENSOR_BYTES = 64 * 1024 * 1024;
 const tensorBytes = (p: Prepared) => p.tensor?.data.byteLength ?? 0;
 
-/** Reads, decodes and preprocesses one image; a failure becomes the row's error text. */
-async function prepare(sample: Sample, detector: Detector, maxPixels: number): Promise<Prepared> {
+/**
+ * Reads and hashes one image; when the stored row for it is still valid, or the score cache has its score,
+ * stops there (reading and hashing are cheap next to decoding and inference). Otherwise decodes and
+ * preprocesses it; a failure becomes the row's error text.
+ */
+async function prepare(
+  sample: Sample,
+  detector: Detector,
+  store: PredictionStore,
+  identity: ScoreIdentity,
+  maxPixels: number,
+  cache?: ScoreCache,
+): Promise<Prepared> {
   const t0 = performance.now();
+  const stored = store.lookup(detector.manifest.name, sample.id);
+  const check = (cacheKey: string) => {
+    const stale = stored && staleReason(stored, cacheKey, identity);
+    return stored && !stale ? { reused: true } : { stale };
+  };
   let bytes: Buffer;
   try {
     bytes = await readSampleFile(sample);
   } catch (error) {
-    return { sample, error: errorMessage(error), cacheKey: '', ms: performance.now() - t0 };
+    return { sample, error: errorMessage(error), cacheKey: '', ms: performance.now() - t0, ...check('') };
   }
   const cacheKey = sha256(bytes).slice(0, 16);
-  if (bytes.length === 0) return { sample, error: `empty file: ${sample.path}`, cacheKey, ms: performance.now() - t0 };
+  const reuse = check(cacheKey);
+  if (reuse.reused) return { sample, cacheKey, ms: 0, reused: true };
+  const cached = cache?.get(cacheKey);
+  if (cached !== undefined) return { sample, cacheKey, cached, ms: performance.now() - t0, ...reuse };
+  if (bytes.length === 0) return { sample, error: `empty file: ${sample.path}`, cacheKey, ms: performance.now() - t0, ...reuse };
   try {
     const tensor = await detector.prepare(await decodeImage(bytes, { maxPixels }));
-    return { sample, tensor, cacheKey, ms: performance.now() - t0 };
+    return { sample, tensor, cacheKey, ms: performance.now() - t0, ...reuse };
   } catch (error) {
-    return { sample, error: `${errorMessage(error)} (${sample.path})`, cacheKey, ms: performance.now() - t0 };
+    return { sample, error: `${errorMessage(error)} (${sample.path})`, cacheKey, ms: performance.now() - t0, ...reuse };
   }
 }
 
-/** Scores a batch, running same-shaped tensors together; a failing group is retried one image at a time. */
-async function scoreBatch(batch: Prepared[], detector: Detector): Promise<PredictionRow[]> {
-  const scores = new Map<Prepared, number | string>();
-  const groups = new Map<string, Prepared[]>();
+/**
+ * Scores a batch one image at a time. onnxruntime's kernels are not batch-invariant (the same image scored in
+ * a batch of 3 or of 8 differs in the 8th decimal), so a score must not depend on its neighbours or on where a
+ * resumed run restarted its batches; `batchSize` sets how many rows are made durable together.
+ */
+async function scoreBatch(batch: Prepared[], detector: Detector, identity: ScoreIdentity): Promise<PredictionRow[]> {
+  const rows: PredictionRow[] = [];
   for (const p of batch) {
-    if (!p.tensor) continue;
-    const shape = `${p.tensor.channels}x${p.tensor.height}x${p.tensor.width}`;
-    groups.set(shape, [...(groups.get(shape) ?? []), p]);
-  }
-  const inferenceMs = new Map<Prepared, number>();
-  for (const group of groups.values()) {
     const t0 = performance.now();
-    try {
-      const values = await detector.score(group.map((p) => p.tensor!));
-      group.forEach((p, i) => scores.set(p, values[i]));
-    } catch {
-      for (const p of group) {
-        try {
-          scores.set(p, (await detector.score([p.tensor!]))[0]);
-        } catch (error) {
-          scores.set(p, `inference failed: ${errorMessage(error)}`);
-        }
+    let result: number | string = p.error ?? p.cached ?? NaN;
+    if (p.tensor) {
+      try {
+        result = (await detector.score([p.tensor]))[0];
+      } catch (error) {
+        result = `inference failed: ${errorMessage(error)}`;
       }
     }
-    const share = (performance.now() - t0) / group.length;
-    for (const p of group) inferenceMs.set(p, share);
-  }
-  return batch.map((p) => {
-    const result = p.error ?? scores.get(p)!;
     const problem = typeof result === 'string' ? result : scoreProblem(result, detector.manifest.output);
     const ok = problem === undefined;
     // One line per row: decoder messages can span lines.
     const error = ok ? '' : problem.replace(/\s+/g, ' ').trim();
-    return {
+    rows.push({
       sample_id: p.sample.id,
       detector: detector.manifest.name,
       score: ok ? (result as number) : null,
       label: p.sample.label,
       status: ok ? 'ok' : 'error',
       error,
-      ms: Math.round((p.ms + (inferenceMs.get(p) ?? 0)) * 100) / 100,
+      ms: Math.round((p.ms + (p.tensor ? performance.now() - t0 : 0)) * 100) / 100,
       cache_key: p.cacheKey,
-    };
-  });
+      ...identity,
+    });
+  }
+  return rows;
 }
 
 async function countSamples(source: DataSource): Promise<number> {

@@ -101,16 +101,16 @@ describe('bench.config.ts outside the repository', () => {
 
 describe('run exit status', () => {
   const outcome = (name: string, extra: Partial<DetectorOutcome> = {}): DetectorOutcome => ({
-    name, origin: 'zoo', status: 'ran', calibrated: true, counts: { ok: 64, error: 0, resumed: 0 }, ms: 1, ...extra,
+    name, origin: 'zoo', status: 'ran', calibrated: true, counts: { ok: 64, error: 0, cached: 0, resumed: 0, rescored: {} }, ms: 1, ...extra,
   });
-  const result = (...detectors: DetectorOutcome[]): RunResult => ({ outDir: '', predictionsFile: '', samples: 64, detectors, wallMs: 1 });
+  const result = (...detectors: DetectorOutcome[]): RunResult => ({ outDir: '', predictionsFile: '', runJson: '', samples: 64, detectors, wallMs: 1 });
   const entries = listDetectors({ modelsDir: '/none' });
   const config = (detectors: string[], protocol = 'native') => ({ ...DEFAULTS, detectors, protocol });
-  const notRun = (name: string, extra: Partial<DetectorOutcome> = {}) => outcome(name, { status: 'not run', reason: 'x', counts: { ok: 0, error: 0, resumed: 0 }, ...extra });
+  const notRun = (name: string, extra: Partial<DetectorOutcome> = {}) => outcome(name, { status: 'not run', reason: 'x', counts: { ok: 0, error: 0, cached: 0, resumed: 0, rescored: {} }, ...extra });
 
   it('is 1 when any row failed, even if every detector ran', () => {
     expect(exitCode(result(outcome('npr-residual')), config(['all']), entries)).toBe(0);
-    expect(exitCode(result(outcome('npr-residual', { counts: { ok: 63, error: 1, resumed: 0 } })), config(['all']), entries)).toBe(1);
+    expect(exitCode(result(outcome('npr-residual', { counts: { ok: 63, error: 1, cached: 0, resumed: 0, rescored: {} } })), config(['all']), entries)).toBe(1);
   });
 
   it('under all, missing weights and a protocol the detector lacks are expected; a broken model is not', () => {

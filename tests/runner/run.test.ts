@@ -21,7 +21,7 @@ describe('runDetectors end to end on the bundled eval set', () => {
       ['spectral-hf', 'ran', 64, 0],
     ]);
     const lines = readCsvLines(result.predictionsFile);
-    expect(lines[0]).toBe('sample_id,detector,score,label,status,error,ms,cache_key');
+    expect(lines[0]).toBe('sample_id,detector,score,label,status,error,ms,cache_key,model_sha256,protocol,pipeline_hash');
     expect(lines).toHaveLength(1 + 128);
     for (const line of lines.slice(1)) {
       const [, , score, label, status] = line.split(',');
@@ -64,7 +64,7 @@ describe('runDetectors end to end on the bundled eval set', () => {
     ]);
     const config = testConfig({ data, detectors: ['npr-residual'] });
     const result = await runDetectors(config);
-    expect(result.detectors[0].counts).toEqual({ ok: 64, error: 3, resumed: 0 });
+    expect(result.detectors[0].counts).toEqual({ ok: 64, error: 3, cached: 0, resumed: 0, rescored: {} });
     const errors = readCsvLines(result.predictionsFile).slice(1).filter((l) => l.includes(',error,'));
     expect(errors).toHaveLength(3);
     expect(errors[0]).toMatch(/^gone\.png,npr-residual,,1,error,file not found: .*gone\.png/);

@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, linkSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { EvalsetSource, type DataSource } from '../loaders/index.js';
+import { errorMessage, UserError } from '../util/errors.js';
+
+/** The lock file in a run folder: held by the one `semibench run` writing there. */
+export const LOCK_FILE = '.semibench.lock';
+
+interface LockHolder {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+export interface RunFolderLock {
+  /** The run folder it locks. */
+  readonly out: string;
+  release(): void;
+}
+
+/** Lock files this process holds. */
+const held = new Set<string>();
+
+/**
+ * Takes the one-writer lock of a run folder: a file holding the writer's pid and host, created atomically
+ * (link of a complete temp file, so no reader sees it half written). A second writer gets a one-line error; a
+ * lock whose pid is not alive on this host is stale (a kill -9) and taken over with a warning. Released on
+ * release(), on exit, and on SIGINT/SIGTERM.
+ */
+export function lockRunFolder(out: string, warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): RunFolderLock {
+  const file = join(out, LOCK_FILE);
+  if (held.has(file)) throw new UserError(`--out ${out} is in use by another run in this process.`, 'E_USAGE');
+  const mine: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+  const tmp = `${file}.${process.pid}`;
+  try {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(tmp, `${JSON.stringify(mine)}\n`);
+  } catch (error) {
+    // The first write into --out: a read-only disk, a file in the way, no permission.
+    throw new UserError(`--out ${out} is not a writable folder (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}).`, 'E_USAGE', { cause: error });
+  }
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        linkSync(tmp, file);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw error;
+      }
+      const text = readText(file);
+      if (text === undefined) continue; // released meanwhile
+      const holder = parseHolder(text);
+      if (holder && (holder.host !== mine.host || isAlive(holder.pid))) {
+        throw new UserError(
+          `--out ${out} is in use by another semibench run (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}); wait for it, or use another --out (if that run is gone, delete ${file}).`,
+          'E_USAGE',
+        );
+      }
+      // Stale (or unreadable): move it aside and check it is still the one judged stale, then try again.
+      const aside = `${file}.stale-${process.pid}`;
+      try {
+        renameSync(file, aside);
+      } catch {
+        continue;
+      }
+      if (readText(aside) !== text) {
+        renameSync(aside, file); // another writer took it meanwhile: put theirs back and look again
+        continue;
+      }
+      unlinkSync(aside);
+      warn(`warning: ${out} was locked by ${holder ? `pid ${holder.pid} (no longer running)` : 'an unreadable lock file'}; taking over.`);
+    }
+  } finally {
+    unlinkSync(tmp);
+  }
+  removeLeftovers(out);
+  if (held.size === 0) {
+    process.once('exit', releaseAll);
+    process.once('SIGINT', releaseAndRaise);
+    process.once('SIGTERM', releaseAndRaise);
+  }
+  held.add(file);
+  return { out, release: () => release(file) };
+}
+
+function release(file: string): void {
+  if (!held.delete(file)) return;
+  removeLock(file);
+  if (held.size === 0) releaseAll();
+}
+
+function releaseAll(): void {
+  for (const file of held) removeLock(file);
+  held.clear();
+  process.off('exit', releaseAll);
+  process.off('SIGINT', releaseAndRaise);
+  process.off('SIGTERM', releaseAndRaise);
+}
+
+/** On SIGINT/SIGTERM: remove the locks, then let the signal's default action (exit) happen. */
+function releaseAndRaise(signal: NodeJS.Signals): void {
+  releaseAll();
+  process.kill(process.pid, signal);
+}
+
+/**
+ * Removes the temp files a killed writer left in the folder (`NAME.tmp-PID` of an atomic write, the lock's
+ * `LOCK.PID`, `LOCK.stale-PID`), once the lock is ours: only those whose pid is no longer alive.
+ */
+function removeLeftovers(out: string): void {
+  for (const dir of [out, join(out, 'slices')]) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const pid = /\.tmp-(\d+)$/.exec(name)?.[1] ?? (name.startsWith(`${LOCK_FILE}.`) ? /[.-](\d+)$/.exec(name)?.[1] : undefined);
+      if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) rmSync(join(dir, name), { force: true });
+    }
+  }
+}
+
+/** Removes a lock file if it is still this process's. */
+function removeLock(file: string): void {
+  const text = readText(file);
+  if (text !== undefined && parseHolder(text)?.pid === process.pid) unlinkSync(file);
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function parseHolder(text: string): LockHolder | undefined {
+  try {
+    const doc = JSON.parse(text);
+    return Number.isInteger(doc.pid) && typeof doc.host === 'string' ? doc : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
+}
+
+/** Which data set a run folder holds: the resolved folder, and a fingerprint of what it lists. */
+export interface DataIdentity {
+  root: string;
+  /** sha256 of metadata.csv's bytes (Evalset), or of the sorted "id<TAB>label" lines (real/ + fake/ folder). */
+  fingerprint: string;
+}
+
+export async function dataIdentity(source: DataSource): Promise<DataIdentity> {
+  const root = realpathSync(source.root);
+  const hash = createHash('sha256');
+  if (source instanceof EvalsetSource) {
+    for await (const bytes of createReadStream(source.metadataFile)) hash.update(bytes as Buffer);
+  } else {
+    const lines: string[] = [];
+    for await (const s of source.samples()) lines.push(`${s.id}\t${s.label}`);
+    hash.update(lines.sort().join('\n'));
+  }
+  return { root, fingerprint: hash.digest('hex') };
+}
