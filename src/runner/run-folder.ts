@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, linkSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, linkSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EvalsetSource, type DataSource } from '../loaders/index.js';
 import { errorMessage, UserError } from '../util/errors.js';
+import { ensureOutputFolder } from '../util/fs.js';
 
 /** The lock file in a run folder: held by the one `semibench run` writing there. */
 export const LOCK_FILE = '.semibench.lock';
@@ -34,8 +35,8 @@ export function lockRunFolder(out: string, warn: (line: string) => void = (line)
   if (held.has(file)) throw new UserError(`--out ${out} is in use by another run in this process.`, 'E_USAGE');
   const mine: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
   const tmp = `${file}.${process.pid}`;
+  ensureOutputFolder(out); // creates --out; a file in the way, /proc, a read-only disk: one line naming it
   try {
-    mkdirSync(out, { recursive: true });
     writeFileSync(tmp, `${JSON.stringify(mine)}\n`);
   } catch (error) {
     // The first write into --out: a read-only disk, a file in the way, no permission.

@@ -8,7 +8,6 @@ import type { Chw } from '../image/types.js';
 import { openDataSource, readSampleFile, type DataSource, type Sample } from '../loaders/index.js';
 import { beginAttempt, writeRunJson } from '../reports/run-json.js';
 import { errorMessage, UserError } from '../util/errors.js';
-import { ensureOutputFolder } from '../util/fs.js';
 import { scoreIdentity, staleReason, type ScoreIdentity, type StaleReason } from './identity.js';
 import { PredictionStore, type PredictionRow } from './predictions.js';
 import { ScoreCache } from './score-cache.js';
@@ -81,7 +80,6 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
   const source = openDataSource(config.data);
   const entries = selectDetectors(config.detectors, listDetectors(config));
   if (options.lock && options.lock.out !== config.out) throw new Error(`runDetectors: the lock given is for ${options.lock.out}, not ${config.out}`);
-  ensureOutputFolder(config.out); // one-line errors for an --out that cannot be a folder
   const lock = options.lock ? undefined : lockRunFolder(config.out);
   try {
     const samples = await countSamples(source);

@@ -102,6 +102,6 @@ describe('model outputs that are not probabilities', () => {
     }
     for (const r of ok) expect(Number(r[2])).toBeGreaterThanOrEqual(0);
     for (const r of ok) expect(Number(r[2])).toBeLessThanOrEqual(1);
-    expect(result.detectors[0].counts).toEqual({ ok: ok.length, error: errors.length, resumed: 0 });
+    expect(result.detectors[0].counts).toEqual({ ok: ok.length, error: errors.length, cached: 0, resumed: 0, rescored: {} });
   });
 });

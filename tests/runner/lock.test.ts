@@ -61,7 +61,7 @@ describe('one writer per run folder', () => {
   it('names --out when it cannot be written (a file in the way)', async () => {
     const out = testConfig().out;
     writeFileSync(out, 'not a folder');
-    await expect(runDetectors(testConfig({ out }))).rejects.toThrow(`--out ${out} is not a writable folder (EEXIST).`);
+    await expect(runDetectors(testConfig({ out }))).rejects.toThrow(`--out ${out}: ${out} is a file, not a folder.`);
   });
 
   it("removes the temp files a killed writer left, and spares a live process's", () => {
