@@ -36,7 +36,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .option('ci-budget', { type: 'number', describe: 'Row-resamples the bootstrap may spend; larger groups get normal intervals' })
       .example('$0 compare runs/native runs/semitruths', 'the same detectors under two protocols'),
   handler: async (args) => {
-    const config = await loadConfig(args.config, {});
+    const config = await loadConfig(args.config, { threshold: args.threshold }); // checks the policy before any file is read
     const metrics = args.metrics?.split(',').map((m) => m.trim()).filter(Boolean);
     for (const m of metrics ?? []) if (!METRIC_KEYS.includes(m as MetricKey)) throw new UserError(unknownNameMessage('metric', m, METRIC_KEYS), 'E_USAGE');
     const comparison = await compareRuns({

@@ -46,7 +46,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       .example('$0 report runs/latest --threshold fpr@0.05', 'thresholds fixed at 5% FPR on all reals')
       .example('$0 report runs/ufd --predictions UFD=preds/ufd.csv --data ~/Semi-Truths-Evalset --notebook', 'the paper notebook tables from its predictions file'),
   handler: async (args) => {
-    const config = await loadConfig(args.config, {});
+    const config = await loadConfig(args.config, { threshold: args.threshold }); // checks the policy before any file is read
     const runDir = args.run ?? args.out;
     if (!runDir) throw new UserError('Name the run folder: `semibench report RUN_DIR` (with --predictions, the folder the import goes to).', 'E_USAGE');
     if (args.predictions?.length) {

@@ -46,6 +46,16 @@ describe('semibench run fails fast, before the first image', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it.each([['report', 'runs-that-do-not-exist'], ['compare', 'runs-a-missing', 'runs-b-missing']])(
+    '%s checks --threshold before reading any run folder',
+    async (...command) => {
+      const { code, stderr } = await semibench([...command, '--threshold', 'fpr@5']);
+      expect(code).toBe(2);
+      expect(stderr.trim()).toMatch(/^semibench: --threshold: Invalid threshold policy 'fpr@5'/);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+    },
+  );
+
   it('a named detector that lacks the protocol is "not run" with the reason, and the exit status is 1', async () => {
     const out = join(temp(), 'run');
     const { code, stdout } = await semibench(['run', '--detector', 'npr-residual', '--protocol', 'native-nocrop', '--out', out]);
