@@ -151,6 +151,10 @@ export async function loadDetector(manifest: DetectorManifest, options: LoadOpti
     inputShape,
     modelSha256: sha256(bytes),
     async prepare(image) {
+      const min = manifest.model.minInputSize;
+      if (min && (image.height < min[0] || image.width < min[1])) {
+        throw new Error(`image ${image.width}x${image.height} is smaller than the ${min[1]}x${min[0]} that '${manifest.name}' needs`);
+      }
       const tensor = await preprocess(image, ops);
       if (inputSize && (tensor.height !== inputSize[0] || tensor.width !== inputSize[1])) {
         throw new UserError(

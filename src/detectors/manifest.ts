@@ -40,6 +40,8 @@ export interface DetectorManifest {
     output: string;
     /** Fixed input [height, width] the graph requires, if any (checked after preprocessing). */
     inputSize?: [number, number];
+    /** The smallest image (height, width) the graph gives a meaningful score for; smaller ones are error rows. */
+    minInputSize?: [number, number];
   };
   /** Preprocessing per protocol. `native` is the detector's own test-time pipeline and must exist. */
   protocols: { native: PreprocessOp[] } & Record<string, PreprocessOp[]>;
@@ -88,6 +90,7 @@ export function validateManifest(raw: unknown, source = 'manifest'): DetectorMan
   }
   if (m.model.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(m.model.sha256)) fail('model.sha256', 'must be 64 lowercase hex digits');
   if (m.model.inputSize !== undefined && checkSize(m.model.inputSize) !== undefined) fail('model.inputSize', 'must be [height, width]');
+  if (m.model.minInputSize !== undefined && checkSize(m.model.minInputSize) !== undefined) fail('model.minInputSize', 'must be [height, width]');
 
   if (typeof m.protocols !== 'object' || m.protocols === null || !Array.isArray(m.protocols.native)) {
     fail('protocols.native', 'must be a list of preprocessing ops');

@@ -89,3 +89,19 @@ describe('spectral-hf (weight-free)', () => {
     await d.close();
   });
 });
+
+describe('npr-residual below its minimum size', () => {
+  it('refuses images without two neighbouring 2x2 cells (the ratio would be 0/0), scores 4x4', async () => {
+    const detector = await load(nprResidualManifest);
+    try {
+      for (const [w, h] of [[2, 2], [3, 3], [8, 3]]) {
+        await expect(detector.prepare(noise(w, h, 1))).rejects.toThrow(`image ${w}x${h} is smaller than the 4x4 that 'npr-residual' needs`);
+      }
+      const [score] = await detector.score([await detector.prepare(noise(4, 4, 1))]);
+      expect(score).toBeGreaterThan(1e-6);
+      expect(score).toBeLessThan(1 - 1e-6);
+    } finally {
+      await detector.close();
+    }
+  });
+});

@@ -17,7 +17,8 @@ const EPS = 1e-6;
 export const nprResidualManifest: DetectorManifest = {
   name: 'npr-residual',
   description: 'Weight-free NPR-style baseline: 2x2 cell smoothness ratio on luma (uncalibrated).',
-  model: { path: 'builtin:npr-residual', input: 'input', output: 'logit' },
+  // Below 4x4 there is no pair of neighbouring 2x2 cells: the ratio is 0/0 (a score of ~1e-57, not a number).
+  model: { path: 'builtin:npr-residual', input: 'input', output: 'logit', minInputSize: [4, 4] },
   protocols: {
     native: [{ op: 'cropToEven' }, { op: 'toTensor' }],
     // The stress-test resize would destroy the cell phase; the baseline keeps its own pipeline.
