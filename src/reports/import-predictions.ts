@@ -3,7 +3,7 @@ import { basename, dirname, extname } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { parseLabel } from '../loaders/index.js';
 import { PREDICTION_COLUMNS } from '../runner/predictions.js';
-import { fieldNumber, fieldText, scanCsv } from '../slices/csv-scan.js';
+import { fieldNumber, fieldText, scanCsv } from '../loaders/csv.js';
 import { UserError } from '../util/errors.js';
 import { nearest } from '../util/suggest.js';
 

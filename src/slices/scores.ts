@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { nearest } from '../util/suggest.js';
-import { fieldEquals, fieldLatin1, fieldNumber, fieldText, latin1ToUtf8, scanCsv } from './csv-scan.js';
+import { fieldEquals, fieldLatin1, fieldNumber, fieldText, latin1ToUtf8, scanCsv } from '../loaders/csv.js';
 import type { MetadataTable } from './metadata.js';
 
 /** What a metadata row has from one detector. */
