@@ -6,7 +6,7 @@ import { importPredictions, parsePredictionsArg, type ScoreColumn } from '../rep
 import { buildReport } from '../reports/report.js';
 import { writeReport } from '../reports/write.js';
 import { UserError } from '../util/errors.js';
-import { configOptions } from './options.js';
+import { configOptions, csvOutputOptions } from './options.js';
 
 interface ReportArgs {
   run?: string;
@@ -20,6 +20,7 @@ interface ReportArgs {
   notebook?: boolean;
   resamples?: number;
   'ci-budget'?: number;
+  'csv-escape-formulas'?: boolean;
 }
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
@@ -39,6 +40,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         describe: 'Import predictions first: a semibench predictions.csv or a notebook-style CSV (prediction/probability columns), as FILE or NAME=FILE',
       })
       .option('score', { choices: ['probability', 'prediction'] as const, describe: 'Notebook-style files: the column used as the score' })
+      .options(csvOutputOptions)
       .option('notebook', { type: 'boolean', describe: 'Also print the Semi-Truths notebook tables (notebook.md)' })
       .option('resamples', { type: 'number', describe: 'Bootstrap resamples for 95% intervals (0 = none)' })
       .option('ci-budget', { type: 'number', describe: 'Row-resamples the bootstrap may spend; larger groups get normal intervals (default 3e7, ~1 s)' })
@@ -76,7 +78,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       ciBudget: args['ci-budget'],
       notebook: args.notebook,
     });
-    const written = writeReport(report, resolve(args.out ?? runDir), { notebook: args.notebook });
+    const written = writeReport(report, resolve(args.out ?? runDir), { notebook: args.notebook, escapeFormulas: args['csv-escape-formulas'] });
     console.log(written.summary);
     if (written.notebook) console.log(written.notebook);
     console.log(['Wrote:', ...written.files.map((f) => `  ${relative(process.cwd(), f)}`)].join('\n'));

@@ -6,7 +6,7 @@ import { writeRunJson } from '../reports/run-json.js';
 import { writeReport } from '../reports/write.js';
 import { createProgress } from '../runner/progress.js';
 import { runDetectors, type RunResult } from '../runner/run.js';
-import { configOptions } from './options.js';
+import { configOptions, csvOutputOptions } from './options.js';
 
 interface RunArgs {
   detector?: string[];
@@ -17,6 +17,7 @@ interface RunArgs {
   protocol?: string;
   threshold?: string;
   'batch-size'?: number;
+  'csv-escape-formulas'?: boolean;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -25,6 +26,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   builder: (y) =>
     y
       .options(configOptions)
+      .options(csvOutputOptions)
       .option('detector', { type: 'string', array: true, describe: 'Detector name(s), or all' })
       .option('out', { type: 'string', describe: 'Output folder (rerun into the same folder to resume)' })
       .option('batch-size', { type: 'number', describe: 'Images per inference call' })
@@ -43,7 +45,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const result = await runDetectors(config, createProgress());
     const runJson = writeRunJson(config, result);
     const ran = result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
-    const written = ran ? writeReport(await buildReport({ runDir: config.out, config }), config.out) : undefined;
+    const written = ran ? writeReport(await buildReport({ runDir: config.out, config }), config.out, { escapeFormulas: args['csv-escape-formulas'] }) : undefined;
     if (written) console.log(`\n${written.summary}`);
     printSummary(result, [result.predictionsFile, runJson, ...(written?.files ?? [])]);
     const namedButNotRun = result.detectors.filter((d) => d.status === 'not run' && !config.detectors.includes('all'));

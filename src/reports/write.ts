@@ -15,10 +15,11 @@ export interface WrittenReport {
 
 /**
  * Writes a report into `outDir`: slices/<slice>.csv (one per slice), results.json, summary.md, and with
- * `notebook` the Semi-Truths notebook tables as notebook.md.
+ * `notebook` the Semi-Truths notebook tables as notebook.md. Text cells of the CSVs that a spreadsheet would run as
+ * a formula are neutralised unless `escapeFormulas` is false (see reports/csv.ts).
  */
-export function writeReport(report: Report, outDir: string, opts: { notebook?: boolean } = {}): WrittenReport {
-  const files = writeSliceCsvs(outDir, report.slices.map((s) => s.name), report.rows);
+export function writeReport(report: Report, outDir: string, opts: { notebook?: boolean; escapeFormulas?: boolean } = {}): WrittenReport {
+  const files = writeSliceCsvs(outDir, report.slices.map((s) => s.name), report.rows, { escapeFormulas: opts.escapeFormulas ?? true });
   files.push(writeResultsJson(outDir, report));
   const summary = writeSummary(outDir, report);
   files.push(summary.file);
