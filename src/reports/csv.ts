@@ -20,6 +20,9 @@ export interface CsvOptions {
   escapeFormulas: boolean;
 }
 
+/** How data files semibench reads back are written: verbatim, so ids join byte for byte. */
+export const DATA_FILE: CsvOptions = { escapeFormulas: false };
+
 /** Text that starts a spreadsheet formula (OWASP, CSV Injection): = + - @, a tab or a carriage return. */
 const FORMULA_START = /^[=+\-@\t\r]/;
 /** A plain decimal number: a spreadsheet reads it as a number, never as a formula. */

@@ -4,7 +4,7 @@ import { parseLabel } from '../loaders/index.js';
 import { PREDICTION_COLUMNS } from '../runner/predictions.js';
 import { fieldNumber, fieldText, scanCsv } from '../loaders/csv.js';
 import { UserError } from '../util/errors.js';
-import { csvText } from './csv.js';
+import { csvText, DATA_FILE } from './csv.js';
 import { nearest } from '../util/suggest.js';
 
 /** One predictions file to import, and the detector name its rows get. */
@@ -37,8 +37,6 @@ export function parsePredictionsArg(arg: string): ImportSource {
 }
 
 const ID_COLUMNS = ['sample_id', 'image_path'];
-/** predictions.csv is data the report reads back: ids are written byte for byte, never formula-escaped. */
-const VERBATIM = { escapeFormulas: false };
 const BATCH = 50_000;
 
 /**
@@ -56,7 +54,7 @@ export function importPredictions(sources: readonly ImportSource[], outFile: str
   const tmp = `${outFile}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, csvText([PREDICTION_COLUMNS], VERBATIM));
+    writeSync(fd, csvText([PREDICTION_COLUMNS], DATA_FILE));
     const summaries = sources.map((source) => importOne(source, fd, opts.score));
     closeSync(fd);
     renameSync(tmp, outFile);
@@ -71,7 +69,7 @@ function importOne(source: ImportSource, fd: number, wanted: ScoreColumn | undef
   const summary: ImportSummary = { file: source.file, detector: source.detector, format: 'notebook', rows: 0, noPrediction: 0 };
   let batch: string[][] = [];
   const flush = (): void => {
-    if (batch.length) writeSync(fd, csvText(batch, VERBATIM));
+    if (batch.length) writeSync(fd, csvText(batch, DATA_FILE));
     batch = [];
   };
   let col: Record<string, number> = {};
