@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { fieldLatin1, fieldNumber, fieldText, latin1ToUtf8, readCsvHeader, readCsvRecords, scanCsv } from '../../src/loaders/csv.js';
+import { fieldLatin1, fieldLatin1Transient, fieldNumber, fieldText, latin1ToUtf8, readCsvHeader, readCsvRecords, scanCsv } from '../../src/loaders/csv.js';
 import { UserError } from '../../src/util/errors.js';
 import { tempDir } from '../helpers.js';
 
@@ -212,6 +212,22 @@ describe('field readers', () => {
     expect(one('Infinity', (r) => fieldNumber(r, 0))).toBe(Infinity);
     expect(one('abc', (r) => fieldNumber(r, 0))).toBeNaN();
     expect(one('"0.25"', (r) => fieldNumber(r, 0))).toBe(0.25);
+  });
+
+  it('numbers and transient keys read from the chunk string are right at every chunk size', () => {
+    const lines = ['id,score'];
+    for (let i = 0; i < 200; i++) lines.push(`${i % 3 ? `plain/ïmage_${i}.png` : `"q""uoted/ïmage_${i}.png"`},${i % 5 ? Math.random() : i}`);
+    const file = csvFile(`${lines.join('\n')}\n`);
+    for (const chunkBytes of [7, 64, 1 << 20]) {
+      const got: [string, string, number, string][] = [];
+      scanCsv(file, { chunkBytes, onHeader: () => 2, onRow: (row) => got.push([fieldLatin1Transient(row, 0), fieldLatin1(row, 0), fieldNumber(row, 1), fieldText(row, 1)]) });
+      expect(got).toHaveLength(200);
+      for (const [transient, kept, n, text] of got) {
+        expect(transient).toBe(kept);
+        expect(n).toBe(Number(text));
+      }
+      expect(latin1ToUtf8(got[0][1])).toBe('q"uoted/ïmage_0.png');
+    }
   });
 
   it('fieldLatin1 keys round-trip to UTF-8 text', () => {
