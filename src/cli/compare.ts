@@ -6,7 +6,7 @@ import { writeCsv } from '../reports/csv.js';
 import { METRIC_KEYS, type MetricKey } from '../metrics/index.js';
 import { UserError } from '../util/errors.js';
 import { unknownNameMessage } from '../util/suggest.js';
-import { configOptions } from './options.js';
+import { configOptions, csvOutputOptions } from './options.js';
 
 interface CompareArgs {
   a: string;
@@ -18,6 +18,7 @@ interface CompareArgs {
   out?: string;
   resamples?: number;
   'ci-budget'?: number;
+  'csv-escape-formulas'?: boolean;
 }
 
 export const compareCommand: CommandModule<object, CompareArgs> = {
@@ -32,6 +33,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .option('slices', { type: 'string', describe: 'Comma-separated slice names (default: all)' })
       .option('metrics', { type: 'string', describe: 'Comma-separated metrics (default: the main ones)' })
       .option('out', { type: 'string', describe: 'CSV file to write (default: B/compare.csv)' })
+      .options(csvOutputOptions)
       .option('resamples', { type: 'number', describe: 'Bootstrap resamples for the intervals (0 = none)' })
       .option('ci-budget', { type: 'number', describe: 'Row-resamples the bootstrap may spend; larger groups get normal intervals' })
       .example('$0 compare runs/native runs/semitruths', 'the same detectors under two protocols'),
@@ -50,7 +52,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       metrics: metrics as MetricKey[] | undefined,
     });
     const file = resolve(args.out ?? join(args.b, 'compare.csv'));
-    writeCsv(file, comparison.rows, COMPARE_COLUMNS);
+    writeCsv(file, comparison.rows, COMPARE_COLUMNS, { escapeFormulas: args['csv-escape-formulas'] ?? true });
     console.log(compareMarkdown(comparison));
     console.log(`Wrote:\n  ${relative(process.cwd(), file)}`);
   },

@@ -8,3 +8,12 @@ export const configOptions = {
   protocol: { type: 'string', describe: 'Preprocessing protocol: native | semitruths | a detector-specific one' },
   threshold: { type: 'string', describe: 'Threshold policy: 0.5 | native | fpr@0.05 | oracle' },
 } as const satisfies Record<string, Options>;
+
+/** The flag of commands that write report CSVs (OWASP CSV injection: see docs/reports.md). */
+export const csvOutputOptions = {
+  'csv-escape-formulas': {
+    type: 'boolean',
+    default: true,
+    describe: "Report CSVs: prefix text cells starting with = + - @ (or tab, CR) with ' so spreadsheets show them, not run them (--no-csv-escape-formulas: as is)",
+  },
+} as const satisfies Record<string, Options>;

@@ -7,7 +7,7 @@ import { buildReport } from '../reports/report.js';
 import { wroteLines } from '../reports/summary-md.js';
 import { writeReport } from '../reports/write.js';
 import { UserError } from '../util/errors.js';
-import { configOptions } from './options.js';
+import { configOptions, csvOutputOptions } from './options.js';
 
 interface ReportArgs {
   run?: string;
@@ -21,6 +21,7 @@ interface ReportArgs {
   notebook?: boolean;
   resamples?: number;
   'ci-budget'?: number;
+  'csv-escape-formulas'?: boolean;
 }
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
@@ -40,6 +41,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         describe: 'Import predictions first: a semibench predictions.csv or a notebook-style CSV (prediction/probability columns), as FILE or NAME=FILE',
       })
       .option('score', { choices: ['probability', 'prediction'] as const, describe: 'Notebook-style files: the column used as the score' })
+      .options(csvOutputOptions)
       .option('notebook', { type: 'boolean', describe: 'Also print the Semi-Truths notebook tables (notebook.md)' })
       .option('resamples', { type: 'number', describe: 'Bootstrap resamples for 95% intervals (0 = none)' })
       .option('ci-budget', { type: 'number', describe: 'Row-resamples the bootstrap may spend; larger groups get normal intervals (default 3e7, ~1 s)' })
@@ -77,7 +79,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       ciBudget: args['ci-budget'],
       notebook: args.notebook,
     });
-    const written = writeReport(report, resolve(args.out ?? runDir), { notebook: args.notebook });
+    const written = writeReport(report, resolve(args.out ?? runDir), { notebook: args.notebook, escapeFormulas: args['csv-escape-formulas'] });
     console.log(written.summary);
     if (written.notebook) console.log(written.notebook);
     console.log(wroteLines(written.files).join('\n'));

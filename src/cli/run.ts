@@ -8,7 +8,7 @@ import { lockRunFolder } from '../runner/run-folder.js';
 import type { BenchConfig } from '../config/schema.js';
 import { validateRunPlan, type RegistryEntry } from '../detectors/registry.js';
 import { runDetectors, type RunResult } from '../runner/run.js';
-import { configOptions } from './options.js';
+import { configOptions, csvOutputOptions } from './options.js';
 
 interface RunArgs {
   detector?: string[];
@@ -20,6 +20,7 @@ interface RunArgs {
   threshold?: string;
   'batch-size'?: number;
   cache?: string;
+  'csv-escape-formulas'?: boolean;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -28,6 +29,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   builder: (y) =>
     y
       .options(configOptions)
+      .options(csvOutputOptions)
       .option('detector', { type: 'string', array: true, describe: 'Detector name(s), or all' })
       .option('out', { type: 'string', describe: 'Output folder (rerun into the same folder to resume)' })
       .option('batch-size', { type: 'number', describe: 'Images scored between two durable writes (each image is inferred alone: scores never depend on the batch)' })
@@ -50,7 +52,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     try {
       const result = await runDetectors(config, createProgress(), { cache: args.cache, lock });
       const ran = result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
-      const written = ran ? writeReport(await buildReport({ runDir: config.out, config }), config.out) : undefined;
+      const written = ran ? writeReport(await buildReport({ runDir: config.out, config }), config.out, { escapeFormulas: args['csv-escape-formulas'] }) : undefined;
       if (written) console.log(`\n${written.summary}`);
       printSummary(result, [result.predictionsFile, result.runJson, ...(written?.files ?? [])]);
       process.exitCode = exitCode(result, config, selected);

@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
-import { stringify } from 'csv-stringify/sync';
+import { csvText, DATA_FILE } from '../reports/csv.js';
 import { BinBasis, categorize, type ColumnBins } from './bins.js';
 import { classifyLocalization, LOCALIZATION_PARAMS } from './change/index.js';
 import {
@@ -92,17 +92,17 @@ export async function finalizeTable(
   const partial = `${table.file}.partial`;
   const fd = openSync(partial, 'w');
   try {
-    writeSync(fd, stringify([columns]));
+    writeSync(fd, csvText([columns], DATA_FILE));
     let buffer: string[][] = [];
     for await (const { record, line } of readTable(table)) {
       const derived = view.derivedCells(view.row(record, line), record, { edges, meanClusters, scene, sceneStats });
       buffer.push(columns.map((c) => (c in derived ? derived[c] : record[c] ?? '')));
       if (buffer.length >= 1000) {
-        writeSync(fd, stringify(buffer));
+        writeSync(fd, csvText(buffer, DATA_FILE));
         buffer = [];
       }
     }
-    if (buffer.length > 0) writeSync(fd, stringify(buffer));
+    if (buffer.length > 0) writeSync(fd, csvText(buffer, DATA_FILE));
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import { stringify } from 'csv-stringify/sync';
 import { readCsvRecords } from '../loaders/csv.js';
+import { csvText, DATA_FILE } from '../reports/csv.js';
 import { UserError } from '../util/errors.js';
 import { formatValue, METRIC_COLUMNS, parseValue, type MetricColumn } from './columns.js';
 
@@ -53,7 +53,7 @@ export class MeasuredStore {
     const store = new MeasuredStore(file, options.fresh ?? false);
     dropTornLine(store.fd);
     if (fstatSync(store.fd).size === 0) {
-      writeSync(store.fd, stringify([[...STORE_COLUMNS]]));
+      writeSync(store.fd, csvText([STORE_COLUMNS], DATA_FILE));
       fsyncSync(store.fd);
       return store;
     }
@@ -73,8 +73,9 @@ export class MeasuredStore {
   /** Appends rows and makes them durable before returning. */
   append(rows: readonly MeasuredRow[]): void {
     if (rows.length === 0) return;
-    const text = stringify(
+    const text = csvText(
       rows.map((r) => [r.key, r.attempted.join(';'), ...METRIC_COLUMNS.map((c) => formatValue(valueOf(r, c))), r.error]),
+      DATA_FILE,
     );
     writeSync(this.fd, text, fstatSync(this.fd).size);
     fsyncSync(this.fd);

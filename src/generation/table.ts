@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { readCsvRecords } from '../loaders/csv.js';
+import { readCsvHeader, readCsvRecords } from '../loaders/csv.js';
 import { parseLabel } from '../loaders/evalset.js';
 import { UserError } from '../util/errors.js';
 import { resolveDataPath } from '../util/fs.js';
@@ -88,24 +88,13 @@ export function checkHeader(table: MeasureTable, columns: string[]): void {
 }
 
 /** Streams the table's records with their line numbers, checking the header first. A malformed CSV is a UserError. */
-export async function* readTable(table: MeasureTable, file = table.file): AsyncGenerator<{ record: Record<string, string>; line: number }> {
-  try {
-    yield* readCsvRecords(file, (columns) => checkHeader(table, columns));
-  } catch (error) {
-    // csv-parse errors (wrong field count, unclosed quote) say where; the table cannot be measured until fixed.
-    if ((error as { code?: string }).code?.startsWith('CSV_')) throw new UserError(`${file}: ${(error as Error).message}`, 'E_DATA');
-    throw error;
-  }
+export function readTable(table: MeasureTable, file = table.file): AsyncGenerator<{ record: Record<string, string>; line: number }> {
+  return readCsvRecords(file, (columns) => checkHeader(table, columns), { requireRows: true });
 }
 
-/** The column names of a CSV (reads only its first record). */
+/** The column names of a CSV (reads only its header). */
 export async function readHeader(file: string): Promise<string[]> {
-  let header: string[] = [];
-  const records = readCsvRecords(file, (columns) => (header = columns));
-  // The header callback runs before the first record; one step is enough (and covers a header-only file).
-  await records.next();
-  await records.return(undefined);
-  return header;
+  return readCsvHeader(file);
 }
 
 /** What measure does with one row. */

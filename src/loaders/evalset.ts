@@ -35,7 +35,7 @@ export class EvalsetSource implements DataSource {
 
   async *samples(): AsyncGenerator<Sample> {
     const seen = new Set<string>();
-    const records = readCsvRecords(this.metadataFile, (columns) => checkColumns(columns, this.metadataFile));
+    const records = readCsvRecords(this.metadataFile, (columns) => checkColumns(columns, this.metadataFile), { requireRows: true });
     for await (const { record, line } of records) {
       const id = record.image_path;
       const label = parseLabel(record.label);

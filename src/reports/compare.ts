@@ -7,6 +7,7 @@ import { codesInRankOrder, partitionRanks } from '../slices/rank.js';
 import { DEFAULT_CI_BUDGET } from '../slices/aggregate.js';
 import type { AssignedSlice } from '../slices/assign.js';
 import { UserError } from '../util/errors.js';
+import { mdCell } from './markdown.js';
 import { buildReport, type Report, type ReportOptions } from './report.js';
 
 /** Metrics `compare` reports by default: the registry's headline metrics. */
@@ -285,7 +286,7 @@ export function compareMarkdown(c: Comparison): string {
       const rows = mine.filter((r) => r.slice === slice && r.value === value);
       const get = (m: MetricKey) => rows.find((r) => r.metric === m);
       const auc = rows[0].kind === 'fake-only' ? get('paired_auc') : get('auc');
-      out.push(`| ${slice} | ${value} | ${rows[0].pairing} | ${cell(get('recall_fake'))} | ${cell(auc)} | ${cell(get('accuracy'))} |`);
+      out.push(`| ${mdCell(slice)} | ${mdCell(value)} | ${rows[0].pairing} | ${cell(get('recall_fake'))} | ${cell(auc)} | ${cell(get('accuracy'))} |`);
     }
     out.push('');
   }

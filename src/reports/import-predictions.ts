@@ -1,10 +1,10 @@
 import { closeSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import { parseLabel } from '../loaders/index.js';
 import { PREDICTION_COLUMNS } from '../runner/predictions.js';
-import { fieldNumber, fieldText, scanCsv } from '../slices/csv-scan.js';
+import { fieldNumber, fieldText, scanCsv } from '../loaders/csv.js';
 import { UserError } from '../util/errors.js';
+import { csvText, DATA_FILE } from './csv.js';
 import { nearest } from '../util/suggest.js';
 
 /** One predictions file to import, and the detector name its rows get. */
@@ -54,7 +54,7 @@ export function importPredictions(sources: readonly ImportSource[], outFile: str
   const tmp = `${outFile}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, stringify([PREDICTION_COLUMNS]));
+    writeSync(fd, csvText([PREDICTION_COLUMNS], DATA_FILE));
     const summaries = sources.map((source) => importOne(source, fd, opts.score));
     closeSync(fd);
     renameSync(tmp, outFile);
@@ -69,7 +69,7 @@ function importOne(source: ImportSource, fd: number, wanted: ScoreColumn | undef
   const summary: ImportSummary = { file: source.file, detector: source.detector, format: 'notebook', rows: 0, noPrediction: 0 };
   let batch: string[][] = [];
   const flush = (): void => {
-    if (batch.length) writeSync(fd, stringify(batch));
+    if (batch.length) writeSync(fd, csvText(batch, DATA_FILE));
     batch = [];
   };
   let col: Record<string, number> = {};

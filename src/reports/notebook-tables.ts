@@ -3,6 +3,7 @@ import type { MetadataTable } from '../slices/metadata.js';
 import { STATUS, type DetectorScores } from '../slices/scores.js';
 import type { DetectorThreshold } from '../slices/threshold-policy.js';
 import { compareValues } from '../slices/value-order.js';
+import { mdCell } from './markdown.js';
 
 /**
  * The tables of the Semi-Truths evaluation notebook (Stress_Testing_5Bins.ipynb; semi-truths-dataset.md §6,
@@ -147,22 +148,22 @@ export function notebookMarkdown(tables: NotebookTables): string {
   const out: string[] = ['## Semi-Truths notebook tables', ''];
   out.push('### Overall, all rows', '', '| detector | n | acc | P macro | R macro | F1 macro | P real | P fake | R real | R fake | F1 real | F1 fake |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const { detector, n, m } of tables.overall) {
-    out.push(`| ${detector} | ${n} | ${[m.accuracy, m.macro.precision, m.macro.recall, m.macro.f1, m.real.precision, m.fake.precision, m.real.recall, m.fake.recall, m.real.f1, m.fake.f1].map((v) => f(v.value)).join(' | ')} |`);
+    out.push(`| ${mdCell(detector)} | ${n} | ${[m.accuracy, m.macro.precision, m.macro.recall, m.macro.f1, m.real.precision, m.fake.precision, m.real.recall, m.fake.recall, m.real.f1, m.fake.f1].map((v) => f(v.value)).join(' | ')} |`);
   }
   const detectors = tables.overall.map((o) => o.detector);
-  out.push('', '### Per source dataset (acc / macro F1 / R real / R fake)', '', `| dataset | ${detectors.join(' | ')} |`, `|---|${detectors.map(() => '---|').join('')}`);
+  out.push('', '### Per source dataset (acc / macro F1 / R real / R fake)', '', `| dataset | ${detectors.map(mdCell).join(' | ')} |`, `|---|${detectors.map(() => '---|').join('')}`);
   for (const { dataset, cells } of tables.perDataset) {
     const cell = (d: string): string => {
       const c = cells.find((x) => x.detector === d);
       return c ? [c.m.accuracy, c.m.macro.f1, c.m.real.recall, c.m.fake.recall].map((v) => f(v.value)).join(' / ') : '–';
     };
-    out.push(`| ${dataset} | ${detectors.map(cell).join(' | ')} |`);
+    out.push(`| ${mdCell(dataset)} | ${detectors.map(cell).join(' | ')} |`);
   }
   const recallSection = (title: string, list: RecallTable[]): void => {
     if (list.length === 0) return;
-    out.push('', `### ${title}`, '', `| slice | value | ${detectors.join(' | ')} |`, `|---|---|${detectors.map(() => '---|').join('')}`);
+    out.push('', `### ${title}`, '', `| slice | value | ${detectors.map(mdCell).join(' | ')} |`, `|---|---|${detectors.map(() => '---|').join('')}`);
     for (const t of list) {
-      for (const v of t.values) out.push(`| ${t.title} | ${v} | ${detectors.map((d) => f(t.recall.get(d)?.get(v)?.recall)).join(' | ')} |`);
+      for (const v of t.values) out.push(`| ${mdCell(t.title)} | ${mdCell(v)} | ${detectors.map((d) => f(t.recall.get(d)?.get(v)?.recall)).join(' | ')} |`);
     }
   };
   recallSection('Fake-only slices, Recall(fake)', tables.fakeSlices);

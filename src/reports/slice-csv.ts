@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { SliceRow } from '../slices/aggregate.js';
 import { METRIC_KEYS } from '../metrics/index.js';
-import { writeCsv } from './csv.js';
+import { writeCsv, type CsvOptions } from './csv.js';
 
 /** Columns of every per-slice CSV, in order: identity, counts, threshold, then value / interval / interval method / reason per metric. */
 export const SLICE_CSV_COLUMNS: string[] = [
@@ -39,10 +39,10 @@ export function flattenRow(row: SliceRow): Record<string, string | number | null
 }
 
 /** Writes OUT/slices/<slice>.csv for each slice, rows in detector then value order. */
-export function writeSliceCsvs(outDir: string, sliceNames: readonly string[], rows: readonly SliceRow[]): string[] {
+export function writeSliceCsvs(outDir: string, sliceNames: readonly string[], rows: readonly SliceRow[], opts?: CsvOptions): string[] {
   return sliceNames.map((name) => {
     const file = join(outDir, 'slices', `${name}.csv`);
-    writeCsv(file, rows.filter((r) => r.slice === name).map(flattenRow), SLICE_CSV_COLUMNS);
+    writeCsv(file, rows.filter((r) => r.slice === name).map(flattenRow), SLICE_CSV_COLUMNS, opts);
     return file;
   });
 }

@@ -5,6 +5,7 @@ import { describeBins } from '../slices/bins.js';
 import { ALL_SLICE } from '../slices/spec.js';
 import { METRICS } from '../metrics/index.js';
 import { writeAtomic } from './csv.js';
+import { mdCell } from './markdown.js';
 import type { Report } from './report.js';
 
 /** The overall table's metrics: the registry's headline metrics. */
@@ -32,7 +33,7 @@ export function summaryMarkdown(report: Report): string {
     `|---|---|---|${OVERALL.map(() => '---|').join('')}`,
   );
   for (const r of rows.filter((x) => x.slice === ALL_SLICE)) {
-    out.push(`| ${r.detector} | ${thresholdText(r)} | ${r.n_real} / ${r.n_fake} | ${OVERALL.map(([m]) => withInterval(r.metrics[m])).join(' | ')} |`);
+    out.push(`| ${mdCell(r.detector)} | ${mdCell(thresholdText(r))} | ${r.n_real} / ${r.n_fake} | ${OVERALL.map(([m]) => withInterval(r.metrics[m])).join(' | ')} |`);
   }
   const notes = [...report.thresholds.values()].filter((t) => t.warning || t.reason).map((t) => `- ${t.detector}: ${t.warning ?? `no threshold (${t.reason})`}`);
   if (notes.length) out.push('', ...notes);
@@ -72,11 +73,11 @@ function table(
 ): void {
   const mine = rows.filter((r) => r.slice === name);
   const values = [...new Set(mine.map((r) => r.value))];
-  out.push('', `### ${name}${bins ? ` (${bins})` : ''}`, '', `| value | ${countHeader} | ${detectors.join(' | ')} |`, `|---|---|${detectors.map(() => '---|').join('')}`);
+  out.push('', `### ${name}${bins ? ` (${bins})` : ''}`, '', `| value | ${countHeader} | ${detectors.map(mdCell).join(' | ')} |`, `|---|---|${detectors.map(() => '---|').join('')}`);
   for (const v of values) {
     const cells = detectors.map((d) => mine.find((r) => r.value === v && r.detector === d));
     const first = cells.find((c) => c !== undefined)!;
-    out.push(`| ${v} | ${count(first)} | ${cells.map((c) => (c ? cell(c) : '–')).join(' | ')} |`);
+    out.push(`| ${mdCell(v)} | ${count(first)} | ${cells.map((c) => (c ? cell(c) : '–')).join(' | ')} |`);
   }
 }
 

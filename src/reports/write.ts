@@ -23,7 +23,8 @@ export const INCOMPLETE_MARKER = 'REPORT-INCOMPLETE.txt';
 
 /**
  * Writes a report into `outDir`: slices/<slice>.csv (one per slice), results.json, summary.md, and with
- * `notebook` the Semi-Truths notebook tables as notebook.md.
+ * `notebook` the Semi-Truths notebook tables as notebook.md. Text cells of the CSVs that a spreadsheet would run as
+ * a formula are neutralised unless `escapeFormulas` is false (see reports/csv.ts).
  *
  * The files are written to a staging folder inside `outDir` first and renamed into place only when all exist,
  * so a report that fails or is killed while writing leaves the previous report whole (and no staging folder, or
@@ -31,13 +32,13 @@ export const INCOMPLETE_MARKER = 'REPORT-INCOMPLETE.txt';
  * Files of the previous report that this one does not write (a slice no longer configured, notebook.md without
  * `notebook`) are removed, so every report file in `outDir` comes from one report.
  */
-export function writeReport(report: Report, outDir: string, opts: { notebook?: boolean } = {}): WrittenReport {
+export function writeReport(report: Report, outDir: string, opts: { notebook?: boolean; escapeFormulas?: boolean } = {}): WrittenReport {
   ensureOutputFolder(outDir);
   removeStaleStaging(outDir);
   const stage = join(outDir, `${STAGING_PREFIX}${process.pid}`);
   rmSync(stage, { recursive: true, force: true });
   try {
-    const files = writeSliceCsvs(stage, report.slices.map((s) => s.name), report.rows);
+    const files = writeSliceCsvs(stage, report.slices.map((s) => s.name), report.rows, { escapeFormulas: opts.escapeFormulas ?? true });
     files.push(writeResultsJson(stage, report));
     const summary = writeSummary(stage, report);
     files.push(summary.file);

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, ftruncateSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { stringify } from 'csv-stringify/sync';
 import { readCsvRecords } from '../loaders/csv.js';
+import { csvText, DATA_FILE } from '../reports/csv.js';
 import type { ScoreIdentity, StoredIdentity } from './identity.js';
 
 /** One row of predictions.csv: one sample scored by one detector, and what the score was computed from. */
@@ -50,7 +50,7 @@ export class PredictionStore {
     const store = new PredictionStore(file);
     store.dropTornLine();
     if (fstatSync(store.fd).size === 0) {
-      writeSync(store.fd, stringify([PREDICTION_COLUMNS]));
+      writeSync(store.fd, csvText([PREDICTION_COLUMNS], DATA_FILE));
       return store;
     }
     let header: string[] = [];
@@ -74,7 +74,8 @@ export class PredictionStore {
   /** Appends rows and makes them durable before returning. */
   append(rows: PredictionRow[]): void {
     if (rows.length === 0) return;
-    const text = stringify(rows.map((r) => PREDICTION_COLUMNS.map((c) => formatCell(r[c]))));
+    // Cells are text already (full precision, ids verbatim): the one CSV writer quotes them, nothing more.
+    const text = csvText(rows.map((r) => PREDICTION_COLUMNS.map((c) => formatCell(r[c]))), DATA_FILE);
     writeSync(this.fd, text, fstatSync(this.fd).size);
     fsyncSync(this.fd);
     for (const r of rows) this.remember(r);
@@ -112,14 +113,14 @@ export class PredictionStore {
     const tmp = `${this.file}.tmp-${process.pid}`;
     const out = openSync(tmp, 'w');
     try {
-      writeSync(out, stringify([PREDICTION_COLUMNS]));
+      writeSync(out, csvText([PREDICTION_COLUMNS], DATA_FILE));
       let row = 0;
       let batch: string[][] = [];
       for await (const { record } of readCsvRecords(this.file)) {
         if (keep(row++)) batch.push(PREDICTION_COLUMNS.map((c) => record[c] ?? ''));
-        if (batch.length >= 10_000) writeSync(out, stringify(batch.splice(0)));
+        if (batch.length >= 10_000) writeSync(out, csvText(batch.splice(0), DATA_FILE));
       }
-      writeSync(out, stringify(batch));
+      writeSync(out, csvText(batch, DATA_FILE));
       fsyncSync(out);
       closeSync(out);
     } catch (error) {

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { openDataSource, parseLabel, REQUIRED_COLUMNS } from '../loaders/index.js';
 import { UserError } from '../util/errors.js';
 import { nearest } from '../util/suggest.js';
-import { fieldEquals, fieldLatin1, fieldNumber, fieldText, latin1ToUtf8, scanCsv, type CsvRow } from './csv-scan.js';
+import { fieldEquals, fieldLatin1, fieldNumber, fieldText, latin1ToUtf8, readCsvHeader, scanCsv, type CsvRow } from '../loaders/csv.js';
 import { countListItems, DERIVED_COLUMNS, listCountKey } from './derived.js';
 import { IdIndex } from './id-index.js';
 import type { ColumnNeeds } from './plan.js';
@@ -17,7 +17,7 @@ export interface CategoricalColumn {
 
 /**
  * The eval set's metadata, column-wise: one entry per sample (metadata row), only the columns a report needs.
- * Sample ids and pair ids are keyed by their raw bytes as Latin-1 strings (see csv-scan.ts fieldLatin1), so
+ * Sample ids and pair ids are keyed by their raw bytes as Latin-1 strings (see loaders/csv.ts fieldLatin1), so
  * predictions join on exact bytes without decoding UTF-8 per row.
  */
 export interface MetadataTable {
@@ -49,22 +49,8 @@ export interface MetadataTable {
 export function readHeader(dataDir: string): string[] {
   const file = metadataFile(dataDir);
   if (!file) return ['image_id', 'image_path', 'dataset', 'label'];
-  let header: string[] = [];
-  try {
-    scanCsv(file, {
-      onHeader: (columns) => {
-        header = columns;
-        throw STOP;
-      },
-      onRow: () => {},
-    });
-  } catch (error) {
-    if (error !== STOP) throw error;
-  }
-  return header;
+  return readCsvHeader(file);
 }
-
-const STOP = new Error('stop');
 
 function metadataFile(dataDir: string): string | undefined {
   const root = resolve(dataDir);
@@ -96,7 +82,7 @@ export async function readMetadata(dataDir: string, needs: ColumnNeeds, part: Me
   const builder = new TableBuilder(part === 'core' ? none : needs, part !== 'columns');
   let table: MetadataTable;
   if (file) {
-    table = scanMetadata(file, builder, part !== 'core');
+    table = scanMetadata(file, builder, part);
   } else {
     const root = resolve(dataDir);
     const lines: string[] = [];
@@ -113,12 +99,15 @@ export async function readMetadata(dataDir: string, needs: ColumnNeeds, part: Me
   return table;
 }
 
-function scanMetadata(file: string, builder: TableBuilder, fingerprint: boolean): MetadataTable {
+function scanMetadata(file: string, builder: TableBuilder, part: MetadataPart): MetadataTable {
+  const fingerprint = part !== 'core';
   const hash = createHash('sha256');
   let idField = -1;
   let pairField = -1;
   let labelField = -1;
   scanCsv(file, {
+    requireRows: true,
+    quiet: part === 'columns', // the other half warns
     onChunk: fingerprint ? (bytes) => hash.update(bytes) : undefined,
     onHeader: (columns) => {
       checkColumns(columns, file);

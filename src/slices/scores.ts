@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { nearest } from '../util/suggest.js';
-import { fieldEquals, fieldLatin1, fieldNumber, fieldText, latin1ToUtf8, scanCsv } from './csv-scan.js';
+import { fieldEquals, fieldLatin1Transient, fieldNumber, fieldText, latin1ToUtf8, scanCsv } from '../loaders/csv.js';
 import type { MetadataTable } from './metadata.js';
 
 /** What a metadata row has from one detector. */
@@ -85,7 +85,7 @@ export function readScores(file: string, meta: MetadataTable): ScoreTable {
         next = cursors.get(current) ?? 0;
         currentName = isAscii(name) ? name : '\u0000'; // non-ASCII names take the slow path every row
       }
-      const id = fieldLatin1(row, f.id);
+      const id = fieldLatin1Transient(row, f.id); // looked up, never kept
       // the runner writes each detector's rows in metadata order: try the row after the last one first
       let i: number | undefined = next < meta.rowCount && meta.ids[next] === id ? next : meta.rowOf(id);
       if (i === undefined) {

@@ -69,7 +69,7 @@ describe('QC gate in measure', () => {
         direct_sim: r.method === 'p2p' ? '' : '0.8115', // the lower bound itself passes; p2p rows: not applied
       };
     });
-    writeCsv(join(dir, 'metadata.csv'), [...meta.columns, 'cap2_img2', 'img1_img2', 'direct_sim'], rows);
+    writeCsv(join(dir, 'metadata.csv'), [...new Set([...meta.columns, 'cap2_img2', 'img1_img2', 'direct_sim'])], rows); // the bundled set has these columns already
 
     const result = await measureEvalset(dir);
     const fakes = rows.filter((r) => r.label === 'fake');

@@ -55,7 +55,7 @@ describe('Evalset loader', () => {
     writeFileSync(join(dir, 'metadata.csv'), 'image_id,image_path,dataset,label\na,a.png,X,real\nb,b.png,X\n');
     const error = await collect(new EvalsetSource(dir)).catch((e) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect(error.message).toMatch(/metadata\.csv: Invalid Record Length: columns length is 4, got 3 on line 3/);
+    expect(error.message).toMatch(/metadata\.csv:3: 3 fields, but the header has 4 columns/);
   });
 
   it('picks the loader from the folder shape and explains an unknown one', async () => {
