@@ -3,7 +3,8 @@ import { SEMITRUTHS_SLICES } from './src/slices/semitruths.js';
 
 /**
  * The default benchmark: every known detector (those whose weights are missing are listed and skipped)
- * over the bundled procedural eval set. Copy this file and point `data` at a real Semi-Truths Evalset.
+ * over the bundled procedural eval set. Copy this file and point `data` at a real Semi-Truths Evalset; in a
+ * project of your own, import from the package instead: `import { defineConfig, SEMITRUTHS_SLICES } from 'semibench/config'`.
  */
 export default defineConfig({
   data: 'fixtures/evalset',

@@ -6,6 +6,7 @@ import type { UserConfig } from './schema.js';
  */
 export type { BenchConfig, UserConfig } from './schema.js';
 export { DEFAULTS } from './defaults.js';
+export { SEMITRUTHS_SLICES } from '../slices/semitruths.js';
 export { CONFIG_FILE, loadConfig } from './load.js';
 
 /** Types a bench.config.ts; returns its argument unchanged. */
