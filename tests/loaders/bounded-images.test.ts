@@ -60,7 +60,7 @@ describe('semibench run on images too large or too small', () => {
     const rows = parse(readFileSync(result.predictionsFile), { columns: true }) as Record<string, string>[];
     expect(rows.map((r) => r.status)).toEqual(['ok', 'error', 'error']);
     expect(rows[1].error).toContain('image 200x100 (20000 pixels) is over the 10000 pixels limit per image (maxImagePixels)');
-    expect(rows[2].error).toContain('image 1x1 is smaller than the 2x2 that cropToEven (full-resolution detectors) needs');
+    expect(rows[2].error).toContain("image 1x1 is smaller than the 4x4 that 'npr-residual' needs");
   }, 30_000);
 });
 
