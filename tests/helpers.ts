@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { DEFAULTS, type BenchConfig } from '../src/config/index.js';
 
 export const FIXTURE_EVALSET = resolve('fixtures/evalset');
@@ -73,4 +75,15 @@ export function copyUnmeasuredEvalset(): string {
   writeFileSync(file, stringify(rows.map((r) => r.slice(0, keep))));
   rmSync(join(dir, 'bins.json'), { force: true });
   return dir;
+}
+
+/** The CLI as a user runs it (bin/semibench.js in a child process): exit code and both streams. */
+export async function runCli(args: string[], cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [resolve('bin/semibench.js'), ...args], { cwd });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
 }

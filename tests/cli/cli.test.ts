@@ -1,25 +1,12 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ZOO } from '../../src/detectors/zoo/index.js';
 import { decodeImage } from '../../src/image/decode.js';
 import { preprocess } from '../../src/image/pipeline.js';
-import { tempDir } from '../helpers.js';
+import { runCli, tempDir } from '../helpers.js';
 
-const BIN = resolve('bin/semibench.js');
-const run = promisify(execFile);
-
-async function semibench(args: string[], cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const semibench = runCli;
 
 describe('semibench CLI', () => {
   it('detectors list shows builtins as uncalibrated baselines and zoo weights as missing', async () => {

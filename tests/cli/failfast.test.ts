@@ -1,36 +1,17 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { exitCode } from '../../src/cli/run.js';
 import { DEFAULTS } from '../../src/config/index.js';
 import { listDetectors } from '../../src/detectors/registry.js';
 import { ZOO } from '../../src/detectors/zoo/index.js';
 import type { DetectorOutcome, RunResult } from '../../src/runner/run.js';
-import { tempDir } from '../helpers.js';
+import { runCli, tempDir } from '../helpers.js';
 
-const BIN = resolve('bin/semibench.js');
 const IMAGE = resolve('fixtures/evalset/original/images/CelebAHQ/CelebA_20040.jpg');
-const exec = promisify(execFile);
-const made: string[] = [];
-const temp = () => {
-  const dir = tempDir();
-  made.push(dir);
-  return dir;
-};
-afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const temp = tempDir; // removed after the file by tests/setup.ts
 
-async function semibench(args: string[], cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { cwd });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const semibench = runCli;
 
 describe('semibench run fails fast, before the first image', () => {
   it.each([
@@ -95,9 +76,7 @@ describe('a broken model file fails alone', () => {
 
 describe('bench.config.ts outside the repository', () => {
   it('loads from a CommonJS project folder (bundled, then imported)', async () => {
-    const dir = join(tmpdir(), `semibench-cjs-${process.pid}`);
-    made.push(dir);
-    mkdirSync(dir, { recursive: true });
+    const dir = tempDir('semibench-cjs-');
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'user-project', private: true }));
     writeFileSync(
       join(dir, 'bench.config.ts'),

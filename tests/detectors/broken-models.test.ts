@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BadModelError, loadDetector } from '../../src/detectors/adapter.js';
 import type { DetectorManifest } from '../../src/detectors/manifest.js';
 import { ZOO } from '../../src/detectors/zoo/index.js';
@@ -9,13 +9,7 @@ import { runDetectors } from '../../src/runner/run.js';
 import { tempDir, testConfig } from '../helpers.js';
 import { meanModel } from './tiny-models.js';
 
-const made: string[] = [];
-const temp = () => {
-  const dir = tempDir();
-  made.push(dir);
-  return dir;
-};
-afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const temp = tempDir; // removed after the file by tests/setup.ts
 
 const LFS_POINTER = 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 1216233872\n';
 const good = meanModel();
