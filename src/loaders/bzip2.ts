@@ -31,37 +31,74 @@ export function chooseDecoder(): Bzip2Decoder {
 }
 
 /**
- * The decompressed bytes of a .bz2 file as a stream. A decoding failure (truncated or corrupt file) destroys
- * the stream with an Error whose message is one line: the decoder's own words.
+ * Whether a decoder checks each block's CRC before it writes the block out. `bzip2` and `pbzip2` (on files it
+ * did not write) stream a block's bytes and check its CRC at the block's end, so the bytes of a corrupt block
+ * are out before the error: readTarBz2 holds members back for them (see {@link unverifiedBytes}).
  */
-export function decompressBzip2(file: string, decoder: Bzip2Decoder = chooseDecoder()): Readable {
+export function verifiesBeforeOutput(decoder: Bzip2Decoder): boolean {
+  return decoder === 'lbzip2' || decoder === 'js';
+}
+
+/**
+ * The most decoded bytes a decoder that does not verify first can have written past the last verified byte:
+ * one block, 100 k × level of BWT input, each 5 bytes of which (a run) expand to at most 255 (46 MB at -9).
+ */
+export function unverifiedBytes(level: number): number {
+  return 100_000 * level * 51;
+}
+
+/** A decoding in progress: its output, and how it ended (undefined: the whole file decoded; else the error). */
+export interface Decoding {
+  stream: Readable;
+  result: Promise<string | undefined>;
+}
+
+/** Decodes a .bz2 file. A failure (truncated, corrupt) ends `stream` with an error and `result` with one line. */
+export function decompressBzip2(file: string, decoder: Bzip2Decoder = chooseDecoder()): Decoding {
   const out = new PassThrough({ highWaterMark: 1 << 20 });
   if (decoder === 'js') {
-    pipeline(createReadStream(file), unbzip2(), out, (error) => {
-      if (error) out.destroy(new Error(oneLine(`bzip2 (js): ${error.message}`)));
+    const result = new Promise<string | undefined>((done) => {
+      pipeline(createReadStream(file), unbzip2(), out, (error) => {
+        if (!error) return done(undefined);
+        const message = oneLine(`bzip2 (js): ${error.message}`);
+        out.destroy(new Error(message));
+        done(message);
+      });
     });
-    return out;
+    return { stream: out, result };
   }
   const child = spawn(onPath(decoder)!, ['-d', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-2000)));
-  // The stream ends only once the program has exited, so a failure is never mistaken for the end of the data.
+  // The stream ends only once the program has exited well, so a failure is never taken for the end of the data.
   child.stdout.pipe(out, { end: false });
-  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  let drained = false;
-  const finish = () => {
-    if (!exit || !drained) return;
-    if (exit.code === 0) out.end();
-    else if (!out.destroyed) out.destroy(new Error(oneLine(`${decoder}: ${stderr.trim() || `exited with ${exit.signal ?? exit.code}`}`)));
-  };
-  child.stdout.on('end', () => ((drained = true), finish()));
-  child.on('close', (code, signal) => ((exit = { code, signal }), (drained = true), finish()));
-  child.on('error', (error) => out.destroy(new Error(`${decoder}: ${error.message}`)));
+  const result = new Promise<string | undefined>((done) => {
+    let drained = false;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    const finish = () => {
+      if (!exit || !drained) return;
+      if (exit.code === 0) {
+        out.end();
+        return done(undefined);
+      }
+      // The first thing it said ("lbzip2: lbzip2: "file": compressed data error: ..."), the program named once.
+      const said = (stderr.split('\n').find((line) => line.trim()) ?? '').trim().replace(new RegExp(`^(${decoder}: )+`), '');
+      const message = oneLine(`${decoder}: ${said || `exited with ${exit.signal ?? exit.code}`}`);
+      if (!out.destroyed) out.destroy(new Error(message));
+      done(message);
+    };
+    child.stdout.on('end', () => ((drained = true), finish()));
+    child.on('close', (code, signal) => ((exit = { code, signal }), (drained = true), finish()));
+    child.on('error', (error) => {
+      out.destroy(new Error(`${decoder}: ${error.message}`));
+      done(`${decoder}: ${error.message}`);
+    });
+  });
   // A consumer that stops early (or fails) ends the program too.
   out.on('close', () => {
     if (child.exitCode === null && child.signalCode === null) child.kill();
   });
-  return out;
+  return { stream: out, result };
 }
 
 function onPath(name: string): string | undefined {

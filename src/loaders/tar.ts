@@ -1,7 +1,8 @@
 import { open } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { extract } from 'tar-stream';
 import { UserError } from '../util/errors.js';
-import { decompressBzip2, type Bzip2Decoder } from './bzip2.js';
+import { chooseDecoder, decompressBzip2, unverifiedBytes, verifiesBeforeOutput, type Bzip2Decoder } from './bzip2.js';
 
 /** One regular file in a tar archive: its bytes, or why they were not read (over the size limit). */
 export interface TarMember {
@@ -27,9 +28,10 @@ const LFS_POINTER = 'version https://git-lfs';
 
 /**
  * Checks that a file is a bzip2 stream before decoding it: the release holds Git-LFS pointers and tiny stubs
- * (46 bytes) in place of some archives, which a decoder would only call "not a bzip2 file".
+ * (46 bytes) in place of some archives, which a decoder would only call "not a bzip2 file". Returns the block
+ * size level (1-9).
  */
-export async function checkBzip2File(file: string): Promise<void> {
+export async function checkBzip2File(file: string): Promise<number> {
   let handle;
   try {
     handle = await open(file, 'r');
@@ -48,6 +50,9 @@ export async function checkBzip2File(file: string): Promise<void> {
       const stub = size < 1024 ? ` (only ${size} bytes: a Git-LFS stub in place of the archive? download it again)` : '';
       throw new ArchiveError(file, `not a bzip2 archive${stub}`);
     }
+    const level = Number(text[3]);
+    if (!(level >= 1 && level <= 9)) throw new ArchiveError(file, `not a bzip2 archive (block size '${text[3]}')`);
+    return level;
   } finally {
     await handle.close();
   }
@@ -57,13 +62,22 @@ export async function checkBzip2File(file: string): Promise<void> {
  * The regular files of a .tar.bz2 archive in archive order, each read whole (up to `maxBytes`; a bigger one
  * comes with `refused` and is skipped, not buffered). Folders, links and other entries are passed over. A
  * truncated or corrupt archive throws an {@link ArchiveError} after the last member it could read whole.
+ *
+ * Only verified bytes are handed out: with a decoder that writes a block before checking its CRC (bzip2,
+ * pbzip2) a member waits until the decoder is a whole block past its end (or the file decoded well), so a
+ * corrupt block never reaches a detector. That holds up to {@link unverifiedBytes} in memory; lbzip2 holds none.
  */
-export async function* readTarBz2(file: string, maxBytes: number, decoder?: Bzip2Decoder): AsyncGenerator<TarMember> {
-  await checkBzip2File(file);
-  const data = decompressBzip2(file, decoder);
+export async function* readTarBz2(file: string, maxBytes: number, decoder: Bzip2Decoder = chooseDecoder()): AsyncGenerator<TarMember> {
+  const level = await checkBzip2File(file);
+  const hold = verifiesBeforeOutput(decoder) ? 0 : unverifiedBytes(level);
+  const { stream: data, result } = decompressBzip2(file, decoder);
+  let decoded = 0;
+  data.on('data', (chunk: Buffer) => (decoded += chunk.length));
   const tar = extract();
   data.on('error', (error) => tar.destroy(error));
   data.pipe(tar);
+  // Members read but not yet verified, each with how far the decoder had got when it was read.
+  const waiting: { member: TarMember; end: number }[] = [];
   try {
     for await (const entry of tar) {
       const { name, type, size = 0 } = entry.header;
@@ -71,17 +85,27 @@ export async function* readTarBz2(file: string, maxBytes: number, decoder?: Bzip
         entry.resume();
         continue;
       }
+      let member: TarMember;
       if (size > maxBytes) {
         entry.resume();
-        yield { name, refused: `archive member is ${(size / 2 ** 20).toFixed(0)} MiB, over the ${(maxBytes / 2 ** 20).toFixed(0)} MiB limit for one image` };
-        continue;
+        member = { name, refused: `archive member is ${(size / 2 ** 20).toFixed(0)} MiB, over the ${(maxBytes / 2 ** 20).toFixed(0)} MiB limit for one image` };
+      } else {
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        member = { name, bytes: Buffer.concat(chunks) };
       }
-      const chunks: Buffer[] = [];
-      for await (const chunk of entry) chunks.push(chunk as Buffer);
-      yield { name, bytes: Buffer.concat(chunks) };
+      waiting.push({ member, end: decoded });
+      while (waiting.length > 0 && decoded - waiting[0].end >= hold) yield waiting.shift()!.member;
     }
+    const failed = await result;
+    if (failed) throw new Error(failed);
+    for (const { member } of waiting.splice(0)) yield member;
   } catch (error) {
-    const reason = (error as Error).message.replace(/\s+/g, ' ').trim();
+    // A tar error is often a corrupt block seen first: the decoder's own words, when it says them soon, are better.
+    data.unpipe(tar);
+    data.on('error', () => {}).resume();
+    const said = await Promise.race([result, sleep(5000, undefined, { ref: false })]);
+    const reason = (said ?? (error as Error).message).replace(/\s+/g, ' ').trim();
     throw new ArchiveError(file, `truncated or corrupt (${reason})`, { cause: error });
   } finally {
     data.destroy();
