@@ -51,7 +51,8 @@ export class EvalsetSource implements DataSource {
   }
 }
 
-function checkColumns(columns: string[], file: string): void {
+/** Throws a UserError naming the first required column `columns` lacks, with a near miss. */
+export function checkColumns(columns: string[], file: string): void {
   for (const required of REQUIRED_COLUMNS) {
     if (columns.includes(required)) continue;
     const hint = nearest(required, columns);

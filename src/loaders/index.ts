@@ -1,21 +1,31 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { ArchiveEvalsetSource, findArchives } from './archives.js';
 import { EvalsetSource } from './evalset.js';
 import { FolderSource } from './folder.js';
 import type { DataSource } from './sample.js';
 
+export { ArchiveEvalsetSource, findArchives, type ArchiveProblems, type MissingRow, type OrphanMember } from './archives.js';
+export { availableDecoders, chooseDecoder, type Bzip2Decoder } from './bzip2.js';
 export { EvalsetSource, parseLabel, REQUIRED_COLUMNS } from './evalset.js';
 export { FolderSource } from './folder.js';
 export { readSampleFile, type DataSource, type Sample } from './sample.js';
 
-/** Picks the loader for a folder: an Evalset (metadata.csv) or a real/ + fake/ folder. */
+/**
+ * Picks the loader for a folder: an Evalset as released (metadata.csv beside .tar.bz2 archives, read in place),
+ * an extracted Evalset (metadata.csv and image files) or a real/ + fake/ folder.
+ */
 export function openDataSource(dir: string): DataSource {
   const root = resolve(dir);
   const info = statSync(root, { throwIfNoEntry: false });
   if (!info) throw new UserError(`Data folder not found: ${root}`, 'E_DATA');
   if (!info.isDirectory()) throw new UserError(`--data must be a folder, but ${root} is a file.`, 'E_DATA');
-  if (existsSync(join(root, 'metadata.csv'))) return new EvalsetSource(root);
+  if (existsSync(join(root, 'metadata.csv'))) {
+    const extracted = new EvalsetSource(root); // checks metadata.csv
+    const archives = findArchives(root);
+    return archives.length > 0 ? new ArchiveEvalsetSource(root, archives) : extracted;
+  }
   if (existsSync(join(root, 'real')) && existsSync(join(root, 'fake'))) return new FolderSource(root);
   throw new UserError(
     `${root} is neither an Evalset (metadata.csv) nor a folder with real/ and fake/ subfolders.`,

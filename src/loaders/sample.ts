@@ -4,7 +4,10 @@ import { readDataFile } from '../util/fs.js';
 export interface Sample {
   /** Unique within the source (the Evalset's image_path, or the file's relative path). */
   id: string;
-  /** Absolute path of the image file, as the data names it (not yet checked: read it with readSampleFile). */
+  /**
+   * Absolute path of the image file, as the data names it (not yet checked: read it with readSampleFile). For a
+   * sample read from an archive, `ARCHIVE:MEMBER` (for messages only; there is no such file).
+   */
   path: string;
   /** The data folder: the image is read only if it lies inside (see src/util/fs.ts). */
   root: string;
@@ -14,14 +17,20 @@ export interface Sample {
   pairId: string;
   /** Every metadata column of the row, as text; unknown columns are kept. */
   meta: Record<string, string>;
+  /**
+   * The image's bytes, when the loader has them itself (an archive streamed in order) rather than a file to read
+   * at `path`. Rejects with a DataFileError whose message is the row's error text.
+   */
+  read?: () => Promise<Buffer>;
 }
 
 /**
- * The bytes of a sample's image: only a regular file inside the data folder, up to MAX_DATA_FILE_BYTES.
- * Throws a DataFileError whose message is the row's error text.
+ * The bytes of a sample's image: what the loader hands over (`read`), else only a regular file inside the data
+ * folder, up to MAX_DATA_FILE_BYTES. Throws a DataFileError whose message is the row's error text. The one place
+ * a sample's bytes are obtained.
  */
-export function readSampleFile(sample: Pick<Sample, 'root' | 'path'>): Promise<Buffer> {
-  return readDataFile(sample.root, sample.path);
+export function readSampleFile(sample: Pick<Sample, 'root' | 'path' | 'read'>): Promise<Buffer> {
+  return sample.read ? sample.read() : readDataFile(sample.root, sample.path);
 }
 
 /** A source of samples: the Evalset layout, a folder of real/ and fake/, a generated set. */
@@ -30,4 +39,6 @@ export interface DataSource {
   readonly root: string;
   /** Streams the samples in a stable order. */
   samples(): AsyncIterable<Sample>;
+  /** How many samples `samples()` yields, when the source knows without streaming them (archives: the metadata rows). */
+  count?(): Promise<number>;
 }
