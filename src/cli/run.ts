@@ -4,7 +4,8 @@ import { buildReport } from '../reports/report.js';
 import { wroteLines } from '../reports/summary-md.js';
 import { writeReport } from '../reports/write.js';
 import { createProgress } from '../runner/progress.js';
-import { lockRunFolder } from '../runner/run-folder.js';
+import { LOCK_FILE, lockRunFolder } from '../runner/run-folder.js';
+import { formatShard, resolveShard, shardFiles } from '../runner/shard.js';
 import type { BenchConfig } from '../config/schema.js';
 import { validateRunPlan, type RegistryEntry } from '../detectors/registry.js';
 import { runDetectors, type RunResult } from '../runner/run.js';
@@ -20,6 +21,8 @@ interface RunArgs {
   threshold?: string;
   'batch-size'?: number;
   cache?: string;
+  shard?: string;
+  shards?: number;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -32,6 +35,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('out', { type: 'string', describe: 'Output folder (rerun into the same folder to resume)' })
       .option('batch-size', { type: 'number', describe: 'Images scored between two durable writes (each image is inferred alone: scores never depend on the batch)' })
       .option('cache', { type: 'string', describe: 'Score cache folder shared across runs: an image scored before under the same model and pipeline is not scored again' })
+      .option('shard', { type: 'string', describe: 'Score only shard INDEX/COUNT (0-based: 0/4 … 3/4) into OUT/shards/; join with `semibench merge OUT` (default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)' })
+      .option('shards', { type: 'number', describe: 'The shard count, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX; or set SEMIBENCH_SHARDS)' })
       .example('$0 run --detector all', 'every known detector on the bundled eval set')
       .example('$0 run --detector npr-residual --data ~/Semi-Truths-Evalset --out runs/npr', 'one detector on a real Evalset'),
   handler: async (args) => {
@@ -44,15 +49,18 @@ export const runCommand: CommandModule<object, RunArgs> = {
       threshold: args.threshold,
       batchSize: args['batch-size'],
     });
+    const { shard, from } = resolveShard(args.shard, args.shards);
     const selected = validateRunPlan(config); // names and protocol before the first image
-    // The lock covers the report too: it is written into the same folder.
-    const lock = lockRunFolder(config.out);
+    if (shard && from !== '--shard') console.error(`shard ${formatShard(shard)} (from the ${from})`);
+    // The lock covers the report too: it is written into the same folder. A shard holds only its own lock.
+    const lock = lockRunFolder(config.out, undefined, shard ? shardFiles(config.out, shard).lock : LOCK_FILE);
     try {
-      const result = await runDetectors(config, createProgress(), { cache: args.cache, lock });
-      const ran = result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
+      const result = await runDetectors(config, createProgress(), { cache: args.cache, lock, shard });
+      const ran = !shard && result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
       const written = ran ? writeReport(await buildReport({ runDir: config.out, config }), config.out) : undefined;
       if (written) console.log(`\n${written.summary}`);
       printSummary(result, [result.predictionsFile, result.runJson, ...(written?.files ?? [])]);
+      if (shard) console.log(`shard ${formatShard(shard)} done; once every shard is, join them and write the report: semibench merge ${config.out}`);
       process.exitCode = exitCode(result, config, selected);
     } finally {
       lock.release();
@@ -75,7 +83,7 @@ export function exitCode(result: RunResult, config: BenchConfig, selected: reado
 }
 
 function printSummary(result: RunResult, files: string[]): void {
-  const lines = [`\n${result.samples} samples, ${(result.wallMs / 1000).toFixed(1)} s`];
+  const lines = [`\n${result.samples} samples${result.shard ? ` in shard ${formatShard(result.shard)}` : ''}, ${(result.wallMs / 1000).toFixed(1)} s`];
   const missing = result.detectors.filter((d) => d.missingWeights !== undefined);
   for (const d of result.detectors) {
     if (missing.length > 1 && missing.includes(d)) continue;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, linkSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EvalsetSource, type DataSource } from '../loaders/index.js';
 import { errorMessage, UserError } from '../util/errors.js';
 
@@ -27,15 +27,15 @@ const held = new Set<string>();
  * Takes the one-writer lock of a run folder: a file holding the writer's pid and host, created atomically
  * (link of a complete temp file, so no reader sees it half written). A second writer gets a one-line error; a
  * lock whose pid is not alive on this host is stale (a kill -9) and taken over with a warning. Released on
- * release(), on exit, and on SIGINT/SIGTERM.
+ * release(), on exit, and on SIGINT/SIGTERM. `name`: another lock file in the folder (a shard's: shard.ts).
  */
-export function lockRunFolder(out: string, warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): RunFolderLock {
-  const file = join(out, LOCK_FILE);
+export function lockRunFolder(out: string, warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`), name = LOCK_FILE): RunFolderLock {
+  const file = join(out, name);
   if (held.has(file)) throw new UserError(`--out ${out} is in use by another run in this process.`, 'E_USAGE');
   const mine: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
   const tmp = `${file}.${process.pid}`;
   try {
-    mkdirSync(out, { recursive: true });
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(tmp, `${JSON.stringify(mine)}\n`);
   } catch (error) {
     // The first write into --out: a read-only disk, a file in the way, no permission.
@@ -75,7 +75,7 @@ export function lockRunFolder(out: string, warn: (line: string) => void = (line)
   } finally {
     unlinkSync(tmp);
   }
-  removeLeftovers(out);
+  removeLeftovers(out, dirname(file));
   if (held.size === 0) {
     process.once('exit', releaseAll);
     process.once('SIGINT', releaseAndRaise);
@@ -109,8 +109,8 @@ function releaseAndRaise(signal: NodeJS.Signals): void {
  * Removes the temp files a killed writer left in the folder (`NAME.tmp-PID` of an atomic write, the lock's
  * `LOCK.PID`, `LOCK.stale-PID`), once the lock is ours: only those whose pid is no longer alive.
  */
-function removeLeftovers(out: string): void {
-  for (const dir of [out, join(out, 'slices')]) {
+function removeLeftovers(out: string, lockDir: string): void {
+  for (const dir of new Set([out, join(out, 'slices'), lockDir])) {
     let names: string[];
     try {
       names = readdirSync(dir);
@@ -118,7 +118,7 @@ function removeLeftovers(out: string): void {
       continue;
     }
     for (const name of names) {
-      const pid = /\.tmp-(\d+)$/.exec(name)?.[1] ?? (name.startsWith(`${LOCK_FILE}.`) ? /[.-](\d+)$/.exec(name)?.[1] : undefined);
+      const pid = /\.tmp-(\d+)$/.exec(name)?.[1] ?? /\.lock\.(?:stale-)?(\d+)$/.exec(name)?.[1];
       if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) rmSync(join(dir, name), { force: true });
     }
   }
