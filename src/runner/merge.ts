@@ -48,10 +48,11 @@ export async function mergeShards(out: string, options: { data?: string } = {}):
     const names = missing.map(formatShard).join(', ');
     throw new UserError(`${out}: shard${missing.length > 1 ? 's' : ''} ${names} missing (no ${SHARDS_DIR}/run-I-of-${count}.json): run \`semibench run --shard ${formatShard(missing[0])} --out ${out}\`${missing.length > 1 ? ' for each' : ''}, then merge.`, 'E_DATA');
   }
-  // Holding every shard's lock: none is still writing (a killed one's lock is taken over).
+  // Holding every shard's lock: none is still writing. A killed one's lock is taken over without a word: that
+  // shard's unfinished run.json is the error.
   const locks: RunFolderLock[] = [];
   try {
-    for (const s of shards) locks.push(lockRunFolder(out, undefined, shardFiles(out, s).lock));
+    for (const s of shards) locks.push(lockRunFolder(out, () => {}, shardFiles(out, s).lock));
     const docs = shards.map((s) => readShardDoc(out, s));
     checkOneRun(docs, shards);
     const first = docs[0];
