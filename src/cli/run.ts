@@ -7,6 +7,7 @@ import { createProgress } from '../runner/progress.js';
 import { LOCK_FILE, lockRunFolder } from '../runner/run-folder.js';
 import { formatShard, resolveShard, shardFiles } from '../runner/shard.js';
 import type { BenchConfig } from '../config/schema.js';
+import { checkDevice } from '../detectors/adapter.js';
 import { validateRunPlan, type RegistryEntry } from '../detectors/registry.js';
 import { runDetectors, type RunResult } from '../runner/run.js';
 import { configOptions } from './options.js';
@@ -23,6 +24,7 @@ interface RunArgs {
   cache?: string;
   shard?: string;
   shards?: number;
+  device?: 'cpu' | 'cuda';
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -36,6 +38,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('batch-size', { type: 'number', describe: 'Images scored between two durable writes (each image is inferred alone: scores never depend on the batch)' })
       .option('cache', { type: 'string', describe: 'Score cache folder shared across runs: an image scored before under the same model and pipeline is not scored again' })
       .option('shard', { type: 'string', describe: 'Score only shard INDEX/COUNT (0-based: 0/4 … 3/4) into OUT/shards/; join with `semibench merge OUT` (default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)' })
+      .option('device', { choices: ['cpu', 'cuda'] as const, describe: "Where onnxruntime runs the models (default cpu; cuda needs onnxruntime-node's CUDA provider: docs/scaling.md)" })
       .option('shards', { type: 'number', describe: 'The shard count, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX; or set SEMIBENCH_SHARDS)' })
       .example('$0 run --detector all', 'every known detector on the bundled eval set')
       .example('$0 run --detector npr-residual --data ~/Semi-Truths-Evalset --out runs/npr', 'one detector on a real Evalset'),
@@ -48,9 +51,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
       protocol: args.protocol,
       threshold: args.threshold,
       batchSize: args['batch-size'],
+      device: args.device,
     });
     const { shard, from } = resolveShard(args.shard, args.shards);
     const selected = validateRunPlan(config); // names and protocol before the first image
+    checkDevice(config.device);
     if (shard && from !== '--shard') console.error(`shard ${formatShard(shard)} (from the ${from})`);
     // The lock covers the report too: it is written into the same folder. A shard holds only its own lock.
     const lock = lockRunFolder(config.out, undefined, shard ? shardFiles(config.out, shard).lock : LOCK_FILE);

@@ -136,7 +136,7 @@ async function runOne(
   };
   let detector: Detector;
   try {
-    detector = await loadDetector(manifest, { modelsDir: config.modelsDir, protocol: config.protocol });
+    detector = await loadDetector(manifest, { modelsDir: config.modelsDir, protocol: config.protocol, device: config.device });
   } catch (error) {
     // A detector that cannot load (weights missing, sha256 mismatch) is reported; the others still run.
     if (!(error instanceof UserError)) throw error;
