@@ -5,7 +5,7 @@ import { wroteLines } from '../reports/summary-md.js';
 import { writeReport } from '../reports/write.js';
 import { createProgress } from '../runner/progress.js';
 import { LOCK_FILE, lockRunFolder } from '../runner/run-folder.js';
-import { formatShard, resolveShard, shardFiles } from '../runner/shard.js';
+import { checkSplit, formatShard, resolveShard, shardFiles } from '../runner/shard.js';
 import type { BenchConfig } from '../config/schema.js';
 import { checkDevice } from '../detectors/adapter.js';
 import { validateRunPlan, type RegistryEntry } from '../detectors/registry.js';
@@ -57,6 +57,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const selected = validateRunPlan(config); // names and protocol before the first image
     checkDevice(config.device);
     if (shard && from !== '--shard') console.error(`shard ${formatShard(shard)} (from the ${from})`);
+    if (shard) checkSplit(config.out, shard, from);
     // The lock covers the report too: it is written into the same folder. A shard holds only its own lock.
     const lock = lockRunFolder(config.out, undefined, shard ? shardFiles(config.out, shard).lock : LOCK_FILE);
     try {

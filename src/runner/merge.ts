@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { openDataSource } from '../loaders/index.js';
@@ -12,7 +12,7 @@ import { IDENTITY_COLUMNS, type ScoreIdentity } from './identity.js';
 import { PREDICTION_COLUMNS } from './predictions.js';
 import { lockRunFolder, type RunFolderLock } from './run-folder.js';
 import type { DetectorOutcome } from './run.js';
-import { formatShard, shardFiles, shardKey, shardOf, SHARDS_DIR, type Shard } from './shard.js';
+import { formatShard, shardFiles, shardKey, shardOf, SHARDS_DIR, splitsIn, type Shard } from './shard.js';
 
 /** What a shard's run.json holds that merge reads. */
 interface ShardDoc {
@@ -70,14 +70,10 @@ export async function mergeShards(out: string, options: { data?: string } = {}):
 
 /** The shard count of the shards in OUT/shards/: one split only. */
 function shardCount(out: string): number {
-  const dir = join(out, SHARDS_DIR);
-  const names = existsSync(dir) ? readdirSync(dir) : [];
-  const counts = new Set(names.flatMap((n) => /^(?:run|predictions)-\d+-of-(\d+)\.(?:json|csv)$/.exec(n)?.[1] ?? []).map(Number));
-  if (counts.size === 0) throw new UserError(`${out} has no shards (${SHARDS_DIR}/run-I-of-N.json): run \`semibench run --shard I/N --out ${out}\` for each shard first.`, 'E_DATA');
-  if (counts.size > 1) {
-    throw new UserError(`${out}/${SHARDS_DIR} holds shards of more than one split (${[...counts].sort((a, b) => a - b).join(' and ')} shards): keep one split's files.`, 'E_DATA');
-  }
-  return [...counts][0];
+  const counts = splitsIn(out);
+  if (counts.length === 0) throw new UserError(`${out} has no shards (${SHARDS_DIR}/run-I-of-N.json): run \`semibench run --shard I/N --out ${out}\` for each shard first.`, 'E_DATA');
+  if (counts.length > 1) throw new UserError(`${out}/${SHARDS_DIR} holds shards of more than one split (${counts.join(' and ')} shards): keep one split's files.`, 'E_DATA');
+  return counts[0];
 }
 
 function readShardDoc(out: string, shard: Shard): ShardDoc {

@@ -14,7 +14,7 @@ import { PredictionStore, type PredictionRow } from './predictions.js';
 import { ScoreCache } from './score-cache.js';
 import { silentProgress, type Progress } from './progress.js';
 import { dataIdentity, LOCK_FILE, lockRunFolder, type RunFolderLock } from './run-folder.js';
-import { inShard, shardFiles, type Shard } from './shard.js';
+import { checkSplit, inShard, shardFiles, type Shard } from './shard.js';
 import { chunk, filter, mapOrdered } from './stream.js';
 
 /** What happened to one detector in a run. */
@@ -92,6 +92,7 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
   ensureOutputFolder(config.out); // one-line errors for an --out that cannot be a folder
   const { shard } = options;
   const files = shard ? shardFiles(config.out, shard) : { predictions: join(config.out, 'predictions.csv'), runJson: join(config.out, 'run.json'), lock: LOCK_FILE };
+  if (shard) checkSplit(config.out, shard);
   const lock = options.lock ? undefined : lockRunFolder(config.out, undefined, files.lock);
   try {
     // The data identity is the whole set's, so every shard of a run records the same one.

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sample } from '../loaders/index.js';
 import { UserError } from '../util/errors.js';
@@ -26,6 +27,28 @@ export function shardFiles(out: string, shard: Shard): { predictions: string; ru
 }
 
 export const SHARDS_DIR = 'shards';
+
+/** The shard counts of the shard files in OUT/shards/ (one, unless two splits were mixed). */
+export function splitsIn(out: string): number[] {
+  const dir = join(out, SHARDS_DIR);
+  const names = existsSync(dir) ? readdirSync(dir) : [];
+  const counts = new Set(names.flatMap((n) => /^(?:run|predictions)-\d+-of-(\d+)\.(?:json|csv)$/.exec(n)?.[1] ?? []).map(Number));
+  return [...counts].sort((a, b) => a - b);
+}
+
+/**
+ * A shard joins the split already in OUT: rerunning one Slurm task alone (`sbatch --array=3`) makes a job array
+ * of one task, which would otherwise be taken for shard 0/1 and write a second split beside the first.
+ */
+export function checkSplit(out: string, shard: Shard, from = '--shard'): void {
+  const other = splitsIn(out).find((n) => n !== shard.count);
+  if (other !== undefined) {
+    throw new UserError(
+      `--out ${out} holds shards of a ${other}-way split (${SHARDS_DIR}/run-I-of-${other}.json), and this is shard ${formatShard(shard)} (from ${from}): rerun a shard of that split with --shard I/${other}, or use another --out.`,
+      'E_USAGE',
+    );
+  }
+}
 
 /**
  * What a sample is assigned by: its pair id, so a real photo and all its edits land in one shard (paired

@@ -175,6 +175,11 @@ describe('semibench run --shard + merge', () => {
     // Refusals lose nothing: the merged files from before are still there.
     for (const name of ['predictions.csv', 'slices/all.csv']) expect(readFileSync(join(otherProtocol, name), 'utf8')).toBe(readFileSync(join(merged, name), 'utf8'));
 
+    // Rerunning one task of a job array alone (`sbatch --array=2`) is an array of one: not taken for shard 0/1.
+    const lone = await run(copy(), [], { SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_MIN: '2', SLURM_ARRAY_TASK_COUNT: '1' });
+    expect(lone.code).toBe(2);
+    expect(lone.stderr).toMatch(/holds shards of a 3-way split \(shards\/run-I-of-3\.json\), and this is shard 0\/1 \(from Slurm job array\): rerun a shard of that split with --shard I\/3/);
+
     const bad = await semibench(['run', '--detector', ...DETECTORS, '--out', copy(), '--shard', '3/3']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--shard: shard index 3 is outside 0..2 (indices start at 0');
