@@ -4,7 +4,7 @@ import { buildReport } from '../reports/report.js';
 import { wroteLines } from '../reports/summary-md.js';
 import { writeReport } from '../reports/write.js';
 import { createProgress } from '../runner/progress.js';
-import { LOCK_FILE, lockRunFolder } from '../runner/run-folder.js';
+import { lockRunFolder } from '../runner/run-folder.js';
 import { checkSplit, formatShard, resolveShard, shardFiles } from '../runner/shard.js';
 import type { BenchConfig } from '../config/schema.js';
 import { checkDevice } from '../detectors/adapter.js';
@@ -59,7 +59,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     if (shard && from !== '--shard') console.error(`shard ${formatShard(shard)} (from the ${from})`);
     if (shard) checkSplit(config.out, shard, from);
     // The lock covers the report too: it is written into the same folder. A shard holds only its own lock.
-    const lock = lockRunFolder(config.out, undefined, shard ? shardFiles(config.out, shard).lock : LOCK_FILE);
+    const lock = lockRunFolder(config.out, undefined, shard ? shardFiles(config.out, shard).lock : undefined);
     try {
       const result = await runDetectors(config, createProgress(), { cache: args.cache, lock, shard });
       const ran = !shard && result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);

@@ -13,7 +13,7 @@ import { scoreIdentity, staleReason, type ScoreIdentity, type StaleReason } from
 import { PredictionStore, type PredictionRow } from './predictions.js';
 import { ScoreCache } from './score-cache.js';
 import { silentProgress, type Progress } from './progress.js';
-import { dataIdentity, LOCK_FILE, lockRunFolder, type RunFolderLock } from './run-folder.js';
+import { dataIdentity, lockRunFolder, type RunFolderLock } from './run-folder.js';
 import { checkSplit, inShard, shardFiles, type Shard } from './shard.js';
 import { chunk, filter, mapOrdered } from './stream.js';
 
@@ -91,7 +91,7 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
   if (options.lock && options.lock.out !== config.out) throw new Error(`runDetectors: the lock given is for ${options.lock.out}, not ${config.out}`);
   ensureOutputFolder(config.out); // one-line errors for an --out that cannot be a folder
   const { shard } = options;
-  const files = shard ? shardFiles(config.out, shard) : { predictions: join(config.out, 'predictions.csv'), runJson: join(config.out, 'run.json'), lock: LOCK_FILE };
+  const files = shard ? shardFiles(config.out, shard) : { predictions: join(config.out, 'predictions.csv'), runJson: join(config.out, 'run.json'), lock: undefined };
   if (shard) checkSplit(config.out, shard);
   const lock = options.lock ? undefined : lockRunFolder(config.out, undefined, files.lock);
   try {

@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sample } from '../loaders/index.js';
 import { UserError } from '../util/errors.js';
+import type { LockSpec } from './run-folder.js';
 
 /**
  * One of `count` parts of a run, numbered from 0 (as Kubernetes' JOB_COMPLETION_INDEX and `--array=0-N` are):
@@ -16,13 +17,13 @@ export interface Shard {
 export const formatShard = (shard: Shard) => `${shard.index}/${shard.count}`;
 
 /** Where a shard writes, inside the run folder: nothing it writes is shared with another shard. */
-export function shardFiles(out: string, shard: Shard): { predictions: string; runJson: string; lock: string } {
+export function shardFiles(out: string, shard: Shard): { predictions: string; runJson: string; lock: LockSpec } {
   const tag = `${shard.index}-of-${shard.count}`;
   return {
     predictions: join(out, SHARDS_DIR, `predictions-${tag}.csv`),
     runJson: join(out, SHARDS_DIR, `run-${tag}.json`),
     // Not ending in digits: the lock's leftovers are told apart by a trailing pid (run-folder.ts).
-    lock: join(SHARDS_DIR, `run-${tag}.lock`),
+    lock: { name: join(SHARDS_DIR, `run-${tag}.lock`), owns: (name) => name.includes(`-${tag}.`) },
   };
 }
 
