@@ -56,6 +56,10 @@ export async function mergeShards(out: string, options: { data?: string } = {}):
     const docs = shards.map((s) => readShardDoc(out, s));
     checkOneRun(docs, shards);
     const first = docs[0];
+    const held = readPrevious(join(out, 'run.json')).data?.fingerprint;
+    if (held && held !== first.data.fingerprint) {
+      throw new UserError(`${out} already holds a run on other data (run.json: data fingerprint ${held}, the shards': ${first.data.fingerprint}): one folder holds one data set.`, 'E_DATA');
+    }
     const dataDir = options.data ?? first.config.data;
     const ran = first.detectors.filter((d) => d.status === 'ran');
     const predictionsFile = join(out, 'predictions.csv');
@@ -175,9 +179,19 @@ async function readShardRows(file: string, detector: string, identity: ScoreIden
   return rows;
 }
 
+/** OUT/run.json as it is before the merge (a previous merge's, or a plain run's), if any. */
+function readPrevious(file: string): { runId?: string; data?: { fingerprint?: string } } {
+  if (!existsSync(file)) return {};
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UserError(`${file}: not valid JSON (${errorMessage(error)})`, 'E_DATA');
+  }
+}
+
 /** OUT/run.json of the merged run: shard 0's config and detectors, counts summed, each shard's attempts kept. */
 function writeMergedRunJson(file: string, docs: ShardDoc[], shards: Shard[], merged: { dataDir: string; samples: number }): void {
-  const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { runId?: string }) : {};
+  const previous = readPrevious(file);
   const first = docs[0];
   const detectors = first.detectors.map((d) => {
     const all = docs.map((doc) => doc.detectors.find((x) => x.name === d.name)!);

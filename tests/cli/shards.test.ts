@@ -167,6 +167,13 @@ describe('semibench run --shard + merge', () => {
     writeFileSync(file, JSON.stringify(doc));
     await refuses(otherData, `shard 1/3 is not of the same run as shard 0/3: its data fingerprint is ${'f'.repeat(64)}`);
 
+    // The folder's own run.json (a plain run's, a previous merge's) on other data: not overwritten.
+    const otherFolder = copy();
+    const runJson = JSON.parse(readFileSync(join(otherFolder, 'run.json'), 'utf8'));
+    runJson.data.fingerprint = 'e'.repeat(64);
+    writeFileSync(join(otherFolder, 'run.json'), JSON.stringify(runJson));
+    await refuses(otherFolder, `already holds a run on other data (run.json: data fingerprint ${'e'.repeat(64)}`);
+
     // A real rerun of one shard under another protocol: its rows and run.json carry the other identity.
     const otherProtocol = copy();
     const rerun = await shardRun(otherProtocol, '2/3', ['--protocol', 'semitruths']);
