@@ -5,7 +5,9 @@ import { wroteLines } from '../reports/summary-md.js';
 import { writeReport } from '../reports/write.js';
 import { createProgress } from '../runner/progress.js';
 import { lockRunFolder } from '../runner/run-folder.js';
+import { checkSplit, formatShard, resolveShard, shardFiles } from '../runner/shard.js';
 import type { BenchConfig } from '../config/schema.js';
+import { checkDevice } from '../detectors/adapter.js';
 import { validateRunPlan, type RegistryEntry } from '../detectors/registry.js';
 import { runDetectors, type RunResult } from '../runner/run.js';
 import { configOptions, csvOutputOptions } from './options.js';
@@ -21,6 +23,9 @@ interface RunArgs {
   'batch-size'?: number;
   cache?: string;
   'csv-escape-formulas'?: boolean;
+  shard?: string;
+  shards?: number;
+  device?: 'cpu' | 'cuda';
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -34,6 +39,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('out', { type: 'string', describe: 'Output folder (rerun into the same folder to resume)' })
       .option('batch-size', { type: 'number', describe: 'Images scored between two durable writes (each image is inferred alone: scores never depend on the batch)' })
       .option('cache', { type: 'string', describe: 'Score cache folder shared across runs: an image scored before under the same model and pipeline is not scored again' })
+      .option('shard', { type: 'string', describe: 'Score only shard INDEX/COUNT (0-based: 0/4 … 3/4) into OUT/shards/; join with `semibench merge OUT` (default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)' })
+      .option('device', { choices: ['cpu', 'cuda'] as const, describe: "Where onnxruntime runs the models (default cpu; cuda needs onnxruntime-node's CUDA provider: docs/scaling.md)" })
+      .option('shards', { type: 'number', describe: 'The shard count, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX; or set SEMIBENCH_SHARDS)' })
       .example('$0 run --detector all', 'every known detector on the bundled eval set')
       .example('$0 run --detector npr-residual --data ~/Semi-Truths-Evalset --out runs/npr', 'one detector on a real Evalset'),
   handler: async (args) => {
@@ -45,16 +53,22 @@ export const runCommand: CommandModule<object, RunArgs> = {
       protocol: args.protocol,
       threshold: args.threshold,
       batchSize: args['batch-size'],
+      device: args.device,
     });
+    const { shard, from } = resolveShard(args.shard, args.shards);
     const selected = validateRunPlan(config); // names and protocol before the first image
-    // The lock covers the report too: it is written into the same folder.
-    const lock = lockRunFolder(config.out);
+    checkDevice(config.device);
+    if (shard && from !== '--shard') console.error(`shard ${formatShard(shard)} (from the ${from})`);
+    if (shard) checkSplit(config.out, shard, from);
+    // The lock covers the report too: it is written into the same folder. A shard holds only its own lock.
+    const lock = lockRunFolder(config.out, undefined, shard ? shardFiles(config.out, shard).lock : undefined);
     try {
-      const result = await runDetectors(config, createProgress(), { cache: args.cache, lock });
-      const ran = result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
+      const result = await runDetectors(config, createProgress(), { cache: args.cache, lock, shard });
+      const ran = !shard && result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
       const written = ran ? writeReport(await buildReport({ runDir: config.out, config }), config.out, { escapeFormulas: args['csv-escape-formulas'] }) : undefined;
       if (written) console.log(`\n${written.summary}`);
       printSummary(result, [result.predictionsFile, result.runJson, ...(written?.files ?? [])]);
+      if (shard) console.log(`shard ${formatShard(shard)} done; once every shard is, join them and write the report: semibench merge ${config.out}`);
       process.exitCode = exitCode(result, config, selected);
     } finally {
       lock.release();
@@ -77,7 +91,7 @@ export function exitCode(result: RunResult, config: BenchConfig, selected: reado
 }
 
 function printSummary(result: RunResult, files: string[]): void {
-  const lines = [`\n${result.samples} samples, ${(result.wallMs / 1000).toFixed(1)} s`];
+  const lines = [`\n${result.samples} samples${result.shard ? ` in shard ${formatShard(result.shard)}` : ''}, ${(result.wallMs / 1000).toFixed(1)} s`];
   const missing = result.detectors.filter((d) => d.missingWeights !== undefined);
   for (const d of result.detectors) {
     if (missing.length > 1 && missing.includes(d)) continue;

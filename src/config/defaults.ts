@@ -14,6 +14,7 @@ export const DEFAULTS: BenchConfig = {
   threshold: '0.5',
   batchSize: 8,
   prefetch: 4,
+  device: 'cpu',
   maxImagePixels: DEFAULT_MAX_IMAGE_PIXELS,
   slices: SEMITRUTHS_SLICES,
   qc: SEMITRUTHS_QC_THRESHOLDS,

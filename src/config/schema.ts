@@ -20,6 +20,8 @@ export interface BenchConfig {
   batchSize: number;
   /** Images decoded and preprocessed ahead of inference. */
   prefetch: number;
+  /** Where onnxruntime runs the models: 'cpu', or 'cuda' (its CUDA execution provider; docs/scaling.md). */
+  device: 'cpu' | 'cuda';
   /** Images with more pixels than this get an error row instead of being decoded (bounds memory; docs/inputs.md). */
   maxImagePixels: number;
   /** Slices written by `run` and `report`. */
@@ -73,6 +75,7 @@ export function configSchema(thresholdProblem: (policy: string) => string | unde
       typeof v === 'string' ? thresholdProblem(v) : `must be a string such as '0.5', 'native', 'fpr@0.05' or 'oracle' (got ${describe(v)}${typeof v === 'number' ? `; write '${v}'` : ''})`,
     batchSize: positiveInt,
     prefetch: positiveInt,
+    device: (v) => (v === 'cpu' || v === 'cuda' ? undefined : `must be 'cpu' or 'cuda' (got ${describe(v)})`),
     maxImagePixels: positiveInt,
     slices: (v) =>
       Array.isArray(v) && v.every((s) => isObject(s) && typeof s.name === 'string') ? undefined : `must be a list of slice specs, each with a name (got ${describe(v)})`,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { PreprocessOp } from '../image/ops.js';
 import { preprocess } from '../image/pipeline.js';
@@ -17,6 +18,8 @@ export interface Detector {
   readonly ops: PreprocessOp[];
   /** sha256 of the ONNX bytes actually loaded. */
   readonly modelSha256: string;
+  /** Where onnxruntime runs it (LoadOptions.device); absent: the CPU. */
+  readonly device?: 'cpu' | 'cuda';
   /** The graph's declared input shape (names for dynamic axes), e.g. ['N', 3, 224, 224]. */
   readonly inputShape: readonly (number | string)[];
   /** The image → input tensor step, exactly as the manifest's protocol says. */
@@ -33,6 +36,25 @@ export interface LoadOptions {
   protocol?: string;
   /** onnxruntime intra-op threads (default: onnxruntime's own, i.e. all cores). */
   threads?: number;
+  /** 'cuda': onnxruntime's CUDA execution provider (ops it lacks stay on the CPU); default 'cpu'. */
+  device?: 'cpu' | 'cuda';
+}
+
+/**
+ * Checks before any model loads that onnxruntime-node can run on `device`: its CUDA provider libraries are
+ * not in the npm package, onnxruntime-node's installer fetches them only when asked (docs/scaling.md).
+ */
+export function checkDevice(device: 'cpu' | 'cuda'): void {
+  if (device !== 'cuda') return;
+  const binding = dirname(createRequire(import.meta.url).resolve('onnxruntime-node'));
+  const root = resolve(binding, '..');
+  const found = process.platform === 'linux' && process.arch === 'x64' && readdirSync(join(root, 'bin'), { recursive: true }).some((f) => String(f).endsWith('libonnxruntime_providers_cuda.so'));
+  if (!found) {
+    throw new UserError(
+      `--device cuda: onnxruntime-node's CUDA execution provider is not installed in ${root} (Linux x64 only): run \`npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12\` on a machine with CUDA 12 and cuDNN 9 (docs/scaling.md).`,
+      'E_USAGE',
+    );
+  }
 }
 
 /** Thrown when a detector's ONNX file is not on disk: the run reports it and goes on with the others. */
@@ -117,8 +139,11 @@ export async function loadDetector(manifest: DetectorManifest, options: LoadOpti
       // input shape (bench/memory.ts).
       enableCpuMemArena: false,
       ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+      ...(options.device === 'cuda' ? { executionProviders: ['cuda', 'cpu'] } : {}),
     });
   } catch (error) {
+    const words = errorMessage(error).replace(/\s+/g, ' ').trim();
+    if (options.device === 'cuda') throw new UserError(`--device cuda: onnxruntime could not start detector '${manifest.name}' on CUDA: ${words}`, 'E_USAGE');
     // Truncated or corrupt files: onnxruntime's own words, on one line, for this detector only.
     const path = modelPath(manifest, options.modelsDir) ?? manifest.model.path;
     throw new BadModelError(manifest.name, path, `is not a loadable ONNX model (truncated or corrupt?): ${errorMessage(error).replace(/\s+/g, ' ').trim()}`);
@@ -150,6 +175,7 @@ export async function loadDetector(manifest: DetectorManifest, options: LoadOpti
     ops,
     inputShape,
     modelSha256: sha256(bytes),
+    device: options.device ?? 'cpu',
     async prepare(image) {
       const min = manifest.model.minInputSize;
       if (min && (image.height < min[0] || image.width < min[1])) {

@@ -15,6 +15,8 @@ export interface Sample {
   label: 0 | 1;
   /** The real source image's id, shared by a real image and every edit of it (for paired metrics). */
   pairId: string;
+  /** What `--shard` assigns this sample by, when not its pairId (e.g. the archive it streams from): runner/shard.ts. */
+  shardKey?: string;
   /** Every metadata column of the row, as text; unknown columns are kept. */
   meta: Record<string, string>;
   /**

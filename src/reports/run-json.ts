@@ -23,10 +23,9 @@ export interface Attempt {
 /**
  * Records the start of a run in OUT/run.json before any row is written: the data set the folder holds (a
  * different one is refused) and a new attempt. Attempts left `running` were killed: they become `interrupted`.
- * The caller holds the folder's lock.
+ * The caller holds the folder's lock. A shard keeps its own file (runner/shard.ts).
  */
-export function beginAttempt(config: BenchConfig, data: DataIdentity): void {
-  const file = join(config.out, 'run.json');
+export function beginAttempt(config: BenchConfig, data: DataIdentity, file = join(config.out, 'run.json')): void {
   const doc = readRunJson(file) ?? {};
   const held = doc.data as Partial<DataIdentity> | undefined;
   if (doc.attempts && held?.root && held.root !== data.root) {
@@ -50,8 +49,7 @@ export function beginAttempt(config: BenchConfig, data: DataIdentity): void {
  * finished attempt. The run id survives resumes into the same folder. What the report computed (bins,
  * thresholds, ids not in the metadata) goes to results.json.
  */
-export function writeRunJson(config: BenchConfig, result: RunResult): string {
-  const file = join(config.out, 'run.json');
+export function writeRunJson(config: BenchConfig, result: RunResult, file = join(config.out, 'run.json')): string {
   const doc = readRunJson(file) ?? {};
   const attempts = (doc.attempts ?? []) as Attempt[];
   const finishedAt = new Date().toISOString();
@@ -71,6 +69,7 @@ export function writeRunJson(config: BenchConfig, result: RunResult): string {
     finishedAt,
     versions: toolVersions(),
     config,
+    ...(result.shard ? { shard: result.shard } : {}),
     data: { ...(doc.data as object), samples: result.samples },
     detectors: [...earlier, ...result.detectors],
     timings: { wallMs: Math.round(result.wallMs) },

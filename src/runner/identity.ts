@@ -37,6 +37,8 @@ export function scoreIdentity(detector: Detector): ScoreIdentity {
     inputShape: detector.inputShape,
     mapping: { type: manifest.output.type, fakeIndex: manifest.output.fakeIndex ?? null },
     versions: { semibench: versions.semibench, onnxruntime: versions.onnxruntime, sharp: versions.sharp, libvips: versions.libvips },
+    // GPU kernels round differently: their scores are another identity. CPU adds nothing (hashes stay as they were).
+    ...(detector.device && detector.device !== 'cpu' ? { device: detector.device } : {}),
   };
   return {
     model_sha256: detector.modelSha256.slice(0, 16),

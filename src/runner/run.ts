@@ -13,6 +13,7 @@ import { PredictionStore, type PredictionRow } from './predictions.js';
 import { ScoreCache } from './score-cache.js';
 import { silentProgress, type Progress } from './progress.js';
 import { dataIdentity, lockRunFolder, type RunFolderLock } from './run-folder.js';
+import { checkSplit, inShard, shardFiles, type Shard } from './shard.js';
 import { chunk, filter, mapOrdered } from './stream.js';
 
 /** What happened to one detector in a run. */
@@ -41,9 +42,11 @@ export interface RunResult {
   outDir: string;
   predictionsFile: string;
   runJson: string;
+  /** Samples scored (in this shard, for a shard run). */
   samples: number;
   detectors: DetectorOutcome[];
   wallMs: number;
+  shard?: Shard;
 }
 
 /** A sample after decode + preprocessing: a tensor, or the reason there is none; or a stored row still valid. */
@@ -66,6 +69,11 @@ export interface RunOptions {
   cache?: string;
   /** The caller already holds --out's lock (the CLI holds it until the report is written too). */
   lock?: RunFolderLock;
+  /**
+   * Score only this shard's samples, into the shard's own predictions file, run.json and lock in OUT/shards/
+   * (shard.ts), so the shards of a run can write into one folder at once; `semibench merge` joins them.
+   */
+  shard?: Shard;
 }
 
 /**
@@ -80,21 +88,27 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
   const source = openDataSource(config.data);
   const entries = selectDetectors(config.detectors, listDetectors(config));
   if (options.lock && options.lock.out !== config.out) throw new Error(`runDetectors: the lock given is for ${options.lock.out}, not ${config.out}`);
-  const lock = options.lock ? undefined : lockRunFolder(config.out);
+  const { shard } = options;
+  const files = shard ? shardFiles(config.out, shard) : { predictions: join(config.out, 'predictions.csv'), runJson: join(config.out, 'run.json'), lock: undefined };
+  if (shard) checkSplit(config.out, shard);
+  const lock = options.lock ? undefined : lockRunFolder(config.out, undefined, files.lock);
   try {
-    const samples = await countSamples(source);
-    beginAttempt(config, await dataIdentity(source));
-    const predictionsFile = join(config.out, 'predictions.csv');
+    // The data identity is the whole set's, so every shard of a run records the same one.
+    const data = await dataIdentity(source);
+    const scored: DataSource = shard ? { root: source.root, samples: () => filter(source.samples(), (s) => inShard(s, shard)) } : source;
+    const samples = await countSamples(scored);
+    beginAttempt(config, data, files.runJson);
+    const predictionsFile = files.predictions;
     const store = await PredictionStore.open(predictionsFile);
     const outcomes: DetectorOutcome[] = [];
     try {
-      for (const entry of entries) outcomes.push(await runOne(entry, config, source, store, samples, progress, options));
+      for (const entry of entries) outcomes.push(await runOne(entry, config, scored, store, samples, progress, options));
       await store.compact();
     } finally {
       store.close();
     }
-    const result = { outDir: config.out, predictionsFile, runJson: '', samples, detectors: outcomes, wallMs: performance.now() - started };
-    result.runJson = writeRunJson(config, result);
+    const result = { outDir: config.out, predictionsFile, runJson: '', samples, detectors: outcomes, wallMs: performance.now() - started, shard };
+    result.runJson = writeRunJson(config, result, files.runJson);
     return result;
   } finally {
     lock?.release();
@@ -121,7 +135,7 @@ async function runOne(
   };
   let detector: Detector;
   try {
-    detector = await loadDetector(manifest, { modelsDir: config.modelsDir, protocol: config.protocol });
+    detector = await loadDetector(manifest, { modelsDir: config.modelsDir, protocol: config.protocol, device: config.device });
   } catch (error) {
     // A detector that cannot load (weights missing, sha256 mismatch) is reported; the others still run.
     if (!(error instanceof UserError)) throw error;

@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { LOCK_FILE, lockRunFolder } from '../../src/runner/run-folder.js';
+import { LOCK_FILE, LOCK_HEARTBEAT_MS, LOCK_STALE_MS, lockRunFolder } from '../../src/runner/run-folder.js';
+import { shardFiles } from '../../src/runner/shard.js';
 import { runDetectors } from '../../src/runner/run.js';
 import { copyEvalset, removeTempDirs, testConfig } from '../helpers.js';
 
@@ -100,5 +101,63 @@ describe('one writer per run folder', () => {
     expect(existsSync(join(config.out, LOCK_FILE))).toBe(true);
     outer.release();
     expect(existsSync(join(config.out, LOCK_FILE))).toBe(false);
+  });
+});
+
+describe('locks of shards on a shared volume (several hosts)', () => {
+  const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
+
+  it('a lock from another host is held while its heartbeat is fresh, and taken over once silent for LOCK_STALE_MS', () => {
+    const out = testConfig().out;
+    writeLock(out, 1, 'another-node');
+    const file = join(out, LOCK_FILE);
+    utimesSync(file, minutesAgo(1), minutesAgo(1));
+    expect(() => lockRunFolder(out, () => {})).toThrow(`is in use by another semibench run (pid 1 on another-node`);
+    expect(readFileSync(file, 'utf8')).toContain('another-node');
+    utimesSync(file, minutesAgo(LOCK_STALE_MS / 60_000 + 1), minutesAgo(LOCK_STALE_MS / 60_000 + 1));
+    const warnings: string[] = [];
+    const lock = lockRunFolder(out, (line) => warnings.push(line));
+    try {
+      expect(warnings).toEqual([`warning: ${out} was locked by pid 1 on another-node (silent for ${LOCK_STALE_MS / 60_000 + 1} min); taking over.`]);
+      expect(JSON.parse(readFileSync(file, 'utf8')).pid).toBe(process.pid);
+    } finally {
+      lock.release();
+    }
+  });
+
+  it('the holder keeps its lock fresh every LOCK_HEARTBEAT_MS, and stops when it releases it', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const out = testConfig().out;
+    const lock = lockRunFolder(out);
+    const file = join(out, LOCK_FILE);
+    try {
+      utimesSync(file, minutesAgo(30), minutesAgo(30));
+      vi.advanceTimersByTime(LOCK_HEARTBEAT_MS);
+      expect(Date.now() - statSync(file).mtimeMs).toBeLessThan(LOCK_HEARTBEAT_MS);
+    } finally {
+      lock.release();
+      expect(vi.getTimerCount()).toBe(0);
+      vi.useRealTimers();
+    }
+  });
+
+  it("a shard's lock removes only its own leftovers, never another shard's (maybe alive on another host)", () => {
+    const out = testConfig().out;
+    const dead = deadPid();
+    mkdirSync(join(out, 'shards'), { recursive: true });
+    const mine = [`predictions-0-of-3.csv.tmp-${dead}`, `run-0-of-3.json.tmp-${dead}`, `run-0-of-3.lock.${dead}`];
+    const theirs = [`predictions-1-of-3.csv.tmp-${dead}`, `run-2-of-3.json.tmp-${dead}`];
+    for (const name of [...mine, ...theirs]) writeFileSync(join(out, 'shards', name), 'x');
+    writeFileSync(join(out, `predictions.csv.tmp-${dead}`), 'x');
+    const lock = lockRunFolder(out, () => {}, shardFiles(out, { index: 0, count: 3 }).lock);
+    try {
+      for (const name of mine) expect(existsSync(join(out, 'shards', name)), name).toBe(false);
+      for (const name of theirs) expect(existsSync(join(out, 'shards', name)), name).toBe(true);
+      expect(existsSync(join(out, `predictions.csv.tmp-${dead}`))).toBe(true); // the merge's, under the folder's lock
+      expect(existsSync(join(out, 'shards/run-0-of-3.lock'))).toBe(true);
+    } finally {
+      lock.release();
+    }
+    expect(existsSync(join(out, 'shards/run-0-of-3.lock'))).toBe(false);
   });
 });

@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { openDataSource } from '../loaders/index.js';
+import { readCsvRecords } from '../loaders/csv.js';
+import { writeAtomic } from '../reports/csv.js';
+import type { Attempt } from '../reports/run-json.js';
+import { errorMessage, UserError } from '../util/errors.js';
+import { toolVersions } from '../util/versions.js';
+import { IDENTITY_COLUMNS, type ScoreIdentity } from './identity.js';
+import { PREDICTION_COLUMNS } from './predictions.js';
+import { lockRunFolder, type RunFolderLock } from './run-folder.js';
+import type { DetectorOutcome } from './run.js';
+import { formatShard, shardFiles, shardKey, shardOf, SHARDS_DIR, splitsIn, type Shard } from './shard.js';
+
+/** What a shard's run.json holds that merge reads. */
+interface ShardDoc {
+  runId: string;
+  startedAt: string;
+  finishedAt?: string;
+  config: Record<string, unknown> & { data: string; protocol: string };
+  data: { root: string; fingerprint: string; samples: number };
+  detectors: DetectorOutcome[];
+  attempts: Attempt[];
+  timings?: { wallMs: number };
+}
+
+export interface MergeResult {
+  predictionsFile: string;
+  runJson: string;
+  shards: number;
+  rows: number;
+  samples: number;
+}
+
+/**
+ * Joins the shards of a run (OUT/shards/, written by `semibench run --shard i/n`) into OUT/predictions.csv and
+ * OUT/run.json, as one process would have written them: rows by detector (run.json's order), then in the data's
+ * order. Refuses, in one line, missing or unfinished shards, shards still running, and shards that are not of
+ * one run (data fingerprint, protocol, detectors and their score identities). The caller holds OUT's lock.
+ */
+export async function mergeShards(out: string, options: { data?: string } = {}): Promise<MergeResult> {
+  const count = shardCount(out);
+  const shards = Array.from({ length: count }, (_, index): Shard => ({ index, count }));
+  const missing = shards.filter((s) => !existsSync(shardFiles(out, s).runJson));
+  if (missing.length > 0) {
+    const names = missing.map(formatShard).join(', ');
+    throw new UserError(`${out}: shard${missing.length > 1 ? 's' : ''} ${names} missing (no ${SHARDS_DIR}/run-I-of-${count}.json): run \`semibench run --shard ${formatShard(missing[0])} --out ${out}\`${missing.length > 1 ? ' for each' : ''}, then merge.`, 'E_DATA');
+  }
+  // Holding every shard's lock: none is still writing. A killed one's lock is taken over without a word: that
+  // shard's unfinished run.json is the error.
+  const locks: RunFolderLock[] = [];
+  try {
+    for (const s of shards) locks.push(lockRunFolder(out, () => {}, shardFiles(out, s).lock));
+    const docs = shards.map((s) => readShardDoc(out, s));
+    checkOneRun(docs, shards);
+    const first = docs[0];
+    const held = readPrevious(join(out, 'run.json')).data?.fingerprint;
+    if (held && held !== first.data.fingerprint) {
+      throw new UserError(`${out} already holds a run on other data (run.json: data fingerprint ${held}, the shards': ${first.data.fingerprint}): one folder holds one data set.`, 'E_DATA');
+    }
+    const dataDir = options.data ?? first.config.data;
+    const ran = first.detectors.filter((d) => d.status === 'ran');
+    const predictionsFile = join(out, 'predictions.csv');
+    const { rows, samples } = await writeMerged(out, shards, dataDir, ran, predictionsFile);
+    const runJson = join(out, 'run.json');
+    writeMergedRunJson(runJson, docs, shards, { dataDir, samples });
+    return { predictionsFile, runJson, shards: count, rows, samples };
+  } finally {
+    for (const lock of locks) lock.release();
+  }
+}
+
+/** The shard count of the shards in OUT/shards/: one split only. */
+function shardCount(out: string): number {
+  const counts = splitsIn(out);
+  if (counts.length === 0) throw new UserError(`${out} has no shards (${SHARDS_DIR}/run-I-of-N.json): run \`semibench run --shard I/N --out ${out}\` for each shard first.`, 'E_DATA');
+  if (counts.length > 1) throw new UserError(`${out}/${SHARDS_DIR} holds shards of more than one split (${counts.join(' and ')} shards): keep one split's files.`, 'E_DATA');
+  return counts[0];
+}
+
+function readShardDoc(out: string, shard: Shard): ShardDoc {
+  const file = shardFiles(out, shard).runJson;
+  let doc: ShardDoc;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UserError(`shard ${formatShard(shard)} incomplete: ${file} is not valid JSON (${errorMessage(error)}); rerun it with --shard ${formatShard(shard)}.`, 'E_DATA');
+  }
+  const last = doc.attempts?.[doc.attempts.length - 1];
+  if (last?.status !== 'finished' || !doc.data?.fingerprint) {
+    throw new UserError(`shard ${formatShard(shard)} incomplete (its last run did not finish): rerun it with \`semibench run --shard ${formatShard(shard)} --out ${out}\`, then merge.`, 'E_DATA');
+  }
+  return doc;
+}
+
+/** Every shard scored the same data with the same detectors, models and protocol as shard 0. */
+function checkOneRun(docs: ShardDoc[], shards: Shard[]): void {
+  const describe = (doc: ShardDoc) => ({
+    'data fingerprint': doc.data.fingerprint,
+    protocol: doc.config.protocol,
+    detectors: doc.detectors.map((d) => `${d.name}:${d.status}`).join(', '),
+    ...Object.fromEntries(doc.detectors.filter((d) => d.identity).map((d) => [`score identity of ${d.name}`, IDENTITY_COLUMNS.map((c) => d.identity![c]).join('/')])),
+  });
+  const reference = describe(docs[0]);
+  docs.forEach((doc, i) => {
+    const mine = describe(doc);
+    for (const key of new Set([...Object.keys(reference), ...Object.keys(mine)])) {
+      const [a, b] = [reference[key as keyof typeof reference], mine[key as keyof typeof mine]];
+      if (a !== b) {
+        throw new UserError(
+          `shard ${formatShard(shards[i])} is not of the same run as shard ${formatShard(shards[0])}: its ${key} is ${b ?? '(none)'}, not ${a ?? '(none)'}; rerun the shards that differ.`,
+          'E_DATA',
+        );
+      }
+    }
+  });
+}
+
+/**
+ * Writes OUT/predictions.csv from the shards' files, one detector at a time (memory holds one detector's rows):
+ * each sample's row comes from the shard it belongs to, and must carry that detector's score identity.
+ */
+async function writeMerged(out: string, shards: Shard[], dataDir: string, ran: DetectorOutcome[], file: string): Promise<{ rows: number; samples: number }> {
+  const source = openDataSource(dataDir);
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  let rows = 0;
+  let samples = 0;
+  try {
+    writeSync(fd, stringify([PREDICTION_COLUMNS]));
+    for (const detector of ran) {
+      const byShard = await Promise.all(shards.map((s) => readShardRows(shardFiles(out, s).predictions, detector.name, detector.identity!)));
+      const lacking = shards.map(() => 0);
+      let batch: string[][] = [];
+      samples = 0;
+      for await (const sample of source.samples()) {
+        samples++;
+        const shard = shardOf(shardKey(sample), shards.length);
+        const row = byShard[shard].get(sample.id);
+        if (!row) {
+          lacking[shard]++;
+          continue;
+        }
+        batch.push(row);
+        rows++;
+        if (batch.length >= 10_000) writeSync(fd, stringify(batch.splice(0)));
+      }
+      writeSync(fd, stringify(batch));
+      const short = lacking.findIndex((n) => n > 0);
+      if (short >= 0) {
+        throw new UserError(
+          `shard ${formatShard(shards[short])} incomplete: ${lacking[short]} of its samples have no ${detector.name} row with that detector's score identity; rerun it with --shard ${formatShard(shards[short])}, then merge.`,
+          'E_DATA',
+        );
+      }
+    }
+    fsyncSync(fd);
+    closeSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw error;
+  }
+  renameSync(tmp, file);
+  return { rows, samples };
+}
+
+/** One detector's rows in a shard's predictions file, by sample id; a later row replaces an earlier one. */
+async function readShardRows(file: string, detector: string, identity: ScoreIdentity): Promise<Map<string, string[]>> {
+  const rows = new Map<string, string[]>();
+  if (!existsSync(file)) return rows;
+  for await (const { record } of readCsvRecords(file)) {
+    if (record.detector !== detector) continue;
+    if (IDENTITY_COLUMNS.some((c) => record[c] !== identity[c])) rows.delete(record.sample_id);
+    else rows.set(record.sample_id, PREDICTION_COLUMNS.map((c) => record[c] ?? ''));
+  }
+  return rows;
+}
+
+/** OUT/run.json as it is before the merge (a previous merge's, or a plain run's), if any. */
+function readPrevious(file: string): { runId?: string; data?: { fingerprint?: string } } {
+  if (!existsSync(file)) return {};
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UserError(`${file}: not valid JSON (${errorMessage(error)})`, 'E_DATA');
+  }
+}
+
+/** OUT/run.json of the merged run: shard 0's config and detectors, counts summed, each shard's attempts kept. */
+function writeMergedRunJson(file: string, docs: ShardDoc[], shards: Shard[], merged: { dataDir: string; samples: number }): void {
+  const previous = readPrevious(file);
+  const first = docs[0];
+  const detectors = first.detectors.map((d) => {
+    const all = docs.map((doc) => doc.detectors.find((x) => x.name === d.name)!);
+    const sum = (pick: (c: DetectorOutcome['counts']) => number) => all.reduce((n, x) => n + pick(x.counts), 0);
+    const rescored: Record<string, number> = {};
+    for (const x of all) for (const [why, n] of Object.entries(x.counts.rescored)) rescored[why] = (rescored[why] ?? 0) + (n ?? 0);
+    return {
+      ...d,
+      counts: { ok: sum((c) => c.ok), error: sum((c) => c.error), cached: sum((c) => c.cached), resumed: sum((c) => c.resumed), rescored },
+      ms: all.reduce((n, x) => n + x.ms, 0),
+    };
+  });
+  const doc = {
+    runId: previous.runId ?? randomUUID(),
+    startedAt: docs.map((d) => d.startedAt).sort()[0],
+    finishedAt: docs.map((d) => d.finishedAt ?? '').sort().at(-1),
+    mergedAt: new Date().toISOString(),
+    versions: toolVersions(),
+    config: { ...first.config, data: merged.dataDir },
+    data: { ...first.data, samples: merged.samples },
+    detectors,
+    timings: { wallMs: Math.max(...docs.map((d) => d.timings?.wallMs ?? 0)) },
+    shards: docs.map((d, i) => ({ shard: formatShard(shards[i]), runId: d.runId, root: d.data.root, samples: d.data.samples, attempts: d.attempts })),
+  };
+  writeAtomic(file, `${JSON.stringify(doc, null, 2)}\n`);
+}
