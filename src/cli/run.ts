@@ -8,6 +8,7 @@ import { lockRunFolder } from '../runner/run-folder.js';
 import type { BenchConfig } from '../config/schema.js';
 import { validateRunPlan, type RegistryEntry } from '../detectors/registry.js';
 import { runDetectors, type RunResult } from '../runner/run.js';
+import { expandSweep } from '../conditions/spec.js';
 import { configOptions } from './options.js';
 
 interface RunArgs {
@@ -20,6 +21,8 @@ interface RunArgs {
   threshold?: string;
   'batch-size'?: number;
   cache?: string;
+  condition?: string[];
+  sweep?: string[];
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -31,8 +34,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('detector', { type: 'string', array: true, describe: 'Detector name(s), or all' })
       .option('out', { type: 'string', describe: 'Output folder (rerun into the same folder to resume)' })
       .option('batch-size', { type: 'number', describe: 'Images scored between two durable writes (each image is inferred alone: scores never depend on the batch)' })
+      .option('condition', { type: 'string', array: true, describe: 'Stress condition scored besides the clean run (repeatable): jpeg:75, webp:80, blur:1, resize:0.5[:filter], crop:0.8, noise:0.02, format:png, format:jpeg:Q, social, chains like resize:0.5+jpeg:75 (docs/stress-conditions.md)' })
+      .option('sweep', { type: 'string', array: true, describe: 'A condition at several strengths (repeatable): jpeg:95,85,75 is --condition jpeg:95 --condition jpeg:85 --condition jpeg:75' })
       .option('cache', { type: 'string', describe: 'Score cache folder shared across runs: an image scored before under the same model and pipeline is not scored again' })
       .example('$0 run --detector all', 'every known detector on the bundled eval set')
+      .example('$0 run --detector all --sweep jpeg:95,75,50 --condition format:png', 'robustness curves and the format-shortcut check')
       .example('$0 run --detector npr-residual --data ~/Semi-Truths-Evalset --out runs/npr', 'one detector on a real Evalset'),
   handler: async (args) => {
     const config = await loadConfig(args.config, {
@@ -43,6 +49,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       protocol: args.protocol,
       threshold: args.threshold,
       batchSize: args['batch-size'],
+      conditions: conditionFlags(args.condition, args.sweep),
     });
     const selected = validateRunPlan(config); // names and protocol before the first image
     // The lock covers the report too: it is written into the same folder.
@@ -59,6 +66,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
     }
   },
 };
+
+/** --condition and --sweep together (undefined when neither is given, so the config's `conditions` stand). */
+function conditionFlags(conditions: string[] = [], sweeps: string[] = []): string[] | undefined {
+  const all = [...conditions, ...sweeps.flatMap(expandSweep)];
+  return all.length ? all : undefined;
+}
 
 /**
  * 0: every detector asked for ran and every row scored. 1: the run finished but needs a look: a detector the
