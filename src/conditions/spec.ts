@@ -46,12 +46,15 @@ export function parseCondition(spec: string): Condition {
   return { name: steps.map(stepName).join('+'), steps };
 }
 
-/** `--sweep jpeg:95,85,75` → jpeg:95, jpeg:85, jpeg:75 (the last parameter takes the list). */
+/** `--sweep jpeg:95,85,75` → jpeg:95, jpeg:85, jpeg:75; the one parameter holding commas takes the list (`resize:0.5,0.25:bilinear`). */
 export function expandSweep(sweep: string): string[] {
-  const at = sweep.lastIndexOf(':');
-  const values = sweep.slice(at + 1).split(',').map((v) => v.trim());
-  if (at < 0 || values.some((v) => v === '')) throw new UserError(`--sweep '${sweep}': expected OP:V1,V2,... such as jpeg:95,85,75 or blur:0.5,1,2.`, 'E_USAGE');
-  return values.map((v) => `${sweep.slice(0, at)}:${v}`);
+  const parts = sweep.split(':');
+  const at = parts.findIndex((p) => p.includes(','));
+  const values = at < 0 ? [] : parts[at].split(',').map((v) => v.trim());
+  if (at < 1 || values.some((v) => v === '') || parts.filter((p) => p.includes(',')).length > 1) {
+    throw new UserError(`--sweep '${sweep}': expected OP:V1,V2,... with one listed parameter, such as jpeg:95,85,75 or resize:0.5,0.25:bilinear.`, 'E_USAGE');
+  }
+  return values.map((v) => parts.map((p, i) => (i === at ? v : p)).join(':'));
 }
 
 /** The conditions of a run: the clean run first (every curve and verdict compares against it), then each once. */
