@@ -5,10 +5,14 @@ import { applyCondition, parseCondition } from '../../src/conditions/index.js';
 import { decodeImage } from '../../src/image/decode.js';
 import { sha256 } from '../../src/detectors/adapter.js';
 import { runDetectors } from '../../src/runner/run.js';
+import { readMetadata } from '../../src/slices/metadata.js';
+import { readScores } from '../../src/slices/scores.js';
 import { meanModel } from '../detectors/tiny-models.js';
 import { FIXTURE_EVALSET, removeTempDirs, testConfig } from '../helpers.js';
 
 afterAll(removeTempDirs);
+
+const NO_COLUMNS = { categorical: new Set<string>(), numeric: new Set<string>(), listCounts: new Set<string>(), derived: new Set<string>() };
 
 /** A user detector on a tiny ONNX model: logit = mean pixel of the raw image (toTensor only, any size). */
 function tinyConfig(conditions: string[]) {
@@ -70,4 +74,23 @@ describe('conditions are a run dimension', () => {
     for (const r of after.filter((r) => r.condition !== 'crop:0.8')) expect(r.score).toBe(kept.get(key(r)));
     expect(new Set(after.map((r) => r.condition))).toEqual(new Set(['none', 'jpeg:75', 'blur:1', 'crop:0.8']));
   });
+
+  it('reads a predictions file from before conditions as the clean run: rows reused, header gains the column', async () => {
+    const config = tinyConfig([]);
+    const first = await runDetectors(config);
+    const old = readFileSync(first.predictionsFile, 'utf8').split('\n').map((l) => l.replace(/,[^,]*$/, '')).join('\n');
+    writeFileSync(first.predictionsFile, old);
+    expect(old.split('\n')[0].endsWith('pipeline_hash')).toBe(true);
+    const again = await runDetectors({ ...config, conditions: ['jpeg:75'] });
+    expect(again.detectors[0].counts).toMatchObject({ ok: 64, resumed: 64, rescored: {} });
+    const all = rows(again.predictionsFile);
+    expect(all.filter((r) => r.condition === '' || r.condition === 'none')).toHaveLength(64);
+    const meta = await readMetadata(FIXTURE_EVALSET, NO_COLUMNS);
+    const scores = readScores(again.predictionsFile, meta);
+    expect(scores.detectors.map((d) => [d.detector, d.base, d.condition, d.counts.ok])).toEqual([
+      ['tiny', 'tiny', 'none', 64],
+      ['tiny@jpeg:75', 'tiny', 'jpeg:75', 64],
+    ]);
+  });
 });
+
