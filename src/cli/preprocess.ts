@@ -1,6 +1,6 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { applyCondition, parseCondition } from '../conditions/index.js';
-import { sha256 } from '../detectors/adapter.js';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
 import { listDetectors, selectDetectors } from '../detectors/registry.js';
@@ -43,7 +43,7 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
     // decodeImage reads only a regular file (a FIFO or device is refused) and says why it could not.
     const decoded = await decodeImage(args.image);
     // the image hash seeds random conditions, as the run's cache_key does
-    const imageKey = condition.steps.some((s) => s.op === 'noise') ? sha256(readFileSync(args.image)).slice(0, 16) : '';
+    const imageKey = condition.steps.some((s) => s.op === 'noise') ? createHash('sha256').update(readFileSync(args.image)).digest('hex').slice(0, 16) : '';
     const tensor = await preprocess(await applyCondition(decoded, condition, imageKey), ops);
     const shape = [1, tensor.channels, tensor.height, tensor.width];
     writeFileSync(args.out, encodeNpy(tensor.data, shape));

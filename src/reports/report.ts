@@ -120,7 +120,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
   const { meta, scores, plan, slices, bootstrap, rows, ci, thresholds, built } = computed;
   lap('rank + metrics');
   let views: DetectorView[] | undefined;
-  const report = {
+  return {
     runDir,
     dataDir,
     run,
@@ -137,11 +137,9 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
     bootstrap,
     rows,
     ci,
-    robustness: { curves: [], formatShortcut: [] } as Robustness,
+    robustness: robustness(rows, scores.detectors),
     timings,
   };
-  report.robustness = robustness(report);
-  return report;
 }
 
 /** Native threshold and calibration per detector: from the registry (manifests), else from run.json. */

@@ -4,7 +4,7 @@ import type { MetricKey } from '../metrics/index.js';
 import type { MetricCell, SliceRow } from '../slices/aggregate.js';
 import { ALL_SLICE } from '../slices/spec.js';
 import { writeCsv } from './csv.js';
-import type { Report } from './report.js';
+import type { DetectorScores } from '../slices/scores.js';
 
 /** Metrics on the robustness curves. */
 export const CURVE_METRICS: MetricKey[] = ['auc', 'paired_auc', 'ap', 'accuracy', 'balanced_accuracy', 'recall_fake', 'specificity_real'];
@@ -56,16 +56,16 @@ export interface Robustness {
  * Robustness curves and the format-shortcut verdict, from the overall slice rows of each (detector, condition)
  * the report already computed (scores.ts names them `detector@condition`). Empty when the run had no conditions.
  */
-export function robustness(report: Report): Robustness {
-  const overall = new Map(report.rows.filter((r) => r.slice === ALL_SLICE).map((r) => [r.detector, r]));
-  const conditioned = report.scores.detectors.filter((d) => d.condition !== 'none');
+export function robustness(rows: readonly SliceRow[], detectors: readonly DetectorScores[]): Robustness {
+  const overall = new Map(rows.filter((r) => r.slice === ALL_SLICE).map((r) => [r.detector, r]));
+  const conditioned = detectors.filter((d) => d.condition !== 'none');
   if (conditioned.length === 0) return { curves: [], formatShortcut: [] };
   const bases = [...new Set(conditioned.map((d) => d.base))];
   const curves: CurvePoint[] = [];
   const formatShortcut: ShortcutVerdict[] = [];
   for (const base of bases) {
     const clean = overall.get(base);
-    const views = report.scores.detectors.filter((d) => d.base === base);
+    const views = detectors.filter((d) => d.base === base);
     for (const v of views) {
       const row = overall.get(v.detector);
       if (!row) continue;
