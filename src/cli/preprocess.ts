@@ -1,4 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { applyCondition, parseCondition } from '../conditions/index.js';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
 import { listDetectors, selectDetectors } from '../detectors/registry.js';
@@ -15,6 +17,7 @@ interface PreprocessArgs {
   protocol?: string;
   out: string;
   config?: string;
+  condition?: string;
 }
 
 /** Writes the exact input tensor a detector receives for one image, to diff against a PyTorch pipeline. */
@@ -28,6 +31,7 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
       .option('protocol', configOptions.protocol)
       .option('out', { type: 'string', demandOption: true, describe: 'Output .npy file' })
       .option('config', configOptions.config)
+      .option('condition', { type: 'string', describe: 'Stress condition applied after decode, as `run --condition` does (jpeg:75, blur:1, ...)' })
       .example('$0 preprocess cat.jpg --detector cnnspot-blur-jpg-0.1 --protocol semitruths --out cat.npy', 'then numpy.load("cat.npy")'),
   handler: async (args) => {
     const config = await loadConfig(args.config);
@@ -35,10 +39,15 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
     const protocol = args.protocol ?? config.protocol;
     const ops = entry.manifest.protocols[protocol];
     if (!ops) throw new UserError(unknownNameMessage(`protocol for '${entry.manifest.name}'`, protocol, Object.keys(entry.manifest.protocols)));
+    const condition = parseCondition(args.condition ?? '');
     // decodeImage reads only a regular file (a FIFO or device is refused) and says why it could not.
-    const tensor = await preprocess(await decodeImage(args.image), ops);
+    const decoded = await decodeImage(args.image);
+    // the image hash seeds random conditions, as the run's cache_key does
+    const imageKey = condition.steps.some((s) => s.op === 'noise') ? createHash('sha256').update(readFileSync(args.image)).digest('hex').slice(0, 16) : '';
+    const tensor = await preprocess(await applyCondition(decoded, condition, imageKey), ops);
     const shape = [1, tensor.channels, tensor.height, tensor.width];
     writeFileSync(args.out, encodeNpy(tensor.data, shape));
-    console.log(`${args.out}: float32 [${shape.join(', ')}], protocol ${protocol}: ${ops.map((o) => o.op).join(' → ')}`);
+    const applied = condition.steps.length ? `condition ${condition.name}, then ` : '';
+    console.log(`${args.out}: float32 [${shape.join(', ')}], ${applied}protocol ${protocol}: ${ops.map((o) => o.op).join(' → ')}`);
   },
 };

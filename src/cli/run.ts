@@ -10,6 +10,7 @@ import type { BenchConfig } from '../config/schema.js';
 import { checkDevice } from '../detectors/adapter.js';
 import { validateRunPlan, type RegistryEntry } from '../detectors/registry.js';
 import { runDetectors, type RunResult } from '../runner/run.js';
+import { expandSweep } from '../conditions/spec.js';
 import { configOptions, csvOutputOptions } from './options.js';
 
 interface RunArgs {
@@ -26,6 +27,8 @@ interface RunArgs {
   shard?: string;
   shards?: number;
   device?: 'cpu' | 'cuda';
+  condition?: string[];
+  sweep?: string[];
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -38,11 +41,14 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('detector', { type: 'string', array: true, describe: 'Detector name(s), or all' })
       .option('out', { type: 'string', describe: 'Output folder (rerun into the same folder to resume)' })
       .option('batch-size', { type: 'number', describe: 'Images scored between two durable writes (each image is inferred alone: scores never depend on the batch)' })
+      .option('condition', { type: 'string', array: true, describe: 'Stress condition scored besides the clean run (repeatable): jpeg:75, webp:80, blur:1, resize:0.5[:filter], crop:0.8, noise:0.02, format:png, format:jpeg:Q, social, chains like resize:0.5+jpeg:75 (docs/stress-conditions.md)' })
+      .option('sweep', { type: 'string', array: true, describe: 'A condition at several strengths (repeatable): jpeg:95,85,75 is --condition jpeg:95 --condition jpeg:85 --condition jpeg:75' })
       .option('cache', { type: 'string', describe: 'Score cache folder shared across runs: an image scored before under the same model and pipeline is not scored again' })
       .option('shard', { type: 'string', describe: 'Score only shard INDEX/COUNT (0-based: 0/4 … 3/4) into OUT/shards/; join with `semibench merge OUT` (default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)' })
       .option('device', { choices: ['cpu', 'cuda'] as const, describe: "Where onnxruntime runs the models (default cpu; cuda needs onnxruntime-node's CUDA provider: docs/scaling.md)" })
       .option('shards', { type: 'number', describe: 'The shard count, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX; or set SEMIBENCH_SHARDS)' })
       .example('$0 run --detector all', 'every known detector on the bundled eval set')
+      .example('$0 run --detector all --sweep jpeg:95,75,50 --condition format:png', 'robustness curves and the format-shortcut check')
       .example('$0 run --detector npr-residual --data ~/Semi-Truths-Evalset --out runs/npr', 'one detector on a real Evalset'),
   handler: async (args) => {
     const config = await loadConfig(args.config, {
@@ -54,6 +60,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       threshold: args.threshold,
       batchSize: args['batch-size'],
       device: args.device,
+      conditions: conditionFlags(args.condition, args.sweep),
     });
     const { shard, from } = resolveShard(args.shard, args.shards);
     const selected = validateRunPlan(config); // names and protocol before the first image
@@ -75,6 +82,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
     }
   },
 };
+
+/** --condition and --sweep together (undefined when neither is given, so the config's `conditions` stand). */
+function conditionFlags(conditions: string[] = [], sweeps: string[] = []): string[] | undefined {
+  const all = [...conditions, ...sweeps.flatMap(expandSweep)];
+  return all.length ? all : undefined;
+}
 
 /**
  * 0: every detector asked for ran and every row scored. 1: the run finished but needs a look: a detector the

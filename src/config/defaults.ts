@@ -16,6 +16,7 @@ export const DEFAULTS: BenchConfig = {
   prefetch: 4,
   device: 'cpu',
   maxImagePixels: DEFAULT_MAX_IMAGE_PIXELS,
+  conditions: [],
   slices: SEMITRUTHS_SLICES,
   qc: SEMITRUTHS_QC_THRESHOLDS,
   bootstrap: { resamples: 1000, seed: 20241107 },

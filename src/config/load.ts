@@ -1,6 +1,7 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseCondition } from '../conditions/spec.js';
 import { parseThresholdPolicy } from '../metrics/thresholds.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { unknownNameMessage } from '../util/suggest.js';
@@ -11,7 +12,7 @@ export const CONFIG_FILE = 'bench.config.ts';
 
 const COMMAND_LINE = 'command line';
 /** CLI flags whose name is not the config key in kebab case. */
-const FLAG_OF: Partial<Record<keyof BenchConfig, string>> = { detectors: '--detector' };
+const FLAG_OF: Partial<Record<keyof BenchConfig, string>> = { detectors: '--detector', conditions: '--condition' };
 
 /**
  * Loads bench.config.ts (or the given file) over the defaults, then applies CLI overrides; every value is
@@ -85,7 +86,7 @@ async function importConfigFile(path: string): Promise<UserConfig> {
 
 /** Checks keys and value types against the one schema; the first problem is a one-line error naming the key. */
 export function checkConfig(config: UserConfig, source: string): void {
-  const schema = configSchema(thresholdProblem);
+  const schema = configSchema(thresholdProblem, conditionProblem);
   const known = Object.keys(schema);
   for (const [key, value] of Object.entries(config)) {
     if (!known.includes(key)) throw new UserError(`${source}: ${unknownNameMessage('config key', key, known)}`, 'E_CONFIG');
@@ -99,6 +100,15 @@ export function checkConfig(config: UserConfig, source: string): void {
 function thresholdProblem(policy: string): string | undefined {
   try {
     parseThresholdPolicy(policy);
+    return undefined;
+  } catch (error) {
+    return errorMessage(error);
+  }
+}
+
+function conditionProblem(spec: string): string | undefined {
+  try {
+    parseCondition(spec);
     return undefined;
   } catch (error) {
     return errorMessage(error);

@@ -24,6 +24,11 @@ export interface BenchConfig {
   device: 'cpu' | 'cuda';
   /** Images with more pixels than this get an error row instead of being decoded (bounds memory; docs/inputs.md). */
   maxImagePixels: number;
+  /**
+   * Stress conditions to score under besides the clean run (src/conditions, docs/stress-conditions.md), e.g.
+   * ['jpeg:75', 'resize:0.5+jpeg:75', 'format:png']; each is a pass over the data with its own rows.
+   */
+  conditions: string[];
   /** Slices written by `run` and `report`. */
   slices: SliceSpec[];
   /** `semibench measure` QC gate: metric → [min, max], inclusive (Semi-Truths config.yaml `metric_thresholds`). */
@@ -60,9 +65,13 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /**
  * The one schema for bench.config.ts and CLI overrides: each key of BenchConfig with its check. The threshold
- * policy is checked by `thresholdProblem`, passed in so this module stays free of metric code.
+ * policy and condition specs are checked by the functions passed in, so this module stays free of metric and
+ * image code.
  */
-export function configSchema(thresholdProblem: (policy: string) => string | undefined): Record<keyof BenchConfig, Check> {
+export function configSchema(
+  thresholdProblem: (policy: string) => string | undefined,
+  conditionProblem: (spec: string) => string | undefined,
+): Record<keyof BenchConfig, Check> {
   return {
     data: nonEmptyString,
     out: nonEmptyString,
@@ -77,6 +86,14 @@ export function configSchema(thresholdProblem: (policy: string) => string | unde
     prefetch: positiveInt,
     device: (v) => (v === 'cpu' || v === 'cuda' ? undefined : `must be 'cpu' or 'cuda' (got ${describe(v)})`),
     maxImagePixels: positiveInt,
+    conditions: (v) => {
+      if (!Array.isArray(v) || !v.every((c) => typeof c === 'string')) return `must be a list of condition specs such as ['jpeg:75', 'blur:1'] (got ${describe(v)})`;
+      for (const c of v) {
+        const problem = conditionProblem(c);
+        if (problem) return problem;
+      }
+      return undefined;
+    },
     slices: (v) =>
       Array.isArray(v) && v.every((s) => isObject(s) && typeof s.name === 'string') ? undefined : `must be a list of slice specs, each with a name (got ${describe(v)})`,
     qc: (v) =>

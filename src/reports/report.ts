@@ -16,6 +16,7 @@ import { aggregateAll, startWorker } from '../slices/parallel.js';
 import type { DetectorThreshold, ManifestFacts } from '../slices/threshold-policy.js';
 import { UserError } from '../util/errors.js';
 import { notebookColumns } from './notebook-tables.js';
+import { robustness, type Robustness } from './robustness.js';
 import { readRunInfo, type RunInfo } from './run-info.js';
 
 export interface ReportOptions {
@@ -58,6 +59,8 @@ export interface Report {
   bootstrap: { resamples: number; seed: number };
   rows: SliceRow[];
   ci: CiSummary;
+  /** Robustness curves and the format-shortcut verdict (empty without stress conditions). */
+  robustness: Robustness;
   /** Milliseconds per phase (not written to results.json, which must not change between identical reports). */
   timings: Record<string, number>;
 }
@@ -99,6 +102,8 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
     lap('read + assign');
     const bootstrap = { resamples: opts.resamples ?? opts.config.bootstrap.resamples, seed: opts.config.bootstrap.seed };
     const manifests = manifestFacts(opts.config, run);
+    // a detector under a stress condition keeps its own native threshold and calibration
+    for (const d of scores.detectors) if (d.condition !== 'none' && manifests.has(d.base)) manifests.set(d.detector, manifests.get(d.base)!);
     const { rows, ci, thresholds, views: built } = await aggregateAll(meta, scores.detectors, slices, {
       ...bootstrap,
       ciBudget: opts.ciBudget ?? DEFAULT_CI_BUDGET,
@@ -132,6 +137,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
     bootstrap,
     rows,
     ci,
+    robustness: robustness(rows, scores.detectors),
     timings,
   };
 }

@@ -26,8 +26,8 @@ export function resultsDocument(report: Report): Record<string, unknown> {
       runId: run.runId ?? null,
       protocol: run.protocol ?? null,
       detectors: report.scores.detectors.map((v) => {
-        const d = run.detectors.find((x) => x.name === v.detector);
-        return { name: v.detector, origin: d?.origin ?? null, protocol: d?.protocol ?? null, modelSha256: d?.modelSha256 ?? null, calibrated: d?.calibrated ?? report.thresholds.get(v.detector)?.calibrated ?? null };
+        const d = run.detectors.find((x) => x.name === v.base);
+        return { name: v.detector, detector: v.base, condition: v.condition, origin: d?.origin ?? null, protocol: d?.protocol ?? null, modelSha256: d?.modelSha256 ?? null, calibrated: d?.calibrated ?? report.thresholds.get(v.detector)?.calibrated ?? null };
       }),
     },
     dataset: {
@@ -98,6 +98,14 @@ export function resultsDocument(report: Report): Record<string, unknown> {
       ),
     },
     rows: report.rows,
+    robustness: {
+      about: 'overall metric per detector and stress condition with its 95% interval and delta vs the clean run (docs/stress-conditions.md)',
+      curves: report.robustness.curves,
+    },
+    formatShortcut: {
+      rule: "flagged when AUC or paired AUC under format:png / format:jpeg:Q falls outside the clean run's 95% interval",
+      detectors: report.robustness.formatShortcut,
+    },
   };
 }
 

@@ -6,6 +6,7 @@ import { ALL_SLICE } from '../slices/spec.js';
 import { METRICS } from '../metrics/index.js';
 import { writeAtomic } from './csv.js';
 import { mdCell } from './markdown.js';
+import { robustnessMarkdown } from './robustness.js';
 import type { Report } from './report.js';
 
 /** The overall table's metrics: the registry's headline metrics. */
@@ -45,6 +46,7 @@ export function summaryMarkdown(report: Report): string {
   if (both.length) out.push('', '## Slices with both classes: acc / AUC');
   for (const s of both) table(out, s.name, binsHeading(s), detectors, rows, (r) => `${num(r.metrics.accuracy)} / ${num(r.metrics.auc)}`, 'n real / fake', (r) => `${r.n_real} / ${r.n_fake}`);
 
+  out.push(...robustnessMarkdown(report.robustness));
   out.push('', '## Inputs', '', `- ${report.scores.rows} prediction rows from ${join(report.runDir, 'predictions.csv')}`);
   if (report.scores.unknownIds.count) out.push(`- ${report.scores.unknownIds.count} prediction rows name samples not in the metadata (listed in results.json), e.g. ${report.scores.unknownIds.ids.slice(0, 3).join(', ')}`);
   for (const d of report.scores.detectors) {
@@ -147,6 +149,8 @@ export function terminalSummary(report: Report): string {
     const said = worst.map((x) => `${x.slice}=${x.value} ${num(x.metrics[metric])} (n fake ${x.n_fake})`).join('; ');
     out.push(`  ${r.detector}: ${worst.length ? `${metric} ${said}` : `no slice value with ${WORST_MIN_ROWS}+ rows`}`);
   }
+  if (report.robustness.formatShortcut.length) out.push('', 'Format shortcut (AUC / paired AUC with formats equalised vs the clean interval):');
+  for (const v of report.robustness.formatShortcut) out.push(`  ${v.detector}: ${v.verdict}`);
   return `${out.join('\n')}\n`;
 }
 

@@ -7,6 +7,7 @@ import type { Report } from './report.js';
 import { writeResultsJson } from './results-json.js';
 import { writeSliceCsvs } from './slice-csv.js';
 import { writeSummary } from './summary-md.js';
+import { writeRobustnessCsv } from './robustness.js';
 
 /** What writeReport wrote, and the Markdown to print. */
 export interface WrittenReport {
@@ -39,6 +40,8 @@ export function writeReport(report: Report, outDir: string, opts: { notebook?: b
   rmSync(stage, { recursive: true, force: true });
   try {
     const files = writeSliceCsvs(stage, report.slices.map((s) => s.name), report.rows, { escapeFormulas: opts.escapeFormulas ?? true });
+    const curves = writeRobustnessCsv(stage, report.robustness);
+    if (curves) files.push(curves);
     files.push(writeResultsJson(stage, report));
     const summary = writeSummary(stage, report);
     files.push(summary.file);

@@ -17,16 +17,18 @@ export interface ScoreIdentity {
    * (type, fakeIndex), and the versions of the code that decodes, preprocesses and runs the model.
    */
   pipeline_hash: string;
+  /** The stress condition applied before preprocessing (src/conditions: canonical spec), 'none' for the clean run. */
+  condition: string;
 }
 
-export const IDENTITY_COLUMNS = ['model_sha256', 'protocol', 'pipeline_hash'] as const;
+export const IDENTITY_COLUMNS = ['model_sha256', 'protocol', 'pipeline_hash', 'condition'] as const;
 
 /** Why a stored row is rescored rather than reused; checked in this order, the first difference is named. */
-export const STALE_REASONS = ['model changed', 'protocol changed', 'pipeline changed', 'image changed'] as const;
+export const STALE_REASONS = ['model changed', 'protocol changed', 'pipeline changed', 'condition changed', 'image changed'] as const;
 export type StaleReason = (typeof STALE_REASONS)[number];
 
 /** The one definition of a detector's score identity. */
-export function scoreIdentity(detector: Detector): ScoreIdentity {
+export function scoreIdentity(detector: Detector, condition = 'none'): ScoreIdentity {
   const { manifest } = detector;
   const versions = toolVersions();
   const pipeline = {
@@ -44,6 +46,7 @@ export function scoreIdentity(detector: Detector): ScoreIdentity {
     model_sha256: detector.modelSha256.slice(0, 16),
     protocol: detector.protocol,
     pipeline_hash: createHash('sha256').update(canonicalJson(pipeline)).digest('hex').slice(0, 16),
+    condition,
   };
 }
 
@@ -55,6 +58,7 @@ export function staleReason(stored: StoredIdentity, cacheKey: string, identity: 
   if (stored.model_sha256 !== identity.model_sha256) return 'model changed';
   if (stored.protocol !== identity.protocol) return 'protocol changed';
   if (stored.pipeline_hash !== identity.pipeline_hash) return 'pipeline changed';
+  if (stored.condition !== identity.condition) return 'condition changed';
   if (stored.cache_key !== cacheKey) return 'image changed';
   return undefined;
 }

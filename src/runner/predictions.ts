@@ -20,19 +20,25 @@ export interface PredictionRow {
   model_sha256: string;
   protocol: string;
   pipeline_hash: string;
+  /** The stress condition (canonical spec, src/conditions), 'none' for the clean run; part of the score identity. */
+  condition: string;
 }
 
-export const PREDICTION_COLUMNS: (keyof PredictionRow)[] = ['sample_id', 'detector', 'score', 'label', 'status', 'error', 'ms', 'cache_key', 'model_sha256', 'protocol', 'pipeline_hash'];
+export const PREDICTION_COLUMNS: (keyof PredictionRow)[] = ['sample_id', 'detector', 'score', 'label', 'status', 'error', 'ms', 'cache_key', 'model_sha256', 'protocol', 'pipeline_hash', 'condition'];
+
+/** A stored condition cell: rows written before conditions existed have none and were computed clean. */
+export const conditionOf = (cell: unknown): string => (cell === undefined || cell === null || cell === '' ? 'none' : String(cell));
 
 /**
  * The append-only predictions file. Rows are appended and fsynced per batch, so a killed run loses at most
  * the batch in flight; on reopen, a torn last line is cut off. Reading rule (resume and `report` alike): a later
  * row for the same (detector, sample_id) replaces an earlier one. A resumed run appends the rows it rescores and
- * compacts the file when it ends; a kill before that leaves the stale rows, which the rule skips.
+ * compacts the file when it ends; a kill before that leaves the stale rows, which the rule skips. Each condition
+ * (`condition` column) is its own set of rows: (detector, condition, sample_id) is the key.
  */
 export class PredictionStore {
   private fd: number;
-  /** Per detector: sample id → position (among the data rows) of its latest row. */
+  /** Per detector + condition: sample id → position (among the data rows) of its latest row. */
   private readonly latest = new Map<string, Map<string, number>>();
   /** Per data row, superseded ones included: the image hash and the index of its score identity. */
   private readonly cacheKeys: string[] = [];
@@ -60,9 +66,9 @@ export class PredictionStore {
     return store;
   }
 
-  /** What the latest stored row for a detector and sample was computed from, if there is one. */
-  lookup(detector: string, sampleId: string): StoredIdentity | undefined {
-    const row = this.latest.get(detector)?.get(sampleId);
+  /** What the latest stored row for a detector, condition and sample was computed from, if there is one. */
+  lookup(detector: string, sampleId: string, condition = 'none'): StoredIdentity | undefined {
+    const row = this.latest.get(rowGroup(detector, condition))?.get(sampleId);
     return row === undefined ? undefined : { cache_key: this.cacheKeys[row], ...this.identities[this.identityOf[row]] };
   }
 
@@ -94,15 +100,16 @@ export class PredictionStore {
   }
 
   private remember(record: Partial<Record<keyof PredictionRow, unknown>>): void {
-    const identity = { model_sha256: formatCell(record.model_sha256), protocol: formatCell(record.protocol), pipeline_hash: formatCell(record.pipeline_hash) };
-    const text = `${identity.model_sha256}\u0000${identity.protocol}\u0000${identity.pipeline_hash}`;
+    const condition = conditionOf(record.condition);
+    const identity = { model_sha256: formatCell(record.model_sha256), protocol: formatCell(record.protocol), pipeline_hash: formatCell(record.pipeline_hash), condition };
+    const text = `${identity.model_sha256}\u0000${identity.protocol}\u0000${identity.pipeline_hash}\u0000${condition}`;
     let index = this.identityIndex.get(text);
     if (index === undefined) this.identityIndex.set(text, (index = this.identities.push(identity) - 1));
     const row = this.cacheKeys.push(formatCell(record.cache_key)) - 1;
     this.identityOf.push(index);
-    const detector = formatCell(record.detector);
-    let samples = this.latest.get(detector);
-    if (!samples) this.latest.set(detector, (samples = new Map()));
+    const group = rowGroup(formatCell(record.detector), condition);
+    let samples = this.latest.get(group);
+    if (!samples) this.latest.set(group, (samples = new Map()));
     const id = formatCell(record.sample_id);
     if (!samples.has(id)) this.live++;
     samples.set(id, row);
@@ -156,6 +163,8 @@ export class PredictionStore {
     ftruncateSync(this.fd, 0);
   }
 }
+
+const rowGroup = (detector: string, condition: string): string => `${detector}\u0000${condition}`;
 
 function formatCell(value: unknown): string {
   return value === null || value === undefined ? '' : String(value);

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { BenchConfig } from '../config/schema.js';
 import { loadDetector, MissingWeightsError, scoreProblem, sha256, type Detector } from '../detectors/adapter.js';
 import { listDetectors, selectDetectors, type RegistryEntry } from '../detectors/registry.js';
+import { applyCondition, CLEAN as CLEAN_CONDITION, runConditions, type Condition } from '../conditions/index.js';
 import { decodeImage } from '../image/decode.js';
 import type { Chw } from '../image/types.js';
 import { openDataSource, readSampleFile, type DataSource, type Sample } from '../loaders/index.js';
@@ -27,12 +28,14 @@ export interface DetectorOutcome {
   missingWeights?: string;
   protocol?: string;
   modelSha256?: string;
-  /** The score identity every row written by this detector carries (see identity.ts). */
+  /** The score identity the clean rows of this detector carry (see identity.ts; other conditions differ in `condition`). */
   identity?: ScoreIdentity;
+  /** The conditions it ran under ('none' first), see src/conditions. */
+  conditions?: string[];
   calibrated: boolean;
   /**
    * ok/error: rows written in this run (cached: of the ok ones, how many came from the --cache score cache);
-   * resumed: stored rows reused; rescored: stored rows replaced, by reason.
+   * resumed: stored rows reused; rescored: stored rows replaced, by reason. Summed over conditions.
    */
   counts: { ok: number; error: number; cached: number; resumed: number; rescored: Partial<Record<StaleReason, number>> };
   ms: number;
@@ -81,7 +84,8 @@ export interface RunOptions {
  * OUT/predictions.csv. A stored row is reused only when its image bytes and score identity match (so a killed
  * run resumes where it stopped, and a changed image, model or protocol is rescored). One run writes into a
  * folder at a time (OUT/.lock), and a folder holds one data set; run.json records each attempt.
- * Detectors run one after another; within one, decode and preprocessing of the next images overlap inference.
+ * Detectors run one after another; within one, each condition (config.conditions, the clean run first) is a pass
+ * over the data, and decode and preprocessing of the next images overlap inference.
  */
 export async function runDetectors(config: BenchConfig, progress: Progress = silentProgress, options: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
@@ -142,18 +146,40 @@ async function runOne(
     return { ...outcome, reason: error.message, ...(error instanceof MissingWeightsError ? { missingWeights: error.path } : {}) };
   }
   const started = performance.now();
-  const identity = scoreIdentity(detector);
-  Object.assign(outcome, { status: 'ran', protocol: detector.protocol, modelSha256: detector.modelSha256, identity });
-  const { counts } = outcome;
+  const conditions = runConditions(config.conditions);
+  Object.assign(outcome, { status: 'ran', protocol: detector.protocol, modelSha256: detector.modelSha256, identity: scoreIdentity(detector), conditions: conditions.map((c) => c.name) });
+  try {
+    for (const condition of conditions) await runCondition(detector, condition, config, source, store, total, progress, options, outcome.counts);
+  } finally {
+    await detector.close();
+  }
+  outcome.ms = performance.now() - started;
+  return outcome;
+}
+
+/** One pass of a loaded detector over the data under one condition. */
+async function runCondition(
+  detector: Detector,
+  condition: Condition,
+  config: BenchConfig,
+  source: DataSource,
+  store: PredictionStore,
+  total: number,
+  progress: Progress,
+  options: RunOptions,
+  counts: DetectorOutcome['counts'],
+): Promise<void> {
+  const identity = scoreIdentity(detector, condition.name);
+  const base = counts.ok + counts.error + counts.resumed;
   let shown = -1;
   const tick = () => {
-    const done = counts.ok + counts.error + counts.resumed;
+    const done = counts.ok + counts.error + counts.resumed - base;
     if (done !== shown) progress.tick((shown = done), counts.error);
   };
-  progress.start(manifest.name, total, 0);
+  progress.start(condition === CLEAN_CONDITION ? detector.manifest.name : `${detector.manifest.name} [${condition.name}]`, total, 0);
   const cache = options.cache === undefined ? undefined : await ScoreCache.open(options.cache, identity);
   try {
-    const prepared = mapOrdered(source.samples(), (s) => prepare(s, detector, store, identity, config.maxImagePixels, cache), Math.max(1, config.prefetch));
+    const prepared = mapOrdered(source.samples(), (s) => prepare(s, detector, condition, store, identity, config.maxImagePixels, cache), Math.max(1, config.prefetch));
     const pending = filter(prepared, (p) => {
       if (p.stale) counts.rescored[p.stale] = (counts.rescored[p.stale] ?? 0) + 1;
       if (!p.reused) return true;
@@ -172,10 +198,7 @@ async function runOne(
   } finally {
     progress.stop();
     cache?.close();
-    await detector.close();
   }
-  outcome.ms = performance.now() - started;
-  return outcome;
 }
 
 /**
@@ -188,19 +211,20 @@ const tensorBytes = (p: Prepared) => p.tensor?.data.byteLength ?? 0;
 
 /**
  * Reads and hashes one image; when the stored row for it is still valid, or the score cache has its score,
- * stops there (reading and hashing are cheap next to decoding and inference). Otherwise decodes and
- * preprocesses it; a failure becomes the row's error text.
+ * stops there (reading and hashing are cheap next to decoding and inference). Otherwise decodes it once,
+ * applies the condition to the decoded pixels and preprocesses; a failure becomes the row's error text.
  */
 async function prepare(
   sample: Sample,
   detector: Detector,
+  condition: Condition,
   store: PredictionStore,
   identity: ScoreIdentity,
   maxPixels: number,
   cache?: ScoreCache,
 ): Promise<Prepared> {
   const t0 = performance.now();
-  const stored = store.lookup(detector.manifest.name, sample.id);
+  const stored = store.lookup(detector.manifest.name, sample.id, condition.name);
   const check = (cacheKey: string) => {
     const stale = stored && staleReason(stored, cacheKey, identity);
     return stored && !stale ? { reused: true } : { stale };
@@ -218,7 +242,7 @@ async function prepare(
   if (cached !== undefined) return { sample, cacheKey, cached, ms: performance.now() - t0, ...reuse };
   if (bytes.length === 0) return { sample, error: `empty file: ${sample.path}`, cacheKey, ms: performance.now() - t0, ...reuse };
   try {
-    const tensor = await detector.prepare(await decodeImage(bytes, { maxPixels }));
+    const tensor = await detector.prepare(await applyCondition(await decodeImage(bytes, { maxPixels }), condition, cacheKey));
     return { sample, tensor, cacheKey, ms: performance.now() - t0, ...reuse };
   } catch (error) {
     return { sample, error: `${errorMessage(error)} (${sample.path})`, cacheKey, ms: performance.now() - t0, ...reuse };

@@ -19,7 +19,9 @@ export class ScoreCache {
   private constructor(readonly file: string) {}
 
   static async open(dir: string, identity: ScoreIdentity): Promise<ScoreCache> {
-    const key = createHash('sha256').update(`${identity.model_sha256}\u0000${identity.protocol}\u0000${identity.pipeline_hash}`).digest('hex').slice(0, 16);
+    // the clean condition keeps the key caches had before conditions existed
+    const condition = identity.condition === 'none' ? '' : `\u0000${identity.condition}`;
+    const key = createHash('sha256').update(`${identity.model_sha256}\u0000${identity.protocol}\u0000${identity.pipeline_hash}${condition}`).digest('hex').slice(0, 16);
     try {
       mkdirSync(dir, { recursive: true });
     } catch (error) {

@@ -22,9 +22,18 @@ export const INVALID_REASONS: Record<number, string> = {
   [STATUS.outOfRange]: 'score is outside [0, 1] (must be P(fake))',
 };
 
-/** One detector's predictions aligned with the metadata rows. */
+/**
+ * One detector's predictions under one stress condition, aligned with the metadata rows. The report treats each
+ * (detector, condition) as its own detector named `detector@condition` ({@link conditionedName}), so every slice
+ * comes out per condition with no engine of its own.
+ */
 export interface DetectorScores {
+  /** The report's name: the detector's, with `@condition` unless clean. */
   detector: string;
+  /** The detector's own name. */
+  base: string;
+  /** The stress condition (predictions.csv `condition`; 'none' when clean or absent). */
+  condition: string;
   /** Per metadata row; meaningful where status is ok (then finite, in [0, 1], and never -0). */
   score: Float64Array;
   status: Uint8Array;
@@ -45,6 +54,9 @@ const REQUIRED = ['sample_id', 'detector', 'score', 'status'] as const;
 /** How many unknown ids results.json lists (the count is always exact). */
 export const UNKNOWN_IDS_LISTED = 1000;
 
+/** The report's name for a detector under a condition: the detector's own when clean. */
+export const conditionedName = (detector: string, condition: string): string => (condition === 'none' ? detector : `${detector}@${condition}`);
+
 /**
  * Reads predictions.csv into per-detector score arrays aligned with `meta`. Scanned column-wise: at 9 M rows
  * a JS object per row would cost more than the whole report. A (detector, sample) pair seen twice keeps the
@@ -55,9 +67,10 @@ export function readScores(file: string, meta: MetadataTable): ScoreTable {
   const byName = new Map<string, DetectorScores>();
   const unknown: string[] = [];
   let unknownCount = 0;
-  let f = { id: -1, detector: -1, score: -1, status: -1, error: -1 };
+  let f = { id: -1, detector: -1, score: -1, status: -1, error: -1, condition: -1 };
   let current: DetectorScores | undefined;
   let currentName = '';
+  let currentCondition = '';
   // per detector: the metadata row after the last one matched (the position guess for the next id)
   const cursors = new Map<DetectorScores, number>();
   let next = 0;
@@ -72,18 +85,29 @@ export function readScores(file: string, meta: MetadataTable): ScoreTable {
           'E_DATA',
         );
       }
-      f = { id: columns.indexOf('sample_id'), detector: columns.indexOf('detector'), score: columns.indexOf('score'), status: columns.indexOf('status'), error: columns.indexOf('error') };
+      f = {
+        id: columns.indexOf('sample_id'),
+        detector: columns.indexOf('detector'),
+        score: columns.indexOf('score'),
+        status: columns.indexOf('status'),
+        error: columns.indexOf('error'),
+        condition: columns.indexOf('condition'),
+      };
       return Math.max(...Object.values(f)) + 1;
     },
     onRow: (row) => {
-      // rows come grouped by detector: compare bytes with the last name before decoding one
-      if (current === undefined || !fieldEquals(row, f.detector, currentName)) {
+      // rows come grouped by detector and condition: compare bytes with the last ones before decoding
+      if (current === undefined || !fieldEquals(row, f.detector, currentName) || (f.condition >= 0 && !fieldEquals(row, f.condition, currentCondition))) {
         if (current) cursors.set(current, next);
-        const name = fieldText(row, f.detector);
+        const base = fieldText(row, f.detector);
+        const cell = f.condition >= 0 ? fieldText(row, f.condition) : '';
+        const condition = cell === '' ? 'none' : cell;
+        const name = conditionedName(base, condition);
         current = byName.get(name);
-        if (!current) byName.set(name, (current = emptyScores(name, meta.rowCount)));
+        if (!current) byName.set(name, (current = emptyScores(base, condition, meta.rowCount)));
         next = cursors.get(current) ?? 0;
-        currentName = isAscii(name) ? name : '\u0000'; // non-ASCII names take the slow path every row
+        currentName = isAscii(base) ? base : '\u0000'; // non-ASCII names take the slow path every row
+        currentCondition = isAscii(cell) ? cell : '\u0000';
       }
       const id = fieldLatin1Transient(row, f.id); // looked up, never kept
       // the runner writes each detector's rows in metadata order: try the row after the last one first
@@ -116,9 +140,11 @@ export function readScores(file: string, meta: MetadataTable): ScoreTable {
   return { detectors, rows, unknownIds: { count: unknownCount, ids: unknown } };
 }
 
-function emptyScores(detector: string, n: number): DetectorScores {
+function emptyScores(base: string, condition: string, n: number): DetectorScores {
   return {
-    detector,
+    detector: conditionedName(base, condition),
+    base,
+    condition,
     score: new Float64Array(n),
     status: new Uint8Array(n),
     counts: { ok: 0, error: 0, nonFinite: 0, outOfRange: 0, missing: 0, duplicates: 0 },

@@ -43,8 +43,8 @@ describe('reproducing the Semi-Truths notebook tables', () => {
     const [summary] = importPredictions([parsePredictionsArg(f.notebook)], join(f.run, 'predictions.csv'));
     expect(summary).toMatchObject({ detector: 'UniversalFakeDetect', format: 'notebook', rows: 9, noPrediction: 1, scoreColumn: 'probability', disagreements: 1 });
     const lines = readFileSync(join(f.run, 'predictions.csv'), 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('sample_id,detector,score,label,status,error,ms,cache_key,model_sha256,protocol,pipeline_hash');
-    expect(lines[1]).toBe('real/r1.jpg,UniversalFakeDetect,0.2,0,ok,,,,,,');
+    expect(lines[0]).toBe('sample_id,detector,score,label,status,error,ms,cache_key,model_sha256,protocol,pipeline_hash,condition');
+    expect(lines[1]).toBe('real/r1.jpg,UniversalFakeDetect,0.2,0,ok,,,,,,,');
     expect(lines[9]).toMatch(/^fake\/f5.png,UniversalFakeDetect,,1,error,no probability in UniversalFakeDetect.csv/);
     expect(parsePredictionsArg('UFD=a/b.csv')).toEqual({ detector: 'UFD', file: 'a/b.csv' });
   });

@@ -46,7 +46,7 @@ function tinyDetectorConfig(scale = 1) {
 describe('resume reuses a row only when it was computed from the same image, model and pipeline', () => {
   it('every row carries its image hash and score identity', async () => {
     const result = await runDetectors(testConfig({ detectors: ['npr-residual'] }));
-    expect(lines(result.predictionsFile)[0]).toBe('sample_id,detector,score,label,status,error,ms,cache_key,model_sha256,protocol,pipeline_hash');
+    expect(lines(result.predictionsFile)[0]).toBe('sample_id,detector,score,label,status,error,ms,cache_key,model_sha256,protocol,pipeline_hash,condition');
     const identity = result.detectors[0].identity!;
     expect(identity.model_sha256).toBe(result.detectors[0].modelSha256!.slice(0, 16));
     expect(new Set(column(result.predictionsFile, 'model_sha256'))).toEqual(new Set([identity.model_sha256]));

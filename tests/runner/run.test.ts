@@ -21,7 +21,7 @@ describe('runDetectors end to end on the bundled eval set', () => {
       ['spectral-hf', 'ran', 64, 0],
     ]);
     const lines = readCsvLines(result.predictionsFile);
-    expect(lines[0]).toBe('sample_id,detector,score,label,status,error,ms,cache_key,model_sha256,protocol,pipeline_hash');
+    expect(lines[0]).toBe('sample_id,detector,score,label,status,error,ms,cache_key,model_sha256,protocol,pipeline_hash,condition');
     expect(lines).toHaveLength(1 + 128);
     for (const line of lines.slice(1)) {
       const [, , score, label, status] = line.split(',');
