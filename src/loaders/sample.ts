@@ -43,4 +43,6 @@ export interface DataSource {
   samples(): AsyncIterable<Sample>;
   /** How many samples `samples()` yields, when the source knows without streaming them (archives: the metadata rows). */
   count?(): Promise<number>;
+  /** What the data itself got wrong (archives: orphan members, rows without a member, failed archives), for run.json; complete once `samples()` was read to the end. */
+  readonly problems?: object;
 }

@@ -50,6 +50,8 @@ export interface RunResult {
   detectors: DetectorOutcome[];
   wallMs: number;
   shard?: Shard;
+  /** The data source's own problems (see DataSource.problems), recorded in run.json. */
+  dataProblems?: object;
 }
 
 /** A sample after decode + preprocessing: a tensor, or the reason there is none; or a stored row still valid. */
@@ -111,7 +113,7 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
     } finally {
       store.close();
     }
-    const result = { outDir: config.out, predictionsFile, runJson: '', samples, detectors: outcomes, wallMs: performance.now() - started, shard };
+    const result = { outDir: config.out, predictionsFile, runJson: '', samples, detectors: outcomes, wallMs: performance.now() - started, shard, dataProblems: source.problems };
     result.runJson = writeRunJson(config, result, files.runJson);
     return result;
   } finally {
@@ -286,6 +288,7 @@ async function scoreBatch(batch: Prepared[], detector: Detector, identity: Score
 }
 
 async function countSamples(source: DataSource): Promise<number> {
+  if (source.count) return source.count(); // archives: from the metadata, without decompressing them once more
   let n = 0;
   for await (const _ of source.samples()) n++;
   return n;

@@ -5,7 +5,6 @@ import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveEvalsetSource, availableDecoders, EvalsetSource, openDataSource, readSampleFile, type Sample } from '../../src/loaders/index.js';
-import { verifiesBeforeOutput } from '../../src/loaders/bzip2.js';
 import { appendMetadata, copyEvalset, tempDir } from '../helpers.js';
 
 const DATASETS = ['ADE20K', 'CelebAHQ', 'CityScapes', 'OpenImages'];
@@ -95,10 +94,11 @@ describe('Evalset read from its .tar.bz2 archives', () => {
           expect(bytes!.equals(readFileSync(join(extracted, id))), id).toBe(true);
         }
       }
-      // The cut archive gave its first members (decoders that check a block before writing it out) and lost the rest.
+      // The cut and the corrupt archive lost members. How many of the first members come out before the decoder
+      // stops depends on its threads and the machine's load (lbzip2 decodes blocks in parallel), so only the loss
+      // is asserted, and that every member that did come out is byte-exact (above).
       const truncatedOk = truncatedRows.filter((id) => got.get(id)!.bytes);
       const corruptOk = corruptRows.filter((id) => got.get(id)!.bytes);
-      if (verifiesBeforeOutput(decoder)) expect(truncatedOk.length).toBeGreaterThan(0);
       expect(truncatedOk.length).toBeLessThan(truncatedRows.length);
       expect(corruptOk.length).toBeLessThan(corruptRows.length);
 
@@ -109,7 +109,7 @@ describe('Evalset read from its .tar.bz2 archives', () => {
         [CORRUPT, corruptRows.length - corruptOk.length],
         [STUB, stubRows.length],
       ]);
-      expect(failedArchives[1].error).toMatch(/CRC|crc|integrity/);
+      expect(failedArchives[1].error).toContain(CORRUPT);
       expect(missingRows.map((m) => m.id).sort()).toEqual(
         [
           ...stubRows,
@@ -136,24 +136,28 @@ describe('Evalset read from its .tar.bz2 archives', () => {
 
 const exec = promisify(execFile);
 
-async function predictions(data: string): Promise<Map<string, Record<string, string>>> {
+async function predictions(data: string, runJson?: (doc: { data: { problems?: Record<string, unknown[]> } }) => void): Promise<Map<string, Record<string, string>>> {
   const out = join(tempDir(), 'run');
-  // Exit status 1: the run finished with error rows (the row without a file, the broken archives). Batch size 1:
-  // archive order puts other images in a batch than file order, and batch composition still moves the last
-  // float bits of a score (the runner's issue on run identity).
-  const args = ['run', '--detector', 'all', '--batch-size', '1', '--data', data, '--out', out];
+  // Exit status 1: the run finished with error rows (the row without a file, the broken archives). The default
+  // batch size: archive order batches other images together than file order, and scores must not care.
+  const args = ['run', '--detector', 'all', '--data', data, '--out', out];
   const code = await exec(process.execPath, [resolve('bin/semibench.js'), ...args]).then(
     () => 0,
     (e: { code: number }) => e.code,
   );
   expect(code).toBe(1);
   const rows = parse(readFileSync(join(out, 'predictions.csv')), { columns: true }) as Record<string, string>[];
+  runJson?.(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')));
   return new Map(rows.map((r) => [`${r.detector}\t${r.sample_id}`, r]));
 }
 
 describe('semibench run on the archives', () => {
   it('gives the predictions of the extracted files, and error rows naming the archive for the rest', async () => {
-    const [fromArchives, fromFiles] = await Promise.all([predictions(release), predictions(extracted)]);
+    let problems: Record<string, unknown[]> | undefined;
+    const [fromArchives, fromFiles] = await Promise.all([predictions(release, (doc) => (problems = doc.data.problems)), predictions(extracted)]);
+    // run.json lists what the release itself got wrong.
+    expect(problems?.orphanMembers.length).toBeGreaterThan(0);
+    expect(problems?.failedArchives.length).toBeGreaterThan(0);
     expect([...fromArchives.keys()].sort()).toEqual([...fromFiles.keys()].sort());
     let same = 0;
     for (const [key, row] of fromArchives) {
