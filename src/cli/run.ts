@@ -19,6 +19,7 @@ interface RunArgs {
   protocol?: string;
   threshold?: string;
   'batch-size'?: number;
+  'strict-data'?: boolean;
   cache?: string;
 }
 
@@ -31,6 +32,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('detector', { type: 'string', array: true, describe: 'Detector name(s), or all' })
       .option('out', { type: 'string', describe: 'Output folder (rerun into the same folder to resume)' })
       .option('batch-size', { type: 'number', describe: 'Images scored between two durable writes (each image is inferred alone: scores never depend on the batch)' })
+      .option('strict-data', { type: 'boolean', describe: 'Stop on a repeated image_path in metadata.csv (default: keep the first row, report the rest)' })
       .option('cache', { type: 'string', describe: 'Score cache folder shared across runs: an image scored before under the same model and pipeline is not scored again' })
       .example('$0 run --detector all', 'every known detector on the bundled eval set')
       .example('$0 run --detector npr-residual --data ~/Semi-Truths-Evalset --out runs/npr', 'one detector on a real Evalset'),
@@ -43,6 +45,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       protocol: args.protocol,
       threshold: args.threshold,
       batchSize: args['batch-size'],
+      strictData: args['strict-data'],
     });
     const selected = validateRunPlan(config); // names and protocol before the first image
     // The lock covers the report too: it is written into the same folder.

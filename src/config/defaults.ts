@@ -15,6 +15,7 @@ export const DEFAULTS: BenchConfig = {
   batchSize: 8,
   prefetch: 4,
   maxImagePixels: DEFAULT_MAX_IMAGE_PIXELS,
+  strictData: false,
   slices: SEMITRUTHS_SLICES,
   qc: SEMITRUTHS_QC_THRESHOLDS,
   bootstrap: { resamples: 1000, seed: 20241107 },

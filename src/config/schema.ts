@@ -22,6 +22,8 @@ export interface BenchConfig {
   prefetch: number;
   /** Images with more pixels than this get an error row instead of being decoded (bounds memory; docs/inputs.md). */
   maxImagePixels: number;
+  /** A repeated Evalset image_path stops the run; otherwise the first row is kept and the repeats are reported. */
+  strictData: boolean;
   /** Slices written by `run` and `report`. */
   slices: SliceSpec[];
   /** `semibench measure` QC gate: metric → [min, max], inclusive (Semi-Truths config.yaml `metric_thresholds`). */
@@ -74,6 +76,7 @@ export function configSchema(thresholdProblem: (policy: string) => string | unde
     batchSize: positiveInt,
     prefetch: positiveInt,
     maxImagePixels: positiveInt,
+    strictData: (v) => (typeof v === 'boolean' ? undefined : `must be true or false (got ${describe(v)})`),
     slices: (v) =>
       Array.isArray(v) && v.every((s) => isObject(s) && typeof s.name === 'string') ? undefined : `must be a list of slice specs, each with a name (got ${describe(v)})`,
     qc: (v) =>

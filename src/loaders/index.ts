@@ -5,17 +5,17 @@ import { EvalsetSource } from './evalset.js';
 import { FolderSource } from './folder.js';
 import type { DataSource } from './sample.js';
 
-export { EvalsetSource, parseLabel, REQUIRED_COLUMNS } from './evalset.js';
+export { EvalsetSource, parseLabel, REQUIRED_COLUMNS, type DuplicateRow } from './evalset.js';
 export { FolderSource } from './folder.js';
 export { readSampleFile, type DataSource, type Sample } from './sample.js';
 
-/** Picks the loader for a folder: an Evalset (metadata.csv) or a real/ + fake/ folder. */
-export function openDataSource(dir: string): DataSource {
+/** Picks the loader for a folder: an Evalset (metadata.csv) or a real/ + fake/ folder. `strict`: a repeated Evalset image_path is an error. */
+export function openDataSource(dir: string, options: { strict?: boolean } = {}): DataSource {
   const root = resolve(dir);
   const info = statSync(root, { throwIfNoEntry: false });
   if (!info) throw new UserError(`Data folder not found: ${root}`, 'E_DATA');
   if (!info.isDirectory()) throw new UserError(`--data must be a folder, but ${root} is a file.`, 'E_DATA');
-  if (existsSync(join(root, 'metadata.csv'))) return new EvalsetSource(root);
+  if (existsSync(join(root, 'metadata.csv'))) return new EvalsetSource(root, options);
   if (existsSync(join(root, 'real')) && existsSync(join(root, 'fake'))) return new FolderSource(root);
   throw new UserError(
     `${root} is neither an Evalset (metadata.csv) nor a folder with real/ and fake/ subfolders.`,

@@ -71,7 +71,7 @@ export function writeRunJson(config: BenchConfig, result: RunResult): string {
     finishedAt,
     versions: toolVersions(),
     config,
-    data: { ...(doc.data as object), samples: result.samples },
+    data: { ...(doc.data as object), samples: result.samples, ...(result.duplicates?.count ? { duplicates: result.duplicates } : {}) },
     detectors: [...earlier, ...result.detectors],
     timings: { wallMs: Math.round(result.wallMs) },
     attempts,

@@ -5,7 +5,7 @@ import { loadDetector, MissingWeightsError, scoreProblem, sha256, type Detector 
 import { listDetectors, selectDetectors, type RegistryEntry } from '../detectors/registry.js';
 import { decodeImage } from '../image/decode.js';
 import type { Chw } from '../image/types.js';
-import { openDataSource, readSampleFile, type DataSource, type Sample } from '../loaders/index.js';
+import { EvalsetSource, openDataSource, readSampleFile, type DataSource, type DuplicateRow, type Sample } from '../loaders/index.js';
 import { beginAttempt, writeRunJson } from '../reports/run-json.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { ensureOutputFolder } from '../util/fs.js';
@@ -43,6 +43,8 @@ export interface RunResult {
   predictionsFile: string;
   runJson: string;
   samples: number;
+  /** metadata.csv rows left out as repeats of an earlier image_path: how many, and the first few. */
+  duplicates?: { count: number; first: DuplicateRow[] };
   detectors: DetectorOutcome[];
   wallMs: number;
 }
@@ -78,13 +80,18 @@ export interface RunOptions {
  */
 export async function runDetectors(config: BenchConfig, progress: Progress = silentProgress, options: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
-  const source = openDataSource(config.data);
+  const source = openDataSource(config.data, { strict: config.strictData });
   const entries = selectDetectors(config.detectors, listDetectors(config));
   if (options.lock && options.lock.out !== config.out) throw new Error(`runDetectors: the lock given is for ${options.lock.out}, not ${config.out}`);
   ensureOutputFolder(config.out); // one-line errors for an --out that cannot be a folder
   const lock = options.lock ? undefined : lockRunFolder(config.out);
   try {
     const samples = await countSamples(source);
+    const duplicates = source instanceof EvalsetSource ? source.duplicates : [];
+    if (duplicates.length) {
+      const shown = duplicates.slice(0, 3).map((d) => `'${d.imagePath}' (line ${d.line}, first on ${d.firstLine})`).join(', ');
+      console.warn(`warning: ${duplicates.length} metadata.csv row(s) repeat an earlier image_path and were left out (first kept): ${shown}${duplicates.length > 3 ? ', …' : ''}. --strict-data makes this an error.`);
+    }
     beginAttempt(config, await dataIdentity(source));
     const predictionsFile = join(config.out, 'predictions.csv');
     const store = await PredictionStore.open(predictionsFile);
@@ -95,7 +102,7 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
     } finally {
       store.close();
     }
-    const result = { outDir: config.out, predictionsFile, runJson: '', samples, detectors: outcomes, wallMs: performance.now() - started };
+    const result = { outDir: config.out, predictionsFile, runJson: '', samples, duplicates: { count: duplicates.length, first: duplicates.slice(0, 10) }, detectors: outcomes, wallMs: performance.now() - started };
     result.runJson = writeRunJson(config, result);
     return result;
   } finally {
