@@ -7,7 +7,7 @@ import type { DataSource } from './sample.js';
 
 export { EvalsetSource, parseLabel, REQUIRED_COLUMNS, type DuplicateRow } from './evalset.js';
 export { FolderSource } from './folder.js';
-export { readSampleFile, type DataSource, type Sample } from './sample.js';
+export { readSampleFile, sampleContext, type DataSource, type Sample } from './sample.js';
 
 /** Picks the loader for a folder: an Evalset (metadata.csv) or a real/ + fake/ folder. `strict`: a repeated Evalset image_path is an error. */
 export function openDataSource(dir: string, options: { strict?: boolean } = {}): DataSource {

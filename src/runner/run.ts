@@ -5,7 +5,7 @@ import { loadDetector, MissingWeightsError, scoreProblem, sha256, type Detector 
 import { listDetectors, selectDetectors, type RegistryEntry } from '../detectors/registry.js';
 import { decodeImage } from '../image/decode.js';
 import type { Chw } from '../image/types.js';
-import { EvalsetSource, openDataSource, readSampleFile, type DataSource, type DuplicateRow, type Sample } from '../loaders/index.js';
+import { EvalsetSource, openDataSource, readSampleFile, sampleContext, type DataSource, type DuplicateRow, type Sample } from '../loaders/index.js';
 import { beginAttempt, writeRunJson } from '../reports/run-json.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { ensureOutputFolder } from '../util/fs.js';
@@ -213,7 +213,7 @@ async function prepare(
   if (cached !== undefined) return { sample, cacheKey, cached, ms: performance.now() - t0, ...reuse };
   if (bytes.length === 0) return { sample, error: `empty file: ${sample.path}`, cacheKey, ms: performance.now() - t0, ...reuse };
   try {
-    const tensor = await detector.prepare(await decodeImage(bytes, { maxPixels }));
+    const tensor = await detector.prepare(await decodeImage(bytes, { maxPixels }), sampleContext(sample));
     return { sample, tensor, cacheKey, ms: performance.now() - t0, ...reuse };
   } catch (error) {
     return { sample, error: `${errorMessage(error)} (${sample.path})`, cacheKey, ms: performance.now() - t0, ...reuse };

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EvalsetSource, FolderSource, openDataSource, type Sample } from '../../src/loaders/index.js';
+import { EvalsetSource, FolderSource, openDataSource, sampleContext, type Sample } from '../../src/loaders/index.js';
 import { UserError } from '../../src/util/errors.js';
 import { copyEvalset, FIXTURE_EVALSET, tempDir } from '../helpers.js';
 
@@ -101,6 +101,19 @@ describe('Evalset loader', () => {
     const dir = copyEvalset();
     const folder = join(dir, 'original/images');
     expect(() => openDataSource(folder)).toThrow(/neither an Evalset/);
+  });
+});
+
+describe('sampleContext (what the semitruths-run1 protocol reads)', () => {
+  it("gives a fake row's mask, decoded from mask_path, and none where pandas would read NaN", async () => {
+    const samples = await collect(new EvalsetSource(FIXTURE_EVALSET));
+    const fake = samples.find((s) => s.meta.mask_path)!;
+    const context = sampleContext(fake);
+    expect(context.key).toBe(fake.id);
+    const mask = await context.mask!();
+    expect(mask.width * mask.height).toBeGreaterThan(0);
+    for (const cell of ['', 'NA', 'nan', 'None']) expect(sampleContext({ ...fake, meta: { ...fake.meta, mask_path: cell } }).mask).toBeUndefined();
+    await expect(sampleContext({ ...fake, meta: { ...fake.meta, mask_path: 'masks/gone.png' } }).mask!()).rejects.toThrow(/gone\.png/);
   });
 });
 
