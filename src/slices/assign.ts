@@ -62,6 +62,7 @@ export function assignSlices(planned: readonly PlannedSlice[], meta: MetadataTab
     }
     const keep = p.kind === 'binned' ? (p.spec as BinnedSlice).keepBins : undefined;
     if (keep) slice = keepBins(slice, keep);
+    if (p.spec.fakesOnly) slice = fakesOnly(slice, meta);
     done.set(p.name, slice);
   }
   return planned.map((p) => done.get(p.name)!);
@@ -221,6 +222,14 @@ function cross(p: PlannedSlice, a: AssignedSlice, b: AssignedSlice): AssignedSli
     if (codes[i] >= 0) used[codes[i]] = 1;
   }
   return compact({ name: p.name, planned: p, codes, values, fakeOnly: a.fakeOnly || b.fakeOnly }, used);
+}
+
+/** The slice without its real rows. */
+function fakesOnly(slice: AssignedSlice, meta: MetadataTable): AssignedSlice {
+  const codes = Int32Array.from(slice.codes, (c, i) => (meta.label[i] === 0 ? -1 : c));
+  const used = new Uint8Array(slice.values.length);
+  for (const c of codes) if (c >= 0) used[c] = 1;
+  return compact({ ...slice, codes, fakeOnly: true }, used);
 }
 
 /** Drops values no row has (keeping their order) and renumbers the codes. */

@@ -52,9 +52,10 @@ export const SEMITRUTHS_SLICES: SliceSpec[] = [
     keepBins: PAPER_SIZE_BINS,
     optional: true,
   })),
-  // per source image: low < mean − σ <= medium < mean + σ <= high, over unique images (derived when absent)
-  { name: 'scene_diversity', column: 'scene_diversity', bins: 'meanStd', over: 'images', categoryColumn: 'scene_diversity_category', optional: true },
-  { name: 'scene_complexity', column: 'scene_complexity', bins: 'meanStd', over: 'images', categoryColumn: 'scene_complexity_category', optional: true },
+  // per source image: low < mean − σ <= medium < mean + σ <= high, over unique images (derived when absent);
+  // fake rows only, as the notebook's scene panels
+  { name: 'scene_diversity', column: 'scene_diversity', bins: 'meanStd', over: 'images', categoryColumn: 'scene_diversity_category', fakesOnly: true, optional: true },
+  { name: 'scene_complexity', column: 'scene_complexity', bins: 'meanStd', over: 'images', categoryColumn: 'scene_complexity_category', fakesOnly: true, optional: true },
   { name: 'area_x_sem_magnitude', cross: ['area_ratio', 'sem_magnitude'], optional: true },
   { name: 'model_x_dataset', cross: ['model', 'dataset'], optional: true },
 ];

@@ -24,6 +24,8 @@ interface SliceBase {
    * For slices a default config lists "in case": the bundled eval set has no change metrics.
    */
   optional?: boolean;
+  /** Leave real rows out even where they carry a value (the notebook's scene slices are fake-only). */
+  fakesOnly?: boolean;
 }
 
 /** One group per value of a metadata column (dataset, method, editing model, sem_magnitude, ...). */

@@ -125,4 +125,12 @@ describe('assigning slices', () => {
     expect(last.values[last.codes[2]]).toBe('large');
     expect(last.bins!.missingValues).toEqual({ to: 'large (final_bins.py: no value fails every < edge)', rows: 1 });
   });
+
+  it("the scene slices are fake-only, as the notebook's scene panels, even where the real row carries the category", async () => {
+    const meta = ['image_id,image_path,dataset,label,scene_complexity,scene_complexity_category', 'a,r.jpg,X,real,2,low', 'a,f1.png,X,fake,2,low', 'b,r2.jpg,X,real,5,high', 'b,f2.png,X,fake,5,high'];
+    const { slices } = await load(meta, [], SEMITRUTHS_SLICES.filter((s) => s.name === 'scene_complexity'));
+    const [scene] = slices();
+    expect(scene.fakeOnly).toBe(true);
+    expect(Array.from(scene.codes, (c) => (c < 0 ? '' : scene.values[c]))).toEqual(['', 'low', '', 'high']);
+  });
 });
