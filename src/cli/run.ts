@@ -22,6 +22,7 @@ interface RunArgs {
   protocol?: string;
   threshold?: string;
   'batch-size'?: number;
+  'strict-data'?: boolean;
   cache?: string;
   'csv-escape-formulas'?: boolean;
   shard?: string;
@@ -43,6 +44,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('batch-size', { type: 'number', describe: 'Images scored between two durable writes (each image is inferred alone: scores never depend on the batch)' })
       .option('condition', { type: 'string', array: true, describe: 'Stress condition scored besides the clean run (repeatable): jpeg:75, webp:80, blur:1, resize:0.5[:filter], crop:0.8, noise:0.02, format:png, format:jpeg:Q, social, chains like resize:0.5+jpeg:75 (docs/stress-conditions.md)' })
       .option('sweep', { type: 'string', array: true, describe: 'A condition at several strengths (repeatable): jpeg:95,85,75 is --condition jpeg:95 --condition jpeg:85 --condition jpeg:75' })
+      .option('strict-data', { type: 'boolean', describe: 'Stop on a repeated image_path in metadata.csv (default: keep the first row, report the rest)' })
       .option('cache', { type: 'string', describe: 'Score cache folder shared across runs: an image scored before under the same model and pipeline is not scored again' })
       .option('shard', { type: 'string', describe: 'Score only shard INDEX/COUNT (0-based: 0/4 … 3/4) into OUT/shards/; join with `semibench merge OUT` (default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)' })
       .option('device', { choices: ['cpu', 'cuda'] as const, describe: "Where onnxruntime runs the models (default cpu; cuda needs onnxruntime-node's CUDA provider: docs/scaling.md)" })
@@ -61,6 +63,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       batchSize: args['batch-size'],
       device: args.device,
       conditions: conditionFlags(args.condition, args.sweep),
+      strictData: args['strict-data'],
     });
     const { shard, from } = resolveShard(args.shard, args.shards);
     const selected = validateRunPlan(config); // names and protocol before the first image

@@ -17,6 +17,7 @@ export const DEFAULTS: BenchConfig = {
   device: 'cpu',
   maxImagePixels: DEFAULT_MAX_IMAGE_PIXELS,
   conditions: [],
+  strictData: false,
   slices: SEMITRUTHS_SLICES,
   qc: SEMITRUTHS_QC_THRESHOLDS,
   bootstrap: { resamples: 1000, seed: 20241107 },

@@ -29,6 +29,8 @@ export interface BenchConfig {
    * ['jpeg:75', 'resize:0.5+jpeg:75', 'format:png']; each is a pass over the data with its own rows.
    */
   conditions: string[];
+  /** A repeated Evalset image_path stops the run; otherwise the first row is kept and the repeats are reported. */
+  strictData: boolean;
   /** Slices written by `run` and `report`. */
   slices: SliceSpec[];
   /** `semibench measure` QC gate: metric → [min, max], inclusive (Semi-Truths config.yaml `metric_thresholds`). */
@@ -94,6 +96,7 @@ export function configSchema(
       }
       return undefined;
     },
+    strictData: (v) => (typeof v === 'boolean' ? undefined : `must be true or false (got ${describe(v)})`),
     slices: (v) =>
       Array.isArray(v) && v.every((s) => isObject(s) && typeof s.name === 'string') ? undefined : `must be a list of slice specs, each with a name (got ${describe(v)})`,
     qc: (v) =>

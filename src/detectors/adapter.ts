@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import type { PreprocessOp } from '../image/ops.js';
 import { preprocess } from '../image/pipeline.js';
 import type { Chw, RgbImage } from '../image/types.js';
+import type { SampleContext } from '../image/run1-crop.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { unknownNameMessage } from '../util/suggest.js';
 import { BUILTIN_DETECTORS, BUILTIN_PREFIX } from './builtin/index.js';
@@ -23,7 +24,8 @@ export interface Detector {
   /** The graph's declared input shape (names for dynamic axes), e.g. ['N', 3, 224, 224]. */
   readonly inputShape: readonly (number | string)[];
   /** The image → input tensor step, exactly as the manifest's protocol says. */
-  prepare(image: RgbImage): Promise<Chw>;
+  /** `context`: the sample's mask and id, for ops that read them (semitruthsRun1Crop). */
+  prepare(image: RgbImage, context?: SampleContext): Promise<Chw>;
   /** P(fake) per tensor; NaN where the model produced a non-finite value. */
   score(batch: Chw[]): Promise<number[]>;
   close(): Promise<void>;
@@ -176,12 +178,12 @@ export async function loadDetector(manifest: DetectorManifest, options: LoadOpti
     inputShape,
     modelSha256: sha256(bytes),
     device: options.device ?? 'cpu',
-    async prepare(image) {
+    async prepare(image, context) {
       const min = manifest.model.minInputSize;
       if (min && (image.height < min[0] || image.width < min[1])) {
         throw new Error(`image ${image.width}x${image.height} is smaller than the ${min[1]}x${min[0]} that '${manifest.name}' needs`);
       }
-      const tensor = await preprocess(image, ops);
+      const tensor = await preprocess(image, ops, context);
       if (inputSize && (tensor.height !== inputSize[0] || tensor.width !== inputSize[1])) {
         throw new UserError(
           `Detector '${manifest.name}': preprocessing gives ${tensor.height}x${tensor.width} but model.inputSize is ${inputSize[0]}x${inputSize[1]}.`,
@@ -213,6 +215,7 @@ export function opsOutputSize(ops: readonly PreprocessOp[]): [number, number] | 
     if (op.op === 'resize') size = typeof op.size === 'number' ? 'image-dependent' : pair(op.size);
     else if (op.op === 'pilResize') size = [op.height, op.width];
     else if (op.op === 'centerCrop' || op.op === 'centerCropFloor') size = pair(op.size);
+    else if (op.op === 'semitruthsRun1Crop') size = [224, 224];
     else if (op.op === 'cropToEven' && size !== 'image-dependent') size = [size[0] & ~1, size[1] & ~1];
   }
   return size;

@@ -60,6 +60,7 @@ const OP_FIELDS: Record<PreprocessOp['op'], Record<string, (v: unknown) => strin
   centerCropFloor: { size: checkSize },
   cropToEven: {},
   gaussianBlur: { radius: nonNegative },
+  semitruthsRun1Crop: { blurRadius: optional(nonNegative) },
   jpeg: {
     quality: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 100 ? undefined : 'must be an integer 1..100'),
     subsampling: (v) => (v === undefined || v === '4:2:0' || v === '4:4:4' ? undefined : "must be '4:2:0' or '4:4:4'"),
@@ -136,7 +137,7 @@ function validateOps(ops: unknown[], fail: (index: number, field: string, proble
 }
 
 function isOptional(op: string, key: string): boolean {
-  return key === 'filter' || key === 'maxSize' || key === 'subsampling';
+  return key === 'filter' || key === 'maxSize' || key === 'subsampling' || key === 'blurRadius';
 }
 
 function optional(check: (v: unknown) => string | undefined) {

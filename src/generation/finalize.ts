@@ -65,7 +65,7 @@ export async function finalizeTable(
   const clusters = { basis: new Mean(), all: new Mean() };
   for await (const { record, line } of readTable(table)) {
     const row = view.row(record, line);
-    scene.addRow(row.plan.group, record.entities, row.plan.role === 'pair');
+    scene.addRow(row.plan.group, record.entities, row.plan.role === 'pair', record.mask_id);
     if (row.plan.role !== 'pair') continue;
     const { qcOutcome, error } = row;
     const dropped = dropsRow(error);

@@ -6,8 +6,10 @@ import { numpySum } from './change/pairwise-sum.js';
 /**
  * Scene diversity and complexity (SemiTruths/change_metrics/scene_diversity_complexity.py):
  * - diversity = number of entities in the image (`len(ast.literal_eval(entities))`);
- * - complexity = number of edited rows sharing the image's id (`df['image_id'].value_counts()` over the edited
- *   metadata): the Evalset layout's real row is not counted, so the value matches the report's derived column;
+ * - complexity = the image's rows in the source-image CSV the authors counted (`df['image_id'].value_counts()`
+ *   over the real images' metadata, one row per mask), i.e. masks per image: here the distinct `mask_id`s of the
+ *   image's edits; an image whose edits name no mask (prompt-based only, or a table without mask_id) counts its
+ *   edited rows instead. The real row is never counted;
  * - categories over unique images: low < mean − σ ≤ medium < mean + σ ≤ high (np.mean, np.std with ddof 0).
  */
 export interface SceneStats {
@@ -26,11 +28,12 @@ export interface MeanStd {
 
 /** Collects per-image diversity and row counts in one pass (memory: one entry per image). */
 export class SceneIndex {
-  private readonly groups = new Map<string, { rows: number; entities?: number }>();
+  private readonly groups = new Map<string, { rows: number; masks: Set<string>; entities?: number }>();
 
-  addRow(group: string, entitiesText: string | undefined, isEdit = true): void {
-    const entry = this.groups.get(group) ?? { rows: 0 };
+  addRow(group: string, entitiesText: string | undefined, isEdit = true, maskId?: string): void {
+    const entry = this.groups.get(group) ?? { rows: 0, masks: new Set<string>() };
     if (isEdit) entry.rows++;
+    if (isEdit && maskId !== undefined && maskId.trim() !== '' && !/^(nan|none|na)$/i.test(maskId.trim())) entry.masks.add(maskId.trim());
     // The first row of an image that has a readable entities list gives its diversity.
     if (entry.entities === undefined && entitiesText !== undefined) entry.entities = countEntities(entitiesText);
     this.groups.set(group, entry);
@@ -41,16 +44,17 @@ export class SceneIndex {
     return this.groups.get(group)?.entities;
   }
 
-  /** Complexity (edits) of an image. */
+  /** Complexity of an image: masks per image (distinct mask ids), or its edits when none names a mask. */
   complexity(group: string): number | undefined {
-    return this.groups.get(group)?.rows;
+    const entry = this.groups.get(group);
+    return entry && (entry.masks.size || entry.rows);
   }
 
   stats(): SceneStats {
     const diversity: number[] = [];
     const complexity: number[] = [];
-    for (const { rows, entities } of this.groups.values()) {
-      complexity.push(rows);
+    for (const { rows, masks, entities } of this.groups.values()) {
+      complexity.push(masks.size || rows);
       if (entities !== undefined) diversity.push(entities);
     }
     return { diversity: meanStd(diversity), complexity: meanStd(complexity) };

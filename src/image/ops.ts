@@ -21,6 +21,11 @@ export type PreprocessOp =
   | { op: 'centerCropFloor'; size: number | [number, number] }
   /** Crops the last row / column when odd (NPR needs even sizes). */
   | { op: 'cropToEven' }
+  /**
+   * SemiTruths run_1.py's image stage, mask-guided crop included (run1-crop.ts): needs the sample's mask, gives
+   * 224×224. `blurRadius`: the PIL GaussianBlur run_1 applied to UFD's inputs, on the centre-crop path only.
+   */
+  | { op: 'semitruthsRun1Crop'; blurRadius?: number }
   /** PIL ImageFilter.GaussianBlur(radius). */
   | { op: 'gaussianBlur'; radius: number }
   /** Re-encode as JPEG at a quality, then decode (robustness protocols). Subsampling defaults to Pillow's 4:2:0. */

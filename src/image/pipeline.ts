@@ -4,10 +4,11 @@ import { jpegRoundTrip } from './jpeg.js';
 import type { OpName, PreprocessOp } from './ops.js';
 import { pilResize, tvResize, tvResizeCenterCrop } from './resize.js';
 import { clamp, normalize, toTensor } from './tensor.js';
+import { run1Crop, type SampleContext } from './run1-crop.js';
 import type { Chw, RgbImage } from './types.js';
 
 /** Ops that run on the 8-bit image, before `toTensor`. */
-const IMAGE_OPS: ReadonlySet<OpName> = new Set(['resize', 'pilResize', 'centerCrop', 'centerCropFloor', 'cropToEven', 'gaussianBlur', 'jpeg']);
+const IMAGE_OPS: ReadonlySet<OpName> = new Set(['resize', 'pilResize', 'centerCrop', 'centerCropFloor', 'cropToEven', 'gaussianBlur', 'jpeg', 'semitruthsRun1Crop']);
 /** Ops that run on the float tensor, after `toTensor`. */
 const TENSOR_OPS: ReadonlySet<OpName> = new Set(['normalize', 'clamp']);
 
@@ -32,8 +33,8 @@ export function validateOps(ops: readonly PreprocessOp[]): void {
   if (tensorAt < 0) throw new Error('preprocess ops never reach toTensor (a detector input must be a float tensor)');
 }
 
-/** Runs the uint8 stage of a pipeline (every op must be an image op). */
-export async function applyImageOps(img: RgbImage, ops: readonly PreprocessOp[], firstIndex = 0): Promise<RgbImage> {
+/** Runs the uint8 stage of a pipeline (every op must be an image op). `context`: what sample-aware ops read. */
+export async function applyImageOps(img: RgbImage, ops: readonly PreprocessOp[], firstIndex = 0, context?: SampleContext): Promise<RgbImage> {
   let out = img;
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i];
@@ -44,7 +45,7 @@ export async function applyImageOps(img: RgbImage, ops: readonly PreprocessOp[],
       i++;
       continue;
     }
-    out = await withIndex(firstIndex + i, op, () => applyImageOp(out, op, firstIndex + i));
+    out = await withIndex(firstIndex + i, op, () => applyImageOp(out, op, firstIndex + i, context));
   }
   return out;
 }
@@ -53,10 +54,10 @@ export async function applyImageOps(img: RgbImage, ops: readonly PreprocessOp[],
  * Runs a detector's preprocessing: the ops in order, 8-bit image ops, then `toTensor`, then tensor ops.
  * Mirrors a torchvision `Compose` of the corresponding PIL transforms.
  */
-export async function preprocess(img: RgbImage, ops: readonly PreprocessOp[]): Promise<Chw> {
+export async function preprocess(img: RgbImage, ops: readonly PreprocessOp[], context?: SampleContext): Promise<Chw> {
   validateOps(ops);
   const tensorAt = ops.findIndex((op) => op.op === 'toTensor');
-  let t = toTensor(await applyImageOps(img, ops.slice(0, tensorAt)));
+  let t = toTensor(await applyImageOps(img, ops.slice(0, tensorAt), 0, context));
   for (let i = tensorAt + 1; i < ops.length; i++) t = await withIndex(i, ops[i], () => applyTensorOp(t, ops[i], i));
   return t;
 }
@@ -72,8 +73,10 @@ async function withIndex<T>(index: number, op: PreprocessOp, run: () => T | Prom
   }
 }
 
-async function applyImageOp(img: RgbImage, op: PreprocessOp, index: number): Promise<RgbImage> {
+async function applyImageOp(img: RgbImage, op: PreprocessOp, index: number, context?: SampleContext): Promise<RgbImage> {
   switch (op.op) {
+    case 'semitruthsRun1Crop':
+      return (await run1Crop(img, context, op.blurRadius)).image;
     case 'centerCrop':
       return centerCrop(img, op.size);
     case 'centerCropFloor':

@@ -11,6 +11,43 @@ export const REQUIRED_COLUMNS = ['image_id', 'image_path', 'dataset', 'label'] a
 
 const LABELS: Record<string, 0 | 1> = { real: 0, '0': 0, fake: 1, '1': 1 };
 
+/**
+ * Extension of a source dataset's images, for an `image_path` without one (run_1.py `file_type_map`). run_1
+ * appends it when the path contains none of .png/.jpg/.jpeg, taking the first dataset named in the path.
+ */
+export const FILE_TYPE_MAP: Record<string, string> = {
+  ADE20K: '.jpg',
+  CelebAHQ: '.jpg',
+  CityScapes: '.png',
+  HumanParsing: '.png',
+  OpenImages: '.jpg',
+  SUN_RGBD: '.jpg',
+};
+
+/** run_1.py's path rule: a path naming no .png/.jpg/.jpeg gets its dataset's extension; others are unchanged. */
+export function withImageExtension(imagePath: string): string {
+  if (['.png', '.jpg', '.jpeg'].some((ext) => imagePath.includes(ext))) return imagePath;
+  const dataset = Object.keys(FILE_TYPE_MAP).find((d) => imagePath.includes(d));
+  return dataset ? imagePath + FILE_TYPE_MAP[dataset] : imagePath;
+}
+
+/**
+ * The pair id of a row: its `image_id`, except that a CelebAHQ id given as a bare number (`20046`) is written
+ * `CelebA_20046` as the source images are, so a real photo and its edits pair up (final_bins.py `scene_cols`
+ * pads the same way: 'CelebA_' + '{:05d}').
+ */
+export function pairIdOf(imageId: string, dataset: string | undefined): string {
+  if (dataset === 'CelebAHQ' && /^\d+$/.test(imageId)) return `CelebA_${imageId.padStart(5, '0')}`;
+  return imageId;
+}
+
+/** A row left out because its image_path repeats an earlier row's (the first is kept). */
+export interface DuplicateRow {
+  line: number;
+  imagePath: string;
+  firstLine: number;
+}
+
 /** Parses the Evalset `label` column ('real' / 'fake', or 0 / 1); undefined for anything else. */
 export function parseLabel(value: string | undefined): 0 | 1 | undefined {
   return value === undefined ? undefined : LABELS[value.trim().toLowerCase()];
@@ -19,13 +56,22 @@ export function parseLabel(value: string | undefined): 0 | 1 | undefined {
 /**
  * The Semi-Truths Evalset layout: `ROOT/metadata.csv` plus image files at the relative paths its
  * `image_path` column names (relative to ROOT; an absolute path must also lie inside ROOT). A sample's id is its image_path (unique); its pairId is `image_id`, which a real
- * image shares with every edit of it.
+ * image shares with every edit of it. The released metadata's quirks are read as run_1.py reads them: an
+ * extension-less path gets its dataset's extension (the id keeps the path as written), and a bare CelebAHQ
+ * number pairs with `CelebA_%05d`. A repeated image_path keeps its first row: the others are listed in
+ * `duplicates` after a pass (an error instead with `strict`).
  */
 export class EvalsetSource implements DataSource {
   readonly root: string;
   readonly metadataFile: string;
 
-  constructor(root: string) {
+  /** Rows the last pass over samples() left out as repeats. */
+  duplicates: DuplicateRow[] = [];
+
+  constructor(
+    root: string,
+    private readonly options: { strict?: boolean } = {},
+  ) {
     this.root = resolve(root);
     this.metadataFile = join(this.root, 'metadata.csv');
     const info = statSync(this.metadataFile, { throwIfNoEntry: false });
@@ -34,7 +80,8 @@ export class EvalsetSource implements DataSource {
   }
 
   async *samples(): AsyncGenerator<Sample> {
-    const seen = new Set<string>();
+    const seen = new Map<string, number>();
+    this.duplicates = [];
     const records = readCsvRecords(this.metadataFile, (columns) => checkColumns(columns, this.metadataFile), { requireRows: true });
     for await (const { record, line } of records) {
       const id = record.image_path;
@@ -43,10 +90,16 @@ export class EvalsetSource implements DataSource {
         throw new UserError(`${this.metadataFile}:${line}: label '${record.label}' is not real/fake (or 0/1).`, 'E_DATA');
       }
       if (!id) throw new UserError(`${this.metadataFile}:${line}: empty image_path.`, 'E_DATA');
-      if (seen.has(id)) throw new UserError(`${this.metadataFile}:${line}: image_path '${id}' appears twice.`, 'E_DATA');
-      seen.add(id);
+      const firstLine = seen.get(id);
+      if (firstLine !== undefined) {
+        if (this.options.strict) throw new UserError(`${this.metadataFile}:${line}: image_path '${id}' appears twice (first on line ${firstLine}).`, 'E_DATA');
+        this.duplicates.push({ line, imagePath: id, firstLine });
+        continue;
+      }
+      seen.set(id, line);
+      const pairId = record.image_id ? pairIdOf(record.image_id, record.dataset) : id;
       // The path is checked (inside the data folder, a regular file) when it is read, so a bad one fails only its row.
-      yield { id, path: resolveDataPath(this.root, id), root: this.root, label, pairId: record.image_id || id, meta: record };
+      yield { id, path: resolveDataPath(this.root, withImageExtension(id)), root: this.root, label, pairId, meta: record };
     }
   }
 }

@@ -8,21 +8,22 @@ import type { DataSource } from './sample.js';
 
 export { ArchiveEvalsetSource, findArchives, type ArchiveProblems, type MissingRow, type OrphanMember } from './archives.js';
 export { availableDecoders, chooseDecoder, type Bzip2Decoder } from './bzip2.js';
-export { EvalsetSource, parseLabel, REQUIRED_COLUMNS } from './evalset.js';
+export { EvalsetSource, parseLabel, REQUIRED_COLUMNS, type DuplicateRow } from './evalset.js';
 export { FolderSource } from './folder.js';
-export { readSampleFile, type DataSource, type Sample } from './sample.js';
+export { readSampleFile, sampleContext, type DataSource, type Sample } from './sample.js';
 
 /**
  * Picks the loader for a folder: an Evalset as released (metadata.csv beside .tar.bz2 archives, read in place),
  * an extracted Evalset (metadata.csv and image files) or a real/ + fake/ folder.
+ * `strict`: a repeated Evalset image_path is an error.
  */
-export function openDataSource(dir: string): DataSource {
+export function openDataSource(dir: string, options: { strict?: boolean } = {}): DataSource {
   const root = resolve(dir);
   const info = statSync(root, { throwIfNoEntry: false });
   if (!info) throw new UserError(`Data folder not found: ${root}`, 'E_DATA');
   if (!info.isDirectory()) throw new UserError(`--data must be a folder, but ${root} is a file.`, 'E_DATA');
   if (existsSync(join(root, 'metadata.csv'))) {
-    const extracted = new EvalsetSource(root); // checks metadata.csv
+    const extracted = new EvalsetSource(root, options); // checks metadata.csv
     const archives = findArchives(root);
     return archives.length > 0 ? new ArchiveEvalsetSource(root, archives) : extracted;
   }

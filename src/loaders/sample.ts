@@ -1,4 +1,6 @@
-import { readDataFile } from '../util/fs.js';
+import { decodeImage } from '../image/decode.js';
+import type { SampleContext } from '../image/run1-crop.js';
+import { readDataFile, resolveDataPath } from '../util/fs.js';
 
 /** One image a loader yields. Loaders stream these; nothing holds the whole set. */
 export interface Sample {
@@ -45,4 +47,17 @@ export interface DataSource {
   count?(): Promise<number>;
   /** What the data itself got wrong (archives: orphan members, rows without a member, failed archives), for run.json; complete once `samples()` was read to the end. */
   readonly problems?: object;
+}
+
+/** Cells pandas `read_csv` reads as NaN by default: run_1.py treats such a `mask_path` as "no mask". */
+const PANDAS_NA = new Set(['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null']);
+
+/**
+ * What sample-aware preprocessing may read (the semitruths-run1 protocol's mask-guided crop): the row's mask,
+ * read and decoded only when an op asks for it, from `mask_path` relative to the data folder.
+ */
+export function sampleContext(sample: Sample): SampleContext {
+  const maskPath = sample.meta.mask_path;
+  if (maskPath === undefined || PANDAS_NA.has(maskPath)) return { key: sample.id };
+  return { key: sample.id, mask: async () => decodeImage(await readDataFile(sample.root, resolveDataPath(sample.root, maskPath))) };
 }

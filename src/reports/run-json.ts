@@ -70,7 +70,7 @@ export function writeRunJson(config: BenchConfig, result: RunResult, file = join
     versions: toolVersions(),
     config,
     ...(result.shard ? { shard: result.shard } : {}),
-    data: { ...(doc.data as object), samples: result.samples, ...(result.dataProblems ? { problems: result.dataProblems } : {}) },
+    data: { ...(doc.data as object), samples: result.samples, ...(result.dataProblems ? { problems: result.dataProblems } : {}), ...(result.duplicates?.count ? { duplicates: result.duplicates } : {}) },
     detectors: [...earlier, ...result.detectors],
     timings: { wallMs: Math.round(result.wallMs) },
     attempts,

@@ -85,7 +85,8 @@ function table(
 
 function binsHeading(s: AssignedSlice): string | undefined {
   if (!s.bins) return undefined;
-  return s.bins.source === 'category column' ? `bins as given in ${s.bins.column}` : describeBins(s.bins);
+  const kept = s.bins.kept ? `; kept ${Object.entries(s.bins.kept).map(([from, to]) => `${from} as ${to}`).join(', ')}, other bins left out` : '';
+  return (s.bins.source === 'category column' ? `bins as given in ${s.bins.column}` : describeBins(s.bins)) + kept;
 }
 
 function intervalLine(report: Report): string {

@@ -6,7 +6,7 @@ import { listDetectors, selectDetectors, type RegistryEntry } from '../detectors
 import { applyCondition, CLEAN as CLEAN_CONDITION, runConditions, type Condition } from '../conditions/index.js';
 import { decodeImage } from '../image/decode.js';
 import type { Chw } from '../image/types.js';
-import { openDataSource, readSampleFile, type DataSource, type Sample } from '../loaders/index.js';
+import { EvalsetSource, openDataSource, readSampleFile, sampleContext, type DataSource, type DuplicateRow, type Sample } from '../loaders/index.js';
 import { beginAttempt, writeRunJson } from '../reports/run-json.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { scoreIdentity, staleReason, type ScoreIdentity, type StaleReason } from './identity.js';
@@ -47,6 +47,8 @@ export interface RunResult {
   runJson: string;
   /** Samples scored (in this shard, for a shard run). */
   samples: number;
+  /** metadata.csv rows left out as repeats of an earlier image_path: how many, and the first few. */
+  duplicates?: { count: number; first: DuplicateRow[] };
   detectors: DetectorOutcome[];
   wallMs: number;
   shard?: Shard;
@@ -91,7 +93,7 @@ export interface RunOptions {
  */
 export async function runDetectors(config: BenchConfig, progress: Progress = silentProgress, options: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
-  const source = openDataSource(config.data);
+  const source = openDataSource(config.data, { strict: config.strictData });
   const entries = selectDetectors(config.detectors, listDetectors(config));
   if (options.lock && options.lock.out !== config.out) throw new Error(`runDetectors: the lock given is for ${options.lock.out}, not ${config.out}`);
   const { shard } = options;
@@ -103,6 +105,11 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
     const data = await dataIdentity(source);
     const scored: DataSource = shard ? { root: source.root, samples: () => filter(source.samples(), (s) => inShard(s, shard)) } : source;
     const samples = await countSamples(scored);
+    const duplicates = source instanceof EvalsetSource ? source.duplicates : [];
+    if (duplicates.length) {
+      const shown = duplicates.slice(0, 3).map((d) => `'${d.imagePath}' (line ${d.line}, first on ${d.firstLine})`).join(', ');
+      console.warn(`warning: ${duplicates.length} metadata.csv row(s) repeat an earlier image_path and were left out (first kept): ${shown}${duplicates.length > 3 ? ', …' : ''}. --strict-data makes this an error.`);
+    }
     beginAttempt(config, data, files.runJson);
     const predictionsFile = files.predictions;
     const store = await PredictionStore.open(predictionsFile);
@@ -113,7 +120,7 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
     } finally {
       store.close();
     }
-    const result = { outDir: config.out, predictionsFile, runJson: '', samples, detectors: outcomes, wallMs: performance.now() - started, shard, dataProblems: source.problems };
+    const result = { outDir: config.out, predictionsFile, runJson: '', samples, detectors: outcomes, wallMs: performance.now() - started, shard, dataProblems: source.problems, duplicates: { count: duplicates.length, first: duplicates.slice(0, 10) } };
     result.runJson = writeRunJson(config, result, files.runJson);
     return result;
   } finally {
@@ -244,7 +251,7 @@ async function prepare(
   if (cached !== undefined) return { sample, cacheKey, cached, ms: performance.now() - t0, ...reuse };
   if (bytes.length === 0) return { sample, error: `empty file: ${sample.path}`, cacheKey, ms: performance.now() - t0, ...reuse };
   try {
-    const tensor = await detector.prepare(await applyCondition(await decodeImage(bytes, { maxPixels }), condition, cacheKey));
+    const tensor = await detector.prepare(await applyCondition(await decodeImage(bytes, { maxPixels }), condition, cacheKey), sampleContext(sample));
     return { sample, tensor, cacheKey, ms: performance.now() - t0, ...reuse };
   } catch (error) {
     return { sample, error: `${errorMessage(error)} (${sample.path})`, cacheKey, ms: performance.now() - t0, ...reuse };

@@ -12,6 +12,10 @@ export interface BinsInfo extends Bins {
   /** What the edges were computed over, and how many values. */
   basis?: string;
   n?: number;
+  /** Where rows without a value went ('bin5 (final_bins.py)' or '(missing)'), and how many there were. */
+  missingValues?: { to: string; rows: number };
+  /** The bins kept, renamed (the paper's small / medium / large = 5-bin bins 1, 3, 5); the others are left out. */
+  kept?: Record<string, string>;
 }
 
 /** Every metadata row's group under one slice. */
@@ -56,6 +60,9 @@ export function assignSlices(planned: readonly PlannedSlice[], meta: MetadataTab
     } else {
       slice = binned(p, meta, fixedBins?.get(p.name), bases);
     }
+    const keep = p.kind === 'binned' ? (p.spec as BinnedSlice).keepBins : undefined;
+    if (keep) slice = keepBins(slice, keep);
+    if (p.spec.fakesOnly) slice = fakesOnly(slice, meta);
     done.set(p.name, slice);
   }
   return planned.map((p) => done.get(p.name)!);
@@ -121,17 +128,25 @@ function binned(p: PlannedSlice, meta: MetadataTable, fixed: Bins | undefined, b
   const codes = new Int32Array(meta.rowCount);
   const edges = Float64Array.from(bins.edges);
   const missing = bins.labels.length;
+  const applies = basisFilter(spec, meta);
+  // final_bins.py: a NaN fails every `v < edge`, so it lands in the last bin (quantile bins, unless asked otherwise)
+  const lastBin = (spec.missingValue ?? (spec.bins === 'quantile3' || spec.bins === 'quantile5' ? 'lastBin' : 'own')) === 'lastBin' && missing > 0;
+  let missingRows = 0;
   // binIndex inlined: 1.5 M rows x 14 binned slices
   for (let i = 0; i < meta.rowCount; i++) {
     const v = values[i];
     if (fakeOnly && meta.label[i] === 0) codes[i] = -1;
-    else if (v !== v || missing === 0) codes[i] = missing;
-    else {
+    else if (applies && !applies(i)) codes[i] = -1; // not binned at all (area_ratio of a p2p edit)
+    else if (v !== v || missing === 0) {
+      codes[i] = lastBin ? missing - 1 : missing;
+      missingRows++;
+    } else {
       let b = 0;
       while (b < edges.length && !(v < edges[b])) b++;
       codes[i] = b;
     }
   }
+  if (missing > 0) bins.missingValues = { to: lastBin ? `${bins.labels[missing - 1]} (final_bins.py: no value fails every < edge)` : MISSING, rows: missingRows };
   // every bin stays (an empty bin is a row with a reason); '(missing)' only when some row has it
   const used = new Uint8Array(labels.length).fill(1, 0, bins.labels.length);
   for (let i = 0; i < meta.rowCount; i++) if (codes[i] === bins.labels.length) used[bins.labels.length] = 1;
@@ -143,6 +158,8 @@ function binned(p: PlannedSlice, meta: MetadataTable, fixed: Bins | undefined, b
  * an empty pass_qc means no rule could be applied), or with `over: 'images'` one value per source image (scene columns are per image).
  */
 function binBasis(spec: BinnedSlice, meta: MetadataTable, values: Float64Array): { basis: Float64Array; description: string } {
+  const applies = basisFilter(spec, meta);
+  const where = applies ? `, ${spec.basisWhere!.column} = ${spec.basisWhere!.equals} only` : '';
   if (spec.over === 'images') {
     const seen = new Uint8Array(meta.pairIds.length);
     const out: number[] = [];
@@ -155,16 +172,41 @@ function binBasis(spec: BinnedSlice, meta: MetadataTable, values: Float64Array):
     return { basis: Float64Array.from(out), description: 'one value per source image' };
   }
   const qc = meta.categorical.get(QC_COLUMN);
-  // `semibench measure` leaves pass_qc empty where no QC rule could be applied: only an explicit fail excludes a row.
-  const passes = qc ? qc.values.map((v) => !['0', '0.0', 'false'].includes(v.toLowerCase())) : undefined;
+  // binning.py keeps `pass_qc == 1` (inpainting and p2p together). `semibench measure` leaves pass_qc empty where
+  // no QC rule could be applied: when no row says 1, only an explicit fail excludes a row.
+  const passed = qc?.values.map((v) => ['1', '1.0', 'true'].includes(v.trim().toLowerCase()));
+  const anyPassed = qc !== undefined && qc.codes.some((c, i) => passed![c] && meta.label[i] === 1);
+  const passes = qc && (anyPassed ? passed : qc.values.map((v) => !['0', '0.0', 'false'].includes(v.trim().toLowerCase())));
   const out = new Float64Array(meta.rowCount);
   let n = 0;
   for (let i = 0; i < meta.rowCount; i++) {
     if (meta.label[i] !== 1 || Number.isNaN(values[i])) continue;
     if (passes && !passes[qc!.codes[i]]) continue;
+    if (applies && !applies(i)) continue;
     out[n++] = values[i];
   }
-  return { basis: out.slice(0, n), description: passes ? `fakes not failing ${QC_COLUMN}` : 'fakes (no pass_qc column)' };
+  const rule = !qc ? 'fakes (no pass_qc column)' : anyPassed ? `fakes with ${QC_COLUMN} == 1` : `fakes not failing ${QC_COLUMN} (no row has ${QC_COLUMN} == 1)`;
+  return { basis: out.slice(0, n), description: `${rule}${where}` };
+}
+
+/** The rows a slice's `basisWhere` admits, or undefined when it has none (or the metadata lacks its column). */
+function basisFilter(spec: BinnedSlice, meta: MetadataTable): ((row: number) => boolean) | undefined {
+  const column = spec.basisWhere && meta.categorical.get(spec.basisWhere.column);
+  if (!column) return undefined;
+  const ok = column.values.map((v) => v === spec.basisWhere!.equals);
+  return (row) => ok[column.codes[row]];
+}
+
+/**
+ * Keeps the bins `keep` names, renamed, and leaves every other row out of the slice (code -1). A released
+ * category column may write bin 1 as `bin1` or `1` (final_bins.py); both match `bin1`.
+ */
+function keepBins(slice: AssignedSlice, keep: Record<string, string>): AssignedSlice {
+  const target = slice.values.map((v) => keep[v] ?? keep[`bin${v}`]);
+  const labels = [...new Set(Object.values(keep))];
+  const codes = Int32Array.from(slice.codes, (c) => (c < 0 || target[c] === undefined ? -1 : labels.indexOf(target[c]!)));
+  const bins = slice.bins && { ...slice.bins, kept: keep }; // edges and labels stay the 5-bin ones they were cut with
+  return { ...slice, codes, values: labels, bins };
 }
 
 function cross(p: PlannedSlice, a: AssignedSlice, b: AssignedSlice): AssignedSlice {
@@ -180,6 +222,14 @@ function cross(p: PlannedSlice, a: AssignedSlice, b: AssignedSlice): AssignedSli
     if (codes[i] >= 0) used[codes[i]] = 1;
   }
   return compact({ name: p.name, planned: p, codes, values, fakeOnly: a.fakeOnly || b.fakeOnly }, used);
+}
+
+/** The slice without its real rows. */
+function fakesOnly(slice: AssignedSlice, meta: MetadataTable): AssignedSlice {
+  const codes = Int32Array.from(slice.codes, (c, i) => (meta.label[i] === 0 ? -1 : c));
+  const used = new Uint8Array(slice.values.length);
+  for (const c of codes) if (c >= 0) used[c] = 1;
+  return compact({ ...slice, codes, fakeOnly: true }, used);
 }
 
 /** Drops values no row has (keeping their order) and renumbers the codes. */

@@ -36,7 +36,9 @@ export const DERIVED_COLUMNS: Record<string, DerivedColumn> = {
     compute: (table) => table.numeric.get(listCountKey('entities'))!,
   },
   scene_complexity: {
-    describe: 'edits per source image (fake rows sharing its image_id)',
+    // The authors count masks per image in the source-image CSV (semibench measure writes that); without a
+    // scene_complexity column the report can only count the edits in this metadata.
+    describe: 'edits per source image (fake rows sharing its image_id; the released/measured column counts masks per image)',
     listCounts: [],
     from: ['image_id'],
     compute: (table) => {

@@ -24,6 +24,8 @@ interface SliceBase {
    * For slices a default config lists "in case": the bundled eval set has no change metrics.
    */
   optional?: boolean;
+  /** Leave real rows out even where they carry a value (the notebook's scene slices are fake-only). */
+  fakesOnly?: boolean;
 }
 
 /** One group per value of a metadata column (dataset, method, editing model, sem_magnitude, ...). */
@@ -42,6 +44,22 @@ export interface BinnedSlice extends SliceBase {
   categoryColumn?: ColumnRef;
   /** What the quantiles / mean ± σ are computed over: QC-passing fake rows (default) or unique images. */
   over?: 'rows' | 'images';
+  /**
+   * Only rows whose `column` equals `equals` are binned and enter the basis (area_ratio: `method` = inpainting,
+   * as binning.py computes its edges on the inpainting table); other rows are left out of the slice. Ignored when the
+   * metadata lacks the column.
+   */
+  basisWhere?: { column: string; equals: string };
+  /**
+   * Where a binned row with no value goes: 'lastBin' (default for quantile bins) as final_bins.py does (NaN fails
+   * every `<`, so it lands in bin 5 / large), or 'own' for a separate '(missing)' group.
+   */
+  missingValue?: 'lastBin' | 'own';
+  /**
+   * Keep only these bins, renamed; rows in the other bins are left out of the slice. The paper's
+   * small / medium / large (notebook `thin_bins`) is { bin1: 'small', bin3: 'medium', bin5: 'large' }.
+   */
+  keepBins?: Record<string, string>;
 }
 
 /** Every combination of two other slices' values (e.g. area ratio x semantic magnitude). */

@@ -99,4 +99,16 @@ describe('scene diversity and complexity', () => {
     expect(stats.complexity.std).toBeCloseTo(0.8, 15);
     expect(images.map(([id]) => sceneCategory(scene.complexity(id), stats.complexity))).toEqual(['medium', 'medium', 'medium', 'high', 'medium']);
   });
+
+  // scene_diversity_complexity.py counts an image's rows in the source-image CSV: one row per mask.
+  it('complexity counts masks per image (distinct mask_id of its edits), edits only where no mask is named', () => {
+    const scene = new SceneIndex();
+    scene.addRow('a', "['x']", false); // the real row: never counted
+    for (const mask of ['m1', 'm1', 'm1', 'm2']) scene.addRow('a', "['x']", true, mask); // 2 masks, 4 edits
+    scene.addRow('a', "['x']", true, ''); // a prompt-based edit of the same image: no mask
+    scene.addRow('b', "['x']", true, 'NaN');
+    scene.addRow('b', "['x']", true, undefined);
+    expect([scene.complexity('a'), scene.complexity('b')]).toEqual([2, 2]);
+    expect(scene.stats().complexity).toMatchObject({ images: 2, mean: 2, std: 0 });
+  });
 });

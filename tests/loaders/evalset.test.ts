@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EvalsetSource, FolderSource, openDataSource, type Sample } from '../../src/loaders/index.js';
+import { EvalsetSource, FolderSource, openDataSource, sampleContext, type Sample } from '../../src/loaders/index.js';
 import { UserError } from '../../src/util/errors.js';
 import { copyEvalset, FIXTURE_EVALSET, tempDir } from '../helpers.js';
 
@@ -42,12 +42,50 @@ describe('Evalset loader', () => {
     await expect(collect(new EvalsetSource(dir))).rejects.toThrow(/missing the required column 'image_path' \(found 'image_pth'/);
   });
 
-  it('rejects a bad label and a duplicate path with the line number', async () => {
+  it('rejects a bad label with the line number', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'metadata.csv'), 'image_id,image_path,dataset,label\na,a.png,X,maybe\n');
     await expect(collect(new EvalsetSource(dir))).rejects.toThrow(/metadata.csv:2: label 'maybe'/);
-    writeFileSync(join(dir, 'metadata.csv'), 'image_id,image_path,dataset,label\na,a.png,X,real\nb,a.png,X,fake\n');
-    await expect(collect(new EvalsetSource(dir))).rejects.toThrow(/:3: image_path 'a.png' appears twice/);
+  });
+
+  it('keeps the first row of a repeated image_path and lists the repeats; strict makes it an error', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'metadata.csv'), 'image_id,image_path,dataset,label\na,a.png,X,real\nb,a.png,X,fake\nc,c.png,X,fake\nd,a.png,X,fake\n');
+    const source = new EvalsetSource(dir);
+    const samples = await collect(source);
+    expect(samples.map((s) => [s.id, s.pairId, s.label])).toEqual([['a.png', 'a', 0], ['c.png', 'c', 1]]);
+    expect(source.duplicates).toEqual([
+      { line: 3, imagePath: 'a.png', firstLine: 2 },
+      { line: 5, imagePath: 'a.png', firstLine: 2 },
+    ]);
+    await collect(source); // a second pass starts a fresh list
+    expect(source.duplicates).toHaveLength(2);
+    await expect(collect(new EvalsetSource(dir, { strict: true }))).rejects.toThrow(/:3: image_path 'a.png' appears twice \(first on line 2\)/);
+  });
+
+  // run_1.py: a path naming no .png/.jpg/.jpeg gets file_type_map[first dataset in the path]; the CelebAHQ real
+  // image's id is a bare number that final_bins.py pads to CelebA_%05d.
+  it("reads extension-less paths and bare CelebAHQ ids as run_1.py does", async () => {
+    const dir = tempDir();
+    const rows = [
+      'image_id,image_path,dataset,label',
+      '20046,original/images/CelebAHQ/20046,CelebAHQ,real',
+      'CelebA_20046,inpainting/CelebAHQ/20046_mouth_CelebAHQ_Kandinsky_2_2,CelebAHQ,fake',
+      '733,original/images/CelebAHQ/733.jpg,CelebAHQ,real',
+      'frankfurt_000000_000294,original/images/CityScapes/frankfurt_000000_000294,CityScapes,real',
+      'ADE_1,p2p/ADE20K/ADE_1.jpeg_x,ADE20K,fake',
+      '20046,original/images/Other/20046,Other,real',
+    ];
+    writeFileSync(join(dir, 'metadata.csv'), `${rows.join('\n')}\n`);
+    const samples = await collect(new EvalsetSource(dir));
+    expect(samples.map((s) => [s.id, s.path.slice(dir.length + 1), s.pairId])).toEqual([
+      ['original/images/CelebAHQ/20046', 'original/images/CelebAHQ/20046.jpg', 'CelebA_20046'],
+      ['inpainting/CelebAHQ/20046_mouth_CelebAHQ_Kandinsky_2_2', 'inpainting/CelebAHQ/20046_mouth_CelebAHQ_Kandinsky_2_2.jpg', 'CelebA_20046'],
+      ['original/images/CelebAHQ/733.jpg', 'original/images/CelebAHQ/733.jpg', 'CelebA_00733'],
+      ['original/images/CityScapes/frankfurt_000000_000294', 'original/images/CityScapes/frankfurt_000000_000294.png', 'frankfurt_000000_000294'],
+      ['p2p/ADE20K/ADE_1.jpeg_x', 'p2p/ADE20K/ADE_1.jpeg_x', 'ADE_1'], // contains '.jpeg': run_1 leaves it
+      ['original/images/Other/20046', 'original/images/Other/20046', '20046'], // no known dataset: unchanged
+    ]);
   });
 
   it('reports a row with the wrong number of cells as a user error with its line', async () => {
@@ -63,6 +101,19 @@ describe('Evalset loader', () => {
     const dir = copyEvalset();
     const folder = join(dir, 'original/images');
     expect(() => openDataSource(folder)).toThrow(/neither an Evalset/);
+  });
+});
+
+describe('sampleContext (what the semitruths-run1 protocol reads)', () => {
+  it("gives a fake row's mask, decoded from mask_path, and none where pandas would read NaN", async () => {
+    const samples = await collect(new EvalsetSource(FIXTURE_EVALSET));
+    const fake = samples.find((s) => s.meta.mask_path)!;
+    const context = sampleContext(fake);
+    expect(context.key).toBe(fake.id);
+    const mask = await context.mask!();
+    expect(mask.width * mask.height).toBeGreaterThan(0);
+    for (const cell of ['', 'NA', 'nan', 'None']) expect(sampleContext({ ...fake, meta: { ...fake.meta, mask_path: cell } }).mask).toBeUndefined();
+    await expect(sampleContext({ ...fake, meta: { ...fake.meta, mask_path: 'masks/gone.png' } }).mask!()).rejects.toThrow(/gone\.png/);
   });
 });
 

@@ -76,6 +76,10 @@ describe('reproducing the Semi-Truths notebook tables', () => {
     expect(recall('localization')).toEqual({ localized: 1, diffused: 0.5 });
     expect(recall('ratio (area)')).toEqual({ bin1: 1, bin2: 0.5 }); // bin5 only had f5, which has no prediction
     expect(t.binSlices.map((b) => b.title)).toEqual(['ratio (area)']);
+    // the paper's small / medium / large: bin1 → small, bin5 → large (f5 has no prediction), bin2 left out
+    const paper = t.paperSizeSlices.find((x) => x.title === 'ratio (area)')!;
+    expect(paper.values).toEqual(['small']);
+    expect(Object.fromEntries([...paper.recall.get('UFD')!].map(([v, r]) => [v, [r.recall, r.n]]))).toEqual({ small: [1, 2] });
   });
 
   it('with the rounded probability as the score, r4 (0.50) flips to a false positive', async () => {
@@ -99,6 +103,8 @@ describe('reproducing the Semi-Truths notebook tables', () => {
       expect(text).toContain('| UFD | 8 | 0.750 | 0.750 | 0.750 | 0.750 | 0.750 | 0.750 | 0.750 | 0.750 | 0.750 | 0.750 |');
       expect(text).toContain('| D1 | 0.500 / 0.500 / 0.500 / 0.500 |');
       expect(text).toContain('| editing model | M2 | 0.500 |');
+      expect(text).toContain('### Fake-only slices: "accuracy" as the notebook labels it; on these fake-only groups it equals Recall(fake)');
+      expect(text).toMatch(/### The paper's small \/ medium \/ large \(5-bin bins 1, 3, 5; notebook thin_bins[^\n]*\n\n[^\n]*\n[^\n]*\n\| ratio \(area\) \| small \| 1\.000 \|/);
       expect(existsSync(join(f.run, 'notebook.md'))).toBe(true);
       expect(existsSync(join(f.run, 'results.json'))).toBe(true);
     });

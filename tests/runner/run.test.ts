@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { decodeImage } from '../../src/image/decode.js';
 import { runDetectors } from '../../src/runner/run.js';
 import { meanModel } from '../detectors/tiny-models.js';
@@ -70,6 +70,23 @@ describe('runDetectors end to end on the bundled eval set', () => {
     expect(errors[0]).toMatch(/^gone\.png,npr-residual,,1,error,file not found: .*gone\.png/);
     expect(errors[1]).toMatch(/^empty\.png,npr-residual,,1,error,empty file/);
     expect(errors[2]).toMatch(/^corrupt\.jpg,npr-residual,,0,error,.*corrupt\.jpg/);
+  });
+
+  it('keeps the first of repeated image_path rows, says so and records them in run.json; --strict-data stops', async () => {
+    const data = copyEvalset();
+    const first = readCsvLines(join(data, 'metadata.csv'))[1].split(',').slice(0, 2);
+    appendMetadata(data, [[first[0], first[1], 'ADE20K', '', '', 'fake']]);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const result = await runDetectors(testConfig({ data, detectors: ['npr-residual'] }));
+      expect(result.samples).toBe(64);
+      expect(warn.mock.calls[0][0]).toMatch(new RegExp(`^warning: 1 metadata.csv row\\(s\\) repeat .*'${first[1]}' \\(line 66, first on 2\\)`));
+      const runJson = JSON.parse(readFileSync(result.runJson, 'utf8'));
+      expect(runJson.data.duplicates).toEqual({ count: 1, first: [{ line: 66, imagePath: first[1], firstLine: 2 }] });
+    } finally {
+      warn.mockRestore();
+    }
+    await expect(runDetectors(testConfig({ data, detectors: ['npr-residual'], strictData: true }))).rejects.toThrow(/appears twice/);
   });
 
   it('reports a detector whose weights are missing, with the path, and runs the others', async () => {

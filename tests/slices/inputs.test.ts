@@ -6,7 +6,9 @@ import { readHeader, readMetadata } from '../../src/slices/metadata.js';
 import { planSlices } from '../../src/slices/plan.js';
 import { readScores, STATUS } from '../../src/slices/scores.js';
 import type { SliceSpec } from '../../src/slices/spec.js';
+import { SEMITRUTHS_SLICES } from '../../src/slices/semitruths.js';
 import { tempDir } from '../helpers.js';
+import { readFileSync } from 'node:fs';
 
 async function load(metadata: string[], predictions: string[] = [], slices: SliceSpec[] = []) {
   const dir = tempDir();
@@ -77,7 +79,7 @@ describe('assigning slices', () => {
     // QC passes: ä1 (1) and b1 (true), not a2 (0): basis 0.1, 0.5 → P25 0.2, P75 0.4
     expect(q.bins!.edges[0]).toBeCloseTo(0.2, 12);
     expect(q.bins!.edges[1]).toBeCloseTo(0.4, 12);
-    expect(q.bins!.basis).toBe('fakes not failing pass_qc');
+    expect(q.bins!.basis).toBe('fakes with pass_qc == 1');
     expect(q.values).toEqual(['small', 'medium', 'large']);
     expect(Array.from(q.codes)).toEqual([-1, 0, 2, -1, 2]);
   });
@@ -90,5 +92,45 @@ describe('assigning slices', () => {
     expect(ratio.values).toEqual(['bin1', 'bin2', '(missing)']);
     expect(Array.from(ratio.codes)).toEqual([-1, 1, 0, 2]);
     expect(dataset.fakeOnly).toBe(false);
+  });
+
+  // Goldens: tools/parity/make_paper_bins_goldens.py (binning.py edges, final_bins.py labels, the notebook's thin_bins).
+  it("the paper's bins: pass_qc == 1 basis, area_ratio on inpainting only, a missing value in bin5, small/medium/large = bins 1/3/5", async () => {
+    const dir = join(import.meta.dirname, '../goldens/paper-bins');
+    const golden = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8'));
+    const names = ['post_edit_ratio_5bin', 'post_edit_ratio_paper', 'area_ratio_5bin', 'area_ratio_paper'];
+    const { slices } = await load(readFileSync(join(dir, 'metadata.csv'), 'utf8').trimEnd().split('\n'), [], SEMITRUTHS_SLICES.filter((s) => names.includes(s.name)));
+    const assigned = slices();
+    for (const s of assigned) {
+      expect(Array.from(s.codes, (c) => (c < 0 ? '' : s.values[c])), s.name).toEqual(golden.rows[s.name]);
+      const metric = s.name.replace(/_(5bin|paper)$/, '');
+      golden.edges[metric].forEach((e: number, i: number) => expect(s.bins!.edges[i]).toBeCloseTo(e, 14));
+    }
+    const [post5, postPaper, area5] = ['post_edit_ratio_5bin', 'post_edit_ratio_paper', 'area_ratio_5bin'].map((n) => assigned.find((s) => s.name === n)!);
+    expect(post5.bins).toMatchObject({ basis: 'fakes with pass_qc == 1', missingValues: { to: 'bin5 (final_bins.py: no value fails every < edge)' } });
+    const lines = readFileSync(join(dir, 'metadata.csv'), 'utf8').trimEnd().split('\n').slice(1);
+    expect(post5.bins!.missingValues!.rows).toBe(lines.filter((l) => l.split(',')[3] === 'fake' && l.split(',')[6] === '').length);
+    expect(postPaper.values).toEqual(['small', 'medium', 'large']);
+    expect(postPaper.bins!.kept).toEqual({ bin1: 'small', bin3: 'medium', bin5: 'large' });
+    expect(area5.bins!.basis).toBe('fakes with pass_qc == 1, method = inpainting only');
+  });
+
+  it('falls back to "not failing pass_qc" when no row has pass_qc == 1, and keeps a separate (missing) group on request', async () => {
+    const meta = ['image_id,image_path,dataset,label,v,pass_qc', 'a,f1,X,fake,0.1,', 'a,f2,X,fake,0.2,0', 'a,f3,X,fake,,', 'a,f4,X,fake,0.4,'];
+    const { slices } = await load(meta, [], [{ name: 'own', column: 'v', bins: 'quantile3', missingValue: 'own' }, { name: 'last', column: 'v', bins: 'quantile3' }]);
+    const [own, last] = slices();
+    expect(own.bins!.basis).toBe('fakes not failing pass_qc (no row has pass_qc == 1)');
+    expect(own.bins!.n).toBe(2);
+    expect(own.values[own.codes[2]]).toBe('(missing)');
+    expect(last.values[last.codes[2]]).toBe('large');
+    expect(last.bins!.missingValues).toEqual({ to: 'large (final_bins.py: no value fails every < edge)', rows: 1 });
+  });
+
+  it("the scene slices are fake-only, as the notebook's scene panels, even where the real row carries the category", async () => {
+    const meta = ['image_id,image_path,dataset,label,scene_complexity,scene_complexity_category', 'a,r.jpg,X,real,2,low', 'a,f1.png,X,fake,2,low', 'b,r2.jpg,X,real,5,high', 'b,f2.png,X,fake,5,high'];
+    const { slices } = await load(meta, [], SEMITRUTHS_SLICES.filter((s) => s.name === 'scene_complexity'));
+    const [scene] = slices();
+    expect(scene.fakeOnly).toBe(true);
+    expect(Array.from(scene.codes, (c) => (c < 0 ? '' : scene.values[c]))).toEqual(['', 'low', '', 'high']);
   });
 });

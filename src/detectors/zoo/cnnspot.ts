@@ -1,5 +1,5 @@
 import type { DetectorManifest } from '../manifest.js';
-import { IMAGENET, SEMITRUTHS_PROTOCOL } from './protocols.js';
+import { IMAGENET, SEMITRUTHS_PROTOCOL, semitruthsRun1Protocol } from './protocols.js';
 
 /** CNNSpot (Wang et al., CVPR 2020), detectors.md §2.1. Native = CNNDetection eval.py: no resize, CenterCrop 224. */
 function cnnspot(blurJpegProb: '0.1' | '0.5'): DetectorManifest {
@@ -12,6 +12,7 @@ function cnnspot(blurJpegProb: '0.1' | '0.5'): DetectorManifest {
       // The CNNDetection README recommends --no_crop: the whole image, any size (the net pools globally).
       'native-nocrop': [{ op: 'toTensor' }, { op: 'normalize', ...IMAGENET }],
       semitruths: SEMITRUTHS_PROTOCOL,
+    'semitruths-run1': semitruthsRun1Protocol(),
     },
     output: { type: 'logit', threshold: 0.5 },
     provenance: {

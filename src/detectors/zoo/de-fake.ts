@@ -1,5 +1,5 @@
 import type { DetectorManifest } from '../manifest.js';
-import { CLIP, SEMITRUTHS_PROTOCOL } from './protocols.js';
+import { CLIP, SEMITRUTHS_PROTOCOL, semitruthsRun1Protocol } from './protocols.js';
 
 /**
  * DE-FAKE (Sha et al., CCS 2023), detectors.md §2.4, in the only form a single-input ONNX graph can take:
@@ -21,6 +21,7 @@ export const deFake: DetectorManifest = {
       { op: 'normalize', ...CLIP },
     ],
     semitruths: SEMITRUTHS_PROTOCOL,
+    'semitruths-run1': semitruthsRun1Protocol(),
   },
   output: { type: 'softmax', fakeIndex: 1, threshold: 0.5 },
   provenance: {

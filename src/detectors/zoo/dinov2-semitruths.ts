@@ -1,5 +1,5 @@
 import type { DetectorManifest } from '../manifest.js';
-import { IMAGENET, SEMITRUTHS_PROTOCOL } from './protocols.js';
+import { IMAGENET, SEMITRUTHS_PROTOCOL, semitruthsRun1Protocol } from './protocols.js';
 
 /**
  * The "DINOv2" detector of the Semi-Truths stress test (detectors.md §2.5): dinov2-base CLS token, upsampled
@@ -14,6 +14,7 @@ export const dinov2SemiTruths: DetectorManifest = {
     // BitImageProcessor of facebook/dinov2-base: short side 256 bicubic, crop 224, ÷255, ImageNet.
     native: [{ op: 'resize', size: 256, filter: 'bicubic' }, { op: 'centerCrop', size: 224 }, { op: 'toTensor' }, { op: 'normalize', ...IMAGENET }],
     semitruths: SEMITRUTHS_PROTOCOL,
+    'semitruths-run1': semitruthsRun1Protocol(),
   },
   output: { type: 'logit', threshold: 0.5 },
   provenance: {

@@ -1,5 +1,5 @@
 import type { DetectorManifest } from '../manifest.js';
-import { IMAGENET, SEMITRUTHS_PROTOCOL } from './protocols.js';
+import { IMAGENET, SEMITRUTHS_PROTOCOL, semitruthsRun1Protocol } from './protocols.js';
 
 /**
  * DIRE's classifier (Wang et al., ICCV 2023), detectors.md §2.3. It must be fed precomputed DIRE maps
@@ -13,6 +13,7 @@ export const dire: DetectorManifest = {
   protocols: {
     native: [{ op: 'resize', size: 256, filter: 'bilinear' }, { op: 'centerCrop', size: 224 }, { op: 'toTensor' }, { op: 'normalize', ...IMAGENET }],
     semitruths: SEMITRUTHS_PROTOCOL,
+    'semitruths-run1': semitruthsRun1Protocol(),
   },
   output: { type: 'logit', threshold: 0.5 },
   provenance: {

@@ -9,7 +9,7 @@ export const CLIP = { mean: [0.48145466, 0.4578275, 0.40821073], std: [0.2686295
  * What the Semi-Truths stress test fed every detector (SemiTruths/stress_testing/run_1.py `trans`):
  * PIL Resize(256) → CenterCrop(224) → ToTensor → ImageNet Normalize → clamp(0, 1). The clamp is a quirk of
  * that script (it zeroes every below-mean value); it is kept so the paper's numbers can be reproduced.
- * Not reproduced: the mask-guided random crop run_1 applies to some fakes (its helpers are not public).
+ * Every image takes the centre-crop path here; SEMITRUTHS_RUN1_PROTOCOL adds run_1's mask-guided crop of fakes.
  */
 export const SEMITRUTHS_PROTOCOL: PreprocessOp[] = [
   { op: 'resize', size: 256, filter: 'bilinear' },
@@ -18,3 +18,16 @@ export const SEMITRUTHS_PROTOCOL: PreprocessOp[] = [
   { op: 'normalize', ...IMAGENET },
   { op: 'clamp', min: 0, max: 1 },
 ];
+
+/**
+ * run_1.py as it ran, quirks included (docs/protocols.md): fakes whose mask shows in the centre window are cropped
+ * around the mask with the centre taken as the top-left corner (zero padding), the rest as SEMITRUTHS_PROTOCOL.
+ */
+export function semitruthsRun1Protocol(blurRadius?: number): PreprocessOp[] {
+  return [
+    { op: 'semitruthsRun1Crop', ...(blurRadius ? { blurRadius } : {}) },
+    { op: 'toTensor' },
+    { op: 'normalize', ...IMAGENET },
+    { op: 'clamp', min: 0, max: 1 },
+  ];
+}

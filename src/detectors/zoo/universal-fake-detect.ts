@@ -1,5 +1,5 @@
 import type { DetectorManifest } from '../manifest.js';
-import { CLIP, IMAGENET } from './protocols.js';
+import { CLIP, IMAGENET, semitruthsRun1Protocol } from './protocols.js';
 
 /** UniversalFakeDetect (Ojha et al., CVPR 2023), detectors.md §2.2: CLIP ViT-L/14 image features + Linear(768, 1). */
 export const universalFakeDetect: DetectorManifest = {
@@ -18,6 +18,8 @@ export const universalFakeDetect: DetectorManifest = {
       { op: 'normalize', ...IMAGENET },
       { op: 'clamp', min: 0, max: 1 },
     ],
+    // run_1 blurred only the centre-crop path; mask-guided crops of fakes went in unblurred.
+    'semitruths-run1': semitruthsRun1Protocol(2),
   },
   output: { type: 'logit', threshold: 0.5 },
   provenance: {
