@@ -3,6 +3,7 @@ import { loadConfig } from '../config/index.js';
 import { buildReport } from '../reports/report.js';
 import { wroteLines } from '../reports/summary-md.js';
 import { writeReport } from '../reports/write.js';
+import { htmlFromReport } from '../reports/html/index.js';
 import { createProgress } from '../runner/progress.js';
 import { lockRunFolder } from '../runner/run-folder.js';
 import type { BenchConfig } from '../config/schema.js';
@@ -50,7 +51,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     try {
       const result = await runDetectors(config, createProgress(), { cache: args.cache, lock });
       const ran = result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
-      const written = ran ? writeReport(await buildReport({ runDir: config.out, config }), config.out) : undefined;
+      const report = ran ? await buildReport({ runDir: config.out, config }) : undefined;
+      const written = report ? writeReport(report, config.out, { html: (await htmlFromReport(report)).html }) : undefined;
       if (written) console.log(`\n${written.summary}`);
       printSummary(result, [result.predictionsFile, result.runJson, ...(written?.files ?? [])]);
       process.exitCode = exitCode(result, config, selected);
