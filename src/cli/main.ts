@@ -17,7 +17,7 @@ interface LazyCommand {
 export const COMMANDS: readonly LazyCommand[] = [
   { command: 'run', describe: 'Score every sample with each detector, then write per-slice reports', load: async () => (await import('./run.js')).runCommand },
   { command: 'merge <run>', describe: 'Join the shards of a run (semibench run --shard i/n) into predictions.csv and run.json, then write the reports', load: async () => (await import('./merge.js')).mergeCommand },
-  { command: 'report [run]', describe: "Re-slice a run's saved predictions (no model is run): per-slice CSVs, results.json, summary.md", load: async () => (await import('./report.js')).reportCommand },
+  { command: 'report [run]', describe: "Re-slice a run's saved predictions (no model is run): per-slice CSVs, results.json, summary.md, report.html", load: async () => (await import('./report.js')).reportCommand },
   { command: 'compare <a> <b>', describe: 'Per-slice differences B − A between two runs, with 95% intervals; writes compare.csv', load: async () => (await import('./compare.js')).compareCommand },
   { command: 'detectors <command>', describe: 'List, check and add detectors', load: async () => (await import('./detectors.js')).detectorsCommand },
   { command: 'preprocess <image>', describe: 'Write the float32 NCHW tensor a detector would receive for IMAGE (.npy), to diff against PyTorch', load: async () => (await import('./preprocess.js')).preprocessCommand },

@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
 import { buildReport } from '../reports/report.js';
 import { wroteLines } from '../reports/summary-md.js';
+import { reportHtml } from '../reports/report-html.js';
 import { writeReport } from '../reports/write.js';
 import { mergeShards } from '../runner/merge.js';
 import { lockRunFolder } from '../runner/run-folder.js';
@@ -33,7 +34,8 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
     const lock = lockRunFolder(out);
     try {
       const merged = await mergeShards(out, { data: args.data });
-      const written = writeReport(await buildReport({ runDir: out, config }), out);
+      const report = await buildReport({ runDir: out, config });
+      const written = writeReport(report, out, { html: await reportHtml(report) });
       console.log(written.summary);
       console.log(`\nmerged ${merged.shards} shards: ${merged.samples} samples, ${merged.rows} rows`);
       console.log([...wroteLines([merged.predictionsFile, merged.runJson, ...written.files])].join('\n'));

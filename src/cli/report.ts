@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
 import { importPredictions, parsePredictionsArg, type ScoreColumn } from '../reports/import-predictions.js';
 import { buildReport } from '../reports/report.js';
+import { writeAtomic } from '../reports/csv.js';
+import { reportHtml } from '../reports/report-html.js';
 import { wroteLines } from '../reports/summary-md.js';
 import { writeReport } from '../reports/write.js';
 import { UserError } from '../util/errors.js';
@@ -19,6 +21,7 @@ interface ReportArgs {
   predictions?: string[];
   score?: ScoreColumn;
   notebook?: boolean;
+  html?: boolean;
   resamples?: number;
   'ci-budget'?: number;
   'csv-escape-formulas'?: boolean;
@@ -26,7 +29,7 @@ interface ReportArgs {
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
   command: 'report [run]',
-  describe: "Re-slice a run's saved predictions (no model is run): per-slice CSVs, results.json, summary.md",
+  describe: "Re-slice a run's saved predictions (no model is run): per-slice CSVs, results.json, summary.md, report.html",
   builder: (y) =>
     y
       .positional('run', { type: 'string', describe: 'Run folder (predictions.csv, run.json)' })
@@ -43,6 +46,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       .option('score', { choices: ['probability', 'prediction'] as const, describe: 'Notebook-style files: the column used as the score' })
       .options(csvOutputOptions)
       .option('notebook', { type: 'boolean', describe: 'Also print the Semi-Truths notebook tables (notebook.md)' })
+      .option('html', { type: 'boolean', describe: "Only (re)write report.html from the run's results.json and predictions.csv (nothing is recomputed)" })
       .option('resamples', { type: 'number', describe: 'Bootstrap resamples for 95% intervals (0 = none)' })
       .option('ci-budget', { type: 'number', describe: 'Row-resamples the bootstrap may spend; larger groups get normal intervals (default 3e7, ~1 s)' })
       .example('$0 report runs/latest --threshold fpr@0.05', 'thresholds fixed at 5% FPR on all reals')
@@ -51,6 +55,15 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     const config = await loadConfig(args.config, { threshold: args.threshold }); // checks the policy before any file is read
     const runDir = args.run ?? args.out;
     if (!runDir) throw new UserError('Name the run folder: `semibench report RUN_DIR` (with --predictions, the folder the import goes to).', 'E_USAGE');
+    if (args.html) {
+      if (args.predictions?.length) throw new UserError('--html redraws report.html from an existing results.json: it takes no --predictions.', 'E_USAGE');
+      const { htmlFromRunFolder } = await import('../reports/html/index.js'); // vega only when asked
+      const html = await htmlFromRunFolder(resolve(runDir));
+      const file = join(resolve(args.out ?? runDir), 'report.html');
+      writeAtomic(file, html.html);
+      console.log(`${html.figures} figures in ${html.renderMs} ms\nOpen the report: ${relative(process.cwd(), file)}`);
+      return;
+    }
     if (args.predictions?.length) {
       if (!args.data) throw new UserError('--predictions needs --data: the eval set the predictions were made on.', 'E_USAGE');
       // The import writes RUN_DIR/predictions.csv: never over the predictions a `semibench run` made there.
@@ -79,7 +92,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       ciBudget: args['ci-budget'],
       notebook: args.notebook,
     });
-    const written = writeReport(report, resolve(args.out ?? runDir), { notebook: args.notebook, escapeFormulas: args['csv-escape-formulas'] });
+    const written = writeReport(report, resolve(args.out ?? runDir), { notebook: args.notebook, escapeFormulas: args['csv-escape-formulas'], html: await reportHtml(report) });
     console.log(written.summary);
     if (written.notebook) console.log(written.notebook);
     console.log(wroteLines(written.files).join('\n'));

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/index.js';
 import { buildReport } from '../reports/report.js';
 import { wroteLines } from '../reports/summary-md.js';
 import { writeReport } from '../reports/write.js';
+import { reportHtml } from '../reports/report-html.js';
 import { createProgress } from '../runner/progress.js';
 import { lockRunFolder } from '../runner/run-folder.js';
 import { checkSplit, formatShard, resolveShard, shardFiles } from '../runner/shard.js';
@@ -75,7 +76,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     try {
       const result = await runDetectors(config, createProgress(), { cache: args.cache, lock, shard });
       const ran = !shard && result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
-      const written = ran ? writeReport(await buildReport({ runDir: config.out, config }), config.out, { escapeFormulas: args['csv-escape-formulas'] }) : undefined;
+      const report = ran ? await buildReport({ runDir: config.out, config }) : undefined;
+      const written = report ? writeReport(report, config.out, { escapeFormulas: args['csv-escape-formulas'], html: await reportHtml(report) }) : undefined;
       if (written) console.log(`\n${written.summary}`);
       printSummary(result, [result.predictionsFile, result.runJson, ...(written?.files ?? [])]);
       if (shard) console.log(`shard ${formatShard(shard)} done; once every shard is, join them and write the report: semibench merge ${config.out}`);

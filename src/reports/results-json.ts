@@ -117,6 +117,6 @@ export function writeResultsJson(outDir: string, report: Report): string {
 }
 
 /** JSON has no NaN/Infinity: write them as null (never as a number that looks meaningful). */
-function jsonNumber(_key: string, value: unknown): unknown {
+export function jsonNumber(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }

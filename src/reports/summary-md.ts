@@ -160,7 +160,9 @@ export function wroteLines(files: readonly string[], cwd = process.cwd()): strin
   const slices = files.filter((f) => basename(dirname(f)) === 'slices' && f.endsWith('.csv'));
   const rest = files.filter((f) => !slices.includes(f)).map((f) => `  ${relative(cwd, f)}`);
   const folders = [...new Set(slices.map((f) => dirname(f)))].map((d) => `  ${relative(cwd, d)}/ (${slices.filter((f) => dirname(f) === d).length} slice CSVs)`);
-  return ['Wrote:', ...rest, ...folders];
+  const html = files.find((f) => basename(f) === 'report.html');
+  // the last line is the page to open: the figures live there
+  return ['Wrote:', ...rest, ...folders, ...(html ? [`Open the report: ${relative(cwd, html)}`] : [])];
 }
 
 /** Writes OUT/summary.md; returns the path and the short terminal summary (the CLI prints it; the file has the rest). */

@@ -17,15 +17,16 @@ export interface WrittenReport {
 }
 
 /** The report's files and folder in `outDir`; everything else there (predictions.csv, run.json) is not the report's. */
-const REPORT_ENTRIES = ['slices', 'results.json', 'summary.md', 'notebook.md'];
+const REPORT_ENTRIES = ['slices', 'results.json', 'summary.md', 'notebook.md', 'report.html'];
 const STAGING_PREFIX = '.semibench-report-';
 /** Left in `outDir` only when a process died while swapping the new report in. */
 export const INCOMPLETE_MARKER = 'REPORT-INCOMPLETE.txt';
 
 /**
  * Writes a report into `outDir`: slices/<slice>.csv (one per slice), results.json, summary.md, and with
- * `notebook` the Semi-Truths notebook tables as notebook.md. Text cells of the CSVs that a spreadsheet would run as
- * a formula are neutralised unless `escapeFormulas` is false (see reports/csv.ts).
+ * `notebook` the Semi-Truths notebook tables as notebook.md, and with `html` report.html (src/reports/html). Text
+ * cells of the CSVs that a spreadsheet would run as a formula are neutralised unless `escapeFormulas` is false
+ * (see reports/csv.ts).
  *
  * The files are written to a staging folder inside `outDir` first and renamed into place only when all exist,
  * so a report that fails or is killed while writing leaves the previous report whole (and no staging folder, or
@@ -33,7 +34,7 @@ export const INCOMPLETE_MARKER = 'REPORT-INCOMPLETE.txt';
  * Files of the previous report that this one does not write (a slice no longer configured, notebook.md without
  * `notebook`) are removed, so every report file in `outDir` comes from one report.
  */
-export function writeReport(report: Report, outDir: string, opts: { notebook?: boolean; escapeFormulas?: boolean } = {}): WrittenReport {
+export function writeReport(report: Report, outDir: string, opts: { notebook?: boolean; escapeFormulas?: boolean; html?: string } = {}): WrittenReport {
   ensureOutputFolder(outDir);
   removeStaleStaging(outDir);
   const stage = join(outDir, `${STAGING_PREFIX}${process.pid}`);
@@ -50,6 +51,12 @@ export function writeReport(report: Report, outDir: string, opts: { notebook?: b
       notebook = notebookMarkdown(notebookTables(report.meta, report.scores.detectors, report.thresholds));
       const file = join(stage, 'notebook.md');
       writeAtomic(file, notebook);
+      files.push(file);
+    }
+    if (opts.html !== undefined) {
+      // rendered beforehand (htmlFromReport is async) from this same report
+      const file = join(stage, 'report.html');
+      writeAtomic(file, opts.html);
       files.push(file);
     }
     swapIn(stage, outDir);

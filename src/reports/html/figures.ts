@@ -1,0 +1,275 @@
+import type { TopLevelSpec } from 'vega-lite';
+import { metricDef, type MetricKey } from '../../metrics/index.js';
+import type { MetricCell, SliceRow } from '../../slices/aggregate.js';
+import { ALL_SLICE } from '../../slices/spec.js';
+import { reliabilityBins, rocPoints, RELIABILITY_BINS, type DetectorScoresForCurves } from './curves.js';
+
+/** The parts of results.json the figures read (src/reports/results-json.ts writes it). */
+export interface ResultsDoc {
+  run: { dir: string; detectors: { name: string; calibrated: boolean | null }[] };
+  dataset: { root: string; rows: number; reals: number; fakes: number; sourceImages: number };
+  threshold: { policy: string; detectors: Record<string, { value: number | null }> };
+  slices: { name: string; kind: 'fake-only' | 'both'; type: string; values: string[] }[];
+  rows: SliceRow[];
+  /**
+   * Optional robustness curves (runs with stress conditions): one point per detector, condition and level.
+   * Absent on runs without conditions; the figure is then left out.
+   */
+  robustness?: { detector: string; condition: string; level: number | string; metric: string; value: number | null; lo: number | null; hi: number | null }[];
+}
+
+export type Cell = string | number | null;
+
+/** One figure: its Vega-Lite spec (data inline), the table of the same data, and the slice CSV it comes from. */
+export interface Figure {
+  id: string;
+  section: string;
+  title: string;
+  caption: string;
+  spec: TopLevelSpec;
+  table: { columns: string[]; rows: Cell[][] };
+  /** The run folder's CSV with every metric of this figure's rows (relative to report.html). */
+  csv?: string;
+}
+
+const WIDTH = 230;
+const HEIGHT = 160;
+const INTERVALS = 'Error bars: 95% intervals, clustered by source image.';
+
+/** Every figure the report shows, in page order, from results.json and the run's scores. */
+export function buildFigures(doc: ResultsDoc, curves: DetectorScoresForCurves[]): Figure[] {
+  const policy = policyText(doc);
+  const figures: Figure[] = [leaderboard(doc, policy)];
+  for (const s of doc.slices) {
+    if (s.name === ALL_SLICE) continue;
+    const rows = doc.rows.filter((r) => r.slice === s.name);
+    if (rows.length === 0) continue;
+    if (s.type === 'crossed') figures.push(heatMap(s, rows, policy));
+    else figures.push(sliceFigure(s, rows, policy));
+  }
+  figures.push(...curveFigures(doc, curves, policy));
+  const robustness = robustnessFigure(doc, policy);
+  if (robustness) figures.push(robustness);
+  return figures;
+}
+
+function policyText(doc: ResultsDoc): string {
+  const values = Object.entries(doc.threshold.detectors).map(([d, t]) => `${d} ${t.value === null ? 'none' : +t.value.toPrecision(4)}`);
+  return `Threshold policy ${doc.threshold.policy} (fake iff score ≥ threshold; ${values.join(', ')}).`;
+}
+
+/** Long-form points of `metrics` for a chart: one per detector, value and metric. */
+function points(rows: SliceRow[], metrics: MetricKey[]) {
+  return rows.flatMap((r) =>
+    metrics.map((m) => ({ detector: r.detector, value: r.value, metric: metricDef(m).label, v: r.metrics[m].value, lo: r.metrics[m].lo, hi: r.metrics[m].hi })),
+  );
+}
+
+/** Columns "metric", "metric lo", "metric hi" for each metric. */
+function metricColumns(metrics: MetricKey[]): string[] {
+  return metrics.flatMap((m) => [metricDef(m).label, `${metricDef(m).label} lo`, `${metricDef(m).label} hi`]);
+}
+function metricCells(r: SliceRow, metrics: MetricKey[]): Cell[] {
+  return metrics.flatMap((m) => cell(r.metrics[m]));
+}
+function cell(c: MetricCell): Cell[] {
+  return [c.value, c.lo, c.hi];
+}
+
+/** Point + interval chart, one small multiple per metric; `x` the category axis. */
+function intervalChart(values: object[], x: { field: string; title: string; sort?: string[] }, metrics: number): TopLevelSpec {
+  const xEnc = { field: x.field, type: 'nominal' as const, title: x.title, sort: x.sort ?? null, scale: { type: 'band' as const, paddingInner: 0.2 }, axis: { labelAngle: -30 } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values },
+    facet: { column: { field: 'metric', title: null, header: { labelFontSize: 12, labelFontWeight: 'bold' } } },
+    spec: {
+      width: Math.max(WIDTH / Math.max(1, metrics / 3), 120),
+      height: HEIGHT,
+      layer: [
+        { mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x: xEnc, xOffset: { field: 'detector' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'detector', type: 'nominal' } } },
+        {
+          mark: { type: 'point', filled: true, size: 45 },
+          encoding: {
+            x: xEnc,
+            xOffset: { field: 'detector' },
+            y: { field: 'v', type: 'quantitative', title: null, scale: { domain: [0, 1] } },
+            color: { field: 'detector', type: 'nominal', title: 'detector' },
+          },
+        },
+      ],
+    },
+    resolve: { scale: { x: 'independent' } },
+  } as TopLevelSpec;
+}
+
+const LEADERBOARD: MetricKey[] = ['auc', 'ap', 'accuracy'];
+
+function leaderboard(doc: ResultsDoc, policy: string): Figure {
+  const rows = doc.rows.filter((r) => r.slice === ALL_SLICE);
+  return {
+    id: 'leaderboard',
+    section: 'Leaderboard',
+    title: 'Leaderboard: AUC, AP and accuracy at the threshold policy',
+    caption: `Every detector on the whole eval set (${doc.dataset.rows} images: ${doc.dataset.reals} real, ${doc.dataset.fakes} fake, ${doc.dataset.sourceImages} source images). AUC and AP need no threshold; accuracy is at the policy. ${policy} ${INTERVALS} Click a column header to sort.`,
+    spec: intervalChart(points(rows, LEADERBOARD), { field: 'detector', title: 'detector' }, LEADERBOARD.length),
+    table: {
+      columns: ['detector', 'threshold', 'n real', 'n fake', ...metricColumns(LEADERBOARD)],
+      rows: rows.map((r) => [r.detector, r.threshold, r.n_real, r.n_fake, ...metricCells(r, LEADERBOARD)]),
+    },
+    csv: `slices/${ALL_SLICE}.csv`,
+  };
+}
+
+/** Where a slice goes on the page: the paper's families. */
+function sectionOf(name: string, kind: string): string {
+  if (name.endsWith('_5bin')) return 'Change metrics, five bins';
+  if (['area_ratio', 'post_edit_ratio', 'ssim', 'mse', 'lpips', 'dreamsim', 'sen_sim'].includes(name)) return 'Change metrics, small / medium / large';
+  if (name.startsWith('scene_')) return 'Scene diversity and complexity';
+  if (kind === 'both') return 'Source datasets and slices with both classes';
+  return 'Edits: semantic magnitude, localisation, method, models';
+}
+
+function sliceFigure(s: ResultsDoc['slices'][number], rows: SliceRow[], policy: string): Figure {
+  const fakeOnly = s.kind === 'fake-only';
+  const metrics: MetricKey[] = fakeOnly ? ['recall_fake', 'paired_auc'] : ['f1_macro', 'auc'];
+  const what = fakeOnly
+    ? 'Recall on fakes (at the policy) and paired AUC (each fake against its own source photo, no threshold)'
+    : 'Macro-F1 (at the policy) and AUC (no threshold)';
+  return {
+    id: `slice-${s.name}`,
+    section: sectionOf(s.name, s.kind),
+    title: `${fakeOnly ? 'Recall(fake) and paired AUC' : 'Macro-F1 and AUC'} by ${s.name}`,
+    caption: `${what} per ${s.name} value.${fakeOnly ? ' Reals carry no value of this column.' : ''} ${policy} ${INTERVALS}`,
+    spec: intervalChart(points(rows, metrics), { field: 'value', title: s.name, sort: s.values }, metrics.length),
+    table: {
+      columns: ['detector', 'value', 'n real', 'n fake', ...metricColumns(metrics)],
+      rows: rows.map((r) => [r.detector, r.value, r.n_real, r.n_fake, ...metricCells(r, metrics)]),
+    },
+    csv: `slices/${s.name}.csv`,
+  };
+}
+
+function heatMap(s: ResultsDoc['slices'][number], rows: SliceRow[], policy: string): Figure {
+  const metric: MetricKey = s.kind === 'fake-only' ? 'recall_fake' : 'auc';
+  const label = metricDef(metric).label;
+  const [a, b] = s.name.split('_x_');
+  const values = rows.map((r) => {
+    const [row, column] = r.value.split(' x ');
+    return { detector: r.detector, row, column, v: r.metrics[metric].value, lo: r.metrics[metric].lo, hi: r.metrics[metric].hi, n: r.n_fake };
+  });
+  const order = (k: 0 | 1) => [...new Set(s.values.map((v) => v.split(' x ')[k]))];
+  const enc = {
+    x: { field: 'column', type: 'nominal', title: b, sort: order(1), axis: { labelAngle: -30 } },
+    y: { field: 'row', type: 'nominal', title: a, sort: order(0) },
+  };
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values },
+    facet: { column: { field: 'detector', title: null, header: { labelFontSize: 12, labelFontWeight: 'bold' } } },
+    spec: {
+      layer: [
+        { mark: 'rect', encoding: { ...enc, color: { field: 'v', type: 'quantitative', title: label, scale: { domain: [0, 1], scheme: 'viridis' } } } },
+        { mark: { type: 'text', fontSize: 10 }, encoding: { ...enc, text: { field: 'v', type: 'quantitative', format: '.2f' }, color: { condition: { test: 'datum.v > 0.6', value: 'black' }, value: 'white' } } },
+      ],
+    },
+  } as TopLevelSpec;
+  return {
+    id: `heat-${s.name}`,
+    section: `Heat maps: ${a} × ${b}`,
+    title: `${label} by ${a} × ${b}`,
+    caption: `${label} per ${a} × ${b} cell (n fake in the table); cells without rows are blank. ${policy} Intervals in the table (95%, clustered by source image).`,
+    spec,
+    table: {
+      columns: ['detector', a, b, 'n fake', label, `${label} lo`, `${label} hi`],
+      rows: values.map((v) => [v.detector, v.row, v.column, v.n, v.v, v.lo, v.hi]),
+    },
+    csv: `slices/${s.name}.csv`,
+  };
+}
+
+function curveFigures(doc: ResultsDoc, curves: DetectorScoresForCurves[], policy: string): Figure[] {
+  const roc = curves.flatMap(rocPoints);
+  const out: Figure[] = [];
+  if (roc.length) {
+    const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: WIDTH + 60, height: WIDTH + 20 };
+    const line = (x: string, y: string, xt: string, yt: string) => ({
+      mark: { type: 'line', interpolate: 'step-after', clip: true },
+      encoding: { x: { field: x, type: 'quantitative', title: xt, scale: { domain: [0, 1] } }, y: { field: y, type: 'quantitative', title: yt, scale: { domain: [0, 1] } }, color: { field: 'detector', type: 'nominal' } },
+    });
+    const values = roc.map((p) => ({ ...p, threshold: Number.isFinite(p.threshold) ? p.threshold : null }));
+    const curveTable = { columns: ['detector', 'threshold', 'FPR', 'TPR (recall)', 'precision'], rows: values.map((p) => [p.detector, p.threshold, p.fpr, p.tpr, p.precision]) };
+    out.push({
+      id: 'roc',
+      section: 'ROC and precision–recall curves',
+      title: 'ROC curves',
+      caption: `True-positive rate on fakes against false-positive rate on reals at every threshold, per detector (status-ok scores; the diagonal is chance). Threshold-free; the policy's operating point is one point on each curve. ${policy}`,
+      spec: { ...base, data: { values }, layer: [{ data: { values: [{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }] }, mark: { type: 'line', strokeDash: [4, 4], color: '#999' }, encoding: { x: { field: 'fpr', type: 'quantitative' }, y: { field: 'tpr', type: 'quantitative' } } }, line('fpr', 'tpr', 'false-positive rate (reals)', 'true-positive rate (fakes)')] } as TopLevelSpec,
+      table: curveTable,
+    });
+    const pr = values.filter((p) => p.threshold !== null);
+    out.push({
+      id: 'pr',
+      section: 'ROC and precision–recall curves',
+      title: 'Precision–recall curves',
+      caption: `Precision against recall on fakes at every threshold, per detector (base rate ${(doc.dataset.fakes / Math.max(1, doc.dataset.rows)).toFixed(2)} fake). ${policy}`,
+      spec: { ...base, data: { values: pr }, layer: [line('tpr', 'precision', 'recall (fakes)', 'precision')] } as TopLevelSpec,
+      table: { ...curveTable, rows: curveTable.rows.filter((r) => r[1] !== null) },
+    });
+  }
+  const calibrated = new Set(doc.run.detectors.filter((d) => d.calibrated).map((d) => d.name));
+  const bins = curves.filter((c) => calibrated.has(c.detector)).flatMap(reliabilityBins);
+  if (bins.length) {
+    out.push({
+      id: 'reliability',
+      section: 'Calibration',
+      title: 'Reliability diagram (calibrated detectors)',
+      caption: `Share of fakes against mean predicted P(fake) in ${RELIABILITY_BINS} equal-width bins (the ECE's bins); on the diagonal the score is a calibrated probability. Only detectors marked calibrated are shown. ${policy}`,
+      spec: {
+        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+        width: WIDTH + 60,
+        height: WIDTH + 20,
+        data: { values: bins },
+        layer: [
+          { data: { values: [{ predicted: 0, observed: 0 }, { predicted: 1, observed: 1 }] }, mark: { type: 'line', strokeDash: [4, 4], color: '#999' }, encoding: { x: { field: 'predicted', type: 'quantitative' }, y: { field: 'observed', type: 'quantitative' } } },
+          {
+            mark: { type: 'line', point: true },
+            encoding: {
+              x: { field: 'predicted', type: 'quantitative', title: 'mean predicted P(fake)', scale: { domain: [0, 1] } },
+              y: { field: 'observed', type: 'quantitative', title: 'share of fakes', scale: { domain: [0, 1] } },
+              color: { field: 'detector', type: 'nominal' },
+            },
+          },
+        ],
+      } as TopLevelSpec,
+      table: { columns: ['detector', 'bin', 'mean predicted', 'share fake', 'n'], rows: bins.map((b) => [b.detector, b.bin, b.predicted, b.observed, b.n]) },
+    });
+  }
+  return out;
+}
+
+function robustnessFigure(doc: ResultsDoc, policy: string): Figure | undefined {
+  const points = doc.robustness;
+  if (!points?.length) return undefined;
+  return {
+    id: 'robustness',
+    section: 'Robustness to stress conditions',
+    title: 'Robustness curves',
+    caption: `Each metric as the stress level grows, one small multiple per condition and metric. ${policy} ${INTERVALS}`,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      data: { values: points },
+      facet: { row: { field: 'metric', title: null }, column: { field: 'condition', title: null } },
+      spec: {
+        width: WIDTH - 40,
+        height: HEIGHT - 20,
+        layer: [
+          { mark: 'rule', encoding: { x: { field: 'level', type: 'ordinal' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'detector', type: 'nominal' } } },
+          { mark: { type: 'line', point: true }, encoding: { x: { field: 'level', type: 'ordinal', title: 'level' }, y: { field: 'value', type: 'quantitative', title: null, scale: { domain: [0, 1] } }, color: { field: 'detector', type: 'nominal' } } },
+        ],
+      },
+      resolve: { scale: { x: 'independent' } },
+    } as TopLevelSpec,
+    table: { columns: ['detector', 'condition', 'level', 'metric', 'value', 'lo', 'hi'], rows: points.map((p) => [p.detector, p.condition, p.level, p.metric, p.value, p.lo, p.hi]) },
+  };
+}
