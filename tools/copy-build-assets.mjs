@@ -4,7 +4,7 @@ import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 for (const entry of readdirSync('src', { recursive: true, withFileTypes: true })) {
-  if (!entry.isFile() || !entry.name.endsWith('.json')) continue;
+  if (!entry.isFile() || !(entry.name.endsWith('.json') || entry.name.endsWith('.txt'))) continue;
   const from = join(entry.parentPath, entry.name);
   cpSync(from, join('dist', from.slice('src/'.length)));
 }

@@ -148,7 +148,7 @@ async function main(): Promise<void> {
   console.log(`wrote ${rows.length} rows to ${join(OUT, 'metadata.csv')}`);
   // Fill the change-metric, scene and bin columns the way users do, so the default slices can use them.
   // Learned metrics need model files that are not in the repository: their columns stay empty.
-  execFileSync(process.execPath, ['bin/semibench.js', 'measure', '--data', OUT, '--no-learned'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['bin/semibench.js', 'measure', '--data', OUT, '--no-learned', '--no-brisque'], { stdio: 'inherit' });
   // Resume bookkeeping and the (machine-specific) run summary are not part of the eval set.
   for (const file of ['metadata.orig.csv', '.semibench-measure.csv', 'measure.json']) rmSync(join(OUT, file), { force: true });
 }

@@ -34,6 +34,7 @@ interface GenerateArgs {
   plan: boolean;
   'metrics-dir': string;
   learned: boolean;
+  brisque: boolean;
   config?: string;
 }
 
@@ -58,6 +59,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('plan', { type: 'boolean', default: false, describe: 'Print what would run (counts per stage, backends, outputs) and call nothing' })
       .option('metrics-dir', { type: 'string', default: DEFAULT_METRICS_DIR, describe: 'Folder of metric models for the measure stage' })
       .option('learned', { type: 'boolean', default: true, describe: 'Compute the learned metrics in the measure stage (--no-learned: pixel metrics only)' })
+      .option('brisque', { type: 'boolean', default: true, describe: 'Compute BRISQUE of both images (the QC gate\'s brisque_score_perturb rule; --no-brisque: keep input values)' })
       .option('config', configOptions.config)
       .example('$0 generate --input data/input --out gen --llm offline --inpaint classical', 'a whole eval set on a CPU, no model weights')
       .example('$0 generate --input data/input --out gen --llm http://127.0.0.1:8000 --llm-model llava-hf/llava-v1.6-mistral-7b-hf --inpaint a1111:http://127.0.0.1:7860', 'with real servers')
@@ -96,6 +98,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         concurrency,
         metricsDir: resolve(args['metrics-dir']),
         noLearned: !args.learned,
+        noBrisque: !args.brisque,
         qc,
         describe: { llm: describeUrl(llm), inpaint: describeUrl(inpaintSpec) },
         progress: createProgress(),

@@ -21,6 +21,7 @@ interface MeasureArgs {
   fresh: boolean;
   'retry-errors': boolean;
   learned: boolean;
+  brisque: boolean;
 }
 
 export const measureCommand: CommandModule<object, MeasureArgs> = {
@@ -38,6 +39,7 @@ export const measureCommand: CommandModule<object, MeasureArgs> = {
       .option('fresh', { type: 'boolean', default: false, describe: 'Ignore earlier measurements and measure every row again' })
       .option('retry-errors', { type: 'boolean', default: false, describe: 'Measure again the rows whose last measurement had a problem' })
       .option('learned', { type: 'boolean', default: true, describe: 'Compute the learned metrics (--no-learned: pixel metrics only)' })
+      .option('brisque', { type: 'boolean', default: true, describe: 'Compute BRISQUE of both images (the QC gate\'s brisque_score_perturb rule; --no-brisque: keep input values)' })
       .conflicts('data', 'pairs')
       .check((args) => {
         if (!args.data && !args.pairs) throw new UserError('Name the eval set: --data DIR (metadata.csv) or --pairs FILE.csv.');
@@ -60,6 +62,7 @@ export const measureCommand: CommandModule<object, MeasureArgs> = {
       fresh: args.fresh,
       retryErrors: args['retry-errors'],
       noLearned: !args.learned,
+        noBrisque: !args.brisque,
       progress: createProgress(),
     });
     console.log(formatMeasureSummary(result));

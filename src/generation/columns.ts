@@ -19,6 +19,8 @@ export const METRIC_COLUMNS = [
   'cap2_img2',
   'img1_img2',
   'direct_sim',
+  'brisque_score_orig',
+  'brisque_score_perturb',
 ] as const;
 
 export type MetricColumn = (typeof METRIC_COLUMNS)[number];

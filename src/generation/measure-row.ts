@@ -3,6 +3,7 @@ import { decodeImage, ImageDecodeError } from '../image/decode.js';
 import type { RgbImage } from '../image/types.js';
 import { errorMessage } from '../util/errors.js';
 import { DataFileError, readDataFile } from '../util/fs.js';
+import { brisqueScore } from './brisque/index.js';
 import { alignToReal, ChangeMetricError, maskAreaRatio, measurePair } from './change/index.js';
 import type { MetricColumn } from './columns.js';
 import { PromiseLru } from './learned/lru.js';
@@ -23,10 +24,11 @@ export interface RowMeasurer {
  * ratio; every loaded learned metric. Nothing throws for bad input: each problem becomes a `kind: detail` entry
  * of the row's measure_error, and whatever could still be measured is kept.
  */
-export function createRowMeasurer(models: readonly MetricModel[], root: string): RowMeasurer {
+export function createRowMeasurer(models: readonly MetricModel[], root: string, opts: { brisque: boolean } = { brisque: true }): RowMeasurer {
   // Evalset rows of one image are adjacent, so a few decoded reals cover them.
   const reals = new PromiseLru<RgbImage>(8);
-  const attempted = ['pixel', ...models.map((m) => m.id)];
+  const realBrisque = new PromiseLru<number>(8);
+  const attempted = ['pixel', ...(opts.brisque ? ['brisque'] : []), ...models.map((m) => m.id)];
   const show = (path: string) => (path.startsWith(root) ? relative(root, path) : path);
 
   async function load(path: string, role: string, problems: Problem[], cache?: PromiseLru<RgbImage>): Promise<RgbImage | undefined> {
@@ -54,6 +56,9 @@ export function createRowMeasurer(models: readonly MetricModel[], root: string):
           pair.maskPath === undefined ? undefined : load(pair.maskPath, 'mask', problems),
         ]);
         if (real && mask) measureMask(real, mask, values, problems);
+        // BRISQUE of both images (the QC gate's brisque_score_perturb rule); a real image is scored once.
+        if (opts.brisque && real) setFinite(values, 'brisque_score_orig', await realBrisque.get(pair.realPath!, async () => brisqueScore(real)));
+        if (opts.brisque && edited) setFinite(values, 'brisque_score_perturb', brisqueScore(edited));
         if (real && edited) {
           measurePixels(real, edited, values, problems);
           if (models.length > 0) {
@@ -66,6 +71,11 @@ export function createRowMeasurer(models: readonly MetricModel[], root: string):
       return measuredRow(pair.key, attempted, values, formatProblems(problems));
     },
   };
+}
+
+/** Keeps a value only when finite (BRISQUE of an image under ~4 px a side has no statistics: left empty). */
+function setFinite(values: Partial<Record<MetricColumn, number>>, column: MetricColumn, value: number): void {
+  if (Number.isFinite(value)) values[column] = value;
 }
 
 function measurePixels(real: RgbImage, edited: RgbImage, values: Partial<Record<MetricColumn, number>>, problems: Problem[]): void {

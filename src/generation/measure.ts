@@ -27,6 +27,8 @@ export interface MeasureOptions {
   retryErrors?: boolean;
   /** Pixel metrics only: leave the learned-metric columns as they are. */
   noLearned?: boolean;
+  /** Leave brisque_score_orig / brisque_score_perturb as they are (the gate's BRISQUE rule then uses input values only). */
+  noBrisque?: boolean;
   progress?: Progress;
 }
 
@@ -68,7 +70,7 @@ export async function measure(options: MeasureOptions): Promise<MeasureResult> {
   const owned = await ownedColumns(table.backupFile);
   const learned = await loadLearnedMetrics(options.metricsDir, { disabled: options.noLearned });
   const store = await MeasuredStore.open(table.storeFile, { fresh: options.fresh });
-  const measurer = createRowMeasurer(learned.models, table.root);
+  const measurer = createRowMeasurer(learned.models, table.root, { brisque: !options.noBrisque });
   let measured = 0;
   let alreadyMeasured = 0;
   let errors = 0;

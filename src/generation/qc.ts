@@ -16,8 +16,8 @@ export interface QcConfig {
 
 /**
  * Semi-Truths' post-generation quality gate (config.yaml `metric_thresholds`,
- * SemiTruths/quality_check/quality_thresholds.py). BRISQUE is not computed by semibench: its rule applies only
- * when the metadata already has a `brisque_score_perturb` column.
+ * SemiTruths/quality_check/quality_thresholds.py). `measure` computes brisque_score_perturb (src/generation/brisque)
+ * for every readable edited image, so that rule applies whenever the edit could be decoded.
  */
 export const SEMITRUTHS_QC: QcConfig = {
   source: 'Semi-Truths config.yaml metric_thresholds (default)',

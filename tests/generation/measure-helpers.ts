@@ -17,7 +17,10 @@ export function writeCsv(file: string, columns: string[], rows: Record<string, s
   writeFileSync(file, stringify(rows.map((r) => columns.map((c) => r[c] ?? '')), { header: true, columns }));
 }
 
-/** Measures an Evalset folder with no metric models (pixel metrics only) unless told otherwise. */
+/**
+ * Measures an Evalset folder with no metric models (pixel metrics only) and no BRISQUE unless told otherwise: the
+ * fixture is built with --no-brisque, and these tests are about the other columns (BRISQUE: brisque-measure.test.ts).
+ */
 export function measureEvalset(dir: string, options: Partial<MeasureOptions> = {}): Promise<MeasureResult> {
-  return measure({ table: evalsetTable(dir), metricsDir: join(tempDir('semibench-nomodels-'), 'metrics'), ...options });
+  return measure({ table: evalsetTable(dir), metricsDir: join(tempDir('semibench-nomodels-'), 'metrics'), noBrisque: true, ...options });
 }

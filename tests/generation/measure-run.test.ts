@@ -30,7 +30,7 @@ describe('semibench measure, then semibench run', () => {
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const data = copyEvalset();
     const work = tempDir();
-    await main(['measure', '--data', data, '--metrics-dir', join(work, 'no-models')]);
+    await main(['measure', '--data', data, '--metrics-dir', join(work, 'no-models'), '--no-brisque']);
     expect(process.exitCode ?? 0).toBe(0);
     expect(String(vi.mocked(console.log).mock.calls.at(-1)?.[0])).toContain('measure: 64 rows, 48 pairs');
 

@@ -37,6 +37,8 @@ export interface GenerateOptions {
   /** Where learned metric models are (measure), and whether to compute them. */
   metricsDir: string;
   noLearned?: boolean;
+  /** Measure stage without BRISQUE (see MeasureOptions.noBrisque). */
+  noBrisque?: boolean;
   qc?: QcConfig;
   /** Extra fields for generation.json's backends (e.g. the servers' URLs; never a key). */
   describe?: { llm?: string; inpaint?: string };
@@ -176,7 +178,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   if (stages.has('measure')) {
     if (!existsSync(paths.metadata)) throw new UserError(`No ${paths.metadata} yet: run the assemble stage first.`, 'E_DATA');
     result.measure = await timed('measure', () =>
-      measure({ table: evalsetTable(out), metricsDir: options.metricsDir, qc: options.qc, noLearned: options.noLearned, concurrency: options.concurrency, progress }),
+      measure({ table: evalsetTable(out), metricsDir: options.metricsDir, qc: options.qc, noLearned: options.noLearned, noBrisque: options.noBrisque, concurrency: options.concurrency, progress }),
     );
   }
   writeGenerationJson(paths.generation, settings, result);

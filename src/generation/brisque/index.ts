@@ -1,0 +1,2 @@
+export { brisqueFeatures } from './features.js';
+export { brisqueFromFeatures, brisqueScore } from './score.js';
