@@ -58,4 +58,6 @@ export const SEMITRUTHS_SLICES: SliceSpec[] = [
   { name: 'scene_complexity', column: 'scene_complexity', bins: 'meanStd', over: 'images', categoryColumn: 'scene_complexity_category', fakesOnly: true, optional: true },
   { name: 'area_x_sem_magnitude', cross: ['area_ratio', 'sem_magnitude'], optional: true },
   { name: 'model_x_dataset', cross: ['model', 'dataset'], optional: true },
+  // The paper's method × editing model table (and the report's heat map).
+  { name: 'method_x_model', cross: ['method', 'model'], optional: true },
 ];

@@ -64,6 +64,11 @@ describe('semibench run with stress conditions (done-when check of issue 13)', (
     expect(summary).toContain('## Stress conditions');
     expect(summary).toMatch(/### Format shortcut[\s\S]*no shift beyond the interval/);
     expect(stdout).toContain('Format shortcut');
+    // report.html draws the JPEG sweep as a robustness curve: one line point per detector, quality and metric.
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    const figure = html.slice(html.indexOf('Robustness curves'));
+    expect(figure).toMatch(/<svg[\s\S]*<\/svg>/);
+    for (const q of ['95', '75', '50']) expect(figure).toContain(`jpeg:${q}`);
 
     // a rerun resumes every condition
     const again = await semibench(['run', '--detector', 'all', '--sweep', 'jpeg:95,75,50', '--condition', 'format:png', '--out', out]);

@@ -28,6 +28,7 @@ describe('end to end on the bundled eval set', async () => {
     for (const spec of slices) expect(planned.has(spec.name) !== report.plan.skipped.some((s) => s.name === spec.name), spec.name).toBe(true);
     expect(planned).toContain('area_ratio');
     expect(planned).toContain('model_x_dataset');
+    expect(planned).toContain('method_x_model'); // the paper's method × editing model table
     const all = parse(readFileSync(join(out, 'slices', 'all.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     expect(all.map((r) => r.detector)).toEqual(['npr-residual', 'spectral-hf']);
     for (const r of all) {

@@ -1,3 +1,4 @@
+import type { CurvePoint } from '../robustness.js';
 import type { TopLevelSpec } from 'vega-lite';
 import { metricDef, type MetricKey } from '../../metrics/index.js';
 import type { MetricCell, SliceRow } from '../../slices/aggregate.js';
@@ -15,7 +16,7 @@ export interface ResultsDoc {
    * Optional robustness curves (runs with stress conditions): one point per detector, condition and level.
    * Absent on runs without conditions; the figure is then left out.
    */
-  robustness?: { detector: string; condition: string; level: number | string; metric: string; value: number | null; lo: number | null; hi: number | null }[];
+  robustness?: { curves: CurvePoint[] };
 }
 
 export type Cell = string | number | null;
@@ -249,17 +250,18 @@ function curveFigures(doc: ResultsDoc, curves: DetectorScoresForCurves[], policy
 }
 
 function robustnessFigure(doc: ResultsDoc, policy: string): Figure | undefined {
-  const points = doc.robustness;
-  if (!points?.length) return undefined;
+  // One curve per swept op (jpeg, blur, ...); the clean run, chains and format controls have no strength.
+  const points = (doc.robustness?.curves ?? []).filter((p) => p.op !== '' && p.strength !== null).map((p) => ({ ...p, level: p.strength }));
+  if (!points.length) return undefined;
   return {
     id: 'robustness',
     section: 'Robustness to stress conditions',
     title: 'Robustness curves',
-    caption: `Each metric as the stress level grows, one small multiple per condition and metric. ${policy} ${INTERVALS}`,
+    caption: `Each metric as the stress strength changes (JPEG quality, blur radius, scale, ...), one small multiple per stress op and metric; robustness.csv has the deltas against the clean run. ${policy} ${INTERVALS}`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       data: { values: points },
-      facet: { row: { field: 'metric', title: null }, column: { field: 'condition', title: null } },
+      facet: { row: { field: 'metric', title: null }, column: { field: 'op', title: null } },
       spec: {
         width: WIDTH - 40,
         height: HEIGHT - 20,
@@ -270,6 +272,6 @@ function robustnessFigure(doc: ResultsDoc, policy: string): Figure | undefined {
       },
       resolve: { scale: { x: 'independent' } },
     } as TopLevelSpec,
-    table: { columns: ['detector', 'condition', 'level', 'metric', 'value', 'lo', 'hi'], rows: points.map((p) => [p.detector, p.condition, p.level, p.metric, p.value, p.lo, p.hi]) },
+    table: { columns: ['detector', 'condition', 'strength', 'metric', 'value', 'lo', 'hi'], rows: points.map((p) => [p.detector, p.condition, p.level, p.metric, p.value, p.lo, p.hi]) },
   };
 }
