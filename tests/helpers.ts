@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { DEFAULTS, type BenchConfig } from '../src/config/index.js';
 
 export const FIXTURE_EVALSET = resolve('fixtures/evalset');
@@ -77,13 +76,55 @@ export function copyUnmeasuredEvalset(): string {
   return dir;
 }
 
-/** The CLI as a user runs it (bin/semibench.js in a child process): exit code and both streams. */
+/** How a CLI child process ended, with everything it printed. */
+export interface CliExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+const children: ChildProcess[] = [];
+
+/** Scheduler variables of the test runner's own environment would pick a shard: a child starts from none. */
+const SCHEDULER_VARIABLES = ['SLURM_ARRAY_TASK_ID', 'SLURM_ARRAY_TASK_COUNT', 'SLURM_ARRAY_TASK_MIN', 'SLURM_ARRAY_TASK_STEP', 'JOB_COMPLETION_INDEX', 'SEMIBENCH_SHARDS'];
+
+/**
+ * Starts the CLI as a user runs it (bin/semibench.js in a child process), for tests that signal or race it.
+ * tests/setup.ts kills whatever is still running at the end of the file (killChildren).
+ */
+export function startCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): { child: ChildProcess; exit: Promise<CliExit> } {
+  const env = { ...process.env };
+  for (const name of SCHEDULER_VARIABLES) delete env[name];
+  const child = spawn(process.execPath, [resolve('bin/semibench.js'), ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, ...opts.env } });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exit = new Promise<CliExit>((done) => child.on('close', (code, signal) => done({ code, signal, stdout, stderr })));
+  return { child, exit };
+}
+
+export function killChildren(): void {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/** Runs the CLI to its end: exit code (1 if killed by a signal) and both streams. */
 export async function runCli(args: string[], cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [resolve('bin/semibench.js'), ...args], { cwd });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  const { code, stdout, stderr } = await startCli(args, { cwd }).exit;
+  return { code: code ?? 1, stdout, stderr };
+}
+
+/** A run folder's predictions.csv lines without the `ms` column (timing is the one thing two runs may differ in). */
+export function predictionsWithoutTiming(out: string): string[] {
+  const lines = readFileSync(join(out, 'predictions.csv'), 'utf8').trimEnd().split('\n');
+  const ms = lines[0].split(',').indexOf('ms');
+  return lines.map((l) => l.split(',').filter((_, i) => i !== ms).join(','));
+}
+
+/** results.json names its run (id and folder): those differ between two folders, nothing else may. */
+export function resultsWithoutRunName(out: string): string {
+  const text = readFileSync(join(out, 'results.json'), 'utf8');
+  return text.replace(JSON.parse(text).run.runId, 'RUN-ID').replaceAll(out, 'OUT');
 }

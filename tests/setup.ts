@@ -1,5 +1,9 @@
-// Runs with every test file (vitest.config.ts setupFiles): whatever the file made with tempDir is removed at its end.
+// Runs with every test file (vitest.config.ts setupFiles): child CLIs still running are killed and whatever the
+// file made with tempDir is removed at its end.
 import { afterAll } from 'vitest';
-import { removeTempDirs } from './helpers.js';
+import { killChildren, removeTempDirs } from './helpers.js';
 
-afterAll(removeTempDirs);
+afterAll(() => {
+  killChildren();
+  removeTempDirs();
+});

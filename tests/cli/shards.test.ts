@@ -1,63 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeTempDirs, tempDir } from '../helpers.js';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { predictionsWithoutTiming, resultsWithoutRunName, startCli, tempDir } from '../helpers.js';
 
 /**
  * `semibench run --shard i/n` in several real processes at once into one folder, then `semibench merge`: the
  * merged folder must equal a single-process run's, byte for byte (timing aside); a shard killed with -9 is rerun
  * alone; merge refuses missing, unfinished and mismatched shards with one line.
  */
-const BIN = resolve('bin/semibench.js');
 const DETECTORS = ['npr-residual', 'spectral-hf'];
-const children: ChildProcess[] = [];
 
-afterAll(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  removeTempDirs();
-});
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The scheduler variables of the test runner's own environment would pick a shard: start from none. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of ['SLURM_ARRAY_TASK_ID', 'SLURM_ARRAY_TASK_COUNT', 'SLURM_ARRAY_TASK_MIN', 'SLURM_ARRAY_TASK_STEP', 'JOB_COMPLETION_INDEX', 'SEMIBENCH_SHARDS']) delete env[name];
-  return { ...env, ...extra };
-}
-
-function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; exit: Promise<Exit> } {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv(env) });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exit = new Promise<Exit>((done) => child.on('close', (code, signal) => done({ code, signal, stdout, stderr })));
-  return { child, exit };
-}
-
-const semibench = (args: string[], env: Record<string, string> = {}) => start(args, env).exit;
+const semibench = (args: string[], env: Record<string, string> = {}) => startCli(args, { env }).exit;
 const run = (out: string, more: string[] = [], env: Record<string, string> = {}) => semibench(['run', '--detector', ...DETECTORS, '--out', out, '--batch-size', '2', ...more], env);
 const shardRun = (out: string, shard: string, more: string[] = []) => run(out, ['--shard', shard, ...more]);
 
-/** predictions.csv without the ms column (timing). */
-const withoutTiming = (out: string) =>
-  readFileSync(join(out, 'predictions.csv'), 'utf8')
-    .trimEnd()
-    .split('\n')
-    .map((l) => l.split(',').filter((_, i) => i !== 6).join(','));
-/** results.json names its run (id and folder): those differ between two folders, nothing else may. */
-const results = (out: string) => {
-  const text = readFileSync(join(out, 'results.json'), 'utf8');
-  return text.replace(JSON.parse(text).run.runId, 'RUN-ID').replaceAll(out, 'OUT');
-};
+const withoutTiming = predictionsWithoutTiming;
+const results = resultsWithoutRunName;
 const shardRows = (out: string, shard: string) => {
   const file = join(out, 'shards', `predictions-${shard.replace('/', '-of-')}.csv`);
   return existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').length - 1 : 0;
@@ -115,7 +73,7 @@ describe('semibench run --shard + merge', () => {
       const done = await shardRun(out, s);
       expect(done.code, done.stderr).toBe(0);
     }
-    const { child, exit } = start(['run', '--detector', ...DETECTORS, '--out', out, '--batch-size', '1', '--shard', '0/3'], {});
+    const { child, exit } = startCli(['run', '--detector', ...DETECTORS, '--out', out, '--batch-size', '1', '--shard', '0/3']);
     while (child.exitCode === null && shardRows(out, '0/3') < 5) await new Promise((r) => setTimeout(r, 5));
     child.kill('SIGKILL');
     expect((await exit).signal).toBe('SIGKILL');

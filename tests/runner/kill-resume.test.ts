@@ -1,42 +1,17 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../../src/runner/run-folder.js';
-import { removeTempDirs, tempDir } from '../helpers.js';
+import { predictionsWithoutTiming, resultsWithoutRunName, startCli, tempDir, type CliExit } from '../helpers.js';
 
 /**
  * The CLI killed for real (SIGKILL, SIGINT) at points in the middle of scoring, then resumed: the folder must
  * end as an uninterrupted run's, byte for byte (timing aside), whatever the batch sizes of the pieces.
  */
-const BIN = resolve('bin/semibench.js');
 const DETECTORS = ['npr-residual', 'spectral-hf'];
 const TOTAL = 128;
-const children: ChildProcess[] = [];
-
-afterAll(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  removeTempDirs();
-});
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(out: string, batchSize: number): { child: ChildProcess; exit: Promise<Exit> } {
-  const child = spawn(process.execPath, [BIN, 'run', '--detector', ...DETECTORS, '--out', out, '--batch-size', String(batchSize)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exit = new Promise<Exit>((done) => child.on('close', (code, signal) => done({ code, signal, stdout, stderr })));
-  return { child, exit };
-}
+const start = (out: string, batchSize: number) => startCli(['run', '--detector', ...DETECTORS, '--out', out, '--batch-size', String(batchSize)]);
 
 const semibench = (out: string, batchSize: number) => start(out, batchSize).exit;
 
@@ -49,7 +24,7 @@ function rowsWritten(out: string): number {
 }
 
 /** Waits until the run has written at least `rows` rows (polling), then sends `signal`; returns the rows seen. */
-async function killAfter(out: string, batchSize: number, rows: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ seen: number; exit: Exit }> {
+async function killAfter(out: string, batchSize: number, rows: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ seen: number; exit: CliExit }> {
   const { child, exit } = start(out, batchSize);
   let seen = 0;
   while (child.exitCode === null && (seen = rowsWritten(out)) < rows) await new Promise((r) => setTimeout(r, 5));
@@ -57,16 +32,8 @@ async function killAfter(out: string, batchSize: number, rows: number, signal: N
   return { seen, exit: await exit };
 }
 
-const withoutTiming = (out: string) =>
-  readFileSync(join(out, 'predictions.csv'), 'utf8')
-    .trimEnd()
-    .split('\n')
-    .map((l) => l.split(',').filter((_, i) => i !== 6).join(','));
-/** results.json names its run (id and folder): those differ between two folders, nothing else may. */
-const results = (out: string) => {
-  const text = readFileSync(join(out, 'results.json'), 'utf8');
-  return text.replace(JSON.parse(text).run.runId, 'RUN-ID').replaceAll(out, 'OUT');
-};
+const withoutTiming = predictionsWithoutTiming;
+const results = resultsWithoutRunName;
 
 describe('semibench run killed and resumed', () => {
   let reference: string;
@@ -127,7 +94,3 @@ describe('semibench run killed and resumed', () => {
   }, 300_000);
 });
 
-// Keep vitest from hanging on a stopped child if an assertion fails between SIGSTOP and SIGCONT.
-afterAll(() => {
-  for (const child of children) if (child.pid) spawnSync('kill', ['-CONT', String(child.pid)]);
-});
