@@ -3,14 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { silentProgress, type Progress } from '../../runner/progress.js';
-import { chunk, mapOrdered } from '../../runner/stream.js';
 import { errorMessage } from '../../util/errors.js';
 import type { InpaintBackend, SourceMask } from './contracts.js';
 import { InpaintFailure } from './inpaint/failure.js';
 import { prepareMask } from './masks.js';
 import { inpaintedRelPath, itemSeed } from './layout.js';
-import { countEntries, toAsync, type PerturbEntry, type StageCounts } from './perturb-stage.js';
-import type { JsonlLog } from './state.js';
+import type { PerturbEntry } from './perturb-stage.js';
+import { runStage, type JsonlLog, type StageCounts } from './state.js';
 
 /** Stage 3 as a function: the source mask (any image) at the photo's size → the mask the backend gets (PNG). */
 export type MaskPreparer = (mask: Buffer, width: number, height: number) => Promise<Buffer>;
@@ -84,9 +83,6 @@ export async function inpaintStage(options: {
     return entry !== undefined && !entry.retryable && (!entry.ok || existsSync(join(out, entry.path)));
   };
   const todo = items.filter((i) => !isDone(i));
-  progress.start(`inpaint (${options.backend.name})`, items.length, items.length - todo.length);
-  let done = items.length - todo.length;
-  let errors = 0;
   const one = async (item: InpaintItem): Promise<InpaintEntry> => {
     const path = inpaintedRelPath(item.mask, item.model);
     const seed = itemSeed(options.seed, item.mask.maskId, item.model, 'inpaint');
@@ -124,17 +120,7 @@ export async function inpaintStage(options: {
     renameSync(`${target}.partial`, target);
     return { key: inpaintKey(item), ok: true, path, seed };
   };
-  try {
-    for await (const batch of chunk(mapOrdered(toAsync(todo), one, options.concurrency), 1)) {
-      log.append(batch);
-      done += batch.length;
-      errors += batch.filter((e) => !e.ok).length;
-      progress.tick(done, errors);
-    }
-  } finally {
-    progress.stop();
-  }
-  return countEntries(items.map(inpaintKey), log, items.length - todo.length);
+  return runStage({ label: `inpaint (${options.backend.name})`, keys: items.map(inpaintKey), pending: todo, work: one, log, progress, concurrency: options.concurrency });
 }
 
 /** Why a backend's answer cannot be kept, or undefined: not a PNG, another size, or one flat colour (a safety filter's black image). */

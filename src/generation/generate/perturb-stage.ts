@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { silentProgress, type Progress } from '../../runner/progress.js';
-import { chunk, mapOrdered } from '../../runner/stream.js';
 import { errorMessage } from '../../util/errors.js';
 import { Xoshiro128 } from '../../util/random.js';
 import { MAGNITUDES, type LabelBackend, type Magnitude, type SourceMask } from './contracts.js';
 import { itemSeed } from './layout.js';
-import type { JsonlLog } from './state.js';
+import { runStage, type JsonlLog, type StageCounts } from './state.js';
+
+export type { StageCounts } from './state.js';
 
 /** One mask's line in perturb.jsonl. */
 export interface PerturbEntry {
@@ -20,15 +21,6 @@ export interface PerturbEntry {
   reason?: string;
   /** The server failed (5xx, timeout, connection): the mask is tried again on the next run. */
   retryable?: boolean;
-}
-
-export interface StageCounts {
-  items: number;
-  /** Done by an earlier run and kept. */
-  alreadyDone: number;
-  ok: number;
-  failed: number;
-  failures: Record<string, number>;
 }
 
 /** The magnitude and the backend's seed for one mask: drawn from the run seed and the mask id, nothing else. */
@@ -51,9 +43,6 @@ export async function perturbStage(options: {
   const { masks, backend, log } = options;
   const progress = options.progress ?? silentProgress;
   const todo = masks.filter((m) => !isDone(log.entries.get(m.maskId)));
-  progress.start('perturb', masks.length, masks.length - todo.length);
-  let done = masks.length - todo.length;
-  let errors = 0;
   const one = async (mask: SourceMask): Promise<PerturbEntry> => {
     const { magnitude, seed } = drawMagnitude(options.seed, mask.maskId);
     let image: Buffer;
@@ -71,34 +60,5 @@ export async function perturbStage(options: {
       return { key: mask.maskId, magnitude, seed, language_model: backend.languageModel, ok: false, attempts: 0, reason: `backend error: ${errorMessage(error)}`, retryable: true };
     }
   };
-  try {
-    for await (const batch of chunk(mapOrdered(toAsync(todo), one, options.concurrency), 1)) {
-      log.append(batch);
-      done += batch.length;
-      errors += batch.filter((e) => !e.ok).length;
-      progress.tick(done, errors);
-    }
-  } finally {
-    progress.stop();
-  }
-  return countEntries(masks.map((m) => m.maskId), log, masks.length - todo.length);
-}
-
-export function countEntries(keys: string[], log: JsonlLog<{ key: string; ok: boolean; reason?: string }>, alreadyDone: number): StageCounts {
-  const counts: StageCounts = { items: keys.length, alreadyDone, ok: 0, failed: 0, failures: {} };
-  for (const key of keys) {
-    const entry = log.entries.get(key);
-    if (!entry) continue;
-    if (entry.ok) counts.ok++;
-    else {
-      counts.failed++;
-      const reason = entry.reason ?? 'unknown';
-      counts.failures[reason] = (counts.failures[reason] ?? 0) + 1;
-    }
-  }
-  return counts;
-}
-
-export async function* toAsync<T>(items: Iterable<T>): AsyncGenerator<T> {
-  yield* items;
+return runStage({ label: 'perturb', keys: masks.map((m) => m.maskId), pending: todo, work: one, log, progress, concurrency: options.concurrency });
 }

@@ -1,5 +1,7 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Progress } from '../../runner/progress.js';
+import { chunk, mapOrdered } from '../../runner/stream.js';
 
 /**
  * An append-only JSONL log of finished items, one stage each (DIR/.semibench-generate/{stage}.jsonl). Each append
@@ -73,4 +75,63 @@ export class SideLog {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+export interface StageCounts {
+  items: number;
+  /** Done by an earlier run and kept. */
+  alreadyDone: number;
+  ok: number;
+  failed: number;
+  failures: Record<string, number>;
+}
+
+function countEntries(keys: string[], log: JsonlLog<{ key: string; ok: boolean; reason?: string }>, alreadyDone: number): StageCounts {
+  const counts: StageCounts = { items: keys.length, alreadyDone, ok: 0, failed: 0, failures: {} };
+  for (const key of keys) {
+    const entry = log.entries.get(key);
+    if (!entry) continue;
+    if (entry.ok) counts.ok++;
+    else {
+      counts.failed++;
+      const reason = entry.reason ?? 'unknown';
+      counts.failures[reason] = (counts.failures[reason] ?? 0) + 1;
+    }
+  }
+  return counts;
+}
+
+async function* toAsync<T>(items: Iterable<T>): AsyncGenerator<T> {
+  yield* items;
+}
+
+/**
+ * Runs a stage's pending items, `concurrency` in flight, each finished entry appended to the stage's log (durable
+ * before it counts) with a progress bar; returns the stage's counts over all its `keys`.
+ */
+export async function runStage<I, E extends { key: string; ok: boolean; reason?: string }>(stage: {
+  label: string;
+  keys: string[];
+  pending: I[];
+  work: (item: I) => Promise<E>;
+  log: JsonlLog<E>;
+  progress: Progress;
+  concurrency: number;
+}): Promise<StageCounts> {
+  const { keys, pending, log, progress } = stage;
+  const alreadyDone = keys.length - pending.length;
+  progress.start(stage.label, keys.length, alreadyDone);
+  let done = alreadyDone;
+  let errors = 0;
+  try {
+    for await (const batch of chunk(mapOrdered(toAsync(pending), stage.work, stage.concurrency), 1)) {
+      log.append(batch);
+      done += batch.length;
+      errors += batch.filter((e) => !e.ok).length;
+      progress.tick(done, errors);
+    }
+  } finally {
+    progress.stop();
+  }
+  return countEntries(keys, log, alreadyDone);
 }
