@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import { openDataSource } from '../loaders/index.js';
 import { readCsvRecords } from '../loaders/csv.js';
-import { writeAtomic } from '../reports/csv.js';
+import { csvText, DATA_FILE, writeAtomic } from '../reports/csv.js';
 import type { Attempt } from '../reports/run-json.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { toolVersions } from '../util/versions.js';
@@ -129,7 +128,7 @@ async function writeMerged(out: string, shards: Shard[], dataDir: string, ran: D
   let rows = 0;
   let samples = 0;
   try {
-    writeSync(fd, stringify([PREDICTION_COLUMNS]));
+    writeSync(fd, csvText([PREDICTION_COLUMNS], DATA_FILE));
     for (const detector of ran) {
       const byShard = await Promise.all(shards.map((s) => readShardRows(shardFiles(out, s).predictions, detector.name, detector.identity!)));
       const lacking = shards.map(() => 0);
@@ -145,9 +144,9 @@ async function writeMerged(out: string, shards: Shard[], dataDir: string, ran: D
         }
         batch.push(row);
         rows++;
-        if (batch.length >= 10_000) writeSync(fd, stringify(batch.splice(0)));
+        if (batch.length >= 10_000) writeSync(fd, csvText(batch.splice(0), DATA_FILE));
       }
-      writeSync(fd, stringify(batch));
+      writeSync(fd, csvText(batch, DATA_FILE));
       const short = lacking.findIndex((n) => n > 0);
       if (short >= 0) {
         throw new UserError(

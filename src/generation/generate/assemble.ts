@@ -1,7 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
-import { writeAtomic } from '../../reports/csv.js';
+import { csvText, DATA_FILE, writeAtomic } from '../../reports/csv.js';
 import type { SourceMask } from './contracts.js';
 import { inpaintKey, type InpaintEntry } from './inpaint-stage.js';
 import { originalImageRelPath, originalMaskRelPath } from './layout.js';
@@ -78,7 +77,8 @@ export function assemble(options: {
       }
     }
   }
-  writeAtomic(join(out, 'metadata.csv'), stringify(rows, { header: true, columns: [...EVALSET_COLUMNS] }));
+  // Verbatim cells (ids and paths must join): the one CSV writer without formula escaping.
+  writeAtomic(join(out, 'metadata.csv'), csvText([EVALSET_COLUMNS, ...rows.map((r) => EVALSET_COLUMNS.map((c) => r[c]))], DATA_FILE));
   return { real: byImage.size - missingImages, fake, missingImages };
 }
 
