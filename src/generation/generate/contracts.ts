@@ -77,3 +77,32 @@ export interface InpaintBackend {
   /** PNG bytes of the edited image, same size as the request; throws with the reason on a bad answer. */
   inpaint(request: InpaintRequest): Promise<Buffer>;
 }
+
+/**
+ * What a prompt-based editing backend (Semi-Truths' `method = p2p`) is asked: rewrite the whole photo from its
+ * caption to the edited caption. Images travel as PNG bytes; the answer has the request's size.
+ */
+export interface EditRequest {
+  image: Buffer;
+  /** The photo's caption (`original_caption`). */
+  sourceCaption: string;
+  /** The perturbed caption (`perturbed_caption`) the edit must follow. */
+  editedCaption: string;
+  seed: number;
+  width: number;
+  height: number;
+  /** The model name the backend should use (the `model` value written to the eval set), one of `models`. */
+  model: string;
+  signal?: AbortSignal;
+}
+
+export interface EditBackend {
+  /** Short backend id (e.g. 'offline', 'a1111', 'comfyui', 'diffusers'). */
+  readonly name: string;
+  /** The `model` values this backend can produce. */
+  readonly models: readonly string[];
+  /** Called once before any work: an unreachable server or a missing model is a UserError with one line. */
+  probe(models: readonly string[]): Promise<void>;
+  /** PNG bytes of the edited image, same size as the request; throws with the reason on a bad answer. */
+  edit(request: EditRequest): Promise<Buffer>;
+}
