@@ -1,18 +1,2 @@
-/**
- * Why an inpainting backend gave no usable image. `reason` is a short stable category ('timeout', 'http 500',
- * 'not an image', 'wrong size', 'blank image', ...) so a run can count failures per reason; the message adds
- * the details for the failed row. `retryable` marks server errors and timeouts, worth another try later.
- */
-export class InpaintFailure extends Error {
-  readonly retryable: boolean;
-
-  constructor(
-    readonly reason: string,
-    detail: string,
-    options?: { cause?: unknown; retryable?: boolean },
-  ) {
-    super(`${reason}: ${detail}`, options);
-    this.name = 'InpaintFailure';
-    this.retryable = options?.retryable ?? false;
-  }
-}
+/** The inpainting stage's name for a backend failure: the one class every generation backend throws. */
+export { BackendFailure as InpaintFailure } from '../failure.js';

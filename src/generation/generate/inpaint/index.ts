@@ -8,7 +8,7 @@ import { A1111Backend } from './a1111.js';
 import { ClassicalBackend } from './classical.js';
 import { ComfyUIBackend } from './comfyui.js';
 import { DiffusersBackend } from './diffusers.js';
-import type { HttpOptions } from './http.js';
+import type { ServerOptions } from '../servers/http.js';
 
 export { A1111Backend } from './a1111.js';
 export { ClassicalBackend, TELEA_MODEL } from './classical.js';
@@ -17,12 +17,8 @@ export { DiffusersBackend } from './diffusers.js';
 export { InpaintFailure } from './failure.js';
 export { AUTHORS_MODELS, DEFAULT_CHECKPOINTS } from './models.js';
 
-export interface InpaintBackendOptions extends Partial<HttpOptions> {
-  /** model value → WebUI checkpoint name (a1111, comfyui); merged over DEFAULT_CHECKPOINTS. */
-  checkpoints?: Record<string, string>;
-  /** ComfyUI workflow template (API format) with {{placeholders}}. */
-  workflow?: string;
-}
+/** HTTP policy, checkpoints (merged over DEFAULT_CHECKPOINTS) and ComfyUI workflow, as every server backend takes them. */
+export type InpaintBackendOptions = ServerOptions;
 
 export const INPAINT_SPECS = 'classical | a1111:URL | comfyui:URL | diffusers:URL';
 

@@ -1,13 +1,13 @@
 /**
- * What the HTTP inpainting backends share: one request with a per-request timeout and retries with exponential
- * backoff on server errors (5xx), timeouts and dropped connections, and the check every answer goes through
- * (an image, the requested size, not a blank safety-filtered frame) before it counts.
+ * What the HTTP generation backends (inpainting and editing) share: one request with a per-request timeout and
+ * retries with exponential backoff on server errors (5xx), timeouts and dropped connections, and the check every
+ * answer goes through (an image, the requested size, not a blank safety-filtered frame) before it counts.
  */
 import sharp from 'sharp';
 import { decodeImage } from '../../../image/decode.js';
 import { encodeRgbPng } from '../../../image/grey.js';
 import { UserError, errorMessage } from '../../../util/errors.js';
-import { InpaintFailure } from './failure.js';
+import { BackendFailure } from '../failure.js';
 
 export interface HttpOptions {
   /** Per request (one try), in milliseconds. Diffusion takes a while: the default is generous. */
@@ -19,6 +19,14 @@ export interface HttpOptions {
 }
 
 export const DEFAULT_HTTP: HttpOptions = { timeoutMs: 300_000, retries: 2, backoffMs: 2_000 };
+
+/** What every server backend is built with (the factories pass it through): HTTP policy, checkpoints, workflow. */
+export interface ServerOptions extends Partial<HttpOptions> {
+  /** model value → WebUI checkpoint name (a1111, comfyui); merged over the backend's default checkpoints. */
+  checkpoints?: Record<string, string>;
+  /** ComfyUI workflow template (API format) with {{placeholders}}; the backend's bundled one when absent. */
+  workflow?: string;
+}
 
 /** The base URL of a backend, without a trailing slash; a malformed one is a user error. */
 export function baseUrl(url: string, backend: string): string {
@@ -51,11 +59,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /**
  * fetch with the per-try timeout and the retry policy. Resolves with the first 2xx/4xx answer (a 4xx is the
- * caller's to explain); throws InpaintFailure 'timeout', 'http NNN' or 'unreachable' after the last try.
+ * caller's to explain); throws BackendFailure 'timeout', 'http NNN' or 'unreachable' after the last try.
  * An abort of `signal` (the run is stopping) is rethrown at once, never retried.
  */
 export async function fetchWithRetry(url: string, init: RequestInit, opts: HttpOptions, signal?: AbortSignal): Promise<Response> {
-  let failure: InpaintFailure | undefined;
+  let failure: BackendFailure | undefined;
   for (let attempt = 0; attempt <= opts.retries; attempt++) {
     if (attempt > 0) await sleep(opts.backoffMs * 2 ** (attempt - 1), signal);
     signal?.throwIfAborted();
@@ -65,14 +73,14 @@ export async function fetchWithRetry(url: string, init: RequestInit, opts: HttpO
       const response = await fetch(url, { ...init, signal: combined });
       if (response.status < 500) return response;
       const body = (await response.text().catch(() => '')).slice(0, 200);
-      failure = new InpaintFailure(`http ${response.status}`, `${init.method ?? 'GET'} ${url} answered ${response.status} ${body}`.trim(), { retryable: true });
+      failure = new BackendFailure(`http ${response.status}`, `${init.method ?? 'GET'} ${url} answered ${response.status} ${body}`.trim(), { retryable: true });
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       if (timeout.aborted) {
-        failure = new InpaintFailure('timeout', `${init.method ?? 'GET'} ${url} gave no answer within ${opts.timeoutMs} ms`, { retryable: true, cause: error });
+        failure = new BackendFailure('timeout', `${init.method ?? 'GET'} ${url} gave no answer within ${opts.timeoutMs} ms`, { retryable: true, cause: error });
       } else {
         const cause = (error as { cause?: unknown }).cause;
-        failure = new InpaintFailure('unreachable', `${init.method ?? 'GET'} ${url}: ${errorMessage(cause ?? error)}`, { retryable: true, cause: error });
+        failure = new BackendFailure('unreachable', `${init.method ?? 'GET'} ${url}: ${errorMessage(cause ?? error)}`, { retryable: true, cause: error });
       }
     }
   }
@@ -82,11 +90,11 @@ export async function fetchWithRetry(url: string, init: RequestInit, opts: HttpO
 /** Reads a 2xx answer as JSON, or fails with what the server said. */
 export async function jsonAnswer<T>(response: Response, what: string): Promise<T> {
   const text = await response.text();
-  if (!response.ok) throw new InpaintFailure(`http ${response.status}`, `${what} answered ${response.status}: ${text.slice(0, 300)}`);
+  if (!response.ok) throw new BackendFailure(`http ${response.status}`, `${what} answered ${response.status}: ${text.slice(0, 300)}`);
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw new InpaintFailure('bad answer', `${what} did not answer JSON: ${text.slice(0, 120)}`);
+    throw new BackendFailure('bad answer', `${what} did not answer JSON: ${text.slice(0, 120)}`);
   }
 }
 
@@ -104,19 +112,19 @@ export async function checkedImage(bytes: Buffer, width: number, height: number,
   }
   if (!format || !['png', 'jpeg', 'webp'].includes(format)) {
     const head = bytes.subarray(0, 16).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
-    throw new InpaintFailure('not an image', `${what} sent ${bytes.length} bytes that are not a PNG/JPEG/WebP image ('${head}')`);
+    throw new BackendFailure('not an image', `${what} sent ${bytes.length} bytes that are not a PNG/JPEG/WebP image ('${head}')`);
   }
   const img = await decodeImage(bytes).catch((error) => {
-    throw new InpaintFailure('not an image', `${what} sent a ${format} that cannot be decoded (${errorMessage(error)})`);
+    throw new BackendFailure('not an image', `${what} sent a ${format} that cannot be decoded (${errorMessage(error)})`);
   });
   if (img.width !== width || img.height !== height) {
-    throw new InpaintFailure('wrong size', `${what} sent ${img.width}x${img.height}, asked for ${width}x${height}`);
+    throw new BackendFailure('wrong size', `${what} sent ${img.width}x${img.height}, asked for ${width}x${height}`);
   }
   const d = img.data;
   let uniform = true;
   for (let i = 3; i < d.length && uniform; i += 3) uniform = d[i] === d[0] && d[i + 1] === d[1] && d[i + 2] === d[2];
   if (uniform) {
-    throw new InpaintFailure('blank image', `${what} sent a uniform (${d[0]},${d[1]},${d[2]}) image, as a safety filter does`);
+    throw new BackendFailure('blank image', `${what} sent a uniform (${d[0]},${d[1]},${d[2]}) image, as a safety filter does`);
   }
   return format === 'png' ? bytes : encodeRgbPng(img);
 }
