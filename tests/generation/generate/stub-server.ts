@@ -58,3 +58,23 @@ export function expectField(stub: Stub, where: string, value: Record<string, unk
     : typeof v === type;
   if (!ok) stub.problems.push(`${where}: '${key}' should be ${type}, got ${JSON.stringify(v)?.slice(0, 60)}`);
 }
+
+/** multipart/form-data parts of a request body: name → { filename, data }. */
+export function multipart(req: StubRequest): Map<string, { filename?: string; data: Buffer }> {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(req.headers['content-type'] ?? '');
+  const parts = new Map<string, { filename?: string; data: Buffer }>();
+  if (!boundary) return parts;
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  let at = req.body.indexOf(delimiter);
+  while (at >= 0) {
+    const next = req.body.indexOf(delimiter, at + delimiter.length);
+    if (next < 0) break;
+    const part = req.body.subarray(at + delimiter.length + 2, next - 2); // skip CRLF after delimiter and before next
+    const split = part.indexOf('\r\n\r\n');
+    const head = part.subarray(0, split).toString();
+    const name = /name="([^"]+)"/.exec(head)?.[1];
+    if (name) parts.set(name, { filename: /filename="([^"]+)"/.exec(head)?.[1], data: part.subarray(split + 4) });
+    at = next;
+  }
+  return parts;
+}
