@@ -76,9 +76,13 @@ describe('A1111 edit backend against a stub of the published img2img API', () =>
     await expect(backend.probe(['StableDiffusion_XL'])).rejects.toThrow(/no checkpoint is mapped to the model 'StableDiffusion_XL'/);
   });
 
-  it('a checkpoint map from the options replaces the default names', async () => {
+  it('a checkpoint map from the options replaces the default names; unset options keep the defaults', async () => {
     const mapped = new A1111EditBackend(stub.url, { checkpoints: { StableDiffusion_v5: 'mdjrny-v4' } });
     await expect(mapped.probe(['StableDiffusion_v5'])).resolves.toBeUndefined();
+    // What a factory passes for CLI flags the user left out.
+    const unset = new A1111EditBackend(stub.url, { checkpoints: undefined, workflow: undefined, timeoutMs: undefined, retries: undefined });
+    await unset.probe(['StableDiffusion_v4']);
+    expect((await unset.edit(request('a castle'))).equals(await invertedPng(IMAGE))).toBe(true);
   });
 
   it('an unreachable server is a user error at probe time', async () => {

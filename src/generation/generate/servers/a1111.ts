@@ -5,7 +5,7 @@
  */
 import { UserError } from '../../../util/errors.js';
 import { BackendFailure } from '../failure.js';
-import { DEFAULT_HTTP, baseUrl, checkedImage, fetchWithRetry, jsonAnswer, probeJson, type HttpOptions } from './http.js';
+import { baseUrl, checkedImage, fetchWithRetry, jsonAnswer, probeJson, httpPolicy, type HttpOptions } from './http.js';
 
 /** One entry of `GET /sdapi/v1/sd-models`. */
 interface SdModelItem {
@@ -34,7 +34,7 @@ export class A1111Client {
   /** `name` is the backend id used in messages; `checkpoints` maps model value → checkpoint. */
   constructor(url: string, private readonly name: string, private readonly checkpoints: Readonly<Record<string, string>>, http: Partial<HttpOptions>) {
     this.url = baseUrl(url, name);
-    this.http = { ...DEFAULT_HTTP, ...http };
+    this.http = httpPolicy(http);
   }
 
   get models(): string[] {

@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { UserError, errorMessage } from '../../../util/errors.js';
 import { BackendFailure } from '../failure.js';
-import { DEFAULT_HTTP, baseUrl, checkedImage, fetchWithRetry, jsonAnswer, probeJson, sleep, type HttpOptions, type ServerOptions } from './http.js';
+import { baseUrl, checkedImage, fetchWithRetry, jsonAnswer, probeJson, sleep, httpPolicy, type HttpOptions, type ServerOptions } from './http.js';
 
 export type Workflow = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
 
@@ -91,7 +91,7 @@ export class ComfyUIClient {
     options: ComfyUIOptions,
   ) {
     this.url = baseUrl(url, name);
-    this.http = { ...DEFAULT_HTTP, ...options };
+    this.http = httpPolicy(options);
     this.pollMs = options.pollMs ?? 500;
     this.workflow = loadWorkflow(template.path, template.spec);
     this.usesCheckpoint = JSON.stringify(this.workflow).includes('{{checkpoint}}');

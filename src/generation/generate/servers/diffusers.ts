@@ -9,7 +9,7 @@
  */
 import { UserError } from '../../../util/errors.js';
 import { BackendFailure } from '../failure.js';
-import { DEFAULT_HTTP, baseUrl, checkedImage, fetchWithRetry, probeJson, type HttpOptions } from './http.js';
+import { baseUrl, checkedImage, fetchWithRetry, probeJson, httpPolicy, type HttpOptions } from './http.js';
 
 export class DiffusersClient {
   readonly url: string;
@@ -17,7 +17,7 @@ export class DiffusersClient {
 
   constructor(url: string, private readonly name: string, http: Partial<HttpOptions>) {
     this.url = baseUrl(url, name);
-    this.http = { ...DEFAULT_HTTP, ...http };
+    this.http = httpPolicy(http);
   }
 
   /** Checks that /health lists every one of `models` under `field` ('models' for /inpaint, 'edit_models' for /edit). */

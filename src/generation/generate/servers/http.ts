@@ -20,6 +20,15 @@ export interface HttpOptions {
 
 export const DEFAULT_HTTP: HttpOptions = { timeoutMs: 300_000, retries: 2, backoffMs: 2_000 };
 
+/** The HTTP policy out of a backend's options: the defaults for what is absent (or undefined, as an unset CLI flag). */
+export function httpPolicy(options: Partial<HttpOptions>): HttpOptions {
+  return {
+    timeoutMs: options.timeoutMs ?? DEFAULT_HTTP.timeoutMs,
+    retries: options.retries ?? DEFAULT_HTTP.retries,
+    backoffMs: options.backoffMs ?? DEFAULT_HTTP.backoffMs,
+  };
+}
+
 /** What every server backend is built with (the factories pass it through): HTTP policy, checkpoints, workflow. */
 export interface ServerOptions extends Partial<HttpOptions> {
   /** model value → WebUI checkpoint name (a1111, comfyui); merged over the backend's default checkpoints. */
