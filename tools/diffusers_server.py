@@ -95,10 +95,10 @@ class Generator:
         return self.pipes[key]
 
     def inpaint(self, name, prompt, seed, width, height, image, mask):
-        import torch
-
         if self.dry_run:
             return image
+        import torch
+
         with self.lock:
             pipe = self.pipeline("inpaint", name)
             generator = torch.Generator(device=self.device).manual_seed(seed)
@@ -106,10 +106,10 @@ class Generator:
             return result.images[0]
 
     def edit(self, name, edited_caption, seed, image, strength, steps, guidance_scale):
-        import torch
-
         if self.dry_run:
             return image
+        import torch
+
         with self.lock:
             pipe = self.pipeline("edit", name)
             generator = torch.Generator(device=self.device).manual_seed(seed)
