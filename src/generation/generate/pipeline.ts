@@ -165,7 +165,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   };
   const before = existsSync(paths.settings) ? (JSON.parse(readFileSync(paths.settings, 'utf8')) as Settings) : undefined;
   if (!before && !['perturb', 'inpaint', 'caption', 'edit'].some((s) => stages.has(s as Stage))) {
-    throw new UserError(`Nothing has been generated in ${out} yet: run the perturb and inpaint (or caption and edit) stages first (or all stages).`);
+    throw new UserError(`Nothing has been generated in ${out} yet: run the perturb and inpaint stages first (caption and edit for p2p), or all stages.`);
   }
   if (before) {
     const keys = [
