@@ -146,7 +146,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     prompts_file: options.prompts.file.replace(/^.*[\\/]src[\\/]/, 'src/'),
     prompts_retry: options.prompts.retry,
     inpaint_backend: options.inpainter.name,
-    models: options.models,
+    models: methods.includes('inpainting') ? options.models : [],
     llm_url: options.describe?.llm,
     inpaint_url: options.describe?.inpaint,
     ...(p2p
@@ -343,7 +343,9 @@ export async function planGenerate(options: Pick<GenerateOptions, 'input' | 'out
   const inpaintDone = labelled.flatMap((mask) => options.models.map((model) => inpainted.get(inpaintKey({ mask, model })))).filter((e) => e && !e.retryable).length;
   const lines = [
     `source: ${source.root} (${source.layout} layout): ${masks.length} masks used${options.limit !== undefined ? ` (--limit ${options.limit})` : ''}, skipped: ${skipped}`,
-    `seed ${options.seed}; label backend ${options.labels.name} (${options.labels.languageModel}); inpainting ${options.inpainter.name}, models ${options.models.join(', ')}`,
+    (options.methods ?? ['inpainting']).includes('inpainting')
+      ? `seed ${options.seed}; label backend ${options.labels.name} (${options.labels.languageModel}); inpainting ${options.inpainter.name}, models ${options.models.join(', ')}`
+      : `seed ${options.seed}`,
   ];
   if (stages.has('perturb')) lines.push(`perturb: ${masks.length - perturbDone} masks to label, ${perturbDone} already done`);
   if (stages.has('inpaint')) {
