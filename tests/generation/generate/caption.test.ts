@@ -12,7 +12,8 @@ import { UserError } from '../../../src/util/errors.js';
 import { tempDir } from '../../helpers.js';
 import { startOpenAiStub, type OpenAiStub } from './openai-stub.js';
 
-const HTTP = { timeoutMs: 300, retries: 1, backoffMs: 10 };
+// generous: nothing here tests timeouts, and the test machine may be loaded
+const HTTP = { timeoutMs: 10_000, retries: 1, backoffMs: 10 };
 const IMAGE = 'fixtures/source/images/ADE20K/ADE_train_00000001.jpg';
 let dir: string;
 const stubs: OpenAiStub[] = [];
