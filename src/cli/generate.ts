@@ -46,7 +46,7 @@ interface GenerateArgs {
 
 export const generateCommand: CommandModule<object, GenerateArgs> = {
   command: 'generate [stage]',
-  describe: 'Regenerate an eval set from source photos + masks: perturb labels, inpaint (and/or caption, prompt-based edit), assemble, measure (resumable)',
+  describe: 'Regenerate an eval set from source photos + masks: perturb labels, inpaint, assemble, measure (resumable)',
   builder: (y) =>
     y
       .positional('stage', { choices: ['all', ...STAGES] as const, default: 'all' as const, describe: 'Run one stage alone (default: all, in order)' })
