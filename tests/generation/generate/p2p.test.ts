@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCaptionPrompts } from '../../../src/generation/generate/caption/index.js';
@@ -32,7 +32,21 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir });
 const csv = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[];
 // --no-brisque as in generate.test.ts: the gate would remove the blurry classical fills and leave nothing to bin.
-const bothMethods = (out: string) => ['generate', '--input', src, '--out', out, '--methods', 'inpainting,p2p', '--llm', 'offline', '--inpaint', 'classical', '--edit', 'offline', '--seed', '5', '--metrics-dir', noModels, '--no-brisque'];
+const bothMethods = (out: string, input = src) => ['generate', '--input', input, '--out', out, '--methods', 'inpainting,p2p', '--llm', 'offline', '--inpaint', 'classical', '--edit', 'offline', '--seed', '5', '--metrics-dir', noModels, '--no-brisque'];
+
+/** Every file under a folder, relative path → bytes. */
+function files(root: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else out.set(relative(root, path), readFileSync(path));
+    }
+  };
+  walk(root);
+  return out;
+}
 
 describe('semibench generate --methods inpainting,p2p (offline), then run', () => {
   it('writes both methods into one eval set; run slices by method, model, sem_magnitude and the change area with p2p rows', () => {
@@ -112,6 +126,36 @@ describe('semibench generate --methods inpainting,p2p (offline), then run', () =
     expect(again.stdout).toContain('edit: 4/4 ok, 0 failed (4 done earlier)');
     expect(readFileSync(join(gen, '.semibench-generate/edit.jsonl'), 'utf8')).toBe(edited);
   }, 120_000);
+
+  it('resumes after kill -9 in the edit stage; the same seed gives a byte-identical eval set', async () => {
+    const source = join(dir, 'src8');
+    await makeSourceSet(source, 4); // 8 photos
+    const whole = join(dir, 'whole');
+    expect(cli(bothMethods(whole, source)).status).toBe(0);
+    const killed = join(dir, 'killed');
+    await new Promise<void>((done, fail) => {
+      const child = spawn(process.execPath, [CLI, ...bothMethods(killed, source)], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+      let seen = '';
+      child.stderr.on('data', (chunk) => {
+        seen += chunk;
+        if (/edit \(offline\): [1-6]\/8/.test(seen)) child.kill('SIGKILL');
+      });
+      child.on('exit', (code, signal) => (signal === 'SIGKILL' ? done() : fail(new Error(`not killed (exit ${code}): ${seen}`))));
+    });
+    expect(existsSync(join(killed, 'metadata.csv'))).toBe(false);
+    const captioned = readFileSync(join(killed, '.semibench-generate/caption.jsonl'), 'utf8');
+    const resumed = cli(bothMethods(killed, source));
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain('caption: 8/8 ok, 0 failed (8 done earlier)');
+    expect(resumed.stdout).toMatch(/edit: 8\/8 ok, 0 failed \([1-7] done earlier\)/);
+    expect(readFileSync(join(killed, '.semibench-generate/caption.jsonl'), 'utf8')).toBe(captioned);
+    expect(readFileSync(join(killed, '.semibench-generate/edit.jsonl'), 'utf8').trim().split('\n')).toHaveLength(8);
+    const a = files(whole);
+    const b = files(killed);
+    const kept = (keys: Iterable<string>) => [...keys].filter((k) => !k.startsWith('.semibench-generate') && !k.endsWith('.json')).sort();
+    expect(kept(b.keys())).toEqual(kept(a.keys()));
+    for (const path of kept(a.keys())) expect(b.get(path)!.equals(a.get(path)!), path).toBe(true);
+  }, 240_000);
 
   it('adds p2p to a folder generated with inpainting only; the same p2p backends are then pinned', async () => {
     const out = join(dir, 'grow');
