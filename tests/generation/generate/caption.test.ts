@@ -6,6 +6,7 @@ import { createCaptionBackend, loadCaptionPrompts } from '../../../src/generatio
 import { OfflineCaptionBackend, photoObjects } from '../../../src/generation/generate/caption/offline.js';
 import { invalidCaptionReason } from '../../../src/generation/generate/caption/verify.js';
 import type { SourceMask, SourcePhoto } from '../../../src/generation/generate/contracts.js';
+import { editItems } from '../../../src/generation/generate/edit-stage.js';
 import { loadPrompts } from '../../../src/generation/generate/perturb/prompts.js';
 import { JsonlLog, SideLog } from '../../../src/generation/generate/state.js';
 import { UserError } from '../../../src/util/errors.js';
@@ -135,5 +136,28 @@ describe('captions from an OpenAI-compatible server (stub)', () => {
     const closed = createCaptionBackend('http://127.0.0.1:9', 'stub-vlm', loadCaptionPrompts(), loadPrompts(), undefined, HTTP);
     await expect(closed.probe()).rejects.toThrow(UserError);
     expect(() => createCaptionBackend('llava', undefined, loadCaptionPrompts(), loadPrompts())).toThrow(/--llm must be 'offline' or an http/);
+  });
+});
+
+describe('which edited captions are edited', () => {
+  it('every kept caption edit once per model; one flagged at the last attempt is left out and counted, a failed one skipped', () => {
+    const log = new JsonlLog<CaptionEntry>(join(dir, 'items.jsonl'));
+    try {
+      const base = { magnitude: 'small' as const, seed: 1, caption_model: 'c', language_model: 'l', attempts: 1, original_caption: 'a photo of a car' };
+      log.append([
+        { ...base, key: 'a', ok: true, perturbed_caption: 'a photo of a red car', target_qual_flag: false },
+        { ...base, key: 'b', ok: true, perturbed_caption: 'a photo of a bus', target_qual_flag: true, attempts: 3 },
+        { ...base, key: 'c', ok: false, reason: 'invalid caption edit after 3 attempts: empty', attempts: 3 },
+      ]);
+      const photos = ['a', 'b', 'c', 'd'].map((id) => photo(mask({ imageId: id })));
+      const { items, qualFlagged } = editItems(photos, log, ['M1', 'M2']);
+      expect(items.map((i) => [i.photo.imageId, i.model, i.sourceCaption, i.editedCaption])).toEqual([
+        ['a', 'M1', 'a photo of a car', 'a photo of a red car'],
+        ['a', 'M2', 'a photo of a car', 'a photo of a red car'],
+      ]);
+      expect(qualFlagged).toBe(1);
+    } finally {
+      log.close();
+    }
   });
 });
