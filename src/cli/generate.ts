@@ -4,6 +4,9 @@ import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { createInpaintBackend, createLabelBackend, describeUrl } from '../generation/generate/backends.js';
+import { createCaptionBackend, loadCaptionPrompts } from '../generation/generate/caption/index.js';
+import { METHODS, type Method } from '../generation/generate/contracts.js';
+import { createEditBackend, EDIT_SPECS } from '../generation/generate/edit/index.js';
 import { authorsMaskPreparer } from '../generation/generate/inpaint-stage.js';
 import { outputPaths } from '../generation/generate/layout.js';
 import { generate, planGenerate, STAGES, type GenerateResult, type Stage } from '../generation/generate/pipeline.js';
@@ -25,6 +28,9 @@ interface GenerateArgs {
   'llm-model'?: string;
   inpaint?: string;
   models?: string;
+  methods: string;
+  edit: string;
+  'edit-models'?: string;
   limit?: number;
   seed?: number;
   concurrency?: number;
@@ -50,6 +56,9 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('llm-model', { type: 'string', describe: 'The model name the LLM server serves' })
       .option('inpaint', { type: 'string', describe: `Inpainting backend: classical | a1111:URL | comfyui:URL | diffusers:URL [default: ${DEFAULTS.generate.inpaint}]` })
       .option('models', { type: 'string', describe: 'Inpainting models, comma-separated (default: every model of the backend)' })
+      .option('methods', { type: 'string', default: 'inpainting', describe: `Editing methods, comma-separated: ${METHODS.join(', ')} (p2p = prompt-based editing from captions)` })
+      .option('edit', { type: 'string', default: 'offline', describe: `p2p editing backend: ${EDIT_SPECS}` })
+      .option('edit-models', { type: 'string', describe: 'p2p editing models, comma-separated (default: every model of the editing backend)' })
       .option('limit', { type: 'number', describe: 'Use only the first N usable source masks' })
       .option('seed', { type: 'number', describe: `Run seed: magnitudes, prompt types and inpainting seeds derive from it [default: ${DEFAULTS.generate.seed}]` })
       .option('concurrency', { type: 'number', describe: `Items in flight per backend [default: ${DEFAULTS.generate.concurrency}]` })
@@ -63,6 +72,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('config', configOptions.config)
       .example('$0 generate --input data/input --out gen --llm offline --inpaint classical', 'a whole eval set on a CPU, no model weights')
       .example('$0 generate --input data/input --out gen --llm http://127.0.0.1:8000 --llm-model llava-hf/llava-v1.6-mistral-7b-hf --inpaint a1111:http://127.0.0.1:7860', 'with real servers')
+      .example('$0 generate --input data/input --out gen --methods inpainting,p2p --llm offline --inpaint classical --edit offline', 'both editing methods, no model weights')
       .example('$0 generate inpaint --input data/input --out gen', 'one stage alone'),
   handler: async (args) => {
     const config = await loadConfig(args.config);
@@ -74,7 +84,8 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new UserError('--concurrency must be an integer of at least 1.');
     if (!(args.timeout > 0)) throw new UserError('--timeout must be a positive number of seconds.');
     if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit >= 0)) throw new UserError('--limit must be a whole number.');
-    const stages: readonly Stage[] = args.stage === 'all' ? STAGES : [args.stage];
+    const methods = parseMethods(args.methods);
+    const stages: readonly Stage[] | undefined = args.stage === 'all' ? undefined : [args.stage];
     if (!args.input) throw new UserError('Name the source set: --input DIR (metadata.csv in the authors\' layout, or images/ + masks/).');
     const out = resolve(args.out);
     const prompts = loadPrompts();
@@ -85,7 +96,19 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       const inpaintSpec = args.inpaint ?? settings.inpaint;
       const inpainter = createInpaintBackend(inpaintSpec, { checkpoints: args.checkpoints ? readJsonFile(args.checkpoints) : undefined, workflow: args.workflow });
       const models = args.models ? args.models.split(',').map((m) => m.trim()).filter(Boolean) : (settings.models ?? [...inpainter.models]);
-      const common = { input: resolve(args.input), out, labels, inpainter, models, limit: args.limit, seed, stages };
+      const log = sideLog && ((entry: Record<string, unknown>) => sideLog.write(entry));
+      let p2p;
+      if (methods.includes('p2p')) {
+        const editor = createEditBackend(args.edit, { checkpoints: args.checkpoints ? readJsonFile(args.checkpoints) : undefined, workflow: args.workflow });
+        const captionPrompts = loadCaptionPrompts();
+        p2p = {
+          captions: createCaptionBackend(llm, args['llm-model'] ?? settings.llmModel, captionPrompts, prompts, log, http),
+          captionPrompts,
+          editor,
+          models: args['edit-models'] ? args['edit-models'].split(',').map((m) => m.trim()).filter(Boolean) : [...editor.models],
+        };
+      }
+      const common = { input: resolve(args.input), out, labels, inpainter, models, limit: args.limit, seed, stages, methods, p2p };
       if (args.plan) {
         for (const line of await planGenerate(common)) console.log(line);
         return;
@@ -100,7 +123,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         noLearned: !args.learned,
         noBrisque: !args.brisque,
         qc,
-        describe: { llm: describeUrl(llm), inpaint: describeUrl(inpaintSpec) },
+        describe: { llm: describeUrl(llm), inpaint: describeUrl(inpaintSpec), edit: p2p ? describeUrl(args.edit) : undefined },
         progress: createProgress(),
       });
       console.log(formatGenerateSummary(result, out));
@@ -109,6 +132,15 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     }
   },
 };
+
+function parseMethods(text: string): Method[] {
+  const methods = text.split(',').map((m) => m.trim()).filter(Boolean);
+  for (const method of methods) {
+    if (!(METHODS as readonly string[]).includes(method)) throw new UserError(`--methods: unknown method '${method}' (expected ${METHODS.join(', ')}, comma-separated).`);
+  }
+  if (methods.length === 0) throw new UserError(`--methods needs at least one of ${METHODS.join(', ')}.`);
+  return [...new Set(methods)] as Method[];
+}
 
 function readJsonFile(file: string): Record<string, string> {
   try {
@@ -128,6 +160,8 @@ export function formatGenerateSummary(result: GenerateResult, out: string): stri
   };
   if (result.perturb) stage('perturb', result.perturb);
   if (result.inpaint) stage('inpaint', result.inpaint, result.inpaint.qualFlagged ? `; ${result.inpaint.qualFlagged} labels left out (target_qual_flag)` : '');
+  if (result.caption) stage('caption', result.caption);
+  if (result.edit) stage('edit', result.edit, result.edit.qualFlagged ? `; ${result.edit.qualFlagged} edited captions left out (target_qual_flag)` : '');
   if (result.assemble) lines.push(`assemble: ${result.assemble.real} real + ${result.assemble.fake} fake rows in ${out}/metadata.csv`);
   if (result.measure) lines.push(formatMeasureSummary(result.measure));
   return lines.join('\n');

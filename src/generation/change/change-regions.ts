@@ -54,6 +54,22 @@ export function changeRegions(changed: Uint8Array, width: number, height: number
   return summarize(labelComponents(dilated, width, height), width * height);
 }
 
+/**
+ * The kept regions as a mask (255 changed, 0 not): `save_img` of `calc_cc_ratio_new`, `final_labels_4 > 0` as uint8
+ * 255, which the authors wrote with cv2.imwrite for prompt-based edits (the release's p2p_masks). Same chain as
+ * {@link changeRegions}; its pixels are the regions counted in `totalPixels`.
+ */
+export function changeRegionMask(changed: Uint8Array, width: number, height: number): Uint8Array {
+  const { kept } = removeSmallObjects(changed, width, height, CHANGE_REGION_PARAMS.minSpeckSize);
+  const cc = labelComponents(dilateSquare(kept, width, height, 2 * CHANGE_REGION_PARAMS.bufferSize + 1), width, height);
+  const lostToWrap = uint8WrapLosses(cc);
+  const keep = new Uint8Array(cc.count);
+  for (let k = 0; k < cc.count; k++) keep[k] = !lostToWrap?.[k] && cc.area[k] >= CHANGE_REGION_PARAMS.minRegionSize ? 1 : 0;
+  const mask = new Uint8Array(width * height);
+  for (let i = 0; i < mask.length; i++) if (cc.labels[i] > 0 && keep[cc.labels[i] - 1]) mask[i] = 255;
+  return mask;
+}
+
 function summarize(cc: Components, totalPixels: number): ChangeRegions {
   const lostToWrap = uint8WrapLosses(cc);
   const cx: number[] = [];

@@ -1,7 +1,9 @@
 import { copyFileSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { csvText, DATA_FILE, writeAtomic } from '../../reports/csv.js';
+import type { CaptionEntry } from './caption-stage.js';
 import type { SourceMask } from './contracts.js';
+import { editKey, type EditEntry } from './edit-stage.js';
 import { inpaintKey, type InpaintEntry } from './inpaint-stage.js';
 import { originalImageRelPath, originalMaskRelPath } from './layout.js';
 import type { PerturbEntry } from './perturb-stage.js';
@@ -11,6 +13,8 @@ import type { JsonlLog } from './state.js';
 export const EVALSET_COLUMNS = [
   'image_id', 'image_path', 'dataset', 'entities', 'class', 'label', 'mask_id', 'mask_path', 'mask_name', 'ratio',
   'method', 'model', 'perturbed_mask_name', 'sem_magnitude', 'language_model', 'target_qual_flag',
+  // prompt-based edits (method p2p): the photo's caption and the edited caption the model followed
+  'original_caption', 'perturbed_caption',
 ] as const;
 
 type Row = Record<(typeof EVALSET_COLUMNS)[number], string>;
@@ -25,7 +29,8 @@ export interface AssembleCounts {
 /**
  * Stage 6: the Evalset folder `semibench run` reads as is. Photos and masks are copied to original/images/{dataset}/
  * and original/masks/{dataset}/; metadata.csv (written atomically) has one real row per photo, then a fake row
- * per edited image that exists, in source order and model order, so the same inputs give the same bytes.
+ * per edited image that exists: inpainting edits (mask, model), then prompt-based edits (model, its post-edit mask
+ * in mask_path), in source order and model order, so the same inputs give the same bytes.
  */
 export function assemble(options: {
   out: string;
@@ -33,6 +38,10 @@ export function assemble(options: {
   models: readonly string[];
   perturbed: JsonlLog<PerturbEntry>;
   inpainted: JsonlLog<InpaintEntry>;
+  /** Prompt-based editing models, and the caption and edit logs (absent when the run has no p2p method). */
+  editModels?: readonly string[];
+  captioned?: JsonlLog<CaptionEntry>;
+  edited?: JsonlLog<EditEntry>;
 }): AssembleCounts {
   const { out, masks, models } = options;
   const byImage = new Map<string, SourceMask[]>();
@@ -72,9 +81,36 @@ export function assemble(options: {
           sem_magnitude: label.magnitude,
           language_model: label.language_model,
           target_qual_flag: label.target_qual_flag ? 'True' : 'False',
+          original_caption: '',
+          perturbed_caption: '',
         });
         fake++;
       }
+    }
+    const caption = options.captioned?.entries.get(imageId);
+    if (!caption?.ok) continue;
+    for (const model of options.editModels ?? []) {
+      const edit = options.edited?.entries.get(editKey({ photo: { imageId, masks: imageMasks }, model }));
+      if (!edit?.ok || !existsSync(join(out, edit.path)) || !existsSync(join(out, edit.mask_path))) continue;
+      rows.push({
+        ...empty(),
+        image_id: imageId,
+        image_path: edit.path,
+        dataset: first.dataset,
+        entities: first.entities,
+        class: first.className,
+        label: 'fake',
+        mask_path: edit.mask_path,
+        ratio: String(edit.ratio),
+        method: 'p2p',
+        model,
+        sem_magnitude: caption.magnitude,
+        language_model: caption.language_model,
+        target_qual_flag: caption.target_qual_flag ? 'True' : 'False',
+        original_caption: caption.original_caption!,
+        perturbed_caption: caption.perturbed_caption!,
+      });
+      fake++;
     }
   }
   // Verbatim cells (ids and paths must join): the one CSV writer without formula escaping.

@@ -106,3 +106,50 @@ export interface EditBackend {
   /** PNG bytes of the edited image, same size as the request; throws with the reason on a bad answer. */
   edit(request: EditRequest): Promise<Buffer>;
 }
+
+/** The editing methods of Semi-Truths (the `method` column): mask-guided inpainting and prompt-based editing. */
+export type Method = 'inpainting' | 'p2p';
+export const METHODS: readonly Method[] = ['inpainting', 'p2p'];
+
+/** One source photo with its object masks (its rows in the source set, in source order; the first names the photo). */
+export interface SourcePhoto {
+  imageId: string;
+  masks: readonly SourceMask[];
+}
+
+/** What a caption backend is asked: describe this photo. */
+export interface CaptionRequest {
+  photo: SourcePhoto;
+  /** The photo's bytes, for vision-language backends. */
+  image: Buffer;
+  /** Per-photo seed derived from the run seed and the image id. */
+  seed: number;
+  signal?: AbortSignal;
+}
+
+/** What a caption backend is asked next: change this caption by this much (the edit a p2p model must follow). */
+export interface CaptionPerturbRequest extends CaptionRequest {
+  caption: string;
+  magnitude: Magnitude;
+}
+
+/** A caption, or why there is none. */
+export type CaptionResult = { ok: true; caption: string; attempts: number } | { ok: false; reason: string; attempts: number };
+
+/**
+ * Captions and caption perturbation for prompt-based editing: `original_caption` (the authors used BLIP) and
+ * `perturbed_caption` (their LANCE caption editor), behind one backend like the label one. A perturbed caption
+ * comes back as a PerturbResult whose `label` is the edited caption.
+ */
+export interface CaptionBackend {
+  /** Short backend id (e.g. 'openai', 'offline'). */
+  readonly name: string;
+  /** What wrote `original_caption` (the served model name, or what the offline one is). */
+  readonly captionModel: string;
+  /** The `language_model` value of p2p rows: what wrote `perturbed_caption`. */
+  readonly languageModel: string;
+  /** Called once before any work: an unreachable server or unknown model is a UserError with one line. */
+  probe(): Promise<void>;
+  caption(request: CaptionRequest): Promise<CaptionResult>;
+  perturbCaption(request: CaptionPerturbRequest): Promise<PerturbResult>;
+}

@@ -11,6 +11,8 @@ export function outputPaths(out: string) {
     settings: join(state, 'settings.json'),
     perturbLog: join(state, 'perturb.jsonl'),
     inpaintLog: join(state, 'inpaint.jsonl'),
+    captionLog: join(state, 'caption.jsonl'),
+    editLog: join(state, 'edit.jsonl'),
     llmLog: join(state, 'llm-requests.jsonl'),
     metadata: join(out, 'metadata.csv'),
     generation: join(out, 'generation.json'),
@@ -20,6 +22,16 @@ export function outputPaths(out: string) {
 /** The release's file names: inpainting/{dataset}/{mask_id}_{dataset}_{model}.png. */
 export function inpaintedRelPath(mask: SourceMask, model: string): string {
   return `inpainting/${mask.dataset}/${mask.maskId}_${mask.dataset}_${model}.png`;
+}
+
+/** Prompt-based edits as the released Evalset names them: p2p/{dataset}/{image_id}_{dataset}_{model}.png. */
+export function p2pRelPath(mask: SourceMask, model: string): string {
+  return `p2p/${mask.dataset}/${mask.imageId}_${mask.dataset}_${model}.png`;
+}
+
+/** Their post-edit masks, under p2p_masks/ as the release keeps them, with the edit's file name. */
+export function p2pMaskRelPath(mask: SourceMask, model: string): string {
+  return `p2p_masks/${mask.dataset}/${mask.imageId}_${mask.dataset}_${model}.png`;
 }
 
 export function originalImageRelPath(mask: SourceMask): string {

@@ -23,9 +23,9 @@ export interface PerturbEntry {
   retryable?: boolean;
 }
 
-/** The magnitude and the backend's seed for one mask: drawn from the run seed and the mask id, nothing else. */
-export function drawMagnitude(runSeed: number, maskId: string): { magnitude: Magnitude; seed: number } {
-  const rng = new Xoshiro128(itemSeed(runSeed, maskId, 'perturb'));
+/** The magnitude and the backend's seed for one item (a mask, or a photo's caption): drawn from the run seed and the item's id, nothing else. */
+export function drawMagnitude(runSeed: number, id: string, stage: 'perturb' | 'caption' = 'perturb'): { magnitude: Magnitude; seed: number } {
+  const rng = new Xoshiro128(itemSeed(runSeed, id, stage));
   return { magnitude: MAGNITUDES[rng.nextBelow(MAGNITUDES.length)], seed: rng.nextUint32() };
 }
 
@@ -60,5 +60,5 @@ export async function perturbStage(options: {
       return { key: mask.maskId, magnitude, seed, language_model: backend.languageModel, ok: false, attempts: 0, reason: `backend error: ${errorMessage(error)}`, retryable: true };
     }
   };
-return runStage({ label: 'perturb', keys: masks.map((m) => m.maskId), pending: todo, work: one, log, progress, concurrency: options.concurrency });
+  return runStage({ label: 'perturb', keys: masks.map((m) => m.maskId), pending: todo, work: one, log, progress, concurrency: options.concurrency });
 }

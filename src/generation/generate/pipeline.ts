@@ -8,7 +8,10 @@ import { measure, type MeasureResult } from '../measure.js';
 import type { QcConfig } from '../qc.js';
 import { evalsetTable } from '../table.js';
 import { assemble, type AssembleCounts } from './assemble.js';
-import type { InpaintBackend, LabelBackend, SourceMask } from './contracts.js';
+import { captionStage, isCaptionDone, photosOf, type CaptionEntry } from './caption-stage.js';
+import type { CaptionPromptSet } from './caption/prompts.js';
+import type { CaptionBackend, EditBackend, InpaintBackend, LabelBackend, Method, SourceMask } from './contracts.js';
+import { editItems, editKey, editStage, type EditEntry } from './edit-stage.js';
 import { inpaintItems, inpaintKey, inpaintStage, type InpaintEntry, type MaskPreparer } from './inpaint-stage.js';
 import { originalImageRelPath, outputPaths } from './layout.js';
 import { isDone, perturbStage, type PerturbEntry, type StageCounts } from './perturb-stage.js';
@@ -16,8 +19,11 @@ import type { PromptSet } from './perturb/prompts.js';
 import { loadSourceSet, type SourceSet } from './source.js';
 import { JsonlLog, readLog } from './state.js';
 
-export const STAGES = ['perturb', 'inpaint', 'assemble', 'measure'] as const;
+export const STAGES = ['perturb', 'inpaint', 'caption', 'edit', 'assemble', 'measure'] as const;
 export type Stage = (typeof STAGES)[number];
+
+/** The stages that belong to one method; the others (assemble, measure) serve both. */
+const METHOD_STAGES: Record<Method, readonly Stage[]> = { inpainting: ['perturb', 'inpaint'], p2p: ['caption', 'edit'] };
 
 export interface GenerateOptions {
   input: string;
@@ -40,8 +46,12 @@ export interface GenerateOptions {
   /** Measure stage without BRISQUE (see MeasureOptions.noBrisque). */
   noBrisque?: boolean;
   qc?: QcConfig;
+  /** The editing methods to run (default: inpainting). */
+  methods?: readonly Method[];
+  /** Prompt-based editing (methods with 'p2p'): captions and caption edits, the editing backend and its models. */
+  p2p?: { captions: CaptionBackend; captionPrompts: CaptionPromptSet; editor: EditBackend; models: string[] };
   /** Extra fields for generation.json's backends (e.g. the servers' URLs; never a key). */
-  describe?: { llm?: string; inpaint?: string };
+  describe?: { llm?: string; inpaint?: string; edit?: string };
   progress?: Progress;
 }
 
@@ -61,15 +71,29 @@ interface Settings {
   models: string[];
   llm_url?: string;
   inpaint_url?: string;
+  /** The methods generated into this folder so far (absent: inpainting only, as before p2p existed). */
+  methods?: Method[];
+  caption_backend?: string;
+  caption_model?: string;
+  caption_language_model?: string;
+  caption_prompts_sha256?: string;
+  caption_prompts_file?: string;
+  edit_backend?: string;
+  edit_models?: string[];
+  edit_url?: string;
 }
 
 const LABEL_KEYS = ['seed', 'label_backend', 'language_model', 'prompts_sha256'] as const;
 const INPAINT_KEYS = ['seed', 'inpaint_backend'] as const;
+const CAPTION_KEYS = ['seed', 'caption_backend', 'caption_model', 'caption_language_model', 'caption_prompts_sha256'] as const;
+const EDIT_KEYS = ['seed', 'edit_backend'] as const;
 
 export interface GenerateResult {
   source: { layout: SourceSet['layout']; rows: number; used: number; skipped: SourceSet['skipped'] };
   perturb?: StageCounts;
   inpaint?: StageCounts & { qualFlagged: number };
+  caption?: StageCounts;
+  edit?: StageCounts & { qualFlagged: number };
   assemble?: AssembleCounts;
   measure?: MeasureResult;
   timingsMs: Partial<Record<Stage, number>>;
@@ -98,11 +122,19 @@ export async function loadMasks(input: string, limit?: number): Promise<{ source
 export async function generate(options: GenerateOptions): Promise<GenerateResult> {
   const out = resolve(options.out);
   const paths = outputPaths(out);
-  const stages = new Set(options.stages ?? STAGES);
+  const methods = options.methods ?? ['inpainting'];
+  const stages = stagesToRun(options.stages, methods);
   const progress = options.progress ?? silentProgress;
   for (const model of options.models) {
     if (!options.inpainter.models.includes(model)) {
       throw new UserError(`The ${options.inpainter.name} inpainter has no model '${model}' (it has: ${options.inpainter.models.join(', ')}).`);
+    }
+  }
+  const p2p = methods.includes('p2p') ? options.p2p : undefined;
+  if (methods.includes('p2p') && !p2p) throw new Error('generate: --methods p2p needs the p2p backends');
+  for (const model of p2p?.models ?? []) {
+    if (!p2p!.editor.models.includes(model)) {
+      throw new UserError(`The ${p2p!.editor.name} editing backend has no model '${model}' (it has: ${p2p!.editor.models.join(', ')}).`);
     }
   }
   const { source, masks } = await loadMasks(options.input, options.limit);
@@ -114,16 +146,35 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     prompts_file: options.prompts.file.replace(/^.*[\\/]src[\\/]/, 'src/'),
     prompts_retry: options.prompts.retry,
     inpaint_backend: options.inpainter.name,
-    models: options.models,
+    models: methods.includes('inpainting') ? options.models : [],
     llm_url: options.describe?.llm,
     inpaint_url: options.describe?.inpaint,
+    ...(p2p
+      ? {
+          methods: [...methods],
+          caption_backend: p2p.captions.name,
+          caption_model: p2p.captions.captionModel,
+          caption_language_model: p2p.captions.languageModel,
+          caption_prompts_sha256: p2p.captionPrompts.sha256,
+          caption_prompts_file: p2p.captionPrompts.file.replace(/^.*[\\/]src[\\/]/, 'src/'),
+          edit_backend: p2p.editor.name,
+          edit_models: p2p.models,
+          edit_url: options.describe?.edit,
+        }
+      : {}),
   };
   const before = existsSync(paths.settings) ? (JSON.parse(readFileSync(paths.settings, 'utf8')) as Settings) : undefined;
-  if (!before && !stages.has('perturb') && !stages.has('inpaint')) {
-    throw new UserError(`Nothing has been generated in ${out} yet: run the perturb and inpaint stages first (or all stages).`);
+  if (!before && !['perturb', 'inpaint', 'caption', 'edit'].some((s) => stages.has(s as Stage))) {
+    throw new UserError(`Nothing has been generated in ${out} yet: run the perturb and inpaint stages first (caption and edit for p2p), or all stages.`);
   }
   if (before) {
-    const keys = [...(stages.has('perturb') ? LABEL_KEYS : []), ...(stages.has('inpaint') ? INPAINT_KEYS : [])];
+    const keys = [
+      ...(stages.has('perturb') ? LABEL_KEYS : []),
+      ...(stages.has('inpaint') ? INPAINT_KEYS : []),
+      // a folder generated before p2p ran has none of these yet: p2p may be added to it
+      ...(stages.has('caption') ? CAPTION_KEYS.filter((k) => before[k] !== undefined) : []),
+      ...(stages.has('edit') ? EDIT_KEYS.filter((k) => before[k] !== undefined) : []),
+    ];
     for (const key of keys) {
       if (before[key] !== proposed[key]) {
         throw new UserError(`This output folder was generated with ${key} = ${before[key]}, not ${proposed[key]}: use the same settings to resume, or another --out.`);
@@ -132,6 +183,8 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   }
   if (stages.has('perturb')) await options.labels.probe();
   if (stages.has('inpaint')) await options.inpainter.probe(options.models);
+  if (stages.has('caption')) await p2p!.captions.probe();
+  if (stages.has('edit')) await p2p!.editor.probe(p2p!.models);
   // Pinned only once the backends answered: a run that could not start leaves nothing behind.
   const settings: Settings = !before
     ? proposed
@@ -140,6 +193,14 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
         models: stages.has('inpaint') ? [...new Set([...before.models, ...options.models])] : before.models,
         llm_url: stages.has('perturb') ? proposed.llm_url : before.llm_url,
         inpaint_url: stages.has('inpaint') ? proposed.inpaint_url : before.inpaint_url,
+        // absent while the folder holds inpainting only (as before p2p existed)
+        methods: before.methods || p2p ? [...new Set([...(before.methods ?? ['inpainting']), ...methods])] : undefined,
+        ...(p2p && (stages.has('caption') || stages.has('edit'))
+          ? {
+              ...(stages.has('caption') ? pick(proposed, ['caption_backend', 'caption_model', 'caption_language_model', 'caption_prompts_sha256', 'caption_prompts_file']) : {}),
+              ...(stages.has('edit') ? { edit_backend: proposed.edit_backend, edit_url: proposed.edit_url, edit_models: [...new Set([...(before.edit_models ?? []), ...p2p.models])] } : {}),
+            }
+          : {}),
       };
   writeAtomic(paths.settings, `${JSON.stringify(settings, null, 2)}\n`);
 
@@ -149,6 +210,9 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   };
   const perturbed = new JsonlLog<PerturbEntry>(paths.perturbLog);
   const inpainted = new JsonlLog<InpaintEntry>(paths.inpaintLog);
+  const captioned = new JsonlLog<CaptionEntry>(paths.captionLog);
+  const edited = new JsonlLog<EditEntry>(paths.editLog);
+  const photos = photosOf(masks);
   const timed = async <T>(stage: Stage, run: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     const value = await run();
@@ -168,12 +232,25 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       );
       result.inpaint = { ...counts, qualFlagged };
     }
+    if (stages.has('caption')) {
+      result.caption = await timed('caption', () => captionStage({ photos, backend: p2p!.captions, log: captioned, seed: options.seed, concurrency: options.concurrency, progress }));
+    }
+    if (stages.has('edit')) {
+      const { items, qualFlagged } = editItems(photos, captioned, p2p!.models);
+      const counts = await timed('edit', () => editStage({ out, items, backend: p2p!.editor, log: edited, seed: options.seed, concurrency: options.concurrency, progress }));
+      result.edit = { ...counts, qualFlagged };
+    }
     if (stages.has('assemble')) {
-      result.assemble = await timed('assemble', async () => assemble({ out, masks, models: settings.models, perturbed, inpainted }));
+      const models = (settings.methods ?? ['inpainting']).includes('inpainting') ? settings.models : [];
+      result.assemble = await timed('assemble', async () =>
+        assemble({ out, masks, models, perturbed, inpainted, editModels: settings.edit_models, captioned, edited }),
+      );
     }
   } finally {
     perturbed.close();
     inpainted.close();
+    captioned.close();
+    edited.close();
   }
   if (stages.has('measure')) {
     if (!existsSync(paths.metadata)) throw new UserError(`No ${paths.metadata} yet: run the assemble stage first.`, 'E_DATA');
@@ -204,13 +281,24 @@ function writeGenerationJson(file: string, settings: Settings, result: GenerateR
     backends: {
       llm: { name: settings.label_backend, language_model: settings.language_model, ...(settings.llm_url ? { url: settings.llm_url } : {}) },
       inpaint: { name: settings.inpaint_backend, ...(settings.inpaint_url ? { url: settings.inpaint_url } : {}) },
+      ...(settings.edit_backend
+        ? {
+            caption: { name: settings.caption_backend, caption_model: settings.caption_model, language_model: settings.caption_language_model },
+            edit: { name: settings.edit_backend, ...(settings.edit_url ? { url: settings.edit_url } : {}) },
+          }
+        : {}),
     },
+    ...(settings.methods ? { methods: settings.methods } : {}),
     models: settings.models,
+    ...(settings.edit_models ? { edit_models: settings.edit_models } : {}),
     prompts: { file: settings.prompts_file, sha256: settings.prompts_sha256, retry: settings.prompts_retry },
+    ...(settings.caption_prompts_sha256 ? { caption_prompts: { file: settings.caption_prompts_file, sha256: settings.caption_prompts_sha256 } } : {}),
     // alreadyDone says how a run went, not what the eval set is: it stays out, so a resumed run writes the same record.
     stages: {
       perturb: result.perturb ? withoutAlreadyDone(result.perturb) : before.stages?.perturb,
       inpaint: result.inpaint ? withoutAlreadyDone(result.inpaint) : before.stages?.inpaint,
+      caption: result.caption ? withoutAlreadyDone(result.caption) : before.stages?.caption,
+      edit: result.edit ? withoutAlreadyDone(result.edit) : before.stages?.edit,
       assemble: result.assemble ?? before.stages?.assemble,
       measure: measured ?? before.stages?.measure,
     },
@@ -220,15 +308,32 @@ function writeGenerationJson(file: string, settings: Settings, result: GenerateR
 }
 
 
+function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, from[k]])) as Pick<T, K>;
+}
+
+/**
+ * The stages a run does: the asked ones (default all) that belong to an asked method. Asking by name for a stage of
+ * a method not asked is a user error.
+ */
+export function stagesToRun(asked: readonly Stage[] | undefined, methods: readonly Method[]): Set<Stage> {
+  const applies = (stage: Stage) => (Object.keys(METHOD_STAGES) as Method[]).every((m) => !METHOD_STAGES[m].includes(stage) || methods.includes(m));
+  if (asked && asked.length === 1 && !applies(asked[0])) {
+    const method = (Object.keys(METHOD_STAGES) as Method[]).find((m) => METHOD_STAGES[m].includes(asked[0]));
+    throw new UserError(`The ${asked[0]} stage belongs to --methods ${method}; add it to --methods.`);
+  }
+  return new Set((asked ?? STAGES).filter(applies));
+}
+
 function withoutAlreadyDone<T extends StageCounts>({ alreadyDone: _, ...counts }: T): Omit<T, 'alreadyDone'> {
   return counts;
 }
 
 /** `--plan`: what a run would do, from the source set and the stage logs only; no backend is called, nothing is written. */
-export async function planGenerate(options: Pick<GenerateOptions, 'input' | 'out' | 'labels' | 'inpainter' | 'models' | 'limit' | 'seed' | 'stages'>): Promise<string[]> {
+export async function planGenerate(options: Pick<GenerateOptions, 'input' | 'out' | 'labels' | 'inpainter' | 'models' | 'limit' | 'seed' | 'stages' | 'methods' | 'p2p'>): Promise<string[]> {
   const out = resolve(options.out);
   const paths = outputPaths(out);
-  const stages = new Set(options.stages ?? STAGES);
+  const stages = stagesToRun(options.stages, options.methods ?? ['inpainting']);
   const { source, masks } = await loadMasks(options.input, options.limit);
   const perturbed = readLog<PerturbEntry>(paths.perturbLog).entries;
   const inpainted = readLog<InpaintEntry>(paths.inpaintLog).entries;
@@ -238,7 +343,9 @@ export async function planGenerate(options: Pick<GenerateOptions, 'input' | 'out
   const inpaintDone = labelled.flatMap((mask) => options.models.map((model) => inpainted.get(inpaintKey({ mask, model })))).filter((e) => e && !e.retryable).length;
   const lines = [
     `source: ${source.root} (${source.layout} layout): ${masks.length} masks used${options.limit !== undefined ? ` (--limit ${options.limit})` : ''}, skipped: ${skipped}`,
-    `seed ${options.seed}; label backend ${options.labels.name} (${options.labels.languageModel}); inpainting ${options.inpainter.name}, models ${options.models.join(', ')}`,
+    (options.methods ?? ['inpainting']).includes('inpainting')
+      ? `seed ${options.seed}; label backend ${options.labels.name} (${options.labels.languageModel}); inpainting ${options.inpainter.name}, models ${options.models.join(', ')}`
+      : `seed ${options.seed}`,
   ];
   if (stages.has('perturb')) lines.push(`perturb: ${masks.length - perturbDone} masks to label, ${perturbDone} already done`);
   if (stages.has('inpaint')) {
@@ -246,7 +353,25 @@ export async function planGenerate(options: Pick<GenerateOptions, 'input' | 'out
     const unknown = (masks.length - perturbDone) * options.models.length;
     lines.push(`inpaint: up to ${known - inpaintDone + unknown} images to make (${inpaintDone} already done; masks still to label count as ${options.models.length} each)`);
   }
-  if (stages.has('assemble')) lines.push(`assemble: ${out}/metadata.csv (real + fake rows), original/images|masks/{dataset}/, inpainting/{dataset}/{mask_id}_{dataset}_{model}.png, generation.json`);
+  const p2p = options.p2p;
+  if (p2p && (stages.has('caption') || stages.has('edit'))) {
+    const photos = photosOf(masks);
+    const captioned = readLog<CaptionEntry>(paths.captionLog).entries;
+    const edited = readLog<EditEntry>(paths.editLog).entries;
+    const captionDone = photos.filter((p) => isCaptionDone(captioned.get(p.imageId))).length;
+    const kept = photos.filter((p) => captioned.get(p.imageId)?.ok && !captioned.get(p.imageId)?.target_qual_flag);
+    const editDone = kept.flatMap((photo) => p2p.models.map((model) => edited.get(editKey({ photo, model })))).filter((e) => e && !e.retryable).length;
+    lines.push(`p2p: captions ${p2p.captions.name} (${p2p.captions.captionModel}, edits by ${p2p.captions.languageModel}); editing ${p2p.editor.name}, models ${p2p.models.join(', ')}`);
+    if (stages.has('caption')) lines.push(`caption: ${photos.length - captionDone} photos to caption and edit the caption of, ${captionDone} already done`);
+    if (stages.has('edit')) {
+      const todo = kept.length * p2p.models.length - editDone + (photos.length - captionDone) * p2p.models.length;
+      lines.push(`edit: up to ${todo} images to make (${editDone} already done; photos still to caption count as ${p2p.models.length} each), each with its post-edit mask`);
+    }
+  }
+  if (stages.has('assemble')) {
+    const where = [stages.has('perturb') || !p2p ? 'inpainting/{dataset}/{mask_id}_{dataset}_{model}.png' : '', p2p ? 'p2p/{dataset}/{image_id}_{dataset}_{model}.png + p2p_masks/' : ''].filter(Boolean).join(', ');
+    lines.push(`assemble: ${out}/metadata.csv (real + fake rows), original/images|masks/{dataset}/, ${where}, generation.json`);
+  }
   if (stages.has('measure')) lines.push('measure: change metrics, QC and bins into metadata.csv (semibench measure)');
   return lines;
 }

@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { createEditBackend, OFFLINE_EDIT_MODEL, OfflineEditBackend } from '../../../src/generation/generate/edit/index.js';
+import { editedWords, gradeParams } from '../../../src/generation/generate/edit/offline.js';
+import { InpaintFailure } from '../../../src/generation/generate/inpaint/failure.js';
+import { decodeImage } from '../../../src/image/decode.js';
+import { UserError } from '../../../src/util/errors.js';
+
+const PHOTO = 'fixtures/source/images/ADE20K/ADE_train_00000001.jpg';
+
+async function request(editedCaption: string, seed = 1) {
+  const image = await sharp(readFileSync(PHOTO)).png().toBuffer();
+  const { width, height } = (await sharp(image).metadata()) as { width: number; height: number };
+  return { image, sourceCaption: 'a photo of a car and a tree', editedCaption, seed, width, height, model: OFFLINE_EDIT_MODEL };
+}
+
+describe('offline prompt-based editing (caption-driven colour / light / texture)', () => {
+  const backend = new OfflineEditBackend();
+
+  it('names itself, never a diffusion model, and probes only that model', async () => {
+    expect(backend.models).toEqual(['CaptionGrade_offline']);
+    await expect(backend.probe([OFFLINE_EDIT_MODEL])).resolves.toBeUndefined();
+    await expect(backend.probe(['StableDiffusion_v5'])).rejects.toThrow(UserError);
+  });
+
+  it('returns a PNG of the request size that changes the whole photo, the same for the same request', async () => {
+    const req = await request('a photo of a red car and a tree');
+    const out = await backend.edit(req);
+    const [before, after] = [await decodeImage(req.image), await decodeImage(out)];
+    expect([after.width, after.height]).toEqual([req.width, req.height]);
+    // a global edit: pixels change in every quarter of the photo
+    const w = after.width;
+    const h = after.height;
+    for (const [x0, y0] of [[0, 0], [w / 2, 0], [0, h / 2], [w / 2, h / 2]]) {
+      let changed = 0;
+      for (let y = y0; y < y0 + h / 2; y++) for (let x = x0; x < x0 + w / 2; x++) if (before.data[(y * w + x) * 3] !== after.data[(y * w + x) * 3]) changed++;
+      expect(changed).toBeGreaterThan(0);
+    }
+    expect((await backend.edit(req)).equals(out)).toBe(true);
+  });
+
+  it('is driven by the words the edit adds and by the seed', async () => {
+    expect(editedWords('a photo of a car and a tree', 'a photo of a red car and a tree')).toEqual(['red']);
+    expect(editedWords('a photo of a car', 'a photo of a car')).toEqual(['a', 'photo', 'of', 'a', 'car']);
+    const red = gradeParams('a photo of a car', 'a photo of a red car', 1);
+    expect(gradeParams('a photo of a car', 'a photo of a RED car!', 1)).toEqual(red);
+    expect(gradeParams('a photo of a car', 'a photo of a blue car', 1)).not.toEqual(red);
+    expect(gradeParams('a photo of a car', 'a photo of a red car', 2)).not.toEqual(red);
+    const a = await backend.edit(await request('a photo of a red car and a tree'));
+    const b = await backend.edit(await request('a photo of a bus and a tree'));
+    expect(a.equals(b)).toBe(false);
+  });
+
+  it('fails a request of another size or model with the reason', async () => {
+    const req = await request('a photo of a red car and a tree');
+    await expect(backend.edit({ ...req, width: req.width + 1 })).rejects.toThrow(InpaintFailure);
+    await expect(backend.edit({ ...req, model: 'OpenJourney' })).rejects.toThrow(/unknown model/);
+  });
+
+  it('parses the backend specs; the HTTP backends are not in this build yet, each a one-line user error', () => {
+    expect(createEditBackend('offline')).toBeInstanceOf(OfflineEditBackend);
+    expect(() => createEditBackend('a1111')).toThrow(/needs the server URL/);
+    expect(() => createEditBackend('diffusers:http://127.0.0.1:8000')).toThrow(/not available in this build/);
+    expect(() => createEditBackend('midjourney')).toThrow(/unknown editing backend 'midjourney'/);
+  });
+});
