@@ -37,6 +37,7 @@ interface GenerateArgs {
   timeout: number;
   checkpoints?: string;
   workflow?: string;
+  'edit-workflow'?: string;
   plan: boolean;
   'metrics-dir': string;
   learned: boolean;
@@ -64,7 +65,8 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('concurrency', { type: 'number', describe: `Items in flight per backend [default: ${DEFAULTS.generate.concurrency}]` })
       .option('timeout', { type: 'number', default: DEFAULT_HTTP.timeoutMs / 1000, describe: 'Seconds per LLM request before it counts as a timeout (retried with backoff, like a 5xx)' })
       .option('checkpoints', { type: 'string', describe: 'a1111/comfyui: JSON file {"StableDiffusion_v5": "checkpoint name", ...} over the default names' })
-      .option('workflow', { type: 'string', describe: 'comfyui: a workflow template (API format, {{placeholders}}) instead of the bundled one' })
+      .option('workflow', { type: 'string', describe: '--inpaint comfyui: a workflow template (API format, {{placeholders}}) instead of the bundled one' })
+      .option('edit-workflow', { type: 'string', describe: '--edit comfyui: a workflow template (API format, {{placeholders}}) instead of the bundled img2img one' })
       .option('plan', { type: 'boolean', default: false, describe: 'Print what would run (counts per stage, backends, outputs) and call nothing' })
       .option('metrics-dir', { type: 'string', default: DEFAULT_METRICS_DIR, describe: 'Folder of metric models for the measure stage' })
       .option('learned', { type: 'boolean', default: true, describe: 'Compute the learned metrics in the measure stage (--no-learned: pixel metrics only)' })
@@ -94,12 +96,13 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       const http = { ...DEFAULT_HTTP, timeoutMs: args.timeout * 1000 };
       const labels = createLabelBackend(llm, args['llm-model'] ?? settings.llmModel, prompts, sideLog && ((entry) => sideLog.write(entry)), http);
       const inpaintSpec = args.inpaint ?? settings.inpaint;
-      const inpainter = createInpaintBackend(inpaintSpec, { checkpoints: args.checkpoints ? readJsonFile(args.checkpoints) : undefined, workflow: args.workflow });
+      const checkpoints = args.checkpoints ? readJsonFile(args.checkpoints) : undefined;
+      const inpainter = createInpaintBackend(inpaintSpec, { checkpoints, workflow: args.workflow });
       const models = args.models ? args.models.split(',').map((m) => m.trim()).filter(Boolean) : (settings.models ?? [...inpainter.models]);
       const log = sideLog && ((entry: Record<string, unknown>) => sideLog.write(entry));
       let p2p;
       if (methods.includes('p2p')) {
-        const editor = createEditBackend(args.edit, { checkpoints: args.checkpoints ? readJsonFile(args.checkpoints) : undefined, workflow: args.workflow });
+        const editor = createEditBackend(args.edit, { checkpoints, workflow: args['edit-workflow'] });
         const captionPrompts = loadCaptionPrompts();
         p2p = {
           captions: createCaptionBackend(llm, args['llm-model'] ?? settings.llmModel, captionPrompts, prompts, log, http),

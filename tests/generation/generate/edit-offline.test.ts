@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { createEditBackend, OFFLINE_EDIT_MODEL, OfflineEditBackend } from '../../../src/generation/generate/edit/index.js';
+import { A1111EditBackend, ComfyUIEditBackend, createEditBackend, DiffusersEditBackend, OFFLINE_EDIT_MODEL, OfflineEditBackend } from '../../../src/generation/generate/edit/index.js';
 import { editedWords, gradeParams } from '../../../src/generation/generate/edit/offline.js';
 import { InpaintFailure } from '../../../src/generation/generate/inpaint/failure.js';
 import { decodeImage } from '../../../src/image/decode.js';
@@ -58,10 +58,12 @@ describe('offline prompt-based editing (caption-driven colour / light / texture)
     await expect(backend.edit({ ...req, model: 'OpenJourney' })).rejects.toThrow(/unknown model/);
   });
 
-  it('parses the backend specs; the HTTP backends are not in this build yet, each a one-line user error', () => {
+  it('parses the backend specs: each kind its backend, a missing URL or unknown kind a one-line user error', () => {
     expect(createEditBackend('offline')).toBeInstanceOf(OfflineEditBackend);
-    expect(() => createEditBackend('a1111')).toThrow(/needs the server URL/);
-    expect(() => createEditBackend('diffusers:http://127.0.0.1:8000')).toThrow(/not available in this build/);
+    expect(createEditBackend('a1111:http://127.0.0.1:7860')).toBeInstanceOf(A1111EditBackend);
+    expect(createEditBackend('comfyui:http://127.0.0.1:8188')).toBeInstanceOf(ComfyUIEditBackend);
+    expect(createEditBackend('diffusers:http://127.0.0.1:8000')).toBeInstanceOf(DiffusersEditBackend);
+    expect(() => createEditBackend('a1111')).toThrow(/--edit a1111 needs the server URL, e.g. a1111:http:\/\/127.0.0.1:7860/);
     expect(() => createEditBackend('midjourney')).toThrow(/unknown editing backend 'midjourney'/);
   });
 });

@@ -183,7 +183,7 @@ describe('semibench generate --methods inpainting,p2p (offline), then run', () =
     };
     expect(lines(['generate', '--input', src, '--out', out, '--methods', 'inpainting,lance'])).toEqual(["semibench: --methods: unknown method 'lance' (expected inpainting, p2p, comma-separated)."]);
     expect(lines(['generate', 'caption', '--input', src, '--out', out])).toEqual(['semibench: The caption stage belongs to --methods p2p; add it to --methods.']);
-    expect(lines(['generate', '--input', src, '--out', out, '--methods', 'p2p', '--edit', 'comfyui:http://127.0.0.1:8188'])).toEqual(['semibench: --edit comfyui is not available in this build (use --edit offline).']);
+    expect(lines(['generate', '--input', src, '--out', out, '--methods', 'p2p', '--edit', 'comfyui'])).toEqual(['semibench: --edit comfyui needs the server URL, e.g. comfyui:http://127.0.0.1:8188']);
     expect(existsSync(out)).toBe(false);
   }, 60_000);
 });

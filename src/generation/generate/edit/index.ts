@@ -4,29 +4,31 @@
  */
 import { UserError } from '../../../util/errors.js';
 import type { EditBackend } from '../contracts.js';
-import type { InpaintBackendOptions } from '../inpaint/index.js';
+import { parseBackendSpec } from '../servers/http.js';
+import { A1111EditBackend } from './a1111.js';
+import { ComfyUIEditBackend } from './comfyui.js';
+import { DiffusersEditBackend } from './diffusers.js';
+import type { EditBackendOptions } from './models.js';
 import { OfflineEditBackend } from './offline.js';
 
+export { A1111EditBackend } from './a1111.js';
+export { ComfyUIEditBackend } from './comfyui.js';
+export { DiffusersEditBackend } from './diffusers.js';
+export { DEFAULT_EDIT_CHECKPOINTS, EDIT_MODELS, type EditBackendOptions } from './models.js';
 export { OfflineEditBackend, OFFLINE_EDIT_MODEL } from './offline.js';
-
-/** The same options as the inpainting backends: HTTP policy, checkpoint names, a ComfyUI workflow template. */
-export type EditBackendOptions = InpaintBackendOptions;
 
 export const EDIT_SPECS = 'offline | a1111:URL | comfyui:URL | diffusers:URL';
 
-export function createEditBackend(spec: string, _options: EditBackendOptions = {}): EditBackend {
-  const trimmed = spec.trim();
-  if (trimmed === 'offline') return new OfflineEditBackend();
-  const colon = trimmed.indexOf(':');
-  const kind = colon > 0 ? trimmed.slice(0, colon) : trimmed;
-  const url = colon > 0 ? trimmed.slice(colon + 1) : '';
+export function createEditBackend(spec: string, options: EditBackendOptions = {}): EditBackend {
+  if (spec.trim() === 'offline') return new OfflineEditBackend();
+  const { kind, url } = parseBackendSpec(spec, '--edit');
   switch (kind) {
     case 'a1111':
+      return new A1111EditBackend(url(), options);
     case 'comfyui':
+      return new ComfyUIEditBackend(url(), options);
     case 'diffusers':
-      // The HTTP edit backends (edit/a1111.ts, comfyui.ts, diffusers.ts) come with their own change.
-      if (!url) throw new UserError(`--edit ${kind} needs the server URL, e.g. ${kind}:http://127.0.0.1:${kind === 'comfyui' ? 8188 : kind === 'a1111' ? 7860 : 8000}`);
-      throw new UserError(`--edit ${kind} is not available in this build (use --edit offline).`);
+      return new DiffusersEditBackend(url(), options);
     default:
       throw new UserError(`unknown editing backend '${spec}' (expected ${EDIT_SPECS})`);
   }

@@ -155,3 +155,24 @@ export async function probeJson<T>(url: string, backend: string, timeoutMs: numb
     throw new UserError(`${backend}: ${url} did not answer JSON; is this the right server and port?`);
   }
 }
+
+/** The local servers' usual ports, for the hint when a backend spec lacks its URL. */
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { a1111: 7860, comfyui: 8188, diffusers: 8000 };
+
+/**
+ * Splits a backend spec ('offline', 'a1111:URL', ...) into its kind and URL. `url()` is for the server kinds:
+ * a missing URL is a one-line UserError naming the flag and an example.
+ */
+export function parseBackendSpec(spec: string, flag: string): { kind: string; url: () => string } {
+  const trimmed = spec.trim();
+  const colon = trimmed.indexOf(':');
+  const kind = colon > 0 ? trimmed.slice(0, colon) : trimmed;
+  const url = colon > 0 ? trimmed.slice(colon + 1) : '';
+  return {
+    kind,
+    url: () => {
+      if (!url) throw new UserError(`${flag} ${kind} needs the server URL, e.g. ${kind}:http://127.0.0.1:${DEFAULT_PORTS[kind] ?? 8000}`);
+      return url;
+    },
+  };
+}
