@@ -1,14 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/reports/report.js';
 import { htmlFromReport } from '../../src/reports/html/index.js';
 import { writeReport } from '../../src/reports/write.js';
 import type { SliceRow } from '../../src/slices/aggregate.js';
-import { skipWithoutReference } from '../helpers.js';
+import { drawnFigures, skipWithoutChromium, tableCells, withPage } from './browser.js';
 import { tinyRun } from './tiny-run.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 let dir: string;
 let rows: SliceRow[];
 let figures: number;
@@ -33,36 +32,16 @@ describe('report.html', () => {
     expect(html).toContain('id="roc"');
   });
 
-  const skip = skipWithoutReference('html report in Chromium', existsSync(CHROMIUM) ? undefined : `no ${CHROMIUM} (apt-get install chromium)`);
-  it.skipIf(skip)('opens in headless Chromium with no console error and no network request, every figure drawn, tables equal results.json', async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      const requests: string[] = [];
-      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-      page.on('pageerror', (e) => errors.push(String(e)));
-      page.on('request', (r) => requests.push(r.url()));
-      const url = `file://${join(dir, 'report.html')}`;
-      await page.goto(url);
+  it.skipIf(skipWithoutChromium('html report in Chromium'))('opens in headless Chromium with no console error and no network request, every figure drawn, tables equal results.json', async () => {
+    await withPage(join(dir, 'report.html'), async (page, { errors, requests, url }) => {
       expect(errors).toEqual([]);
       expect(requests).toEqual([url]);
-      const drawn = await page.$$eval('figure.figure', (fs) =>
-        fs.map((f) => {
-          const svg = f.querySelector('.chart svg');
-          const box = svg?.getBoundingClientRect();
-          return { id: f.id, marks: svg?.querySelectorAll('path, line, rect, text').length ?? 0, w: box?.width ?? 0, h: box?.height ?? 0 };
-        }),
-      );
+      const drawn = await drawnFigures(page);
       expect(drawn).toHaveLength(figures);
       for (const d of drawn) expect(d.marks > 10 && d.w > 50 && d.h > 50, JSON.stringify(d)).toBe(true);
 
       // the leaderboard table holds results.json's overall rows, full precision in data-v
-      const table = await page.$$eval('table[data-figure="leaderboard"] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.dataset.v ?? td.textContent)));
+      const table = await tableCells(page, 'leaderboard');
       const overall = rows.filter((r) => r.slice === 'all');
       expect(table).toHaveLength(overall.length);
       for (const r of overall) {
@@ -72,7 +51,7 @@ describe('report.html', () => {
       }
       // a slice figure's table: every row of the slice, recall on fakes as in results.json
       const slice = rows.find((r) => r.kind === 'fake-only' && r.slice !== 'all' && !r.value.includes(' x '))!;
-      const sliceRows = await page.$$eval(`table[data-figure="slice-${slice.slice}"] tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.dataset.v ?? td.textContent)));
+      const sliceRows = await tableCells(page, `slice-${slice.slice}`);
       expect(sliceRows).toHaveLength(rows.filter((r) => r.slice === slice.slice).length);
       const mine = sliceRows.find((t) => t[0] === slice.detector && t[1] === slice.value)!;
       expect(mine[4] === '' ? null : Number(mine[4])).toBe(slice.metrics.recall_fake.value);
@@ -82,9 +61,7 @@ describe('report.html', () => {
       const aucs = await page.$$eval('table[data-figure="leaderboard"] tbody tr td:nth-child(5)', (tds) => tds.map((td) => Number((td as HTMLElement).dataset.v)));
       expect(aucs).toEqual([...aucs].sort((a, b) => a - b));
       expect(errors).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
   }, 60_000);
 });
 

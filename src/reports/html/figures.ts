@@ -66,6 +66,10 @@ function points(rows: SliceRow[], metrics: MetricKey[]) {
   );
 }
 
+function labels(metrics: MetricKey[]): string[] {
+  return metrics.map((m) => metricDef(m).label);
+}
+
 /** Columns "metric", "metric lo", "metric hi" for each metric. */
 function metricColumns(metrics: MetricKey[]): string[] {
   return metrics.flatMap((m) => [metricDef(m).label, `${metricDef(m).label} lo`, `${metricDef(m).label} hi`]);
@@ -77,24 +81,31 @@ function cell(c: MetricCell): Cell[] {
   return [c.value, c.lo, c.hi];
 }
 
-/** Point + interval chart, one small multiple per metric; `x` the category axis. */
-function intervalChart(values: object[], x: { field: string; title: string; sort?: string[] }, metrics: number): TopLevelSpec {
+/**
+ * Point + interval chart, one small multiple per metric; `x` the category axis, `detector` the colour. Values
+ * on [0, 1] by default; `delta` draws differences on [−1, 1] with a rule at 0 (compare.html).
+ */
+export function intervalChart(values: object[], x: { field: string; title: string; sort?: string[] }, metrics: string[], opts: { delta?: boolean } = {}): TopLevelSpec {
   const xEnc = { field: x.field, type: 'nominal' as const, title: x.title, sort: x.sort ?? null, scale: { type: 'band' as const, paddingInner: 0.2 }, axis: { labelAngle: -30 } };
+  const zero = opts.delta ? [{ mark: { type: 'rule', color: '#888', strokeDash: [3, 3] }, encoding: { y: { datum: 0, type: 'quantitative' } } }] : [];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values },
-    facet: { column: { field: 'metric', title: null, header: { labelFontSize: 12, labelFontWeight: 'bold' } } },
+    // metrics in the caller's order, at most four a row
+    facet: { field: 'metric', title: null, sort: metrics, header: { labelFontSize: 12, labelFontWeight: 'bold' } },
+    columns: 4,
     spec: {
-      width: Math.max(WIDTH / Math.max(1, metrics / 3), 120),
+      width: Math.max(WIDTH / Math.max(1, metrics.length / 3), 120),
       height: HEIGHT,
       layer: [
+        ...zero,
         { mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x: xEnc, xOffset: { field: 'detector' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'detector', type: 'nominal' } } },
         {
           mark: { type: 'point', filled: true, size: 45 },
           encoding: {
             x: xEnc,
             xOffset: { field: 'detector' },
-            y: { field: 'v', type: 'quantitative', title: null, scale: { domain: [0, 1] } },
+            y: { field: 'v', type: 'quantitative', title: opts.delta ? 'B − A' : null, scale: { domain: opts.delta ? [-1, 1] : [0, 1] } },
             color: { field: 'detector', type: 'nominal', title: 'detector' },
           },
         },
@@ -113,7 +124,7 @@ function leaderboard(doc: ResultsDoc, policy: string): Figure {
     section: 'Leaderboard',
     title: 'Leaderboard: AUC, AP and accuracy at the threshold policy',
     caption: `Every detector on the whole eval set (${doc.dataset.rows} images: ${doc.dataset.reals} real, ${doc.dataset.fakes} fake, ${doc.dataset.sourceImages} source images). AUC and AP need no threshold; accuracy is at the policy. ${policy} ${INTERVALS} Click a column header to sort.`,
-    spec: intervalChart(points(rows, LEADERBOARD), { field: 'detector', title: 'detector' }, LEADERBOARD.length),
+    spec: intervalChart(points(rows, LEADERBOARD), { field: 'detector', title: 'detector' }, labels(LEADERBOARD)),
     table: {
       columns: ['detector', 'threshold', 'n real', 'n fake', ...metricColumns(LEADERBOARD)],
       rows: rows.map((r) => [r.detector, r.threshold, r.n_real, r.n_fake, ...metricCells(r, LEADERBOARD)]),
@@ -123,7 +134,7 @@ function leaderboard(doc: ResultsDoc, policy: string): Figure {
 }
 
 /** Where a slice goes on the page: the paper's families. */
-function sectionOf(name: string, kind: string): string {
+export function sectionOf(name: string, kind: string): string {
   if (name.endsWith('_5bin')) return 'Change metrics, five bins';
   if (['area_ratio', 'post_edit_ratio', 'ssim', 'mse', 'lpips', 'dreamsim', 'sen_sim'].includes(name)) return 'Change metrics, small / medium / large';
   if (name.startsWith('scene_')) return 'Scene diversity and complexity';
@@ -142,7 +153,7 @@ function sliceFigure(s: ResultsDoc['slices'][number], rows: SliceRow[], policy: 
     section: sectionOf(s.name, s.kind),
     title: `${fakeOnly ? 'Recall(fake) and paired AUC' : 'Macro-F1 and AUC'} by ${s.name}`,
     caption: `${what} per ${s.name} value.${fakeOnly ? ' Reals carry no value of this column.' : ''} ${policy} ${INTERVALS}`,
-    spec: intervalChart(points(rows, metrics), { field: 'value', title: s.name, sort: s.values }, metrics.length),
+    spec: intervalChart(points(rows, metrics), { field: 'value', title: s.name, sort: s.values }, labels(metrics)),
     table: {
       columns: ['detector', 'value', 'n real', 'n fake', ...metricColumns(metrics)],
       rows: rows.map((r) => [r.detector, r.value, r.n_real, r.n_fake, ...metricCells(r, metrics)]),

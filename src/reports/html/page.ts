@@ -17,13 +17,24 @@ export interface HtmlReport {
  * its data table beside it, its spec and a CSV of its table inline. One file with no network access: no script,
  * style or font is fetched, so it opens offline and can be attached to a review.
  */
-export async function renderHtmlReport(doc: ResultsDoc, curves: DetectorScoresForCurves[]): Promise<HtmlReport> {
-  const t0 = performance.now();
+export function renderHtmlReport(doc: ResultsDoc, curves: DetectorScoresForCurves[]): Promise<HtmlReport> {
   const figures = buildFigures(doc, curves);
+  const title = `semibench report: ${basename(doc.run.dir)}`;
+  const intro = `<p>Eval set <code>${esc(doc.dataset.root)}</code>: ${doc.dataset.rows} images (${doc.dataset.reals} real, ${doc.dataset.fakes} fake, ${doc.dataset.sourceImages} source images).
+Threshold policy <code>${esc(doc.threshold.policy)}</code>. ${figures.length} figures; every number comes from <a href="results.json">results.json</a>.</p>`;
+  return renderPage(title, intro, figures);
+}
+
+/**
+ * The one page builder (report.html, compare.html): a header (`intro` is HTML), then the figures grouped by
+ * section, each drawn to SVG here.
+ */
+export async function renderPage(title: string, intro: string, figures: Figure[]): Promise<HtmlReport> {
+  const t0 = performance.now();
   const svgs: string[] = [];
   for (const f of figures) svgs.push(await renderSvg(f));
   const renderMs = Math.round(performance.now() - t0);
-  return { html: page(doc, figures, svgs), figures: figures.length, renderMs };
+  return { html: page(title, intro, figures, svgs), figures: figures.length, renderMs };
 }
 
 /** One figure's SVG. The view is headless (renderer none) and loads nothing: the data is inline in the spec. */
@@ -36,13 +47,12 @@ async function renderSvg(f: Figure): Promise<string> {
   }
 }
 
-function page(doc: ResultsDoc, figures: Figure[], svgs: string[]): string {
+function page(title: string, intro: string, figures: Figure[], svgs: string[]): string {
   const sections = [...new Set(figures.map((f) => f.section))];
   const body = sections.map((s) => {
     const mine = figures.map((f, i) => [f, svgs[i]] as const).filter(([f]) => f.section === s);
     return `<section><h2 id="${esc(slug(s))}">${esc(s)}</h2>\n${mine.map(([f, svg]) => figureHtml(f, svg)).join('\n')}</section>`;
   });
-  const title = `semibench report: ${basename(doc.run.dir)}`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -54,8 +64,7 @@ function page(doc: ResultsDoc, figures: Figure[], svgs: string[]): string {
 </head>
 <body>
 <header><h1>${esc(title)}</h1>
-<p>Eval set <code>${esc(doc.dataset.root)}</code>: ${doc.dataset.rows} images (${doc.dataset.reals} real, ${doc.dataset.fakes} fake, ${doc.dataset.sourceImages} source images).
-Threshold policy <code>${esc(doc.threshold.policy)}</code>. ${figures.length} figures; every number comes from <a href="results.json">results.json</a>.</p>
+${intro}
 <nav>${sections.map((s) => `<a href="#${esc(slug(s))}">${esc(s)}</a>`).join(' · ')}</nav></header>
 <main>
 ${body.join('\n')}
@@ -101,7 +110,7 @@ function slug(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 }
 
-function esc(s: string): string {
+export function esc(s: string): string {
   return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 }
 
