@@ -3,7 +3,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import { metricDef, type MetricKey } from '../../metrics/index.js';
 import type { MetricCell, SliceRow } from '../../slices/aggregate.js';
 import { ALL_SLICE } from '../../slices/spec.js';
-import { reliabilityBins, rocPoints, RELIABILITY_BINS, type DetectorScoresForCurves } from './curves.js';
+import { ECE_BINS } from '../../metrics/index.js';
+import { prPoints, reliabilityBins, rocPoints, type DetectorScoresForCurves } from './curves.js';
 
 /** The parts of results.json the figures read (src/reports/results-json.ts writes it). */
 export interface ResultsDoc {
@@ -201,32 +202,38 @@ function heatMap(s: ResultsDoc['slices'][number], rows: SliceRow[], policy: stri
 }
 
 function curveFigures(doc: ResultsDoc, curves: DetectorScoresForCurves[], policy: string): Figure[] {
-  const roc = curves.flatMap(rocPoints);
   const out: Figure[] = [];
+  const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: WIDTH + 60, height: WIDTH + 20 };
+  // the points in the data's order (descending threshold), not sorted by x: vertical segments keep their direction
+  const line = (interpolate: string, x: string, y: string, xt: string, yt: string) => ({
+    mark: { type: 'line', interpolate, clip: true },
+    encoding: {
+      x: { field: x, type: 'quantitative', title: xt, scale: { domain: [0, 1] } },
+      y: { field: y, type: 'quantitative', title: yt, scale: { domain: [0, 1] } },
+      color: { field: 'detector', type: 'nominal' },
+      order: { value: null },
+    },
+  });
+  const roc = curves.flatMap(rocPoints);
   if (roc.length) {
-    const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: WIDTH + 60, height: WIDTH + 20 };
-    const line = (x: string, y: string, xt: string, yt: string) => ({
-      mark: { type: 'line', interpolate: 'step-after', clip: true },
-      encoding: { x: { field: x, type: 'quantitative', title: xt, scale: { domain: [0, 1] } }, y: { field: y, type: 'quantitative', title: yt, scale: { domain: [0, 1] } }, color: { field: 'detector', type: 'nominal' } },
-    });
-    const values = roc.map((p) => ({ ...p, threshold: Number.isFinite(p.threshold) ? p.threshold : null }));
-    const curveTable = { columns: ['detector', 'threshold', 'FPR', 'TPR (recall)', 'precision'], rows: values.map((p) => [p.detector, p.threshold, p.fpr, p.tpr, p.precision]) };
     out.push({
       id: 'roc',
       section: 'ROC and precision–recall curves',
       title: 'ROC curves',
-      caption: `True-positive rate on fakes against false-positive rate on reals at every threshold, per detector (status-ok scores; the diagonal is chance). Threshold-free; the policy's operating point is one point on each curve. ${policy}`,
-      spec: { ...base, data: { values }, layer: [{ data: { values: [{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }] }, mark: { type: 'line', strokeDash: [4, 4], color: '#999' }, encoding: { x: { field: 'fpr', type: 'quantitative' }, y: { field: 'tpr', type: 'quantitative' } } }, line('fpr', 'tpr', 'false-positive rate (reals)', 'true-positive rate (fakes)')] } as TopLevelSpec,
-      table: curveTable,
+      caption: `True-positive rate on fakes against false-positive rate on reals at every threshold, per detector (status-ok scores; the diagonal is chance): sklearn's roc_curve with drop_intermediate=True, joined by straight lines (the area under them is the AUC). Threshold-free; the policy's operating point is one point on each curve. ${policy}`,
+      spec: { ...base, data: { values: roc }, layer: [{ data: { values: [{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }] }, mark: { type: 'line', strokeDash: [4, 4], color: '#999' }, encoding: { x: { field: 'fpr', type: 'quantitative' }, y: { field: 'tpr', type: 'quantitative' } } }, line('linear', 'fpr', 'tpr', 'false-positive rate (reals)', 'true-positive rate (fakes)')] } as TopLevelSpec,
+      table: { columns: ['detector', 'threshold', 'FPR', 'TPR'], rows: roc.map((p) => [p.detector, p.threshold, p.fpr, p.tpr]) },
     });
-    const pr = values.filter((p) => p.threshold !== null);
+  }
+  const pr = curves.flatMap(prPoints);
+  if (pr.length) {
     out.push({
       id: 'pr',
       section: 'ROC and precision–recall curves',
       title: 'Precision–recall curves',
-      caption: `Precision against recall on fakes at every threshold, per detector (base rate ${(doc.dataset.fakes / Math.max(1, doc.dataset.rows)).toFixed(2)} fake). ${policy}`,
-      spec: { ...base, data: { values: pr }, layer: [line('tpr', 'precision', 'recall (fakes)', 'precision')] } as TopLevelSpec,
-      table: { ...curveTable, rows: curveTable.rows.filter((r) => r[1] !== null) },
+      caption: `Precision against recall on fakes at every threshold, per detector (base rate ${(doc.dataset.fakes / Math.max(1, doc.dataset.rows)).toFixed(2)} fake): sklearn's precision_recall_curve, drawn as steps (each recall interval at the precision of its upper end: the area is the AP). ${policy}`,
+      spec: { ...base, data: { values: pr }, layer: [line('step-before', 'recall', 'precision', 'recall (fakes)', 'precision')] } as TopLevelSpec,
+      table: { columns: ['detector', 'threshold', 'recall', 'precision'], rows: pr.map((p) => [p.detector, p.threshold, p.recall, p.precision]) },
     });
   }
   const calibrated = new Set(doc.run.detectors.filter((d) => d.calibrated).map((d) => d.name));
@@ -236,7 +243,7 @@ function curveFigures(doc: ResultsDoc, curves: DetectorScoresForCurves[], policy
       id: 'reliability',
       section: 'Calibration',
       title: 'Reliability diagram (calibrated detectors)',
-      caption: `Share of fakes against mean predicted P(fake) in ${RELIABILITY_BINS} equal-width bins (the ECE's bins); on the diagonal the score is a calibrated probability. Only detectors marked calibrated are shown. ${policy}`,
+      caption: `Share of fakes against mean predicted P(fake) in ${ECE_BINS} equal-width bins (the ECE's bins; sklearn's calibration_curve with strategy='uniform', n_bins=${ECE_BINS}); on the diagonal the score is a calibrated probability. Only detectors marked calibrated are shown. ${policy}`,
       spec: {
         $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
         width: WIDTH + 60,
