@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/reports/report.js';
 import { htmlFromReport } from '../../src/reports/html/index.js';
@@ -55,6 +56,12 @@ describe('report.html', () => {
       expect(sliceRows).toHaveLength(rows.filter((r) => r.slice === slice.slice).length);
       const mine = sliceRows.find((t) => t[0] === slice.detector && t[1] === slice.value)!;
       expect(mine[4] === '' ? null : Number(mine[4])).toBe(slice.metrics.recall_fake.value);
+
+      // "this table as CSV" downloads the table with full values, blanks empty
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#leaderboard a.table-csv')]);
+      const csv = parse(readFileSync((await download.path())!, 'utf8')) as string[][];
+      expect(csv[0].slice(0, 4)).toEqual(['detector', 'threshold', 'n real', 'n fake']);
+      expect(csv.slice(1)).toEqual(table);
 
       // sorting: a click on AUC orders the leaderboard by AUC
       await page.click('table[data-figure="leaderboard"] th:nth-child(5)');
