@@ -31,6 +31,13 @@ describe('report.html', () => {
     expect((html.match(/<figure /g) ?? []).length).toBe(figures);
     expect(html).toContain('id="leaderboard"');
     expect(html).toContain('id="roc"');
+    // every figure states its threshold policy and links a CSV of the run folder
+    const captions = [...html.matchAll(/<figcaption>([^<]*)<\/figcaption>/g)].map((m) => m[1]);
+    expect(captions).toHaveLength(figures);
+    for (const c of captions) expect(c).toContain('Threshold policy 0.5 (fake iff score ≥ threshold; det 0.5, det2 0.5).');
+    const links = [...html.matchAll(/<p class="links">(.*?)<\/p>/g)].map((m) => m[1]);
+    expect(links).toHaveLength(figures);
+    for (const l of links) expect(l).toMatch(/this table as CSV<\/a> · <a href="(slices\/[^"]+|predictions)\.csv">/);
   });
 
   it.skipIf(skipWithoutChromium('html report in Chromium'))('opens in headless Chromium with no console error and no network request, every figure drawn, tables equal results.json', async () => {

@@ -30,8 +30,9 @@ export interface Figure {
   caption: string;
   spec: TopLevelSpec;
   table: { columns: string[]; rows: Cell[][] };
-  /** The run folder's CSV with every metric of this figure's rows (relative to report.html). */
+  /** The run folder's CSV this figure's data comes from (relative to the page), and what it holds. */
   csv?: string;
+  csvHolds?: string;
 }
 
 const WIDTH = 230;
@@ -201,6 +202,9 @@ function heatMap(s: ResultsDoc['slices'][number], rows: SliceRow[], policy: stri
   };
 }
 
+/** The curves are drawn from the run's scores. */
+const SCORES_CSV = { csv: 'predictions.csv', csvHolds: 'the scores (status ok rows are drawn)' };
+
 function curveFigures(doc: ResultsDoc, curves: DetectorScoresForCurves[], policy: string): Figure[] {
   const out: Figure[] = [];
   const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: WIDTH + 60, height: WIDTH + 20 };
@@ -223,6 +227,7 @@ function curveFigures(doc: ResultsDoc, curves: DetectorScoresForCurves[], policy
       caption: `True-positive rate on fakes against false-positive rate on reals at every threshold, per detector (status-ok scores; the diagonal is chance): sklearn's roc_curve with drop_intermediate=True, joined by straight lines (the area under them is the AUC). Threshold-free; the policy's operating point is one point on each curve. ${policy}`,
       spec: { ...base, data: { values: roc }, layer: [{ data: { values: [{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }] }, mark: { type: 'line', strokeDash: [4, 4], color: '#999' }, encoding: { x: { field: 'fpr', type: 'quantitative' }, y: { field: 'tpr', type: 'quantitative' } } }, line('linear', 'fpr', 'tpr', 'false-positive rate (reals)', 'true-positive rate (fakes)')] } as TopLevelSpec,
       table: { columns: ['detector', 'threshold', 'FPR', 'TPR'], rows: roc.map((p) => [p.detector, p.threshold, p.fpr, p.tpr]) },
+      ...SCORES_CSV,
     });
   }
   const pr = curves.flatMap(prPoints);
@@ -234,6 +239,7 @@ function curveFigures(doc: ResultsDoc, curves: DetectorScoresForCurves[], policy
       caption: `Precision against recall on fakes at every threshold, per detector (base rate ${(doc.dataset.fakes / Math.max(1, doc.dataset.rows)).toFixed(2)} fake): sklearn's precision_recall_curve, drawn as steps (each recall interval at the precision of its upper end: the area is the AP). ${policy}`,
       spec: { ...base, data: { values: pr }, layer: [line('step-before', 'recall', 'precision', 'recall (fakes)', 'precision')] } as TopLevelSpec,
       table: { columns: ['detector', 'threshold', 'recall', 'precision'], rows: pr.map((p) => [p.detector, p.threshold, p.recall, p.precision]) },
+      ...SCORES_CSV,
     });
   }
   const calibrated = new Set(doc.run.detectors.filter((d) => d.calibrated).map((d) => d.name));
@@ -262,6 +268,7 @@ function curveFigures(doc: ResultsDoc, curves: DetectorScoresForCurves[], policy
         ],
       } as TopLevelSpec,
       table: { columns: ['detector', 'bin', 'mean predicted', 'share fake', 'n'], rows: bins.map((b) => [b.detector, b.bin, b.predicted, b.observed, b.n]) },
+      ...SCORES_CSV,
     });
   }
   return out;
@@ -275,7 +282,7 @@ function robustnessFigure(doc: ResultsDoc, policy: string): Figure | undefined {
     id: 'robustness',
     section: 'Robustness to stress conditions',
     title: 'Robustness curves',
-    caption: `Each metric as the stress strength changes (JPEG quality, blur radius, scale, ...), one small multiple per stress op and metric; robustness.csv has the deltas against the clean run. ${policy} ${INTERVALS}`,
+    caption: `Each metric as the stress strength changes (JPEG quality, blur radius, scale, ...), one small multiple per stress op and metric; slices/robustness.csv has the deltas against the clean run. ${policy} ${INTERVALS}`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       data: { values: points },
@@ -291,5 +298,7 @@ function robustnessFigure(doc: ResultsDoc, policy: string): Figure | undefined {
       resolve: { scale: { x: 'independent' } },
     } as TopLevelSpec,
     table: { columns: ['detector', 'condition', 'strength', 'metric', 'value', 'lo', 'hi'], rows: points.map((p) => [p.detector, p.condition, p.level, p.metric, p.value, p.lo, p.hi]) },
+    csv: 'slices/robustness.csv',
+    csvHolds: 'with the deltas against the clean run',
   };
 }

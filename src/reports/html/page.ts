@@ -100,7 +100,7 @@ ${body.join('\n')}
 function figureHtml(f: Figure, svg: string): string {
   // "this table as CSV" is made from the table when clicked (CSV_SCRIPT): the page carries the data once
   const links = [`<a class="table-csv" download="${esc(f.id)}.csv" href="#${esc(f.id)}">this table as CSV</a>`];
-  if (f.csv) links.push(`<a href="${esc(f.csv)}">${esc(f.csv)}</a> (every metric)`);
+  if (f.csv) links.push(`<a href="${esc(f.csv)}">${esc(f.csv)}</a> (${esc(f.csvHolds ?? 'every metric')})`);
   return `<figure id="${esc(f.id)}" class="figure">
 <h3>${esc(f.title)}</h3>
 <div class="pair"><div class="chart">${svg}</div>
