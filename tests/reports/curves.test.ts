@@ -1,6 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_CURVE_POINTS, prPoints, reliabilityBins, rocPoints } from '../../src/reports/html/curves.js';
+import { curveInputsFromPredictions, curveInputsFromReport, MAX_CURVE_POINTS, prPoints, reliabilityBins, rocPoints } from '../../src/reports/html/curves.js';
+import { buildReport } from '../../src/reports/report.js';
+import { tempDir } from '../helpers.js';
+import { tinyRun } from './tiny-run.js';
 
 interface Case {
   name: string;
@@ -64,5 +68,36 @@ describe('report curves equal scikit-learn (tests/goldens/curves/curves.json)', 
   it('one class only: no curves', () => {
     expect(rocPoints({ detector: 'd', scores: [0.2, 0.4], labels: [1, 1] })).toEqual([]);
     expect(prPoints({ detector: 'd', scores: [0.2, 0.4], labels: [0, 0] })).toEqual([]);
+  });
+});
+
+describe('curve inputs', () => {
+  it('from predictions.csv: clean rows only, the later row of a detector and sample wins, unusable scores left out', () => {
+    const file = join(tempDir(), 'predictions.csv');
+    writeFileSync(
+      file,
+      [
+        'sample_id,detector,score,label,status,error,condition',
+        'a,d,0.9,1,ok,,none',
+        'b,d,0.2,0,ok,,none',
+        'a,d,0.4,1,ok,,jpeg_q50',
+        'c,d,,1,error,decode failed,none',
+        'e,d,1.5,1,ok,,none',
+        'f,d,nan,0,ok,,none',
+        'b,d,0.3,0,ok,,none',
+        'g,d,0.7,0,ok,,',
+      ].join('\n'),
+    );
+    expect(curveInputsFromPredictions(file)).toEqual([{ detector: 'd', scores: [0.9, 0.3, 0.7], labels: [1, 0, 0] }]);
+  });
+
+  it('report RUN --html draws the same curves as the report that ranked the scores', async () => {
+    const tiny = tinyRun();
+    const report = await buildReport({ runDir: tiny.run, config: tiny.config, resamples: 0 });
+    const fromReport = curveInputsFromReport(report).find((d) => d.detector === 'det')!;
+    const fromFile = curveInputsFromPredictions(join(tiny.run, 'predictions.csv')).find((d) => d.detector === 'det')!;
+    expect(rocPoints(fromFile)).toEqual(rocPoints(fromReport));
+    expect(prPoints(fromFile)).toEqual(prPoints(fromReport));
+    expect(rocPoints(fromReport).length).toBeGreaterThan(3);
   });
 });

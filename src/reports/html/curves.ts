@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
+import { fieldNumber, fieldText, scanCsv } from '../../loaders/csv.js';
+import { UserError } from '../../util/errors.js';
 import type { Report } from '../report.js';
 import { STATUS } from '../../slices/scores.js';
 import { calibrationBins, clfCurve, ECE_BINS, rankScores, type ClfCurve } from '../../metrics/index.js';
@@ -14,33 +14,52 @@ export interface DetectorScoresForCurves {
 /** Curves keep at most this many points per detector, so a 100k-row run still gives a small page. */
 export const MAX_CURVE_POINTS = 300;
 
-/** The scores the report ranked: status ok only, labels from the metadata. */
+/** The scores the report ranked: the clean run's (stress conditions have the robustness figure), status ok only, labels from the metadata. */
 export function curveInputsFromReport(report: Report): DetectorScoresForCurves[] {
-  return report.scores.detectors.map((d) => {
-    const scores: number[] = [];
-    const labels: number[] = [];
-    for (let i = 0; i < d.status.length; i++) {
-      if (d.status[i] !== STATUS.ok) continue;
-      scores.push(d.score[i]);
-      labels.push(report.meta.label[i]);
-    }
-    return { detector: d.detector, scores, labels };
-  });
+  return report.scores.detectors
+    .filter((d) => d.condition === 'none')
+    .map((d) => {
+      const scores: number[] = [];
+      const labels: number[] = [];
+      for (let i = 0; i < d.status.length; i++) {
+        if (d.status[i] !== STATUS.ok) continue;
+        scores.push(d.score[i]);
+        labels.push(report.meta.label[i]);
+      }
+      return { detector: d.detector, scores, labels };
+    });
 }
 
-/** The same from a run folder's predictions.csv (`semibench report RUN --html`, which reads no metadata). */
+/**
+ * The same from a run folder's predictions.csv (`semibench report RUN --html`, which reads no metadata): clean
+ * rows, a later row for a detector and sample replacing an earlier one (as the report reads them), valid scores.
+ */
 export function curveInputsFromPredictions(file: string): DetectorScoresForCurves[] {
-  const rows: Record<string, string>[] = parse(readFileSync(file), { columns: true, skip_empty_lines: true });
-  const by = new Map<string, DetectorScoresForCurves>();
-  for (const r of rows) {
-    const score = Number(r.score);
-    if (r.status !== 'ok' || !Number.isFinite(score) || score < 0 || score > 1 || (r.label !== '0' && r.label !== '1')) continue;
-    let d = by.get(r.detector);
-    if (!d) by.set(r.detector, (d = { detector: r.detector, scores: [], labels: [] }));
-    d.scores.push(score);
-    d.labels.push(Number(r.label));
-  }
-  return [...by.values()];
+  // detector → sample id → [score, label], NaN score where the row is not a usable score
+  const last = new Map<string, Map<string, [number, number]>>();
+  let f: Record<'id' | 'detector' | 'score' | 'label' | 'status' | 'condition', number>;
+  scanCsv(file, {
+    onHeader: (columns) => {
+      f = { id: columns.indexOf('sample_id'), detector: columns.indexOf('detector'), score: columns.indexOf('score'), label: columns.indexOf('label'), status: columns.indexOf('status'), condition: columns.indexOf('condition') };
+      if (f.id < 0 || f.detector < 0 || f.score < 0 || f.label < 0 || f.status < 0) throw new UserError(`${file} is not a semibench predictions.csv (sample_id, detector, score, label, status).`, 'E_DATA');
+      return Math.max(...Object.values(f)) + 1;
+    },
+    onRow: (row) => {
+      const condition = f.condition >= 0 ? fieldText(row, f.condition) : '';
+      if (condition !== '' && condition !== 'none') return;
+      const detector = fieldText(row, f.detector);
+      let mine = last.get(detector);
+      if (!mine) last.set(detector, (mine = new Map()));
+      const label = fieldText(row, f.label);
+      const score = fieldNumber(row, f.score);
+      const usable = fieldText(row, f.status) === 'ok' && score >= 0 && score <= 1 && (label === '0' || label === '1');
+      mine.set(fieldText(row, f.id), [usable ? score : NaN, Number(label)]);
+    },
+  });
+  return [...last].map(([detector, mine]) => {
+    const rows = [...mine.values()].filter(([score]) => !Number.isNaN(score));
+    return { detector, scores: rows.map((r) => r[0]), labels: rows.map((r) => r[1]) };
+  });
 }
 
 /** A point of a ROC curve; `threshold` null for the (0, 0) start (sklearn: the top score + 1, or inf). */
