@@ -4,6 +4,9 @@ import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/reports/report.js';
 import { htmlFromReport } from '../../src/reports/html/index.js';
+import { curveInputsFromPredictions, reliabilityBins } from '../../src/reports/html/curves.js';
+import type { ResultsDoc } from '../../src/reports/html/figures.js';
+import { renderHtmlReport } from '../../src/reports/html/page.js';
 import { writeReport } from '../../src/reports/write.js';
 import type { SliceRow } from '../../src/slices/aggregate.js';
 import { drawnFigures, skipWithoutChromium, tableCells, withPage } from './browser.js';
@@ -38,6 +41,20 @@ describe('report.html', () => {
     const links = [...html.matchAll(/<p class="links">(.*?)<\/p>/g)].map((m) => m[1]);
     expect(links).toHaveLength(figures);
     for (const l of links) expect(l).toMatch(/this table as CSV<\/a> · <a href="(slices\/[^"]+|predictions)\.csv">/);
+  });
+
+  it('draws a reliability diagram for calibrated detectors only, its bins those of the ECE', async () => {
+    const doc = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as ResultsDoc;
+    const curves = curveInputsFromPredictions(join(dir, 'predictions.csv'));
+    expect((await renderHtmlReport(doc, curves)).html).not.toContain('id="reliability"');
+    for (const d of doc.run.detectors) d.calibrated = d.name === 'det';
+    const html = (await renderHtmlReport(doc, curves)).html;
+    const figure = html.slice(html.indexOf('<figure id="reliability"'), html.indexOf('</figure>', html.indexOf('<figure id="reliability"')));
+    expect(figure).toMatch(/<svg [^>]*aria-label="Reliability diagram/);
+    const det = curves.find((c) => c.detector === 'det')!;
+    const cells = [...figure.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<td(?: data-v="([^"]*)")?>([^<]*)<\/td>/g)].map((c) => c[1] ?? c[2])).filter((r) => r.length);
+    expect(cells).toEqual(reliabilityBins(det).map((b) => ['det', String(b.bin), String(b.predicted), String(b.observed), String(b.n)]));
+    expect(cells.length).toBeGreaterThan(3);
   });
 
   it.skipIf(skipWithoutChromium('html report in Chromium'))('opens in headless Chromium with no console error and no network request, every figure drawn, tables equal results.json', async () => {
