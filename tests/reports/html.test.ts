@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/reports/report.js';
 import { htmlFromReport } from '../../src/reports/html/index.js';
 import { curveInputsFromPredictions, reliabilityBins } from '../../src/reports/html/curves.js';
-import type { ResultsDoc } from '../../src/reports/html/figures.js';
+import { buildFigures, type ResultsDoc } from '../../src/reports/html/figures.js';
 import { renderHtmlReport } from '../../src/reports/html/page.js';
 import { writeReport } from '../../src/reports/write.js';
 import type { SliceRow } from '../../src/slices/aggregate.js';
@@ -55,6 +55,19 @@ describe('report.html', () => {
     const cells = [...figure.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<td(?: data-v="([^"]*)")?>([^<]*)<\/td>/g)].map((c) => c[1] ?? c[2])).filter((r) => r.length);
     expect(cells).toEqual(reliabilityBins(det).map((b) => ['det', String(b.bin), String(b.predicted), String(b.observed), String(b.n)]));
     expect(cells.length).toBeGreaterThan(3);
+  });
+
+  it('draws the clean run in the slice figures; stress conditions (detector@condition rows) only in the robustness figure', () => {
+    const doc = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as ResultsDoc;
+    doc.run.detectors.push({ name: 'det@jpeg:50', calibrated: null, condition: 'jpeg:50' });
+    doc.threshold.detectors['det@jpeg:50'] = { value: 0.5 };
+    doc.rows.push(...doc.rows.filter((r) => r.detector === 'det').map((r) => ({ ...r, detector: 'det@jpeg:50' })));
+    const figures = buildFigures(doc, []);
+    expect(figures.length).toBeGreaterThan(5);
+    for (const f of figures) {
+      expect(f.table.rows.flat(), f.id).not.toContain('det@jpeg:50');
+      expect(f.caption, f.id).not.toContain('det@jpeg:50');
+    }
   });
 
   it.skipIf(skipWithoutChromium('html report in Chromium'))('opens in headless Chromium with no console error and no network request, every figure drawn, tables equal results.json', async () => {

@@ -8,7 +8,8 @@ import { prPoints, reliabilityBins, rocPoints, type DetectorScoresForCurves } fr
 
 /** The parts of results.json the figures read (src/reports/results-json.ts writes it). */
 export interface ResultsDoc {
-  run: { dir: string; detectors: { name: string; calibrated: boolean | null }[] };
+  /** `condition` is 'none' for the clean run, else the stress condition of a `detector@condition` row. */
+  run: { dir: string; detectors: { name: string; calibrated: boolean | null; condition?: string }[] };
   dataset: { root: string; rows: number; reals: number; fakes: number; sourceImages: number };
   threshold: { policy: string; detectors: Record<string, { value: number | null }> };
   slices: { name: string; kind: 'fake-only' | 'both'; type: string; values: string[] }[];
@@ -41,23 +42,26 @@ const INTERVALS = 'Error bars: 95% intervals, clustered by source image.';
 
 /** Every figure the report shows, in page order, from results.json and the run's scores. */
 export function buildFigures(doc: ResultsDoc, curves: DetectorScoresForCurves[]): Figure[] {
-  const policy = policyText(doc);
-  const figures: Figure[] = [leaderboard(doc, policy)];
+  // the clean run's rows: each stress condition (a `detector@condition` row of every slice) is in the robustness figure
+  const stressed = new Set(doc.run.detectors.filter((d) => (d.condition ?? 'none') !== 'none').map((d) => d.name));
+  const clean = { ...doc, rows: doc.rows.filter((r) => !stressed.has(r.detector)) };
+  const policy = policyText(doc, (d) => !stressed.has(d));
+  const figures: Figure[] = [leaderboard(clean, policy)];
   for (const s of doc.slices) {
     if (s.name === ALL_SLICE) continue;
-    const rows = doc.rows.filter((r) => r.slice === s.name);
+    const rows = clean.rows.filter((r) => r.slice === s.name);
     if (rows.length === 0) continue;
     if (s.type === 'crossed') figures.push(heatMap(s, rows, policy));
     else figures.push(sliceFigure(s, rows, policy));
   }
   figures.push(...curveFigures(doc, curves, policy));
-  const robustness = robustnessFigure(doc, policy);
+  const robustness = robustnessFigure(doc, policyText(doc, () => true));
   if (robustness) figures.push(robustness);
   return figures;
 }
 
-function policyText(doc: ResultsDoc): string {
-  const values = Object.entries(doc.threshold.detectors).map(([d, t]) => `${d} ${t.value === null ? 'none' : +t.value.toPrecision(4)}`);
+function policyText(doc: ResultsDoc, shown: (detector: string) => boolean): string {
+  const values = Object.entries(doc.threshold.detectors).filter(([d]) => shown(d)).map(([d, t]) => `${d} ${t.value === null ? 'none' : +t.value.toPrecision(4)}`);
   return `Threshold policy ${doc.threshold.policy} (fake iff score ≥ threshold; ${values.join(', ')}).`;
 }
 
