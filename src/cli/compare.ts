@@ -19,6 +19,7 @@ interface CompareArgs {
   resamples?: number;
   'ci-budget'?: number;
   'csv-escape-formulas'?: boolean;
+  html?: boolean;
 }
 
 export const compareCommand: CommandModule<object, CompareArgs> = {
@@ -34,6 +35,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .option('metrics', { type: 'string', describe: 'Comma-separated metrics (default: the main ones)' })
       .option('out', { type: 'string', describe: 'CSV file to write (default: B/compare.csv)' })
       .options(csvOutputOptions)
+      .option('html', { type: 'boolean', describe: 'Also write compare.html beside the CSV: B − A figures with intervals and tables, one self-contained page' })
       .option('resamples', { type: 'number', describe: 'Bootstrap resamples for the intervals (0 = none)' })
       .option('ci-budget', { type: 'number', describe: 'Row-resamples the bootstrap may spend; larger groups get normal intervals' })
       .example('$0 compare runs/native runs/semitruths', 'the same detectors under two protocols'),
@@ -53,7 +55,9 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
     });
     const file = resolve(args.out ?? join(args.b, 'compare.csv'));
     writeCsv(file, comparison.rows, COMPARE_COLUMNS, { escapeFormulas: args['csv-escape-formulas'] ?? true });
+    // vega only when asked
+    const html = args.html ? await (await import('../reports/compare-html.js')).writeCompareHtml(comparison, file) : undefined;
     console.log(compareMarkdown(comparison));
-    console.log(`Wrote:\n  ${relative(process.cwd(), file)}`);
+    console.log(`Wrote:\n  ${relative(process.cwd(), file)}${html ? `\n  ${relative(process.cwd(), html)}` : ''}`);
   },
 };

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
+import { fieldNumber, fieldText, scanCsv } from '../../loaders/csv.js';
+import { UserError } from '../../util/errors.js';
 import type { Report } from '../report.js';
 import { STATUS } from '../../slices/scores.js';
+import { calibrationBins, clfCurve, ECE_BINS, rankScores, type ClfCurve } from '../../metrics/index.js';
 
 /** One detector's usable scores with their labels (1 = fake): what the ROC, PR and reliability figures plot. */
 export interface DetectorScoresForCurves {
@@ -12,66 +13,110 @@ export interface DetectorScoresForCurves {
 
 /** Curves keep at most this many points per detector, so a 100k-row run still gives a small page. */
 export const MAX_CURVE_POINTS = 300;
-/** Equal-width bins of the reliability diagram: the same 15 as the ECE metric. */
-export const RELIABILITY_BINS = 15;
 
-/** The scores the report ranked: status ok only, labels from the metadata. */
+/** The scores the report ranked: the clean run's (stress conditions have the robustness figure), status ok only, labels from the metadata. */
 export function curveInputsFromReport(report: Report): DetectorScoresForCurves[] {
-  return report.scores.detectors.map((d) => {
-    const scores: number[] = [];
-    const labels: number[] = [];
-    for (let i = 0; i < d.status.length; i++) {
-      if (d.status[i] !== STATUS.ok) continue;
-      scores.push(d.score[i]);
-      labels.push(report.meta.label[i]);
-    }
-    return { detector: d.detector, scores, labels };
+  return report.scores.detectors
+    .filter((d) => d.condition === 'none')
+    .map((d) => {
+      const scores: number[] = [];
+      const labels: number[] = [];
+      for (let i = 0; i < d.status.length; i++) {
+        if (d.status[i] !== STATUS.ok) continue;
+        scores.push(d.score[i]);
+        labels.push(report.meta.label[i]);
+      }
+      return { detector: d.detector, scores, labels };
+    });
+}
+
+/**
+ * The same from a run folder's predictions.csv (`semibench report RUN --html`, which reads no metadata): clean
+ * rows, a later row for a detector and sample replacing an earlier one (as the report reads them), valid scores.
+ */
+export function curveInputsFromPredictions(file: string): DetectorScoresForCurves[] {
+  // detector → sample id → [score, label], NaN score where the row is not a usable score
+  const last = new Map<string, Map<string, [number, number]>>();
+  let f: Record<'id' | 'detector' | 'score' | 'label' | 'status' | 'condition', number>;
+  scanCsv(file, {
+    onHeader: (columns) => {
+      f = { id: columns.indexOf('sample_id'), detector: columns.indexOf('detector'), score: columns.indexOf('score'), label: columns.indexOf('label'), status: columns.indexOf('status'), condition: columns.indexOf('condition') };
+      if (f.id < 0 || f.detector < 0 || f.score < 0 || f.label < 0 || f.status < 0) throw new UserError(`${file} is not a semibench predictions.csv (sample_id, detector, score, label, status).`, 'E_DATA');
+      return Math.max(...Object.values(f)) + 1;
+    },
+    onRow: (row) => {
+      const condition = f.condition >= 0 ? fieldText(row, f.condition) : '';
+      if (condition !== '' && condition !== 'none') return;
+      const detector = fieldText(row, f.detector);
+      let mine = last.get(detector);
+      if (!mine) last.set(detector, (mine = new Map()));
+      const label = fieldText(row, f.label);
+      const score = fieldNumber(row, f.score);
+      const usable = fieldText(row, f.status) === 'ok' && score >= 0 && score <= 1 && (label === '0' || label === '1');
+      mine.set(fieldText(row, f.id), [usable ? score : NaN, Number(label)]);
+    },
+  });
+  return [...last].map(([detector, mine]) => {
+    const rows = [...mine.values()].filter(([score]) => !Number.isNaN(score));
+    return { detector, scores: rows.map((r) => r[0]), labels: rows.map((r) => r[1]) };
   });
 }
 
-/** The same from a run folder's predictions.csv (`semibench report RUN --html`, which reads no metadata). */
-export function curveInputsFromPredictions(file: string): DetectorScoresForCurves[] {
-  const rows: Record<string, string>[] = parse(readFileSync(file), { columns: true, skip_empty_lines: true });
-  const by = new Map<string, DetectorScoresForCurves>();
-  for (const r of rows) {
-    const score = Number(r.score);
-    if (r.status !== 'ok' || !Number.isFinite(score) || score < 0 || score > 1 || (r.label !== '0' && r.label !== '1')) continue;
-    let d = by.get(r.detector);
-    if (!d) by.set(r.detector, (d = { detector: r.detector, scores: [], labels: [] }));
-    d.scores.push(score);
-    d.labels.push(Number(r.label));
-  }
-  return [...by.values()];
-}
-
-export interface CurvePoint {
+/** A point of a ROC curve; `threshold` null for the (0, 0) start (sklearn: the top score + 1, or inf). */
+export interface RocPoint {
   detector: string;
-  threshold: number;
+  threshold: number | null;
   fpr: number;
   tpr: number;
+}
+
+/** A point of a precision–recall curve; `threshold` null for the (recall 0, precision 1) end. */
+export interface PrPoint {
+  detector: string;
+  threshold: number | null;
+  recall: number;
   precision: number;
 }
 
 /**
- * ROC and PR points at every distinct score (fake iff score >= threshold), from the strictest threshold down,
- * with (0, 0) first; thinned evenly to MAX_CURVE_POINTS (first and last kept). Empty without both classes.
+ * sklearn.metrics.roc_curve(labels, scores) with its default drop_intermediate=True (points on a straight
+ * segment between their neighbours are left out: the curve drawn is the same), from (0, 0) up; fake iff
+ * score >= threshold. Thinned evenly to MAX_CURVE_POINTS (first and last kept). Empty without both classes.
  */
-export function rocPoints({ detector, scores, labels }: DetectorScoresForCurves): CurvePoint[] {
-  const fakes = labels.reduce((a, b) => a + b, 0);
-  const reals = labels.length - fakes;
-  if (fakes === 0 || reals === 0) return [];
-  const order = scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a]);
-  const points: CurvePoint[] = [{ detector, threshold: Infinity, fpr: 0, tpr: 0, precision: 1 }];
-  let tp = 0;
-  let fp = 0;
-  for (let j = 0; j < order.length; j++) {
-    if (labels[order[j]] === 1) tp++;
-    else fp++;
-    const s = scores[order[j]];
-    if (j + 1 < order.length && scores[order[j + 1]] === s) continue; // ties move together
-    points.push({ detector, threshold: s, fpr: fp / reals, tpr: tp / fakes, precision: tp / (tp + fp) });
+export function rocPoints({ detector, scores, labels }: DetectorScoresForCurves): RocPoint[] {
+  const curve = binaryCurve(scores, labels);
+  if (!curve) return [];
+  const { fps, tps, thresholds } = curve;
+  const last = fps.length - 1;
+  const points: RocPoint[] = [{ detector, threshold: null, fpr: 0, tpr: 0 }];
+  for (let g = 0; g <= last; g++) {
+    // sklearn keeps g where the second difference of fps or tps is non-zero, and both ends
+    const kept = g === 0 || g === last || fps[g - 1] - 2 * fps[g] + fps[g + 1] !== 0 || tps[g - 1] - 2 * tps[g] + tps[g + 1] !== 0;
+    if (kept) points.push({ detector, threshold: thresholds[g], fpr: fps[g] / fps[last], tpr: tps[g] / tps[last] });
   }
   return thin(points, MAX_CURVE_POINTS);
+}
+
+/**
+ * sklearn.metrics.precision_recall_curve(labels, scores) (every distinct score; sklearn 1.2 has no
+ * drop_intermediate here), in its reverse order: from (recall 0, precision 1) to the lowest threshold.
+ * Thinned evenly to MAX_CURVE_POINTS. Empty without both classes.
+ */
+export function prPoints({ detector, scores, labels }: DetectorScoresForCurves): PrPoint[] {
+  const curve = binaryCurve(scores, labels);
+  if (!curve) return [];
+  const { fps, tps, thresholds } = curve;
+  const fakes = tps[tps.length - 1];
+  const points: PrPoint[] = [{ detector, threshold: null, recall: 0, precision: 1 }];
+  for (let g = 0; g < fps.length; g++) points.push({ detector, threshold: thresholds[g], recall: tps[g] / fakes, precision: tps[g] / (tps[g] + fps[g]) });
+  return thin(points, MAX_CURVE_POINTS);
+}
+
+/** Cumulative fps and tps at each distinct score, highest first (sklearn's _binary_clf_curve); none without both classes. */
+function binaryCurve(scores: number[], labels: number[]): ClfCurve | undefined {
+  const fakes = labels.reduce((a, b) => a + b, 0);
+  if (fakes === 0 || fakes === labels.length) return undefined;
+  return clfCurve(rankScores(labels, scores));
 }
 
 function thin<T>(points: T[], max: number): T[] {
@@ -90,14 +135,17 @@ export interface ReliabilityBin {
   n: number;
 }
 
-/** The reliability diagram's bins (equal width on [0, 1], the last closed); empty bins are left out. */
+/**
+ * The reliability diagram: sklearn.calibration.calibration_curve(labels, scores, n_bins=ECE_BINS,
+ * strategy='uniform'), on the ECE's own bins (calibrationBins: edges i/15, right-inclusive, 0 in the first);
+ * empty bins are left out. `bin` counts from 1.
+ */
 export function reliabilityBins({ detector, scores, labels }: DetectorScoresForCurves): ReliabilityBin[] {
-  const sum = new Array<number>(RELIABILITY_BINS).fill(0);
-  const pos = new Array<number>(RELIABILITY_BINS).fill(0);
-  const n = new Array<number>(RELIABILITY_BINS).fill(0);
-  scores.forEach((s, i) => {
-    const b = Math.min(RELIABILITY_BINS - 1, Math.floor(s * RELIABILITY_BINS));
-    sum[b] += s;
+  const sum = new Array<number>(ECE_BINS).fill(0);
+  const pos = new Array<number>(ECE_BINS).fill(0);
+  const n = new Array<number>(ECE_BINS).fill(0);
+  calibrationBins(scores, ECE_BINS).forEach((b, i) => {
+    sum[b] += scores[i];
     pos[b] += labels[i];
     n[b]++;
   });
