@@ -17,6 +17,7 @@ import { valueOf, type MeasuredRow } from './measured-store.js';
 import { dropsRow, problemKindsOf, type ProblemKind } from './problems.js';
 import { applyQc, QcTally, type QcConfig, type QcOutcome, type QcSummary } from './qc.js';
 import { SceneIndex, sceneCategory, type SceneStats } from './scene.js';
+import { measuredColumn, releasedValue, twinsOf, TwinTally, type Prefer, type ReleasedTwin, type TwinComparison } from './released.js';
 import { planRow, readHeader, readTable, type MeasureTable, type RowPlan, type TableIndex } from './table.js';
 
 /** What the derived columns were computed from: written to bins.json so every category can be traced to its edges. */
@@ -33,6 +34,8 @@ export interface FinalizeResult {
   bins: BinsReport;
   problems: Partial<Record<ProblemKind, number>>;
   rowsWithProblems: number;
+  /** Computed columns against their released twins (released.ts). */
+  released: TwinComparison[];
 }
 
 /**
@@ -50,8 +53,12 @@ export async function finalizeTable(
   measured: ReadonlyMap<string, MeasuredRow>,
   qc: QcConfig,
   owned: ReadonlySet<string>,
+  prefer: Prefer = 'released',
 ): Promise<FinalizeResult> {
-  const view = new RowView(table, index, measured, owned, qc);
+  const header = await readHeader(table.file);
+  const twins = twinsOf(header);
+  const view = new RowView(table, index, measured, owned, qc, twins, prefer);
+  const twinTally = new TwinTally(twins, prefer);
 
   // Pass 1: statistics.
   const tally = new QcTally(qc);
@@ -67,6 +74,7 @@ export async function finalizeTable(
     const row = view.row(record, line);
     scene.addRow(row.plan.group, record.entities, row.plan.role === 'pair', record.mask_id);
     if (row.plan.role !== 'pair') continue;
+    for (const twin of twins) twinTally.add(twin, row.measuredValue(twin.column), row.released(twin));
     const { qcOutcome, error } = row;
     const dropped = dropsRow(error);
     tally.add(qcOutcome!, dropped);
@@ -87,8 +95,8 @@ export async function finalizeTable(
   const sceneStats = scene.stats();
 
   // Pass 2: write.
-  const header = await readHeader(table.file);
-  const columns = [...header, ...OUTPUT_COLUMNS.filter((c) => !header.includes(c))];
+  const added = [...OUTPUT_COLUMNS, ...twins.map(measuredColumn)];
+  const columns = [...header, ...added.filter((c) => !header.includes(c))];
   const partial = `${table.file}.partial`;
   const fd = openSync(partial, 'w');
   try {
@@ -123,7 +131,7 @@ export async function finalizeTable(
     localization: { meanClusters: Number.isFinite(meanClusters) ? meanClusters : null, over: meanOver, ...LOCALIZATION_PARAMS },
     scene: sceneStats,
   };
-  return { qc: tally.summary(), bins, problems, rowsWithProblems };
+  return { qc: tally.summary(), bins, problems, rowsWithProblems, released: twinTally.summary() };
 }
 
 /** One input row as finalize sees it: its plan, merged metric values, QC outcome and measure_error. */
@@ -132,7 +140,12 @@ interface RowState {
   measured?: MeasuredRow;
   error: string;
   qcOutcome?: QcOutcome;
+  /** The value used downstream: semibench's, or the released twin's where preferred (released.ts). */
   value(column: MetricColumn): number | undefined;
+  /** semibench's own value (or the input's, for a column measure could not compute). */
+  measuredValue(column: MetricColumn): number | undefined;
+  /** The row's released twin value. */
+  released(twin: ReleasedTwin): number | undefined;
 }
 
 interface DerivedContext {
@@ -150,21 +163,30 @@ class RowView {
     private readonly measured: ReadonlyMap<string, MeasuredRow>,
     private readonly owned: ReadonlySet<string>,
     private readonly qc: QcConfig,
+    private readonly twins: readonly ReleasedTwin[],
+    private readonly prefer: Prefer,
   ) {}
 
   row(record: Record<string, string>, line: number): RowState {
     const plan = planRow(this.table, this.index, record, line);
-    if (plan.role !== 'pair') return { plan, error: '', value: () => undefined };
+    if (plan.role !== 'pair') return { plan, error: '', value: () => undefined, measuredValue: () => undefined, released: () => undefined };
     const measured = this.measured.get(plan.pair.key);
-    const value = (column: MetricColumn): number | undefined => {
+    const measuredValue = (column: MetricColumn): number | undefined => {
       const v = measured ? valueOf(measured, column) : undefined;
       // A column the input already had keeps its value where measure has none (e.g. no model for it).
       return v !== undefined || this.owned.has(column) ? v : parseValue(record[column]);
     };
+    const released = (twin: ReleasedTwin) => releasedValue(twin, record, plan.pair.inpainting);
+    const value = (column: MetricColumn): number | undefined => {
+      const twin = this.twins.find((t) => t.column === column);
+      if (!twin) return measuredValue(column);
+      const [mine, theirs] = [measuredValue(column), released(twin)];
+      return this.prefer === 'released' ? theirs ?? mine : mine ?? theirs;
+    };
     // A pair with no log record was never measured (the run stopped early): say so rather than pass it silently.
     const error = measured ? measured.error : 'bad_input: not measured';
     const metric = (name: string) => ((METRIC_COLUMNS as readonly string[]).includes(name) ? value(name as MetricColumn) : parseValue(record[name]));
-    return { plan, measured, error, value, qcOutcome: applyQc(this.qc.rules, metric, dropsRow(error)) };
+    return { plan, measured, error, value, measuredValue, released, qcOutcome: applyQc(this.qc.rules, metric, dropsRow(error)) };
   }
 
   /** The cells of every output column for one row. */
@@ -191,6 +213,7 @@ class RowView {
     for (const column of Object.keys(cells)) {
       if (cells[column] === '' && !this.owned.has(column)) cells[column] = record[column] ?? '';
     }
+    for (const twin of this.twins) cells[measuredColumn(twin)] = isPair ? formatValue(row.measuredValue(twin.column)) : '';
     return cells;
   }
 }
