@@ -23,6 +23,7 @@ interface MeasureArgs {
   learned: boolean;
   brisque: boolean;
   'prefer-measured': boolean;
+  'missing-category': boolean;
 }
 
 export const measureCommand: CommandModule<object, MeasureArgs> = {
@@ -45,6 +46,11 @@ export const measureCommand: CommandModule<object, MeasureArgs> = {
         type: 'boolean',
         default: false,
         describe: "Where the metadata has a released column of the same meaning (ratio, ratio_rgb, ssim_rgb, mse_rgb), use semibench's value downstream instead of the released one (both are kept either way)",
+      })
+      .option('missing-category', {
+        type: 'boolean',
+        default: true,
+        describe: 'An edited row without a metric value goes in the last bin (bin5 / large), as final_bins.py does (--no-missing-category: leave its category empty)',
       })
       .conflicts('data', 'pairs')
       .check((args) => {
@@ -70,6 +76,7 @@ export const measureCommand: CommandModule<object, MeasureArgs> = {
       noLearned: !args.learned,
       noBrisque: !args.brisque,
       prefer: args['prefer-measured'] ? 'measured' : 'released',
+      missingValue: args['missing-category'] ? 'lastBin' : 'own',
       progress: createProgress(),
     });
     console.log(formatMeasureSummary(result));

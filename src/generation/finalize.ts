@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { csvText, DATA_FILE } from '../reports/csv.js';
-import { BinBasis, categorize, type ColumnBins } from './bins.js';
+import { BinBasis, categorize, type ColumnBins, type MissingValue } from './bins.js';
 import { classifyLocalization, LOCALIZATION_PARAMS } from './change/index.js';
 import {
   BINNED_COLUMNS,
@@ -24,7 +24,7 @@ import { planRow, readHeader, readTable, type MeasureTable, type RowPlan, type T
 export interface BinsReport {
   basis: { rows: number; passQc1: number; passQcEmpty: number; rule: string };
   percentiles: string;
-  columns: Partial<Record<BinnedColumn, ColumnBins & { categoryColumns: [string, string] }>>;
+  columns: Partial<Record<BinnedColumn, ColumnBins & { categoryColumns: [string, string]; missingValues: { rows: number; to: string } }>>;
   localization: { meanClusters: number | null; over: string; largestShare: number; imageArea: number; distThreshold: number };
   scene: SceneStats;
 }
@@ -54,6 +54,7 @@ export async function finalizeTable(
   qc: QcConfig,
   owned: ReadonlySet<string>,
   prefer: Prefer = 'released',
+  missingValue: MissingValue = 'lastBin',
 ): Promise<FinalizeResult> {
   const header = await readHeader(table.file);
   const twins = twinsOf(header);
@@ -68,6 +69,8 @@ export async function finalizeTable(
   let rowsWithProblems = 0;
   let basisRows = 0;
   const passCounts = { '1': 0, '': 0 };
+  // Edited rows without a value, per binned column (area_ratio: rows with a mask only).
+  const missing = Object.fromEntries(BINNED_COLUMNS.map((c) => [c, 0])) as Record<BinnedColumn, number>;
   // Running sums for mean(cc_clusters): over the bin basis, and over every measured row as a fallback.
   const clusters = { basis: new Mean(), all: new Mean() };
   for await (const { record, line } of readTable(table)) {
@@ -75,6 +78,7 @@ export async function finalizeTable(
     scene.addRow(row.plan.group, record.entities, row.plan.role === 'pair', record.mask_id);
     if (row.plan.role !== 'pair') continue;
     for (const twin of twins) twinTally.add(twin, row.measuredValue(twin.column), row.released(twin));
+    for (const column of BINNED_COLUMNS) if (binnable(row, column) && row.value(column) === undefined) missing[column]++;
     const { qcOutcome, error } = row;
     const dropped = dropsRow(error);
     tally.add(qcOutcome!, dropped);
@@ -103,7 +107,7 @@ export async function finalizeTable(
     writeSync(fd, csvText([columns], DATA_FILE));
     let buffer: string[][] = [];
     for await (const { record, line } of readTable(table)) {
-      const derived = view.derivedCells(view.row(record, line), record, { edges, meanClusters, scene, sceneStats });
+      const derived = view.derivedCells(view.row(record, line), record, { edges, meanClusters, scene, sceneStats, missingValue });
       buffer.push(columns.map((c) => (c in derived ? derived[c] : record[c] ?? '')));
       if (buffer.length >= 1000) {
         writeSync(fd, csvText(buffer, DATA_FILE));
@@ -126,7 +130,14 @@ export async function finalizeTable(
     },
     percentiles: 'numpy.percentile default (linear); 3 bins at P25/P75 (small/medium/large), 5 bins at P20/P40/P60/P80 (bin1..bin5); v < e1 → first label, v >= last edge → last label',
     columns: Object.fromEntries(
-      Object.entries(edges).map(([column, b]) => [column, { ...b, categoryColumns: [category5Column(column as BinnedColumn), category3Column(column as BinnedColumn)] }]),
+      Object.entries(edges).map(([column, b]) => [
+        column,
+        {
+          ...b,
+          categoryColumns: [category5Column(column as BinnedColumn), category3Column(column as BinnedColumn)],
+          missingValues: { rows: missing[column as BinnedColumn], to: missingValue === 'lastBin' ? 'bin5 / large (final_bins.py: no value fails every < edge)' : 'no category' },
+        },
+      ]),
     ),
     localization: { meanClusters: Number.isFinite(meanClusters) ? meanClusters : null, over: meanOver, ...LOCALIZATION_PARAMS },
     scene: sceneStats,
@@ -153,6 +164,7 @@ interface DerivedContext {
   meanClusters: number;
   scene: SceneIndex;
   sceneStats: SceneStats;
+  missingValue: MissingValue;
 }
 
 /** Merges a row's input cells with its measured values, the same way in both passes. */
@@ -205,7 +217,7 @@ class RowView {
     cells.pass_qc = row.qcOutcome?.passQc ?? '';
     cells.localization = isPair ? localization(row, ctx.meanClusters) : '';
     for (const column of BINNED_COLUMNS) {
-      const { category5, category3 } = isPair ? categorize(row.value(column), ctx.edges[column]) : { category5: '', category3: '' };
+      const { category5, category3 } = binnable(row, column) ? categorize(row.value(column), ctx.edges[column], ctx.missingValue) : { category5: '', category3: '' };
       cells[category5Column(column)] = category5;
       cells[category3Column(column)] = category3;
     }
@@ -216,6 +228,11 @@ class RowView {
     for (const twin of this.twins) cells[measuredColumn(twin)] = isPair ? formatValue(row.measuredValue(twin.column)) : '';
     return cells;
   }
+}
+
+/** Edited rows get every binned column's category; area_ratio only rows with a mask (binning.py bins it on inpainting.csv). */
+function binnable(row: RowState, column: BinnedColumn): boolean {
+  return row.plan.role === 'pair' && (column !== 'area_ratio' || row.plan.pair.inpainting);
 }
 
 function localization(row: RowState, meanClusters: number): string {

@@ -10,6 +10,7 @@ import { MeasuredStore, type MeasuredRow } from './measured-store.js';
 import { createRowMeasurer } from './measure-row.js';
 import type { ProblemKind } from './problems.js';
 import type { Prefer, TwinComparison } from './released.js';
+import type { MissingValue } from './bins.js';
 import { SEMITRUTHS_QC, type QcConfig, type QcSummary } from './qc.js';
 import { indexTable, planRow, readHeader, readTable, type MeasureTable, type PairPlan } from './table.js';
 
@@ -36,6 +37,8 @@ export interface MeasureOptions {
    * Either way semibench's is also written to `<column>_measured` (released.ts).
    */
   prefer?: Prefer;
+  /** An edited row without a value: in the last bin as final_bins.py (default 'lastBin'), or no category ('own'). */
+  missingValue?: MissingValue;
   progress?: Progress;
 }
 
@@ -108,7 +111,7 @@ export async function measure(options: MeasureOptions): Promise<MeasureResult> {
     await learned.close();
   }
 
-  const final = await finalizeTable(table, index, store.latest, qc, owned, options.prefer ?? 'released');
+  const final = await finalizeTable(table, index, store.latest, qc, owned, options.prefer ?? 'released', options.missingValue ?? 'lastBin');
   const result: MeasureResult = {
     mode: table.mode,
     file: table.file,
