@@ -68,6 +68,7 @@ const OP_FIELDS: Record<PreprocessOp['op'], Record<string, (v: unknown) => strin
   toTensor: {},
   normalize: { mean: checkTriple, std: (v) => checkTriple(v) ?? ((v as number[]).some((s) => s === 0) ? 'must not contain 0' : undefined) },
   clamp: { min: finite, max: finite },
+  hfProcessorOnTensor: { shortestEdge: positiveInt, crop: positiveInt, filter: optional(checkFilter), mean: checkTriple, std: (v) => checkTriple(v) ?? ((v as number[]).some((s) => s === 0) ? 'must not contain 0' : undefined) },
 };
 
 /** The op names a manifest may use. */

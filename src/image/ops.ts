@@ -35,6 +35,11 @@ export type PreprocessOp =
   /** torchvision Normalize: (x - mean[c]) / std[c]. */
   | { op: 'normalize'; mean: number[]; std: number[] }
   /** torch.clamp(x, min, max) (the Semi-Truths stress test clamps to [0, 1] after Normalize). */
-  | { op: 'clamp'; min: number; max: number };
+  | { op: 'clamp'; min: number; max: number }
+  /**
+   * A Hugging Face image processor (resize shortest edge, center_crop, rescale, normalize) applied to the float
+   * tensor a pipeline already made: run_1.py's DINOv2 double preprocessing (hf-reprocess.ts).
+   */
+  | { op: 'hfProcessorOnTensor'; shortestEdge: number; crop: number; filter?: ResampleFilter; mean: number[]; std: number[] };
 
 export type OpName = PreprocessOp['op'];
