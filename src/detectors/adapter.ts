@@ -220,6 +220,7 @@ export function opsOutputSize(ops: readonly PreprocessOp[]): [number, number] | 
     else if (op.op === 'centerCrop' || op.op === 'centerCropFloor') size = pair(op.size);
     else if (op.op === 'semitruthsRun1Crop') size = [224, 224];
     else if (op.op === 'hfProcessorOnTensor') size = [op.crop, op.crop];
+    else if (op.op === 'isotropicResizePad') size = [op.maxSide, op.maxSide];
     else if (op.op === 'cropToEven' && size !== 'image-dependent') size = [size[0] & ~1, size[1] & ~1];
   }
   return size;

@@ -81,6 +81,7 @@ const OP_FIELDS: Record<PreprocessOp['op'], Record<string, (v: unknown) => strin
   centerCropFloor: { size: checkSize },
   cropToEven: {},
   gaussianBlur: { radius: nonNegative },
+  isotropicResizePad: { maxSide: positiveInt },
   semitruthsRun1Crop: { blurRadius: optional(nonNegative) },
   jpeg: {
     quality: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 100 ? undefined : 'must be an integer 1..100'),

@@ -26,6 +26,11 @@ export type PreprocessOp =
    * 224×224. `blurRadius`: the PIL GaussianBlur run_1 applied to UFD's inputs, on the centre-crop path only.
    */
   | { op: 'semitruthsRun1Crop'; blurRadius?: number }
+  /**
+   * CrossEfficientViT's test transform (cv-area.ts): the long side to `maxSide` with cv2 INTER_AREA (shrinking only),
+   * then zero padding to maxSide × maxSide, centred.
+   */
+  | { op: 'isotropicResizePad'; maxSide: number }
   /** PIL ImageFilter.GaussianBlur(radius). */
   | { op: 'gaussianBlur'; radius: number }
   /** Re-encode as JPEG at a quality, then decode (robustness protocols). Subsampling defaults to Pillow's 4:2:0. */
