@@ -76,14 +76,14 @@ const checkCommand: CommandModule<object, CheckArgs> = {
     const [score] = await detector.score([tensor]);
     const ms = performance.now() - t0;
     await detector.close();
-    const m = entry.manifest;
+    const m = detector.manifest; // the protocol's view: its own output mapping, if any (semitruths-run1's DE-FAKE)
     const problem = scoreProblem(score, m.output);
     console.log(
       [
         `${m.name} (${entry.origin}${entry.file ? `: ${entry.file}` : ''})`,
         `  model     ${modelPath(m, config.modelsDir) ?? m.model.path}`,
         `  sha256    ${detector.modelSha256}${m.model.sha256 ? ' (matches manifest)' : ' (manifest has none: add it to pin the file)'}`,
-        `  input     ${m.model.input} [${detector.inputShape.join(', ')}]   output ${m.model.output} (${m.output.type}${m.output.type === 'softmax' ? `, fake index ${m.output.fakeIndex}` : ''})`,
+        `  input     ${m.model.input} [${detector.inputShape.join(', ')}]   output ${m.model.output} (${m.output.type}${m.output.fakeIndex !== undefined ? `, fake index ${m.output.fakeIndex}` : ''})`,
         `  protocol  ${detector.protocol}: ${detector.ops.map((o) => o.op).join(' → ')} → [${tensor.channels}, ${tensor.height}, ${tensor.width}]`,
         `  image     ${image}`,
         `  score     ${problem ? `unusable: ${problem}` : `P(fake) = ${score.toFixed(6)}`} (${ms.toFixed(1)} ms; native threshold ${m.output.threshold})`,

@@ -22,6 +22,8 @@ interface MeasureArgs {
   'retry-errors': boolean;
   learned: boolean;
   brisque: boolean;
+  'prefer-measured': boolean;
+  'missing-category': boolean;
 }
 
 export const measureCommand: CommandModule<object, MeasureArgs> = {
@@ -40,6 +42,16 @@ export const measureCommand: CommandModule<object, MeasureArgs> = {
       .option('retry-errors', { type: 'boolean', default: false, describe: 'Measure again the rows whose last measurement had a problem' })
       .option('learned', { type: 'boolean', default: true, describe: 'Compute the learned metrics (--no-learned: pixel metrics only)' })
       .option('brisque', { type: 'boolean', default: true, describe: 'Compute BRISQUE of both images (the QC gate\'s brisque_score_perturb rule; --no-brisque: keep input values)' })
+      .option('prefer-measured', {
+        type: 'boolean',
+        default: false,
+        describe: "Where the metadata has a released column of the same meaning (ratio, ratio_rgb, ssim_rgb, mse_rgb), use semibench's value downstream instead of the released one (both are kept either way)",
+      })
+      .option('missing-category', {
+        type: 'boolean',
+        default: true,
+        describe: 'An edited row without a metric value goes in the last bin (bin5 / large), as final_bins.py does (--no-missing-category: leave its category empty)',
+      })
       .conflicts('data', 'pairs')
       .check((args) => {
         if (!args.data && !args.pairs) throw new UserError('Name the eval set: --data DIR (metadata.csv) or --pairs FILE.csv.');
@@ -62,7 +74,9 @@ export const measureCommand: CommandModule<object, MeasureArgs> = {
       fresh: args.fresh,
       retryErrors: args['retry-errors'],
       noLearned: !args.learned,
-        noBrisque: !args.brisque,
+      noBrisque: !args.brisque,
+      prefer: args['prefer-measured'] ? 'measured' : 'released',
+      missingValue: args['missing-category'] ? 'lastBin' : 'own',
       progress: createProgress(),
     });
     console.log(formatMeasureSummary(result));

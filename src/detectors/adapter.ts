@@ -10,7 +10,8 @@ import type { SampleContext } from '../image/run1-crop.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { unknownNameMessage } from '../util/suggest.js';
 import { BUILTIN_DETECTORS, BUILTIN_PREFIX } from './builtin/index.js';
-import type { DetectorManifest, OutputSpec } from './manifest.js';
+import { forProtocol, isClassOutput, type DetectorManifest, type OutputSpec } from './manifest.js';
+import { argmaxSigmoid } from './output.js';
 
 /** A loaded detector: preprocessing plus an onnxruntime session, scoring images as P(fake). */
 export interface Detector {
@@ -128,10 +129,12 @@ export function sha256(bytes: Uint8Array): string {
 }
 
 /** Loads a detector from its manifest: checks the model file, its I/O names, and the protocol. */
-export async function loadDetector(manifest: DetectorManifest, options: LoadOptions): Promise<Detector> {
+export async function loadDetector(declared: DetectorManifest, options: LoadOptions): Promise<Detector> {
   const protocol = options.protocol ?? 'native';
-  const ops = manifest.protocols[protocol];
-  if (!ops) throw new UserError(unknownNameMessage(`protocol for detector '${manifest.name}'`, protocol, Object.keys(manifest.protocols)), 'E_USAGE');
+  const ops = declared.protocols[protocol];
+  if (!ops) throw new UserError(unknownNameMessage(`protocol for detector '${declared.name}'`, protocol, Object.keys(declared.protocols)), 'E_USAGE');
+  // The protocol's own output mapping, if it has one: scoring and the score identity both read manifest.output.
+  const manifest = forProtocol(declared, protocol);
   const bytes = readModelBytes(manifest, options.modelsDir);
   let session: ort.InferenceSession;
   try {
@@ -216,6 +219,8 @@ export function opsOutputSize(ops: readonly PreprocessOp[]): [number, number] | 
     else if (op.op === 'pilResize') size = [op.height, op.width];
     else if (op.op === 'centerCrop' || op.op === 'centerCropFloor') size = pair(op.size);
     else if (op.op === 'semitruthsRun1Crop') size = [224, 224];
+    else if (op.op === 'hfProcessorOnTensor') size = [op.crop, op.crop];
+    else if (op.op === 'isotropicResizePad') size = [op.maxSide, op.maxSide];
     else if (op.op === 'cropToEven' && size !== 'image-dependent') size = [size[0] & ~1, size[1] & ~1];
   }
   return size;
@@ -248,8 +253,8 @@ async function checkOutputWidth(manifest: DetectorManifest, session: ort.Inferen
   if (width === undefined) return;
   const where = `Detector '${manifest.name}': model.output '${manifest.model.output}' gives ${width} value${width === 1 ? '' : 's'} per image`;
   const spec = manifest.output;
-  if (spec.type === 'softmax' && spec.fakeIndex! >= width) throw new UserError(`${where}, so output.fakeIndex ${spec.fakeIndex} is out of range.`, 'E_MANIFEST');
-  if (spec.type !== 'softmax' && width !== 1) throw new UserError(`${where}; output.type '${spec.type}' needs one.`, 'E_MANIFEST');
+  if (isClassOutput(spec) && spec.fakeIndex! >= width) throw new UserError(`${where}, so output.fakeIndex ${spec.fakeIndex} is out of range.`, 'E_MANIFEST');
+  if (!isClassOutput(spec) && width !== 1) throw new UserError(`${where}; output.type '${spec.type}' needs one.`, 'E_MANIFEST');
 }
 
 /** The graph's input must be a float NCHW tensor with 3 channels, and agree with model.inputSize when both are fixed. */
@@ -308,6 +313,8 @@ export function toProbabilities(data: Float32Array, dims: number[], n: number, s
       let total = 0;
       for (const v of row) total += Math.exp(v - max);
       p = Math.exp(row[spec.fakeIndex!] - max) / total;
+    } else if (spec.type === 'argmaxSigmoid') {
+      p = argmaxSigmoid(row, spec.fakeIndex!);
     } else {
       if (perItem !== 1) throw new Error(`output.type '${spec.type}' needs one value per image, got ${perItem}`);
       p = spec.type === 'logit' ? 1 / (1 + Math.exp(-row[0])) : row[0];

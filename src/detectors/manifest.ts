@@ -5,9 +5,13 @@ import { unknownNameMessage } from '../util/suggest.js';
 
 /** How the model's output becomes P(fake). */
 export interface OutputSpec {
-  /** `logit`: one value, sigmoid; `prob`: one value already in [0, 1]; `softmax`: K logits, softmax then `fakeIndex`. */
-  type: 'logit' | 'prob' | 'softmax';
-  /** For softmax heads: which class index means fake (several Hugging Face detectors use 0). */
+  /**
+   * `logit`: one value, sigmoid; `prob`: one value already in [0, 1]; `softmax`: K logits, softmax then `fakeIndex`;
+   * `argmaxSigmoid`: K logits, sigmoid of the largest, inverted (1 − p) when it is not `fakeIndex` (run_1.py's
+   * DE-FAKE scoring, output.ts).
+   */
+  type: 'logit' | 'prob' | 'softmax' | 'argmaxSigmoid';
+  /** For class heads (softmax, argmaxSigmoid): which class index means fake (several Hugging Face detectors use 0). */
   fakeIndex?: number;
   /** The detector's own decision threshold on P(fake) (the `native` threshold policy). */
   threshold: number;
@@ -46,10 +50,27 @@ export interface DetectorManifest {
   /** Preprocessing per protocol. `native` is the detector's own test-time pipeline and must exist. */
   protocols: { native: PreprocessOp[] } & Record<string, PreprocessOp[]>;
   output: OutputSpec;
+  /**
+   * How the output becomes P(fake) under a protocol that scored it differently from `output` (semitruths-run1
+   * reproduces run_1's DE-FAKE scoring). Part of the score identity: a loaded detector's `manifest.output` is the
+   * protocol's (see {@link forProtocol}), and identity.ts hashes it.
+   */
+  protocolOutputs?: Record<string, OutputSpec>;
   provenance: Provenance;
 }
 
-const OUTPUT_TYPES = ['logit', 'prob', 'softmax'] as const;
+const OUTPUT_TYPES = ['logit', 'prob', 'softmax', 'argmaxSigmoid'] as const;
+
+/** Output types that read K class logits and need `fakeIndex`. */
+export function isClassOutput(spec: OutputSpec): boolean {
+  return spec.type === 'softmax' || spec.type === 'argmaxSigmoid';
+}
+
+/** The manifest as a protocol uses it: `output` replaced by the protocol's own when it has one. */
+export function forProtocol(manifest: DetectorManifest, protocol: string): DetectorManifest {
+  const output = manifest.protocolOutputs?.[protocol];
+  return output ? { ...manifest, output } : manifest;
+}
 const FILTERS: ResampleFilter[] = ['nearest', 'box', 'bilinear', 'hamming', 'bicubic', 'lanczos'];
 
 /** Allowed fields per op, and a check for each field. */
@@ -60,6 +81,7 @@ const OP_FIELDS: Record<PreprocessOp['op'], Record<string, (v: unknown) => strin
   centerCropFloor: { size: checkSize },
   cropToEven: {},
   gaussianBlur: { radius: nonNegative },
+  isotropicResizePad: { maxSide: positiveInt },
   semitruthsRun1Crop: { blurRadius: optional(nonNegative) },
   jpeg: {
     quality: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 100 ? undefined : 'must be an integer 1..100'),
@@ -68,6 +90,7 @@ const OP_FIELDS: Record<PreprocessOp['op'], Record<string, (v: unknown) => strin
   toTensor: {},
   normalize: { mean: checkTriple, std: (v) => checkTriple(v) ?? ((v as number[]).some((s) => s === 0) ? 'must not contain 0' : undefined) },
   clamp: { min: finite, max: finite },
+  hfProcessorOnTensor: { shortestEdge: positiveInt, crop: positiveInt, filter: optional(checkFilter), mean: checkTriple, std: (v) => checkTriple(v) ?? ((v as number[]).some((s) => s === 0) ? 'must not contain 0' : undefined) },
 };
 
 /** The op names a manifest may use. */
@@ -106,17 +129,27 @@ export function validateManifest(raw: unknown, source = 'manifest'): DetectorMan
     }
   }
 
-  const out = m.output;
-  if (typeof out !== 'object' || out === null) fail('output', 'must be an object with type and threshold');
-  if (!OUTPUT_TYPES.includes(out.type)) fail('output.type', `must be one of ${OUTPUT_TYPES.join(', ')} (got ${JSON.stringify(out.type)})`);
-  if (out.type === 'softmax' && !(Number.isInteger(out.fakeIndex) && out.fakeIndex >= 0)) {
-    fail('output.fakeIndex', 'a softmax output needs the index of the fake class');
+  checkOutput(m.output, 'output', fail);
+  if (m.protocolOutputs !== undefined) {
+    if (typeof m.protocolOutputs !== 'object' || m.protocolOutputs === null) fail('protocolOutputs', 'must map protocol names to outputs');
+    for (const [protocol, out] of Object.entries(m.protocolOutputs)) {
+      if (!(protocol in m.protocols)) fail(`protocolOutputs.${protocol}`, unknownNameMessage('protocol', protocol, Object.keys(m.protocols)));
+      checkOutput(out, `protocolOutputs.${protocol}`, fail);
+    }
   }
-  if (typeof out.threshold !== 'number' || !(out.threshold >= 0 && out.threshold <= 1)) fail('output.threshold', 'must be a number in [0, 1]');
   if (typeof m.provenance !== 'object' || typeof m.provenance?.calibrated !== 'boolean') {
     fail('provenance.calibrated', 'must say whether the score is a calibrated probability (true/false)');
   }
   return m as DetectorManifest;
+}
+
+function checkOutput(out: any, field: string, fail: (field: string, problem: string) => never): void {
+  if (typeof out !== 'object' || out === null) fail(field, 'must be an object with type and threshold');
+  if (!OUTPUT_TYPES.includes(out.type)) fail(`${field}.type`, `must be one of ${OUTPUT_TYPES.join(', ')} (got ${JSON.stringify(out.type)})`);
+  if (isClassOutput(out) && !(Number.isInteger(out.fakeIndex) && out.fakeIndex >= 0)) {
+    fail(`${field}.fakeIndex`, `a ${out.type} output needs the index of the fake class`);
+  }
+  if (typeof out.threshold !== 'number' || !(out.threshold >= 0 && out.threshold <= 1)) fail(`${field}.threshold`, 'must be a number in [0, 1]');
 }
 
 /** Checks each op's name and fields; the order of stages is checked by image/pipeline.ts. */

@@ -43,12 +43,19 @@ export class BinBasis {
   }
 }
 
+/** What a missing value gets when its column has edges: the last bin (final_bins.py) or no label. */
+export type MissingValue = 'lastBin' | 'own';
+
 /**
  * The category labels of a value: `final_bins.py` rules (v < e1 → first label, …, v ≥ last edge → last label).
- * A missing value gets no label (final_bins.py would put NaN in the top bin, since every `<` is false).
+ * A missing value fails every `<`, so final_bins.py puts it in the last bin: `missing: 'lastBin'` does the same,
+ * `'own'` leaves it unlabelled. A column without edges (no values at all) labels nothing.
  */
-export function categorize(value: number | undefined, bins: ColumnBins | undefined): { category5: string; category3: string } {
-  if (value === undefined || !Number.isFinite(value) || bins === undefined) return { category5: '', category3: '' };
+export function categorize(value: number | undefined, bins: ColumnBins | undefined, missing: MissingValue = 'own'): { category5: string; category3: string } {
+  if (bins === undefined) return { category5: '', category3: '' };
+  if (value === undefined || !Number.isFinite(value)) {
+    return missing === 'lastBin' ? { category5: bins.quantile5.labels.at(-1)!, category3: bins.quantile3.labels.at(-1)! } : { category5: '', category3: '' };
+  }
   return { category5: labelOf(value, bins.quantile5), category3: labelOf(value, bins.quantile3) };
 }
 

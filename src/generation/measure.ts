@@ -9,6 +9,8 @@ import { loadLearnedMetrics, type ModelStatus } from './learned/registry.js';
 import { MeasuredStore, type MeasuredRow } from './measured-store.js';
 import { createRowMeasurer } from './measure-row.js';
 import type { ProblemKind } from './problems.js';
+import type { Prefer, TwinComparison } from './released.js';
+import type { MissingValue } from './bins.js';
 import { SEMITRUTHS_QC, type QcConfig, type QcSummary } from './qc.js';
 import { indexTable, planRow, readHeader, readTable, type MeasureTable, type PairPlan } from './table.js';
 
@@ -29,6 +31,14 @@ export interface MeasureOptions {
   noLearned?: boolean;
   /** Leave brisque_score_orig / brisque_score_perturb as they are (the gate's BRISQUE rule then uses input values only). */
   noBrisque?: boolean;
+  /**
+   * Where the table has a released column of the same meaning (`ratio` for area_ratio, `ratio_rgb`, `ssim_rgb`,
+   * `mse_rgb`): 'released' (default) keeps it in the column used downstream, 'measured' uses semibench's value.
+   * Either way semibench's is also written to `<column>_measured` (released.ts).
+   */
+  prefer?: Prefer;
+  /** An edited row without a value: in the last bin as final_bins.py (default 'lastBin'), or no category ('own'). */
+  missingValue?: MissingValue;
   progress?: Progress;
 }
 
@@ -48,6 +58,8 @@ export interface MeasureResult {
   models: ModelStatus[];
   qc: QcSummary;
   bins: BinsReport;
+  /** Computed columns against the released columns of the same meaning: counts of rows that disagree. */
+  released: TwinComparison[];
   files: { table: string; backup: string; log: string; bins: string; summary: string };
   wallMs: number;
 }
@@ -99,7 +111,7 @@ export async function measure(options: MeasureOptions): Promise<MeasureResult> {
     await learned.close();
   }
 
-  const final = await finalizeTable(table, index, store.latest, qc, owned);
+  const final = await finalizeTable(table, index, store.latest, qc, owned, options.prefer ?? 'released', options.missingValue ?? 'lastBin');
   const result: MeasureResult = {
     mode: table.mode,
     file: table.file,
@@ -112,6 +124,7 @@ export async function measure(options: MeasureOptions): Promise<MeasureResult> {
     models: learned.statuses,
     qc: final.qc,
     bins: final.bins,
+    released: final.released,
     files: { table: table.file, backup: table.backupFile, log: table.storeFile, bins: table.binsFile, summary: table.summaryFile },
     wallMs: performance.now() - started,
   };

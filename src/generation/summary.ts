@@ -42,6 +42,17 @@ export function formatMeasureSummary(result: MeasureResult, cwd = process.cwd())
   }
   if (qc.measureErrors) lines.push(`  ${'measure_error'.padEnd(22)} ${''.padEnd(18)} failed ${qc.measureErrors} (rows with a problem never pass)`);
   lines.push(`  pass_qc: 1 → ${qc.passQc['1']}, 0 → ${qc.passQc['0']}, empty (no rule could be applied) → ${qc.passQc.empty}`);
+  for (const r of result.released) {
+    const used = r.prefer === 'released' ? `${r.column} = the released ${r.released}` : `${r.column} = semibench's`;
+    const line = `${r.column} vs the released ${r.released}: ${r.compared} rows compared`;
+    if (r.disagree > 0) {
+      lines.push(
+        `WARNING: ${line}, ${r.disagree} differ by more than ${r.tolerance.absolute} + ${r.tolerance.relative * 100} % (max ${r.maxAbsDiff.toPrecision(3)}). ` +
+          `Both kept: ${used} where the row has it (${r.usesReleased} rows), ${r.column}_measured = semibench's` +
+          (r.prefer === 'released' ? '; --prefer-measured to use semibench\'s' : ''),
+      );
+    } else lines.push(`${line}, all within ${r.tolerance.absolute} + ${r.tolerance.relative * 100} %; ${used} (${r.usesReleased} rows)`);
+  }
   const { basis } = result.bins;
   lines.push(`bins over ${basis.rows} rows (pass_qc 1: ${basis.passQc1}, empty: ${basis.passQcEmpty})`);
   lines.push('Wrote:', `  ${show(result.files.table)} (original kept as ${show(result.files.backup)})`, `  ${show(result.files.bins)}`, `  ${show(result.files.summary)}`);

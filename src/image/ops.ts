@@ -26,6 +26,11 @@ export type PreprocessOp =
    * 224×224. `blurRadius`: the PIL GaussianBlur run_1 applied to UFD's inputs, on the centre-crop path only.
    */
   | { op: 'semitruthsRun1Crop'; blurRadius?: number }
+  /**
+   * CrossEfficientViT's test transform (cv-area.ts): the long side to `maxSide` with cv2 INTER_AREA (shrinking only),
+   * then zero padding to maxSide × maxSide, centred.
+   */
+  | { op: 'isotropicResizePad'; maxSide: number }
   /** PIL ImageFilter.GaussianBlur(radius). */
   | { op: 'gaussianBlur'; radius: number }
   /** Re-encode as JPEG at a quality, then decode (robustness protocols). Subsampling defaults to Pillow's 4:2:0. */
@@ -35,6 +40,11 @@ export type PreprocessOp =
   /** torchvision Normalize: (x - mean[c]) / std[c]. */
   | { op: 'normalize'; mean: number[]; std: number[] }
   /** torch.clamp(x, min, max) (the Semi-Truths stress test clamps to [0, 1] after Normalize). */
-  | { op: 'clamp'; min: number; max: number };
+  | { op: 'clamp'; min: number; max: number }
+  /**
+   * A Hugging Face image processor (resize shortest edge, center_crop, rescale, normalize) applied to the float
+   * tensor a pipeline already made: run_1.py's DINOv2 double preprocessing (hf-reprocess.ts).
+   */
+  | { op: 'hfProcessorOnTensor'; shortestEdge: number; crop: number; filter?: ResampleFilter; mean: number[]; std: number[] };
 
 export type OpName = PreprocessOp['op'];

@@ -1,16 +1,18 @@
 import { gaussianBlur } from './blur.js';
 import { centerCrop, centerCropFloor, cropToEven } from './crop.js';
+import { isotropicResizePad } from './cv-area.js';
 import { jpegRoundTrip } from './jpeg.js';
 import type { OpName, PreprocessOp } from './ops.js';
 import { pilResize, tvResize, tvResizeCenterCrop } from './resize.js';
+import { hfProcessorOnTensor } from './hf-reprocess.js';
 import { clamp, normalize, toTensor } from './tensor.js';
 import { run1Crop, type SampleContext } from './run1-crop.js';
 import type { Chw, RgbImage } from './types.js';
 
 /** Ops that run on the 8-bit image, before `toTensor`. */
-const IMAGE_OPS: ReadonlySet<OpName> = new Set(['resize', 'pilResize', 'centerCrop', 'centerCropFloor', 'cropToEven', 'gaussianBlur', 'jpeg', 'semitruthsRun1Crop']);
+const IMAGE_OPS: ReadonlySet<OpName> = new Set(['resize', 'pilResize', 'centerCrop', 'centerCropFloor', 'cropToEven', 'gaussianBlur', 'jpeg', 'semitruthsRun1Crop', 'isotropicResizePad']);
 /** Ops that run on the float tensor, after `toTensor`. */
-const TENSOR_OPS: ReadonlySet<OpName> = new Set(['normalize', 'clamp']);
+const TENSOR_OPS: ReadonlySet<OpName> = new Set(['normalize', 'clamp', 'hfProcessorOnTensor']);
 
 /**
  * Checks that `ops` is runnable: uint8 ops before exactly one `toTensor`, float ops after it.
@@ -91,6 +93,8 @@ async function applyImageOp(img: RgbImage, op: PreprocessOp, index: number, cont
       return pilResize(img, op.width, op.height, op.filter ?? 'bicubic');
     case 'gaussianBlur':
       return gaussianBlur(img, op.radius);
+    case 'isotropicResizePad':
+      return isotropicResizePad(img, op.maxSide);
     default:
       throw new Error(`preprocess op #${index} (${op.op}) is not an 8-bit image op`);
   }
@@ -102,6 +106,8 @@ function applyTensorOp(t: Chw, op: PreprocessOp, index: number): Chw {
       return normalize(t, op.mean, op.std);
     case 'clamp':
       return clamp(t, op.min, op.max);
+    case 'hfProcessorOnTensor':
+      return hfProcessorOnTensor(t, op);
     default:
       throw new Error(`preprocess op #${index} (${op.op}) is not a tensor op`);
   }

@@ -18,7 +18,7 @@ describe('validateManifest', () => {
     ['normalize before toTensor', (m: any) => m.protocols.native.reverse(), /protocols\.native: .*normalize.*before toTensor/],
     ['no toTensor', (m: any) => (m.protocols.native = [{ op: 'centerCrop', size: 224 }]), /protocols\.native: .*toTensor/],
     ['softmax without fake index', (m: any) => (m.output = { type: 'softmax', threshold: 0.5 }), /output\.fakeIndex: a softmax output needs/],
-    ['bad output type', (m: any) => (m.output.type = 'sigmoid'), /output\.type: must be one of logit, prob, softmax \(got "sigmoid"\)/],
+    ['bad output type', (m: any) => (m.output.type = 'sigmoid'), /output\.type: must be one of logit, prob, softmax, argmaxSigmoid \(got "sigmoid"\)/],
     ['bad sha256', (m: any) => (m.model.sha256 = 'abc'), /model\.sha256: must be 64 lowercase hex digits/],
     ['missing input name', (m: any) => delete m.model.input, /model\.input: must be a non-empty string/],
     ['calibration unstated', (m: any) => delete m.provenance.calibrated, /provenance\.calibrated/],

@@ -50,7 +50,8 @@ describe('bad input: every row gets a reason, nothing crashes', () => {
     expect(byName.missing_file.measure_error).toContain('p2p/ADE20K/gone.png');
     expect(kind('unreadable_image')).toBe('unreadable_image');
     expect(kind('mask_size')).toBe('mask_size');
-    expect(byName.mask_size.area_ratio).toBe('');
+    expect(byName.mask_size.area_ratio_measured).toBe(''); // no area of its own
+    expect(byName.mask_size.area_ratio).toBe(byName.mask_size.ratio); // the released one is still there
     expect(byName.mask_size.mse).not.toBe(''); // the pair itself is fine
     expect(kind('no_change')).toBe('no_change');
     expect([byName.no_change.mse, byName.no_change.ssim, byName.no_change.post_edit_ratio]).toEqual(['0', '1', '0']);

@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BinBasis, categorize } from '../../src/generation/bins.js';
 import { BINNED_COLUMNS } from '../../src/generation/columns.js';
 import { countEntities, SceneIndex, sceneCategory } from '../../src/generation/scene.js';
 import { copyEvalset } from '../helpers.js';
-import { measureEvalset, readCsv } from './measure-helpers.js';
+import { measureEvalset, readCsv, writeCsv } from './measure-helpers.js';
 
 /** Edges from `np.percentile(a, [25, 75])` and `np.percentile(a, [20, 40, 60, 80])`, numpy 2.4.6, written out by hand. */
 const NUMPY_CASES: { values: number[]; p25_75: number[]; p20_80: number[] }[] = [
@@ -38,6 +38,36 @@ describe('bin edges', () => {
     expect(categorize(8.2, bins)).toEqual({ category5: 'bin5', category3: 'large' });
     expect(categorize(undefined, bins)).toEqual({ category5: '', category3: '' });
     expect(categorize(5, undefined)).toEqual({ category5: '', category3: '' });
+  });
+
+  it("put a missing value in the last bin as final_bins.py does (NaN fails every <), unless told 'own'; no edges, no label", () => {
+    const basis = new BinBasis();
+    for (const v of NUMPY_CASES[0].values) basis.add('ssim', v);
+    const bins = basis.edges().ssim;
+    expect(categorize(undefined, bins, 'lastBin')).toEqual({ category5: 'bin5', category3: 'large' });
+    expect(categorize(NaN, bins, 'lastBin')).toEqual({ category5: 'bin5', category3: 'large' });
+    expect(categorize(undefined, bins, 'own')).toEqual({ category5: '', category3: '' });
+    expect(categorize(undefined, undefined, 'lastBin')).toEqual({ category5: '', category3: '' });
+  });
+
+  it('on a measured eval set: an edited row without a value is in bin5 / large by default, counted in bins.json; empty with missingValue own', async () => {
+    for (const missingValue of ['lastBin', 'own'] as const) {
+      const dir = copyEvalset();
+      const rows0 = readCsv(join(dir, 'metadata.csv')).rows;
+      const victim = rows0.find((r) => r.method === 'inpainting')!;
+      rmSync(join(dir, victim.mask_path)); // no mask: no area_ratio on this row (and its released ratio dropped below)
+      const { columns, rows } = readCsv(join(dir, 'metadata.csv'));
+      writeCsv(join(dir, 'metadata.csv'), columns.filter((c) => !c.startsWith('area_ratio') && c !== 'ratio'), rows);
+      await measureEvalset(dir, { missingValue });
+      const bins = JSON.parse(readFileSync(join(dir, 'bins.json'), 'utf8'));
+      expect(bins.columns.area_ratio.missingValues.rows).toBe(1);
+      const out = readCsv(join(dir, 'metadata.csv')).rows;
+      const row = out.find((r) => r.image_path === victim.image_path)!;
+      expect(row.area_ratio).toBe('');
+      expect([row.area_ratio_category, row.area_ratio_category3]).toEqual(missingValue === 'lastBin' ? ['bin5', 'large'] : ['', '']);
+      // prompt-based rows have no mask: never an area category, whatever the rule
+      for (const r of out.filter((r) => r.method === 'p2p')) expect(r.area_ratio_category).toBe('');
+    }
   });
 
   it('on a measured eval set: bins.json edges are the percentiles of the QC-passing values, and categories follow them', async () => {

@@ -139,13 +139,6 @@ def localized_diffused(largest_comp_size, cluster_dist, num_clusters, mean_clust
     return type_change
 
 
-# Mask area ratio: the authors' code for the `ratio` / `area_ratio` column is not in the repository. Inferred rule
-# (see src/generation/change/mask-area.ts): Image.open(mask).convert("L") as inpaint_img reads masks, pixels > 0.
-def mask_area_ratio(mask_path):
-    m = np.array(Image.open(mask_path).convert('L'))
-    return np.count_nonzero(m > 0) / (m.shape[0] * m.shape[1])
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Self-checks of two library behaviours the TypeScript port relies on (run before writing the goldens)
 # ---------------------------------------------------------------------------------------------------------------
@@ -325,21 +318,6 @@ def make_cases():
     return cases
 
 
-def make_masks():
-    masks = []
-    m = np.zeros((61, 97), np.uint8)
-    m[10:40, 20:70] = 255
-    m[45:50, 80:90] = 1  # low but non-zero values count
-    masks.append(('mask_grey', Image.fromarray(m, 'L')))
-    rgb = np.zeros((40, 50, 3), np.uint8)
-    rgb[5:20, 5:30] = (255, 255, 255)
-    rgb[25:30, 5:10] = (1, 0, 0)   # L = 0 after convert('L'): not counted
-    rgb[25:30, 20:25] = (0, 1, 0)  # L = 1: counted
-    rgb[32:36, 30:45] = (0, 0, 2)  # L = 0: not counted
-    masks.append(('mask_rgb', Image.fromarray(rgb, 'RGB')))
-    return masks
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--out', default=os.path.join(os.path.dirname(__file__), '..', '..', 'tests', 'goldens', 'change'))
@@ -378,19 +356,12 @@ def main():
     for r, lab in zip(rows, labels):
         r['localization'] = lab
 
-    masks = []
-    for name, img in make_masks():
-        f = f'{name}.png'
-        img.save(os.path.join(out, f), optimize=True)
-        masks.append({'name': name, 'file': f, 'area_ratio': float(mask_area_ratio(os.path.join(out, f)))})
-
     expected = {
         'generator': 'tools/parity/make_change_goldens.py',
         'versions': {'numpy': np.__version__, 'opencv': cv2.__version__, 'pillow': Image.__version__,
                      'skimage': __import__('skimage').__version__, 'scipy': __import__('scipy').__version__},
         'mean_cc_clusters': mean_clusters,
         'pairs': rows,
-        'masks': masks,
     }
     with open(os.path.join(out, 'expected.json'), 'w') as f:
         json.dump(expected, f, indent=1)

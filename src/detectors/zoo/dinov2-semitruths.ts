@@ -14,7 +14,8 @@ export const dinov2SemiTruths: DetectorManifest = {
     // BitImageProcessor of facebook/dinov2-base: short side 256 bicubic, crop 224, ÷255, ImageNet.
     native: [{ op: 'resize', size: 256, filter: 'bicubic' }, { op: 'centerCrop', size: 224 }, { op: 'toTensor' }, { op: 'normalize', ...IMAGENET }],
     semitruths: SEMITRUTHS_PROTOCOL,
-    'semitruths-run1': semitruthsRun1Protocol(),
+    // run_1 fed its clamped tensor through the DINOv2 processor a second time (hf-reprocess.ts): reproduced.
+    'semitruths-run1': [...semitruthsRun1Protocol(), { op: 'hfProcessorOnTensor', shortestEdge: 256, crop: 224, filter: 'bicubic', ...IMAGENET }],
   },
   output: { type: 'logit', threshold: 0.5 },
   provenance: {
@@ -25,6 +26,7 @@ export const dinov2SemiTruths: DetectorManifest = {
     calibrated: false,
     notes:
       'UNTRAINED HEAD: a random projection. Kept only to reproduce the paper table. run_1 also passed its clamped tensor ' +
-      'through the DINOv2 processor (a second ÷255 and resize), which the semitruths protocol here does not repeat.',
+      'through the DINOv2 processor (×255 truncated, bicubic 256, crop 224, a second ÷255, ImageNet), so DINOv2 saw an ' +
+      'almost constant image: the semitruths-run1 protocol repeats that (hfProcessorOnTensor); semitruths does not.',
   },
 };

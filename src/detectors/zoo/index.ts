@@ -1,5 +1,6 @@
 import type { DetectorManifest } from '../manifest.js';
 import { cnnspotBlur01, cnnspotBlur05 } from './cnnspot.js';
+import { crossEfficientViT } from './cross-efficient-vit.js';
 import { deFake } from './de-fake.js';
 import { dinov2SemiTruths } from './dinov2-semitruths.js';
 import { dire } from './dire.js';
@@ -16,6 +17,7 @@ export const ZOO: readonly DetectorManifest[] = [
   dire,
   deFake,
   dinov2SemiTruths,
+  crossEfficientViT,
   organikaSdxlDetector,
   ummMaybeAiImageDetector,
 ];

@@ -112,16 +112,18 @@ describe('measurePair', () => {
 });
 
 describe('maskAreaRatio', () => {
-  it('counts non-zero grey pixels', () => {
+  it('counts grey pixels >= 128 (the pixels diffusers repaints), not every non-zero one', () => {
     const data = new Uint8Array(20);
     data[0] = 255;
-    data[7] = 1;
+    data[3] = 128;
+    data[7] = 127;
+    data[9] = 1;
     expect(maskAreaRatio({ width: 5, height: 4, data })).toBe(2 / 20);
   });
 
-  it("reduces RGB masks with Pillow's L conversion before counting", () => {
-    // (1,0,0) and (0,0,2) round to L = 0; (0,1,0) gives L = 1.
-    const data = new Uint8Array([1, 0, 0, 0, 0, 2, 0, 1, 0, 255, 255, 255]);
+  it("reduces RGB masks with Pillow's L conversion before the threshold", () => {
+    // (128,128,127): L = round(127.97) = 128, counted; (255,0,0): L = 76, not counted; (0,255,0): L = 150, counted.
+    const data = new Uint8Array([128, 128, 127, 255, 0, 0, 0, 255, 0, 0, 0, 0]);
     expect(maskAreaRatio({ width: 2, height: 2, data })).toBe(2 / 4);
   });
 
