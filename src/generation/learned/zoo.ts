@@ -92,14 +92,15 @@ export const CLIP_VIT_B32: ClipManifest = {
       { op: 'normalize', mean: CLIP_MEAN, std: CLIP_STD },
     ],
   },
-  tokenizer: { type: 'clip-bpe', vocab: 'clip-vit-base-patch32/vocab.json', merges: 'clip-vit-base-patch32/merges.txt', maxLength: 77 },
+  // OpenAI's merge list shipped with semibench (tokenizers/bpe_simple_vocab_16e6.txt.gz); 77 = CLIP's context.
+  tokenizer: { type: 'clip-bpe', maxLength: 77 },
   provenance: {
     paper: 'Radford et al., Learning Transferable Visual Models From Natural Language Supervision, ICML 2021',
     code: 'https://huggingface.co/openai/clip-vit-base-patch32',
     weights:
       'ONNX exports of CLIPVisionModelWithProjection (pixel_values → image_embeds) and CLIPTextModelWithProjection ' +
       '(input_ids[, attention_mask] → text_embeds) of openai/clip-vit-base-patch32 (e.g. Xenova/clip-vit-base-patch32 ' +
-      'onnx/vision_model.onnx and onnx/text_model.onnx) plus vocab.json and merges.txt.',
+      'onnx/vision_model.onnx and onnx/text_model.onnx), or tools/export/clip.py run on the checkpoint. The tokenizer is built in.',
     licence: 'MIT',
     verified: NOT_VERIFIED,
   },
