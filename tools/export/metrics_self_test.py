@@ -7,9 +7,11 @@ Writes the exports into DIR in the layout of semibench's built-in metric manifes
   clip-vit-base-patch32/onnx/{vision_model,text_model}.onnx  a tiny CLIP (width 128, 2 layers, 49408-token
       vocabulary, context 77, ViT patch 32 at 224) saved as an OpenAI-layout state dict; the same weights in Hugging
       Face CLIPModel names (.safetensors) are exported too and must give the same outputs (the name mapping);
-  lpips-squeeze/model.onnx  the full-size LPIPS SqueezeNet with random features and heads.
+  lpips-squeeze/model.onnx  the full-size LPIPS SqueezeNet with random features and heads;
+  all-MiniLM-L6-v2/onnx/model.onnx  a tiny BERT (hidden 64, 2 layers, 30522-token vocabulary) as .safetensors.
 Each exporter checks onnxruntime-node against PyTorch (<= 1e-4). With --ids (a JSON list of token-id lists), the
-results also hold PyTorch's text embedding of each, for the caller to compare with semibench's own run.
+results also hold PyTorch's text embedding of each (--wordpiece-ids: the tiny MiniLM's mean-pooled, normalised
+sentence embedding), for the caller to compare with semibench's own run.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ import torchvision
 
 import clip_vitb32
 import lpips_squeeze
+import minilm
 import ufd
 from common import configure_threads, sample_inputs
 from metric_common import run_feed, save_safetensors
@@ -127,16 +130,40 @@ def case_lpips(metrics_dir: Path, tmp: Path) -> dict:
             'max_abs_diff': report['model']['max_abs_diff']}
 
 
+def case_minilm(metrics_dir: Path, tmp: Path, ids: list[list[int]]) -> dict:
+    torch.manual_seed(70)
+    model = minilm.Bert(vocab=30522, hidden=64, positions=512, types=2, layers=2, inner=128, heads=2).eval()  # heads = 64 // 32
+    randomize_layer_norms(model, 71)
+    ckpt = tmp / 'minilm.safetensors'
+    save_safetensors({**model.state_dict(), 'embeddings.position_ids': torch.arange(512)[None, :].float()}, ckpt)
+    out = metrics_dir / 'all-MiniLM-L6-v2' / 'onnx' / 'model.onnx'
+    report = minilm.main(['--checkpoint', str(ckpt), '--out', str(out)])
+    problems = [] if report['passed'] else ['exporter check failed']
+    feeds = minilm.sample_ids(1, 9, 30522, seed=5)
+    with torch.no_grad():
+        vs_original = float(np.abs(model(*feeds.values()).numpy() - run_feed(out, 'last_hidden_state', {k: v.numpy() for k, v in feeds.items()})).max())
+        # sentence-transformers: mean over the attention mask, then L2 normalisation.
+        states = [model(torch.tensor([row]), torch.ones(1, len(row), dtype=torch.int64), torch.zeros(1, len(row), dtype=torch.int64))[0].mean(dim=0) for row in ids]
+        embeddings = [(s / s.norm()).numpy().tolist() for s in states]
+    if vs_original > 1e-4:
+        problems.append(f'onnx vs original model {vs_original:.2e} > 1e-4')
+    return {'model': 'minilm', 'passed': not problems, 'problems': problems, 'vs_original': vs_original,
+            'max_abs_diff': report['model']['max_abs_diff'], 'sentence_embeddings': embeddings}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--metrics-dir', required=True, type=Path)
     parser.add_argument('--ids', type=Path, default=None, help='JSON list of token-id lists to embed with the tiny CLIP')
+    parser.add_argument('--wordpiece-ids', type=Path, default=None, help='JSON list of WordPiece id lists to embed with the tiny MiniLM')
     parser.add_argument('--json', type=Path, default=None)
     args = parser.parse_args(argv)
     configure_threads()
     ids = json.loads(args.ids.read_text()) if args.ids else []
+    wordpiece_ids = json.loads(args.wordpiece_ids.read_text()) if args.wordpiece_ids else []
     with tempfile.TemporaryDirectory(prefix='semibench-metric-export-') as tmp:
-        rows = [case_clip(args.metrics_dir, Path(tmp), ids), case_lpips(args.metrics_dir, Path(tmp))]
+        rows = [case_clip(args.metrics_dir, Path(tmp), ids), case_lpips(args.metrics_dir, Path(tmp)),
+                case_minilm(args.metrics_dir, Path(tmp), wordpiece_ids)]
     for row in rows:
         print(f'{"PASS" if row["passed"] else "FAIL"} {row["model"]}: onnxruntime vs torch {row["max_abs_diff"]:.1e}'
               + (f', Hugging Face vs OpenAI layout {row["layout_diff"]:.1e}' if 'layout_diff' in row else '')
