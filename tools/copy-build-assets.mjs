@@ -1,5 +1,6 @@
 // The build's last step: data files that modules read at run time next to themselves (prompt templates, workflow
-// templates, CLIP's BPE merge list) are copied from src/ into dist/ at the same relative path, since tsc only emits .js and .d.ts.
+// templates, CLIP's BPE merge list and its licence) are copied from src/ into dist/ at the same relative path,
+// since tsc only emits .js and .d.ts.
 import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -10,7 +10,7 @@ export interface ClipBpeOptions {
 }
 
 /**
- * OpenAI CLIP's merge list (openai/CLIP clip/bpe_simple_vocab_16e6.txt.gz, MIT, unchanged; LICENSE-CLIP.md), shipped
+ * OpenAI CLIP's merge list (openai/CLIP clip/bpe_simple_vocab_16e6.txt.gz, MIT, unchanged; LICENSE-CLIP.txt), shipped
  * with semibench so the tokenizer needs no download.
  */
 export const OPENAI_BPE_FILE = fileURLToPath(new URL('./bpe_simple_vocab_16e6.txt.gz', import.meta.url));
