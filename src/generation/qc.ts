@@ -16,7 +16,8 @@ export interface QcConfig {
 
 /**
  * Semi-Truths' post-generation quality gate (config.yaml `metric_thresholds`,
- * SemiTruths/quality_check/quality_thresholds.py). `measure` computes brisque_score_perturb (src/generation/brisque)
+ * SemiTruths/quality_check/quality_thresholds.py: `>= min` and `<= max` filters, so both bounds pass; its extra
+ * `>= 0` filter on the CLIP scores is implied by their positive minima). `measure` computes brisque_score_perturb (src/generation/brisque)
  * for every readable edited image, so that rule applies whenever the edit could be decoded.
  */
 export const SEMITRUTHS_QC: QcConfig = {
@@ -99,6 +100,11 @@ export interface QcSummary {
   /** Rows failed because their measure_error holds a failing problem (whatever the rules say). */
   measureErrors: number;
   passQc: { '1': number; '0': number; empty: number };
+  /**
+   * The edits the gate removed (pass_qc 0): `byRule` counts each rule's failures (an edit failing several rules
+   * counts under each, plus `measure_error` for failing problems), `total` counts each removed edit once.
+   */
+  removed: { byRule: Record<string, number>; total: number };
 }
 
 /** Counts QC outcomes row by row. */
@@ -137,6 +143,10 @@ export class QcTally {
       }),
       measureErrors: this.measureErrors,
       passQc: { ...this.pass },
+      removed: {
+        byRule: Object.fromEntries([...this.config.rules.map((rule, i) => [rule.metric, this.counts[i].failed]), ['measure_error', this.measureErrors]]),
+        total: this.pass['0'],
+      },
     };
   }
 }

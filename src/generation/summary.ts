@@ -42,6 +42,8 @@ export function formatMeasureSummary(result: MeasureResult, cwd = process.cwd())
   }
   if (qc.measureErrors) lines.push(`  ${'measure_error'.padEnd(22)} ${''.padEnd(18)} failed ${qc.measureErrors} (rows with a problem never pass)`);
   lines.push(`  pass_qc: 1 → ${qc.passQc['1']}, 0 → ${qc.passQc['0']}, empty (no rule could be applied) → ${qc.passQc.empty}`);
+  const byRule = Object.entries(qc.removed.byRule).filter(([, n]) => n > 0).map(([rule, n]) => `${rule} ${n}`);
+  if (qc.removed.total > 0) lines.push(`  removed ${qc.removed.total} edits (by rule, an edit failing several counted under each: ${byRule.join(', ')})`);
   for (const r of result.released) {
     const used = r.prefer === 'released' ? `${r.column} = the released ${r.released}` : `${r.column} = semibench's`;
     const line = `${r.column} vs the released ${r.released}: ${r.compared} rows compared`;

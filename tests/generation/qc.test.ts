@@ -6,6 +6,7 @@ import { applyQc, loadQcConfig, qcFromThresholds, QcTally, SEMITRUTHS_QC, type Q
 import { formatMeasureSummary } from '../../src/generation/summary.js';
 import { copyEvalset, tempDir } from '../helpers.js';
 import { measureEvalset, readCsv, writeCsv } from './measure-helpers.js';
+import { writeTinyMetricModels } from './tiny-metric-models.js';
 
 const RULES: QcRule[] = [
   { metric: 'a', min: 0, max: 1 },
@@ -38,6 +39,7 @@ describe('QC rules', () => {
       ],
       measureErrors: 1,
       passQc: { '1': 1, '0': 2, empty: 1 },
+      removed: { byRule: { a: 1, b: 1, measure_error: 1 }, total: 2 },
     });
   });
 
@@ -95,6 +97,35 @@ describe('QC gate in measure', () => {
     expect(summary).toMatch(/brisque_score_perturb\s+\[0, 70\]\s+not applied \(no values\)/);
     expect(summary).toMatch(new RegExp(`cap2_img2\\s+\\[0.2083, 0.2971\\]\\s+applied to 48, failed ${failsCap}`));
     expect(summary).toContain(`not applied to ${p2p} (no value)`);
+  });
+
+  it('applies all four rules to measured BRISQUE and CLIP scores and counts the edits each rule removed', async () => {
+    const dir = copyEvalset();
+    const metricsDir = writeTinyMetricModels(join(tempDir(), 'metrics'), ['clip']);
+    // The tiny CLIP's cosines are not real CLIP's: take ranges from the measured values so that each rule bites.
+    await measureEvalset(dir, { metricsDir, noBrisque: false });
+    const measured = readCsv(join(dir, 'metadata.csv')).rows.filter((r) => r.label === 'fake');
+    const range = (metric: string): [number, number] => {
+      const v = measured.map((r) => Number(r[metric])).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+      return [v[Math.floor(v.length / 5)], v[v.length - 1 - Math.floor(v.length / 5)]];
+    };
+    const qc = qcFromThresholds({ brisque_score_perturb: [0, 70], cap2_img2: range('cap2_img2'), img1_img2: range('img1_img2'), direct_sim: range('direct_sim') }, 'test');
+
+    const result = await measureEvalset(dir, { metricsDir, noBrisque: false, qc });
+    expect(result.measured).toBe(0); // the same measured rows, gated again
+    const rows = readCsv(join(dir, 'metadata.csv')).rows.filter((r) => r.label === 'fake');
+    const fails = (r: Record<string, string>, rule: QcRule) => r[rule.metric] !== '' && !(Number(r[rule.metric]) >= rule.min && Number(r[rule.metric]) <= rule.max);
+    const byRule = Object.fromEntries(qc.rules.map((rule) => [rule.metric, rows.filter((r) => fails(r, rule)).length]));
+    const removed = rows.filter((r) => qc.rules.some((rule) => fails(r, rule)));
+    expect(result.qc.removed).toEqual({ byRule: { ...byRule, measure_error: 0 }, total: removed.length });
+    expect(rows.map((r) => r.pass_qc)).toEqual(rows.map((r) => (removed.includes(r) ? '0' : '1')));
+    // Every rule removed something, some edits fail several rules (counted under each), and some edits pass.
+    for (const rule of qc.rules) expect(byRule[rule.metric], rule.metric).toBeGreaterThan(0);
+    expect(Object.values(byRule).reduce((a, b) => a + b)).toBeGreaterThan(removed.length);
+    expect(removed.length).toBeLessThan(rows.length);
+    // direct_sim needs both captions: the fixture's p2p rows have no original caption, so it is not applied there.
+    expect(result.qc.rules[3].notApplied).toBe(rows.filter((r) => r.direct_sim === '').length);
+    expect(formatMeasureSummary(result)).toContain(`removed ${removed.length} edits (by rule, an edit failing several counted under each: brisque_score_perturb ${byRule.brisque_score_perturb}`);
   });
 
   it('custom rules replace the defaults; an empty rule set leaves pass_qc empty', async () => {

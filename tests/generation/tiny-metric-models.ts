@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { GraphBuilder } from '../../src/detectors/onnx-graph.js';
+import { CLIP_VIT_B32 } from '../../src/generation/learned/zoo.js';
 
 /**
  * Tiny stand-ins for the learned metric models, built in code with GraphBuilder and written in the default
@@ -61,6 +62,8 @@ export function writeTinyMetricModels(dir: string, which: ('lpips' | 'dreamsim' 
     put('clip-vit-base-patch32/onnx/text_model.onnx', clipTextModel());
     put('clip-vit-base-patch32/vocab.json', JSON.stringify(vocab));
     put('clip-vit-base-patch32/merges.txt', `#version: 0.2\n${merges.join('\n')}\n`);
+    // The tiny text model knows only the tiny vocabulary: a manifest in the folder points CLIP's tokenizer at it.
+    put('clip-tiny.json', JSON.stringify({ ...CLIP_VIT_B32, tokenizer: { ...CLIP_VIT_B32.tokenizer, vocab: 'clip-vit-base-patch32/vocab.json', merges: 'clip-vit-base-patch32/merges.txt' } }));
   }
   return dir;
 }

@@ -4,7 +4,7 @@ import { PromiseLru } from './lru.js';
 import type { ClipManifest as Manifest } from './manifest.js';
 import { modelId, type LearnedPair, type MetricModel } from './metric-model.js';
 import { imageBatch, MetricGraph, resolvePath, sequenceTensor } from './onnx-graph-session.js';
-import { ClipBpeTokenizer } from './tokenizers/clip-bpe.js';
+import { ClipBpeTokenizer, OPENAI_BPE_FILE } from './tokenizers/clip-bpe.js';
 import { cosine, subtract } from './vector.js';
 
 /**
@@ -30,11 +30,11 @@ export class ClipModel implements MetricModel {
   }
 
   static async load(manifest: Manifest, metricsDir: string): Promise<ClipModel> {
-    const tokenizer = ClipBpeTokenizer.fromFiles(
-      resolvePath(metricsDir, manifest.tokenizer.vocab),
-      resolvePath(metricsDir, manifest.tokenizer.merges),
-      { maxLength: manifest.tokenizer.maxLength },
-    );
+    const { bpe, vocab, merges, maxLength } = manifest.tokenizer;
+    const tokenizer =
+      vocab !== undefined && merges !== undefined
+        ? ClipBpeTokenizer.fromFiles(resolvePath(metricsDir, vocab), resolvePath(metricsDir, merges), { maxLength })
+        : ClipBpeTokenizer.fromOpenAiBpe(bpe === undefined ? OPENAI_BPE_FILE : resolvePath(metricsDir, bpe), { maxLength });
     const vision = await MetricGraph.load(manifest.vision, metricsDir, manifest.name, ['image']);
     const text = await MetricGraph.load(manifest.text, metricsDir, manifest.name, ['ids']);
     return new ClipModel(manifest, vision, text, tokenizer);

@@ -23,11 +23,16 @@ export interface WordPieceSpec {
   maxLength: number;
 }
 
+/**
+ * CLIP's BPE data: OpenAI's gzipped merge list (`bpe`), or Hugging Face's `vocab` (vocab.json) + `merges`
+ * (merges.txt); paths relative to the metrics folder. Neither → the copy of OpenAI's bpe_simple_vocab_16e6.txt.gz
+ * shipped with semibench.
+ */
 export interface ClipBpeSpec {
   type: 'clip-bpe';
-  /** vocab.json and merges.txt, relative to the metrics folder. */
-  vocab: string;
-  merges: string;
+  bpe?: string;
+  vocab?: string;
+  merges?: string;
   maxLength: number;
 }
 
@@ -92,7 +97,7 @@ export function manifestFiles(m: MetricModelManifest): string[] {
     case 'sentence-embedding':
       return [m.model.path, m.tokenizer.vocab];
     case 'clip':
-      return [m.vision.path, m.text.path, m.tokenizer.vocab, m.tokenizer.merges];
+      return [m.vision.path, m.text.path, ...[m.tokenizer.bpe, m.tokenizer.vocab, m.tokenizer.merges].filter((f) => f !== undefined)];
   }
 }
 
@@ -117,7 +122,13 @@ export function validateMetricManifest(raw: unknown, source = 'manifest'): Metri
     checkTokenizer(m.tokenizer, 'wordpiece', ['vocab'], fail);
     if (typeof m.tokenizer.lowercase !== 'boolean') fail('tokenizer.lowercase', 'must be true or false');
   }
-  if (m.kind === 'clip') checkTokenizer(m.tokenizer, 'clip-bpe', ['vocab', 'merges'], fail);
+  if (m.kind === 'clip') {
+    checkTokenizer(m.tokenizer, 'clip-bpe', [], fail);
+    const { bpe, vocab, merges } = m.tokenizer;
+    for (const [field, value] of Object.entries({ bpe, vocab, merges })) if (value !== undefined && typeof value !== 'string') fail(`tokenizer.${field}`, 'must be a path');
+    if ((vocab === undefined) !== (merges === undefined)) fail('tokenizer', 'vocab (vocab.json) and merges (merges.txt) go together');
+    if (bpe !== undefined && vocab !== undefined) fail('tokenizer', 'give either bpe (OpenAI .txt.gz) or vocab + merges (Hugging Face), not both');
+  }
   return m as MetricModelManifest;
 }
 

@@ -4,7 +4,7 @@ import type { ClipManifest, ImageEmbeddingManifest, MetricModelManifest, PairDis
 const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073];
 const CLIP_STD = [0.26862954, 0.26130258, 0.27577711];
 
-const NOT_VERIFIED = 'Not verified: the ONNX export has not been run or compared with the PyTorch reference (docs/measure.md).';
+const NOT_VERIFIED = 'Not verified with the real weights: the export scripts were tested on random-weight models only (docs/exporting.md).';
 
 /**
  * LPIPS with SqueezeNet features, as Semi-Truths calls it: torchmetrics
@@ -21,8 +21,8 @@ export const LPIPS_SQUEEZE: PairDistanceManifest = {
     paper: 'Zhang et al., The Unreasonable Effectiveness of Deep Features as a Perceptual Metric, CVPR 2018',
     code: 'https://github.com/richzhang/PerceptualSimilarity (torchmetrics LearnedPerceptualImagePatchSimilarity)',
     weights:
-      "torchmetrics LPIPS(net_type='squeeze') (ImageNet SqueezeNet 1.1 + LPIPS v0.1 linear layers); export to ONNX with two inputs " +
-      'in0, in1 of shape [N, 3, H, W] in [-1, 1] (dynamic H, W) and output distance [N] (or [N, 1, 1, 1]).',
+      "torchmetrics LPIPS(net_type='squeeze') (ImageNet SqueezeNet 1.1 + LPIPS v0.1 linear layers): tools/export/lpips_squeeze.py " +
+      'makes the ONNX graph (in0, in1 [N, 3, H, W] in [-1, 1], dynamic H, W → distance [N]) from squeezenet1_1-b8a52dc0.pth + squeeze.pth.',
     licence: 'BSD-2-Clause (LPIPS), Apache-2.0 (torchmetrics)',
     verified: NOT_VERIFIED,
   },
@@ -42,8 +42,8 @@ export const DREAMSIM: ImageEmbeddingManifest = {
     paper: 'Fu et al., DreamSim: Learning New Dimensions of Human Visual Similarity using Synthetic Data, NeurIPS 2023',
     code: 'https://github.com/ssundaram21/dreamsim',
     weights:
-      "dreamsim(pretrained=True, dreamsim_type='ensemble') embed(); export the embedding function to ONNX with input image " +
-      '[N, 3, 224, 224] in [0, 1] and output embedding [N, D].',
+      "dreamsim(pretrained=True, dreamsim_type='ensemble') embed(): tools/export/dreamsim_embed.py (needs the dreamsim package) " +
+      'makes the ONNX graph (image [N, 3, 224, 224] in [0, 1] → embedding [N, D]).',
     licence: 'MIT',
     verified: NOT_VERIFIED,
   },
@@ -68,7 +68,7 @@ export const MINILM: SentenceEmbeddingManifest = {
     code: 'https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2',
     weights:
       'The ONNX export of sentence-transformers/all-MiniLM-L6-v2 (e.g. the onnx/model.onnx of its Hugging Face repo or of ' +
-      'Xenova/all-MiniLM-L6-v2) plus its vocab.txt, in models/metrics/all-MiniLM-L6-v2/.',
+      'Xenova/all-MiniLM-L6-v2, or tools/export/minilm.py run on its model.safetensors) plus its vocab.txt, in models/metrics/all-MiniLM-L6-v2/.',
     licence: 'Apache-2.0',
     verified: NOT_VERIFIED,
   },
@@ -92,14 +92,15 @@ export const CLIP_VIT_B32: ClipManifest = {
       { op: 'normalize', mean: CLIP_MEAN, std: CLIP_STD },
     ],
   },
-  tokenizer: { type: 'clip-bpe', vocab: 'clip-vit-base-patch32/vocab.json', merges: 'clip-vit-base-patch32/merges.txt', maxLength: 77 },
+  // OpenAI's merge list shipped with semibench (tokenizers/bpe_simple_vocab_16e6.txt.gz); 77 = CLIP's context.
+  tokenizer: { type: 'clip-bpe', maxLength: 77 },
   provenance: {
     paper: 'Radford et al., Learning Transferable Visual Models From Natural Language Supervision, ICML 2021',
     code: 'https://huggingface.co/openai/clip-vit-base-patch32',
     weights:
       'ONNX exports of CLIPVisionModelWithProjection (pixel_values → image_embeds) and CLIPTextModelWithProjection ' +
       '(input_ids[, attention_mask] → text_embeds) of openai/clip-vit-base-patch32 (e.g. Xenova/clip-vit-base-patch32 ' +
-      'onnx/vision_model.onnx and onnx/text_model.onnx) plus vocab.json and merges.txt.',
+      'onnx/vision_model.onnx and onnx/text_model.onnx), or tools/export/clip.py run on the checkpoint. The tokenizer is built in.',
     licence: 'MIT',
     verified: NOT_VERIFIED,
   },

@@ -100,6 +100,10 @@ describe('semibench generate, end to end (offline labels, classical inpainting)'
     expect(record.stages.perturb).toMatchObject({ items: 8, ok: 8, failed: 0 });
     expect(record.stages.inpaint).toMatchObject({ items: 8, ok: 8, failed: 0 });
     expect(record.stages.measure).toMatchObject({ rows: 12, pairs: 8 });
+    // The edits each QC rule removed (BRISQUE only: no CLIP model here).
+    const outside = fakes.filter((r) => !(Number(r.brisque_score_perturb) >= 0 && Number(r.brisque_score_perturb) <= 70)).length;
+    const byRule = { brisque_score_perturb: outside, cap2_img2: 0, img1_img2: 0, direct_sim: 0, measure_error: 0 };
+    expect(record.stages.measure.qc.removed).toEqual({ byRule, total: fakes.filter((r) => r.pass_qc === '0').length });
     expect(record.prompts.sha256).toBe(loadPrompts().sha256);
     expect(record.backends).toEqual({ llm: { name: 'offline', language_model: 'offline-wordnet-3.1' }, inpaint: { name: 'classical' } });
 

@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { decodeHTML } from 'entities';
 import type { Encoding } from './wordpiece.js';
 
 /** Settings of CLIP's byte-level BPE tokenizer (openai/clip-vit-base-patch32: 77 tokens with specials). */
@@ -6,26 +9,45 @@ export interface ClipBpeOptions {
   maxLength: number;
 }
 
-/** The text pattern of CLIP's tokenizer (simple_tokenizer.py / CLIPTokenizerFast), applied after lowercasing. */
-const WORD_PATTERN = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|\p{L}+|\p{N}|[^\s\p{L}\p{N}]+/gu;
+/**
+ * OpenAI CLIP's merge list (openai/CLIP clip/bpe_simple_vocab_16e6.txt.gz, MIT, unchanged; LICENSE-CLIP.txt), shipped
+ * with semibench so the tokenizer needs no download.
+ */
+export const OPENAI_BPE_FILE = fileURLToPath(new URL('./bpe_simple_vocab_16e6.txt.gz', import.meta.url));
 
-/** CLIP (like GPT-2) keeps at most this many merges: `merges[1 : 49152 - 256 - 2 + 1]` in CLIPTokenizer. */
+/**
+ * Python's whitespace as simple_tokenizer.py sees it: the `regex` package's `\s` is JavaScript's `\s` without
+ * U+FEFF and with U+0085; `str.strip()` also strips U+001C..U+001F.
+ */
+const WS = '\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const WS_RUN = new RegExp(`[${WS}]+`, 'gu');
+const STRIP = new RegExp(`^[${WS}\\x1c-\\x1f]+|[${WS}\\x1c-\\x1f]+$`, 'gu');
+
+/** simple_tokenizer.py's pre-tokenizer pattern, applied after lowercasing. */
+const WORD_PATTERN = new RegExp(`<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|\\p{L}+|\\p{N}|[^${WS}\\p{L}\\p{N}]+`, 'gu');
+
+/** CLIP keeps the first 49152 - 256 - 2 merges (`merges[1 : 49152 - 256 - 2 + 1]` after the header line). */
 const MAX_MERGES = 49152 - 256 - 2;
 
 const BOS = '<|startoftext|>';
 const EOS = '<|endoftext|>';
 
 /**
- * CLIP's tokenizer as Hugging Face `CLIPTokenizerFast` runs it, from a local `vocab.json` + `merges.txt`:
- * NFC, whitespace runs → one space, lowercase; split with CLIP's pattern (letters, single digits, contractions,
- * other symbol runs); each piece's UTF-8 bytes mapped to GPT-2's printable byte alphabet, `</w>` appended to its
- * last character, then merged pair by pair in merge-rank order; `<|startoftext|> … <|endoftext|>`, truncated to
- * maxLength. Not done: ftfy's `fix_text` and HTML unescaping, which the slow CLIPTokenizer applies when ftfy is
- * installed (they change only mojibake and entities such as `&amp;`).
+ * OpenAI CLIP's tokenizer (clip/simple_tokenizer.py) with clip.tokenize(truncate=True)'s context handling, which
+ * open_clip's tokenize shares:
+ * 1. clean: ftfy's fix_text (the character fixes in `fixText`), `html.unescape` twice, strip; whitespace runs → one
+ *    space; lowercase;
+ * 2. split with CLIP's pattern (the specials, contractions 's 't 're 've 'm 'll 'd, letter runs, single digits, runs
+ *    of other non-space characters);
+ * 3. each piece's UTF-8 bytes → GPT-2's printable byte alphabet, `</w>` on its last character, merged pair by pair
+ *    in merge-rank order;
+ * 4. `<|startoftext|> … <|endoftext|>`, cut to maxLength with the end token kept (75 text tokens at 77).
+ * Hugging Face's CLIPTokenizer (which the Semi-Truths QC loads) differs only in skipping step 1's html.unescape, so
+ * the two disagree only on captions holding HTML entities such as `&amp;`.
  */
 export class ClipBpeTokenizer {
   private readonly ranks: Map<string, number>;
-  private readonly cache = new Map<string, string[]>();
+  private readonly cache = new Map<string, string[]>([[BOS, [BOS]], [EOS, [EOS]]]);
 
   constructor(
     private readonly vocab: Map<string, number>,
@@ -36,7 +58,19 @@ export class ClipBpeTokenizer {
     for (const special of [BOS, EOS]) if (!vocab.has(special)) throw new Error(`CLIP vocabulary has no '${special}' token`);
   }
 
-  /** Reads `vocab.json` (token → id) and `merges.txt` (a `#version` line, then one "a b" merge per line). */
+  /**
+   * Builds the vocabulary as simple_tokenizer.py does from OpenAI's gzipped merge list (a header line, then one
+   * "a b" merge per line): the 256 byte symbols in `bytes_to_unicode` order, the same with `</w>`, the joined merges,
+   * then the two specials (49408 ids for the shipped file).
+   */
+  static fromOpenAiBpe(file: string, options: ClipBpeOptions): ClipBpeTokenizer {
+    const merges = gunzipSync(readFileSync(file)).toString('utf8').split('\n').slice(1, MAX_MERGES + 1);
+    const symbols = BYTE_ORDER.map((b) => BYTE_TO_CHAR[b]);
+    const tokens = [...symbols, ...symbols.map((s) => `${s}</w>`), ...merges.map((m) => m.split(' ').join('')), BOS, EOS];
+    return new ClipBpeTokenizer(new Map(tokens.map((t, i) => [t, i])), merges, options);
+  }
+
+  /** Hugging Face's form of the same data: `vocab.json` (token → id) and `merges.txt` (a `#version` line, then merges). */
   static fromFiles(vocabFile: string, mergesFile: string, options: ClipBpeOptions): ClipBpeTokenizer {
     const vocab = new Map(Object.entries(JSON.parse(readFileSync(vocabFile, 'utf8')) as Record<string, number>));
     const lines = readFileSync(mergesFile, 'utf8').split('\n');
@@ -46,9 +80,8 @@ export class ClipBpeTokenizer {
 
   /** BPE tokens of a text, without the start and end tokens. */
   tokenize(text: string): string[] {
-    const normalized = text.normalize('NFC').replace(/\s+/g, ' ').toLowerCase();
     const tokens: string[] = [];
-    for (const match of normalized.matchAll(WORD_PATTERN)) tokens.push(...this.bpe(toByteAlphabet(match[0])));
+    for (const match of cleanText(text).matchAll(WORD_PATTERN)) tokens.push(...this.bpe(toByteAlphabet(match[0])));
     return tokens;
   }
 
@@ -91,17 +124,49 @@ export class ClipBpeTokenizer {
   }
 }
 
+/** simple_tokenizer.py's `whitespace_clean(basic_clean(text)).lower()`. */
+export function cleanText(text: string): string {
+  const unescaped = decodeHTML(decodeHTML(fixText(text))).replace(STRIP, '');
+  return unescaped.replace(WS_RUN, ' ').replace(STRIP, '').toLowerCase();
+}
+
+/** ftfy's Latin ligatures (fix_latin_ligatures). */
+const LIGATURES: Record<string, string> = {
+  Ĳ: 'IJ', ĳ: 'ij', ŉ: 'ʼn', Ǳ: 'DZ', ǲ: 'Dz', ǳ: 'dz', Ǆ: 'DŽ', ǅ: 'Dž', ǆ: 'dž', Ǉ: 'LJ', ǈ: 'Lj', ǉ: 'lj', Ǌ: 'NJ', ǋ: 'Nj', ǌ: 'nj',
+  ﬀ: 'ff', ﬁ: 'fi', ﬂ: 'fl', ﬃ: 'ffi', ﬄ: 'ffl', ﬅ: 'ſt', ﬆ: 'st',
+};
+
+/**
+ * The character fixes of ftfy's `fix_text` (default settings) that apply to text which is not mojibake, in ftfy's
+ * order: terminal escapes removed, C1 controls read as Windows-1252, Latin ligatures split, full/half-width forms
+ * to their normal width, curly quotes straightened, control characters removed, NFC. Not done: ftfy's mojibake
+ * repair (fix_encoding) and its own HTML unescaping (which matters only for entities escaped three times).
+ */
+export function fixText(text: string): string {
+  return text
+    .replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
+    .replace(/[\x80-\x9f]/g, (c) => WINDOWS_1252_C1[c.charCodeAt(0) - 0x80] || c)
+    .replace(/[Ĳĳŉ\u01c4-\u01ccﬀ-ﬆ]/g, (c) => LIGATURES[c] ?? c)
+    .replace(/[\uff01-\uffef]/g, (c) => c.normalize('NFKC'))
+    .replace(/\u3000/g, ' ')
+    .replace(/[\u02bc\u2018-\u201b]/g, "'")
+    .replace(/[\u201c-\u201f]/g, '"')
+    .replace(/[\x00-\x08\x0b\x0e-\x1f\x7f\u206a-\u206f\ufeff\ufff9-\ufffc\u{1d173}-\u{1d17a}]/gu, '')
+    .normalize('NFC');
+}
+
+/** Windows-1252's characters for bytes 0x80..0x9F (ftfy's "sloppy" codec: the five undefined ones stay as they are). */
+const WINDOWS_1252_C1 = Array.from('€\0‚ƒ„…†‡ˆ‰Š‹Œ\0Ž\0\0‘’“”•–—˜™š›œ\0žŸ').map((c) => (c === '\0' ? '' : c));
+
 /** GPT-2's `bytes_to_unicode`: printable bytes map to themselves, the rest to code points from 256 up. */
-const BYTE_TO_CHAR: string[] = (() => {
-  const printable: number[] = [];
-  for (let b = 0x21; b <= 0x7e; b++) printable.push(b);
-  for (let b = 0xa1; b <= 0xac; b++) printable.push(b);
-  for (let b = 0xae; b <= 0xff; b++) printable.push(b);
-  const table: string[] = [];
-  let next = 0;
-  for (let b = 0; b < 256; b++) table[b] = String.fromCodePoint(printable.includes(b) ? b : 256 + next++);
-  return table;
-})();
+const PRINTABLE: number[] = [];
+for (let b = 0x21; b <= 0x7e; b++) PRINTABLE.push(b);
+for (let b = 0xa1; b <= 0xac; b++) PRINTABLE.push(b);
+for (let b = 0xae; b <= 0xff; b++) PRINTABLE.push(b);
+/** The table's key order, which fixes the first 512 vocabulary ids: printable bytes first, then the others. */
+const BYTE_ORDER = [...PRINTABLE, ...Array.from({ length: 256 }, (_, b) => b).filter((b) => !PRINTABLE.includes(b))];
+const BYTE_TO_CHAR: string[] = [];
+BYTE_ORDER.forEach((b, i) => (BYTE_TO_CHAR[b] = String.fromCodePoint(i < PRINTABLE.length ? b : 256 + i - PRINTABLE.length)));
 
 function toByteAlphabet(text: string): string {
   let out = '';
