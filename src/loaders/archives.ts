@@ -246,7 +246,7 @@ async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex
     : group.archives.length === 1
       ? [join(root, group.archives[0]), 'not in the archive']
       : group.archives.length > 1
-        ? [join(root, group.key), `not in any of its ${group.archives.length} archives (${group.archives.map((a) => a.slice(a.lastIndexOf('/') + 1)).join(', ')})`]
+        ? [join(root, group.key), `not in any of its ${group.archives.length} archives (${group.archives.map((a) => a.slice(a.lastIndexOf('/') + 1)).join(' ')})`]
         : extracted
           ? [folder, 'not in the folder']
           : [join(root, group.key), 'no archive or extracted folder holds it'];

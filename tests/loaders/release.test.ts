@@ -49,7 +49,7 @@ describe('the full release read in place', () => {
       if (row.label === 'fake') expect([sample.meta.method, sample.meta.model, sample.meta.sem_magnitude, sample.meta.ssim]).toEqual([row.method, row.model, row.sem_magnitude, row.ssim]);
       if (row.method === 'inpainting') expect([sample.meta.mask_id, sample.meta.mask_path, sample.meta.ratio]).toEqual([row.mask_id, row.mask_path, row.area_ratio]);
     }
-    expect(got.get(MISSING_ROW)!.error).toMatch(/^not in any of its 2 archives \(ADE20K_StableDiffusion_XL_0\.tar\.bz2, ADE20K_StableDiffusion_XL_1\.tar\.bz2\): /);
+    expect(got.get(MISSING_ROW)!.error).toMatch(/^not in any of its 2 archives \(ADE20K_StableDiffusion_XL_0\.tar\.bz2 ADE20K_StableDiffusion_XL_1\.tar\.bz2\): /);
     const problems = source.problems as ArchiveProblems;
     expect(problems.orphanMembers).toEqual([{ archive: 'original/images/OpenImages_images_1.tar.bz2', member: ORPHAN_MEMBER }]);
     expect(problems.missingRows.map((m) => [m.id, m.archive])).toEqual([[MISSING_ROW, 'inpainting/ADE20K/StableDiffusion_XL']]);
@@ -140,13 +140,13 @@ describe('semibench run on the full release', () => {
   let reference: string;
   beforeAll(async () => {
     reference = join(tempDir(), 'run');
-    const done = await run(release, reference, ['--protocol', 'semitruths-run1']);
+    const done = await run(release, reference);
     expect(done.code, done.stderr).toBe(1); // the row without an image is an error row
   }, 300_000);
 
   it('equals a run on the extracted files, and lists in run.json what did not match', async () => {
     const out = join(tempDir(), 'run');
-    const done = await run(extracted, out, ['--protocol', 'semitruths-run1']);
+    const done = await run(extracted, out);
     expect(done.code, done.stderr).toBe(1);
     const lines = predictionLines(reference);
     expect(lines.length).toBe(1 + DETECTORS.length * (evalsetRows.length + 1));
@@ -159,13 +159,13 @@ describe('semibench run on the full release', () => {
 
   it('3 shards (by archive group) + merge equal one process; a shard rerun after losing rows resumes to the same', async () => {
     const out = join(tempDir(), 'run');
-    const shards = await Promise.all(['0/3', '1/3', '2/3'].map((s) => run(release, out, ['--protocol', 'semitruths-run1', '--shard', s])));
+    const shards = await Promise.all(['0/3', '1/3', '2/3'].map((s) => run(release, out, ['--shard', s])));
     for (const s of shards) expect(s.code, s.stderr).toBeLessThanOrEqual(1);
     // Lose the last rows of shard 1 (as a kill would), rerun it: the rest is reused.
     const file = join(out, 'shards/predictions-1-of-3.csv');
     const kept = readFileSync(file, 'utf8').trimEnd().split('\n');
     writeFileSync(file, kept.slice(0, Math.ceil(kept.length / 2)).join('\n') + '\n');
-    const again = await run(release, out, ['--protocol', 'semitruths-run1', '--shard', '1/3']);
+    const again = await run(release, out, ['--shard', '1/3']);
     expect(again.code, again.stderr).toBeLessThanOrEqual(1);
     expect(again.stdout).toMatch(/[1-9]\d* reused/);
     const merge = await semibench(['merge', out]);
