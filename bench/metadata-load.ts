@@ -4,7 +4,7 @@
 //   (--rows edits, default 400 k; the release has 1.47 M) → FullReleaseSource;
 // then RSS while streaming samples from a generated archive group, to show it stays flat.
 // Each load runs in a fresh child process, so its peak RSS (maxRSS) is its own.
-// Usage: node --expose-gc --import tsx bench/metadata-load.ts [--rows 400000] [--mb 45] [--members 3000]
+// Usage: node --expose-gc --import tsx bench/metadata-load.ts [--rows 400000] [--mb 45] [--members 1000]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -96,7 +96,7 @@ try {
 
   // 3. Streaming: one archive group of many members; RSS must not grow with the members read.
   const stream = join(work, 'stream');
-  const members = option('--members', 3000);
+  const members = option('--members', 1000);
   const png = readFileSync('fixtures/evalset/inpainting/ADE20K/instance_000_ADE_train_00000001_ADE20K_StableDiffusion_XL.png');
   const folder = join(stream, 'inpainting/ADE20K/StableDiffusion_XL');
   mkdirSync(folder, { recursive: true });

@@ -51,8 +51,11 @@ export class FullReleaseSource extends GroupedArchiveSource {
     const archives = findArchives(this.root);
     const layout = new ReleaseLayout(this.root, archives);
     const headers: string[][] = [];
-    /** Edited rows: their raw values per file (a later file fills the blanks). */
-    const edits = new Map<string, { file: number; values: string[] }[]>();
+    /**
+     * Edited rows, each as one string (an object and a string per cell would take ~3 × the memory): per file that
+     * has the row, `FILE<SOH>cell<NUL>cell…`, files joined by <STX> (a later file fills the blanks).
+     */
+    const edits = new Map<string, string>();
     /** Real photos: id → dataset and img_id. */
     const reals = new Map<string, { dataset: string; imageId: string }>();
     for (const [number, relPath] of this.metadataFiles.entries()) {
@@ -65,11 +68,11 @@ export class FullReleaseSource extends GroupedArchiveSource {
       for await (const { record, line } of records) {
         const header = headers[number];
         const edit = editOf(record, fileMethod, `${file}:${line}`);
-        const values = header.map((c) => record[c]);
+        const text = `${number}\u0001${header.map((c) => record[c]).join('\u0000')}`;
         const known = edits.get(edit.id);
-        if (known) known.push({ file: number, values });
+        if (known !== undefined) edits.set(edit.id, `${known}\u0002${text}`);
         else {
-          edits.set(edit.id, [{ file: number, values }]);
+          edits.set(edit.id, text);
           layout.group(edit.group).expected.set(edit.key, edit.id);
         }
         const realId = realIdOf(edit.dataset, edit.imageId);
@@ -87,8 +90,10 @@ export class FullReleaseSource extends GroupedArchiveSource {
         return { id, path, root: this.root, label: 0, pairId: real.imageId, meta, read };
       }
       const meta: Record<string, string> = {};
-      for (const { file, values } of edits.get(id)!) {
-        headers[file].forEach((column, i) => {
+      for (const part of edits.get(id)!.split('\u0002')) {
+        const [file, cells] = part.split('\u0001');
+        const values = cells.split('\u0000');
+        headers[Number(file)].forEach((column, i) => {
           if (!meta[column]) meta[column] = values[i] ?? '';
         });
       }
