@@ -15,7 +15,7 @@ import { stringify } from 'csv-stringify/sync';
 import { ArchiveEvalsetSource, FullReleaseSource, readSampleFile, type DataSource } from '../src/loaders/index.js';
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => Number(args[args.indexOf(name) + 1] || fallback);
+const option = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 if (args[0] === '--child') {
@@ -30,11 +30,13 @@ if (args[0] === '--child') {
   if (args.includes('--stream')) {
     const rss: number[] = [];
     let n = 0;
+    let missing = 0;
     for await (const sample of source.samples()) {
-      await readSampleFile(sample);
+      // The photos of the edits are not in this set: their rows are error rows, as in a run.
+      await readSampleFile(sample).catch(() => missing++);
       if (++n % Math.ceil(rows / 10) === 0) rss.push(process.memoryUsage().rss);
     }
-    line.push(`streamed ${n}, RSS at each tenth: ${rss.map((r) => (r / 2 ** 20).toFixed(0)).join(' ')} MiB`);
+    line.push(`streamed ${n} (${missing} rows without an image), RSS at each tenth: ${rss.map((r) => (r / 2 ** 20).toFixed(0)).join(' ')} MiB`);
   }
   line.push(`peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`);
   console.log(line.join(', '));
