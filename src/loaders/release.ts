@@ -126,13 +126,16 @@ const canonicalModel = (name: string) => MODEL_ALIASES[name] ?? name;
 
 const REQUIRED = ['img_id', 'perturbed_img_id', 'dataset'] as const;
 
+/** Other names a column is found under (the Evalset's, and an inpainting row's mask_id is its perturbed_img_id). */
+const ALIASES: Record<string, string[]> = { img_id: ['image_id'], perturbed_img_id: ['mask_id'], diffusion_model: ['model'] };
+const cell = (record: Record<string, string>, column: string) => [column, ...(ALIASES[column] ?? [])].map((c) => record[c]).find((v) => v) ?? '';
+
 function checkReleaseColumns(columns: string[], file: string): void {
-  const needs = [...REQUIRED, columns.includes('model') ? 'model' : 'diffusion_model'];
-  for (const required of needs) {
-    if (columns.includes(required)) continue;
+  for (const required of [...REQUIRED, 'diffusion_model']) {
+    if ([required, ...(ALIASES[required] ?? [])].some((c) => columns.includes(c))) continue;
     const hint = nearest(required, columns);
     throw new UserError(
-      `${file} is missing the required column '${required}'${hint ? ` (found '${hint}': misspelt?)` : ''}. The release's metadata needs ${REQUIRED.join(', ')} and diffusion_model (or model).`,
+      `${file} is missing the required column '${required}'${hint ? ` (found '${hint}': misspelt?)` : ''}. The release's metadata needs ${REQUIRED.join(', ')} and diffusion_model (or image_id, mask_id, model).`,
       'E_DATA',
     );
   }
@@ -189,9 +192,9 @@ interface Edit {
 
 function editOf(record: Record<string, string>, fileMethod: Method | undefined, where: string): Edit {
   const dataset = record.dataset.trim();
-  const model = canonicalModel((record.diffusion_model ?? record.model ?? '').trim());
-  const pid = record.perturbed_img_id.trim();
-  const imageId = record.img_id.trim();
+  const model = canonicalModel(cell(record, 'diffusion_model').trim());
+  const pid = cell(record, 'perturbed_img_id').trim();
+  const imageId = cell(record, 'img_id').trim();
   for (const [name, value] of [['dataset', dataset], ['diffusion_model', model], ['perturbed_img_id', pid], ['img_id', imageId]]) {
     if (!value || value.includes('/')) throw new UserError(`${where}: ${name} '${value}' is ${value ? 'not a name (has a /)' : 'empty'}.`, 'E_DATA');
   }
@@ -215,17 +218,17 @@ const realIdOf = (dataset: string, imageId: string) => `original/images/${datase
 function evalsetMeta(meta: Record<string, string>, id: string): string {
   const method = id.startsWith('inpainting/') ? 'inpainting' : 'p2p';
   const dataset = meta.dataset.trim();
-  const pairId = pairIdOf(meta.img_id.trim(), dataset);
+  const pairId = pairIdOf(cell(meta, 'img_id').trim(), dataset);
   Object.assign(meta, {
     image_id: pairId,
     image_path: id,
     label: 'fake',
     method,
-    model: canonicalModel((meta.diffusion_model || meta.model).trim()),
+    model: canonicalModel(cell(meta, 'diffusion_model').trim()),
   });
   if (method === 'inpainting') {
     // The inpainted image is named after its mask (perturbed_img_id is the mask_id), §3.
-    meta.mask_id ||= meta.perturbed_img_id.trim();
+    meta.mask_id ||= cell(meta, 'perturbed_img_id').trim();
     meta.mask_path ||= `original/masks/${dataset}/${meta.mask_id}.png`;
     meta.ratio ||= meta.area_ratio ?? '';
   }

@@ -91,6 +91,21 @@ describe('the full release read in place', () => {
     for (const f of failedArchives) expect(f.error).toContain(resolve(damaged, f.archive));
   });
 
+  it('reads Evalset-style column names (image_id, mask_id, model) and names a missing column in one line', async () => {
+    const dir = tempDir();
+    const meta = join(dir, 'inpainting/ADE20K/StableDiffusion_XL/ADE20K_StableDiffusion_XL_meta.csv');
+    execFileSync('mkdir', ['-p', join(dir, 'inpainting/ADE20K/StableDiffusion_XL')]);
+    writeFileSync(meta, 'image_id,mask_id,dataset,model\nADE_train_00000001,instance_000_ADE_train_00000001,ADE20K,StableDiffusion_XL\n');
+    const rows: string[] = [];
+    for await (const s of listSamples(openDataSource(dir))) rows.push(`${s.id} ${s.label} ${s.pairId}`);
+    expect(rows).toEqual([
+      'inpainting/ADE20K/instance_000_ADE_train_00000001_ADE20K_StableDiffusion_XL.png 1 ADE_train_00000001',
+      'original/images/ADE20K/ADE_train_00000001.jpg 0 ADE_train_00000001',
+    ]);
+    writeFileSync(meta, 'img_id,perturbed_img_id,datset,model\na,b,ADE20K,X\n');
+    await expect(openDataSource(dir).count!()).rejects.toThrow(`${meta} is missing the required column 'dataset' (found 'datset': misspelt?)`);
+  });
+
   it('a shard reads only its own archive groups', async () => {
     const source = openDataSource(damaged);
     const mine = source.select!((key) => key === 'original/images/ADE20K');
