@@ -8,12 +8,14 @@ import { UserError } from '../util/errors.js';
 import { DataFileError, MAX_DATA_FILE_BYTES, readDataFile, resolveDataPath } from '../util/fs.js';
 import type { Bzip2Decoder } from './bzip2.js';
 import { checkColumns, parseLabel } from './evalset.js';
+import { pairIdOf } from './evalset.js';
+import { walkImages } from './folder.js';
 import type { DataSource, Sample } from './sample.js';
 import { ArchiveError, readTarBz2 } from './tar.js';
 
 const ARCHIVE_SUFFIX = '.tar.bz2';
-/** How deep below the data folder archives are looked for: `inpainting/{DS}/{Model}/x.tar.bz2` is at depth 3. */
-const ARCHIVE_DEPTH = 3;
+/** How deep below the data folder archives are looked for: `inpainting/{DS}/{Model}/x.tar.bz2` is at depth 3, `prompt-based-editing/{LM}/{DS}/{Model}/x.tar.bz2` at 4. */
+const ARCHIVE_DEPTH = 4;
 
 /**
  * The `.tar.bz2` archives below a data folder (at most {@link ARCHIVE_DEPTH} folders down), as paths relative to
@@ -80,103 +82,296 @@ interface IndexedRow {
 const ON_DISK = -1;
 
 /**
+ * Archives read as one: together their members hold the rows of `expected`. An Evalset archive is a group of one;
+ * the full release splits one dataset × model into parts `_0` … `_k`, and a row's member may be in any of them, so
+ * a row is known to be missing only once every part was read. `--shard` assigns whole groups (shardKey = key).
+ */
+export interface ArchiveGroup {
+  /** The group's name (a path relative to the data folder) and its shard key. */
+  key: string;
+  /** Its archives, relative to the data folder, in reading order. None: its files are read from `folder`. */
+  archives: string[];
+  /** Where the group's extracted files are, relative to the data folder (walked in path order) when no archive is. */
+  folder?: string;
+  /** The group's row ids, by the name a member is matched on (also how a missing member is named). */
+  expected: Map<string, string>;
+  /** The row id a member (or extracted file, by its path below `folder`) holds, if any. */
+  match(name: string): string | undefined;
+}
+
+/** A row's mask, when a mask group holds it: the group and the key `match` gives its member. */
+export interface MaskRef {
+  group: ArchiveGroup;
+  key: string;
+}
+
+/** What a grouped source knows once its metadata is indexed. */
+export interface GroupIndex {
+  header?: string[];
+  groups: ArchiveGroup[];
+  /** Rows in no group, read from disk at their path (Evalset rows under no archive), in metadata order. */
+  onDisk: string[];
+  count: number;
+  /** The sample of a row, its bytes from `read`. */
+  sample(id: string, path: string, read: () => Promise<Buffer>): Sample;
+  /** Where the row's mask is, when it is in a mask group (archives or extracted). */
+  mask?(sample: Sample): MaskRef | undefined;
+}
+
+/**
+ * A source whose images are in groups of archives (or their extracted folders), streamed in place; the shared
+ * part of {@link ArchiveEvalsetSource} and FullReleaseSource (release.ts). Subclasses index their metadata.
+ *
+ * tar.bz2 has no random access, so samples come in archive order: metadata is indexed first, then each group
+ * is streamed and every member with a row is yielded with its bytes (`read`), one at a time. After a group, its
+ * rows without a member follow as samples whose read fails, so every row becomes a prediction row; a stub,
+ * truncated or corrupt archive turns its unread rows into such error rows and the other archives still run.
+ * `problems` lists what did not match once `samples()` has been read to the end.
+ */
+export abstract class GroupedArchiveSource implements DataSource {
+  abstract readonly root: string;
+  problems: ArchiveProblems = { orphanMembers: [], missingRows: [], failedArchives: [] };
+  private indexed?: Promise<GroupIndex>;
+
+  constructor(protected readonly decoder?: Bzip2Decoder) {}
+
+  /** Reads the metadata once. */
+  protected abstract buildIndex(): Promise<GroupIndex>;
+
+  protected index(): Promise<GroupIndex> {
+    this.indexed ??= this.buildIndex();
+    return this.indexed;
+  }
+
+  /** The number of samples (one per metadata row), without reading any archive. */
+  async count(keep?: (key: string) => boolean): Promise<number> {
+    const index = await this.index();
+    if (!keep) return index.count;
+    let n = 0;
+    for await (const _ of this.rows(keep)) n++;
+    return n;
+  }
+
+  async *rows(keep?: (key: string) => boolean): AsyncGenerator<Sample> {
+    const index = await this.index();
+    const listing = () => Promise.reject(new Error('a listed sample has no bytes: read samples()'));
+    for (const group of index.groups) {
+      if (keep && !keep(group.key)) continue;
+      for (const id of group.expected.values()) yield { ...index.sample(id, join(this.root, id), listing), shardKey: group.key };
+    }
+    for (const id of index.onDisk) {
+      const sample = index.sample(id, resolveDataPath(this.root, id), listing);
+      if (!keep || keep(sample.pairId)) yield sample;
+    }
+  }
+
+  async *samples(keep?: (key: string) => boolean): AsyncGenerator<Sample> {
+    const index = await this.index();
+    const problems: ArchiveProblems = { orphanMembers: [], missingRows: [], failedArchives: [] };
+    const masks = new MaskCache(this.root, this.decoder);
+    const withMask = (sample: Sample): Sample => {
+      const ref = index.mask?.(sample);
+      return ref ? { ...sample, mask: () => masks.read(ref) } : sample;
+    };
+    for (const group of index.groups) {
+      if (keep && !keep(group.key)) continue;
+      for await (const sample of streamGroup(this.root, group, index, problems, this.decoder)) yield withMask({ ...sample, shardKey: group.key });
+      this.problems = problems;
+    }
+    for (const id of index.onDisk) {
+      const path = resolveDataPath(this.root, id);
+      const sample = index.sample(id, path, () => readDataFile(this.root, path));
+      if (!keep || keep(sample.pairId)) yield withMask(sample);
+    }
+    this.problems = problems;
+  }
+
+  /** This source restricted to the groups (and on-disk rows, by pair id) whose shard key `keep` accepts. */
+  select(keep: (shardKey: string) => boolean): DataSource {
+    const self = this;
+    return {
+      root: this.root,
+      count: () => this.count(keep),
+      rows: () => this.rows(keep),
+      samples: () => this.samples(keep),
+      get problems() {
+        return self.problems;
+      },
+    };
+  }
+}
+
+/** One group's samples: members (or extracted files) with a row, then its rows nothing held. */
+async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex, problems: ArchiveProblems, decoder?: Bzip2Decoder): AsyncGenerator<Sample> {
+  if (group.expected.size === 0) return;
+  const seen = new Set<string>();
+  const failures: ArchiveError[] = [];
+  const claim = (name: string, where: string): string | undefined => {
+    const id = group.match(name);
+    if (id === undefined || seen.has(id)) {
+      problems.orphanMembers.push({ archive: where, member: name });
+      return undefined;
+    }
+    seen.add(id);
+    return id;
+  };
+  for (const archive of group.archives) {
+    const file = join(root, archive);
+    try {
+      for await (const member of readTarBz2(file, MAX_DATA_FILE_BYTES, decoder)) {
+        const id = claim(member.name, archive);
+        if (id === undefined) continue;
+        const path = `${file}:${member.name}`;
+        const { bytes, refused } = member;
+        if (refused) problems.missingRows.push({ id, archive, reason: refused });
+        yield index.sample(id, path, () => (bytes ? Promise.resolve(bytes) : Promise.reject(new DataFileError(path, refused!, 'refused'))));
+      }
+    } catch (error) {
+      if (!(error instanceof ArchiveError)) throw error;
+      failures.push(error);
+    }
+  }
+  const folder = group.archives.length === 0 && group.folder !== undefined ? join(root, group.folder) : undefined;
+  const extracted = folder !== undefined && statSync(folder, { throwIfNoEntry: false })?.isDirectory() === true;
+  if (extracted) {
+    for (const path of walkImages(folder)) {
+      const id = claim(relative(folder, path).split(sep).join('/'), group.folder!);
+      if (id !== undefined) yield index.sample(id, path, () => readDataFile(root, path));
+    }
+  }
+  // Where a row that was not found would have been, and why it is not there.
+  const failure = failures[0];
+  const [where, reason] = failure
+    ? [failure.file, failure.reason]
+    : group.archives.length === 1
+      ? [join(root, group.archives[0]), 'not in the archive']
+      : group.archives.length > 1
+        ? [join(root, group.key), `not in any of its ${group.archives.length} archives (${group.archives.map((a) => a.slice(a.lastIndexOf('/') + 1)).join(' ')})`]
+        : extracted
+          ? [folder, 'not in the folder']
+          : [join(root, group.key), 'no archive or extracted folder holds it'];
+  const archive = failure ? relative(root, failure.file).split(sep).join('/') : group.archives.length === 1 ? group.archives[0] : group.key;
+  let unread = 0;
+  for (const [name, id] of group.expected) {
+    if (seen.has(id)) continue;
+    unread++;
+    problems.missingRows.push({ id, archive, reason });
+    const path = `${where}:${name}`;
+    yield index.sample(id, path, () => Promise.reject(new DataFileError(path, reason, 'missing')));
+  }
+  // A failed part would have held the group's rows no other part had.
+  for (const f of failures) problems.failedArchives.push({ archive: relative(root, f.file).split(sep).join('/'), error: f.message, rows: unread });
+}
+
+/**
+ * Masks read from mask groups (`original/masks/{DS}…`, `p2p_masks/{Model}`) for the samples that ask for them
+ * (a mask-guided protocol): a mask group is read whole on first use and kept until another one is asked for, so
+ * memory holds one group's masks (a few tens of MB) and a run that never asks reads none.
+ */
+class MaskCache {
+  private current?: { key: string; loaded: Promise<{ members: Map<string, Buffer>; failed?: string }> };
+
+  constructor(
+    private readonly root: string,
+    private readonly decoder?: Bzip2Decoder,
+  ) {}
+
+  async read({ group, key }: MaskRef): Promise<Buffer> {
+    if (this.current?.key !== group.key) this.current = { key: group.key, loaded: this.load(group) };
+    const { members, failed } = await this.current.loaded;
+    const found = members.get(key);
+    if (found) return found;
+    const where = group.archives.length === 1 ? group.archives[0] : (group.folder ?? group.key);
+    throw new DataFileError(`${join(this.root, where)}:${key}`, failed ? `mask archive failed (${failed})` : 'mask not found', 'missing');
+  }
+
+  /** Every mask of a group, under each tail of the key `match` gives it (`ADE20K/m.png` and `m.png`). */
+  private async load(group: ArchiveGroup): Promise<{ members: Map<string, Buffer>; failed?: string }> {
+    const members = new Map<string, Buffer>();
+    const add = (name: string, bytes: Buffer) => {
+      const key = group.match(name);
+      if (key === undefined) return;
+      const parts = key.split('/');
+      for (let i = 0; i < parts.length; i++) members.set(parts.slice(i).join('/'), bytes);
+    };
+    let failed: string | undefined;
+    for (const archive of group.archives) {
+      try {
+        for await (const member of readTarBz2(join(this.root, archive), MAX_DATA_FILE_BYTES, this.decoder)) if (member.bytes) add(member.name, member.bytes);
+      } catch (error) {
+        if (!(error instanceof ArchiveError)) throw error;
+        failed ??= error.message;
+      }
+    }
+    const folder = group.archives.length === 0 && group.folder !== undefined ? join(this.root, group.folder) : undefined;
+    if (folder && statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
+      for (const path of walkImages(folder)) add(relative(folder, path).split(sep).join('/'), await readDataFile(this.root, path));
+    }
+    return { members, failed };
+  }
+}
+
+/**
  * The Semi-Truths Evalset as released: `ROOT/metadata.csv` beside `.tar.bz2` archives (`original/images/{DS}`,
  * `inpainting/{DS}`, `p2p/{DS}`, ...) read in place, without extracting them. A row belongs to the archive named
  * by the longest folder prefix of its `image_path` (`inpainting/ADE20K/x.png` → `inpainting/ADE20K.tar.bz2`) and
  * is matched to the member whose path ends with the rest (`x.png`, so `ADE20K/x.png` or `./data/x.png` match).
- *
- * tar.bz2 has no random access, so samples come in archive order: metadata is indexed by path first, then each
- * archive is streamed and every member with a row is yielded with its bytes (`read`), one at a time. After an
- * archive, its rows without a member follow as samples whose read fails, so every row becomes a prediction row;
- * a stub, truncated or corrupt archive turns its unread rows into such error rows and the other archives still
- * run. Rows under no archive are read from disk like {@link EvalsetSource} does. Ids and pair ids are those of
- * EvalsetSource, so predictions match a run on the extracted files. Archives no row points into (masks) are not
- * read. `problems` lists what did not match once `samples()` has been read to the end.
+ * Each archive is a group of its own (see {@link GroupedArchiveSource}); rows under no archive are read from disk
+ * like {@link EvalsetSource} does. Ids and pair ids are those of EvalsetSource, so predictions match a run on the
+ * extracted files. Archives no row's image points into are read only for masks: a row whose `mask_path` lies in
+ * one (`original/masks/{DS}.tar.bz2`, `p2p_masks/{Model}.tar.bz2`) gets its mask from there.
  */
-export class ArchiveEvalsetSource implements DataSource {
+export class ArchiveEvalsetSource extends GroupedArchiveSource {
   readonly root: string;
   readonly metadataFile: string;
   readonly archives: string[];
-  problems: ArchiveProblems = { orphanMembers: [], missingRows: [], failedArchives: [] };
 
-  constructor(
-    root: string,
-    archives = findArchives(resolve(root)),
-    private readonly decoder?: Bzip2Decoder,
-  ) {
+  constructor(root: string, archives = findArchives(resolve(root)), decoder?: Bzip2Decoder) {
+    super(decoder);
     this.root = resolve(root);
     this.metadataFile = join(this.root, 'metadata.csv');
     this.archives = archives;
   }
 
-  /** The number of samples (one per metadata row), without reading any archive. */
-  async count(): Promise<number> {
-    return (await this.index()).rows.size;
-  }
-
-  async *samples(): AsyncGenerator<Sample> {
-    const { header, rows } = await this.index();
-    const problems: ArchiveProblems = { orphanMembers: [], missingRows: [], failedArchives: [] };
-    const make = (id: string, row: IndexedRow, path: string, read: Sample['read']): Sample => {
-      const values = parseSync(row.raw, { relax_quotes: false })[0] as string[];
-      const meta = Object.fromEntries(header.map((column, i) => [column, values[i] ?? '']));
-      return { id, path, root: this.root, label: parseLabel(meta.label)!, pairId: meta.image_id || id, meta, read };
-    };
-    for (const [number, archive] of this.archives.entries()) {
-      const file = join(this.root, archive);
-      const prefix = archive.slice(0, -ARCHIVE_SUFFIX.length) + '/';
-      // The rows this archive holds, by their path inside it.
+  protected async buildIndex(): Promise<GroupIndex> {
+    const { header, rows } = await indexMetadata(this.metadataFile, this.archives);
+    const groups: ArchiveGroup[] = this.archives.map((archive) => {
       const expected = new Map<string, string>();
-      for (const [id, row] of rows) if (row.archive === number) expected.set(id.slice(prefix.length), id);
-      if (expected.size === 0) continue;
-      const seen = new Set<string>();
-      let failure: ArchiveError | undefined;
-      try {
-        for await (const member of readTarBz2(file, MAX_DATA_FILE_BYTES, this.decoder)) {
-          const id = matchMember(member.name, expected);
-          if (id === undefined || seen.has(id)) {
-            problems.orphanMembers.push({ archive, member: member.name });
-            continue;
-          }
-          seen.add(id);
-          const path = `${file}:${member.name}`;
-          const { bytes, refused } = member;
-          if (refused) problems.missingRows.push({ id, archive, reason: refused });
-          yield make(id, rows.get(id)!, path, () =>
-            bytes ? Promise.resolve(bytes) : Promise.reject(new DataFileError(path, refused!, 'refused')),
-          );
-        }
-      } catch (error) {
-        if (!(error instanceof ArchiveError)) throw error;
-        failure = error;
-      }
-      let unread = 0;
-      for (const [name, id] of expected) {
-        if (seen.has(id)) continue;
-        unread++;
-        const reason = failure ? failure.reason : 'not in the archive';
-        problems.missingRows.push({ id, archive, reason });
-        const path = `${file}:${name}`;
-        yield make(id, rows.get(id)!, path, () => Promise.reject(new DataFileError(path, reason, 'missing')));
-      }
-      if (failure) problems.failedArchives.push({ archive, error: failure.message, rows: unread });
-      this.problems = problems;
-    }
+      return { key: archive, archives: [archive], expected, match: (name) => matchMember(name, expected) };
+    });
+    const onDisk: string[] = [];
     for (const [id, row] of rows) {
-      if (row.archive !== ON_DISK) continue;
-      const path = resolveDataPath(this.root, id);
-      yield make(id, row, path, () => readDataFile(this.root, path));
+      if (row.archive === ON_DISK) onDisk.push(id);
+      else groups[row.archive].expected.set(id.slice(this.archives[row.archive].length - ARCHIVE_SUFFIX.length + 1), id);
     }
-    this.problems = problems;
+    const byPrefix = new Map(this.archives.map((a, i) => [a.slice(0, -ARCHIVE_SUFFIX.length), i]));
+    const maskGroups: ArchiveGroup[] = [];
+    return {
+      header,
+      groups,
+      onDisk,
+      count: rows.size,
+      sample: (id, path, read) => {
+        const values = parseSync(rows.get(id)!.raw, { relax_quotes: false })[0] as string[];
+        const meta = Object.fromEntries(header.map((column, i) => [column, values[i] ?? '']));
+        const pairId = meta.image_id ? pairIdOf(meta.image_id, meta.dataset) : id;
+        return { id, path, root: this.root, label: parseLabel(meta.label)!, pairId, meta, read };
+      },
+      mask: (sample) => {
+        const maskPath = sample.meta.mask_path?.replace(/\\/g, '/');
+        const number = maskPath ? archiveOf(maskPath, byPrefix) : ON_DISK;
+        if (number === ON_DISK) return undefined;
+        // The mask archive's members by their path (tails are looked up: members may carry a leading folder).
+        maskGroups[number] ??= { key: this.archives[number], archives: [this.archives[number]], expected: new Map(), match: memberPath };
+        return { group: maskGroups[number], key: maskPath!.slice(this.archives[number].length - ARCHIVE_SUFFIX.length + 1) };
+      },
+    };
   }
+}
 
-  private indexed?: Promise<{ header: string[]; rows: Map<string, IndexedRow> }>;
-
-  /** Reads metadata.csv once: each row's raw text and archive, keyed by image_path; the same checks as EvalsetSource. */
-  private index(): Promise<{ header: string[]; rows: Map<string, IndexedRow> }> {
-    this.indexed ??= indexMetadata(this.metadataFile, this.archives);
-    return this.indexed;
-  }
+/** A member's path without `./` and empty parts. */
+export function memberPath(name: string): string {
+  return name.split('/').filter((p) => p !== '' && p !== '.').join('/');
 }
 
 /** The row id of a member: the longest tail of its path that is a row's path inside the archive. */

@@ -4,17 +4,20 @@ import { UserError } from '../util/errors.js';
 import { ArchiveEvalsetSource, findArchives } from './archives.js';
 import { EvalsetSource } from './evalset.js';
 import { FolderSource } from './folder.js';
+import { FullReleaseSource, isFullRelease } from './release.js';
 import type { DataSource } from './sample.js';
 
-export { ArchiveEvalsetSource, findArchives, type ArchiveProblems, type MissingRow, type OrphanMember } from './archives.js';
+export { ArchiveEvalsetSource, findArchives, GroupedArchiveSource, type ArchiveGroup, type ArchiveProblems, type MissingRow, type OrphanMember } from './archives.js';
 export { availableDecoders, chooseDecoder, type Bzip2Decoder } from './bzip2.js';
 export { EvalsetSource, parseLabel, REQUIRED_COLUMNS, type DuplicateRow } from './evalset.js';
 export { FolderSource } from './folder.js';
-export { readSampleFile, sampleContext, type DataSource, type Sample } from './sample.js';
+export { FullReleaseSource, isFullRelease } from './release.js';
+export { listSamples, readSampleFile, sampleContext, type DataSource, type Sample } from './sample.js';
 
 /**
  * Picks the loader for a folder: an Evalset as released (metadata.csv beside .tar.bz2 archives, read in place),
- * an extracted Evalset (metadata.csv and image files) or a real/ + fake/ folder.
+ * an extracted Evalset (metadata.csv and image files), the full release (metadata/edited/ or per-model
+ * *_meta.csv, with its archives or their extracted folders) or a real/ + fake/ folder.
  * `strict`: a repeated Evalset image_path is an error.
  */
 export function openDataSource(dir: string, options: { strict?: boolean } = {}): DataSource {
@@ -27,9 +30,10 @@ export function openDataSource(dir: string, options: { strict?: boolean } = {}):
     const archives = findArchives(root);
     return archives.length > 0 ? new ArchiveEvalsetSource(root, archives) : extracted;
   }
+  if (isFullRelease(root)) return new FullReleaseSource(root);
   if (existsSync(join(root, 'real')) && existsSync(join(root, 'fake'))) return new FolderSource(root);
   throw new UserError(
-    `${root} is neither an Evalset (metadata.csv) nor a folder with real/ and fake/ subfolders.`,
+    `${root} is neither an Evalset (metadata.csv), the full Semi-Truths release (metadata/edited/ or inpainting/{DS}/{Model}/*_meta.csv) nor a folder with real/ and fake/ subfolders.`,
     'E_DATA',
   );
 }

@@ -26,6 +26,11 @@ export interface Sample {
    * at `path`. Rejects with a DataFileError whose message is the row's error text.
    */
   read?: () => Promise<Buffer>;
+  /**
+   * The bytes of the row's edit mask, when the loader has it (a mask archive of the release) rather than a file at
+   * `mask_path`; sampleContext uses it. Rejects with a DataFileError naming where the mask was looked for.
+   */
+  mask?: () => Promise<Buffer>;
 }
 
 /**
@@ -47,6 +52,22 @@ export interface DataSource {
   count?(): Promise<number>;
   /** What the data itself got wrong (archives: orphan members, rows without a member, failed archives), for run.json; complete once `samples()` was read to the end. */
   readonly problems?: object;
+  /**
+   * The samples without their images (no archive is read): ids, labels, pair ids, meta and shard keys, from the
+   * metadata alone. Archive sources yield them group by group in the order samples() reads the groups, rows in
+   * metadata order within a group (member order is known only by reading the archive). Without it, samples().
+   */
+  rows?(): AsyncIterable<Sample>;
+  /**
+   * The source restricted to the samples whose shard key (see runner/shard.ts) `keep` accepts, reading only what
+   * they need: an archive source opens only the archives of kept groups. Without it, samples() is filtered.
+   */
+  select?(keep: (shardKey: string) => boolean): DataSource;
+}
+
+/** A source's samples for listing (ids, labels, meta), without reading images when the source can. */
+export function listSamples(source: DataSource): AsyncIterable<Sample> {
+  return source.rows ? source.rows() : source.samples();
 }
 
 /** Cells pandas `read_csv` reads as NaN by default: run_1.py treats such a `mask_path` as "no mask". */
@@ -57,6 +78,8 @@ const PANDAS_NA = new Set(['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN',
  * read and decoded only when an op asks for it, from `mask_path` relative to the data folder.
  */
 export function sampleContext(sample: Sample): SampleContext {
+  const { mask } = sample;
+  if (mask) return { key: sample.id, mask: async () => decodeImage(await mask()) };
   const maskPath = sample.meta.mask_path;
   if (maskPath === undefined || PANDAS_NA.has(maskPath)) return { key: sample.id };
   return { key: sample.id, mask: async () => decodeImage(await readDataFile(sample.root, resolveDataPath(sample.root, maskPath))) };

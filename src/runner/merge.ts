@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDataSource } from '../loaders/index.js';
+import { listSamples, openDataSource } from '../loaders/index.js';
 import { readCsvRecords } from '../loaders/csv.js';
 import { csvText, DATA_FILE, writeAtomic } from '../reports/csv.js';
 import type { Attempt } from '../reports/run-json.js';
@@ -134,18 +134,27 @@ async function writeMerged(out: string, shards: Shard[], dataDir: string, ran: D
       const lacking = shards.map(() => 0);
       let batch: string[][] = [];
       samples = 0;
-      for await (const sample of source.samples()) {
+      // A run of samples with one shard key (a pair; an archive group, listed in metadata order) is written in
+      // the order its shard scored it: an archive's member order, as a single process writes it.
+      let run: { key?: string; rows: { cells: string[]; at: number }[] } = { rows: [] };
+      const flush = () => {
+        for (const row of run.rows.sort((a, b) => a.at - b.at)) batch.push(row.cells);
+        if (batch.length >= 10_000) writeSync(fd, csvText(batch.splice(0), DATA_FILE));
+      };
+      for await (const sample of listSamples(source)) {
         samples++;
-        const shard = shardOf(shardKey(sample), shards.length);
+        const key = shardKey(sample);
+        if (key !== run.key) flush(), (run = { key, rows: [] });
+        const shard = shardOf(key, shards.length);
         const row = byShard[shard].get(sample.id);
         if (!row) {
           lacking[shard]++;
           continue;
         }
-        batch.push(row);
+        run.rows.push(row);
         rows++;
-        if (batch.length >= 10_000) writeSync(fd, csvText(batch.splice(0), DATA_FILE));
       }
+      flush();
       writeSync(fd, csvText(batch, DATA_FILE));
       const short = lacking.findIndex((n) => n > 0);
       if (short >= 0) {
@@ -167,13 +176,14 @@ async function writeMerged(out: string, shards: Shard[], dataDir: string, ran: D
 }
 
 /** One detector's rows in a shard's predictions file, by sample id; a later row replaces an earlier one. */
-async function readShardRows(file: string, detector: string, identity: ScoreIdentity): Promise<Map<string, string[]>> {
-  const rows = new Map<string, string[]>();
+async function readShardRows(file: string, detector: string, identity: ScoreIdentity): Promise<Map<string, { cells: string[]; at: number }>> {
+  const rows = new Map<string, { cells: string[]; at: number }>();
   if (!existsSync(file)) return rows;
+  let at = 0;
   for await (const { record } of readCsvRecords(file)) {
     if (record.detector !== detector) continue;
     if (IDENTITY_COLUMNS.some((c) => record[c] !== identity[c])) rows.delete(record.sample_id);
-    else rows.set(record.sample_id, PREDICTION_COLUMNS.map((c) => record[c] ?? ''));
+    else rows.set(record.sample_id, { cells: PREDICTION_COLUMNS.map((c) => record[c] ?? ''), at: at++ });
   }
   return rows;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, linkSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { EvalsetSource, type DataSource } from '../loaders/index.js';
+import { EvalsetSource, listSamples, type DataSource } from '../loaders/index.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { ensureOutputFolder } from '../util/fs.js';
 
@@ -208,7 +208,7 @@ export async function dataIdentity(source: DataSource): Promise<DataIdentity> {
     for await (const bytes of createReadStream(source.metadataFile)) hash.update(bytes as Buffer);
   } else {
     const lines: string[] = [];
-    for await (const s of source.samples()) lines.push(`${s.id}\t${s.label}`);
+    for await (const s of listSamples(source)) lines.push(`${s.id}\t${s.label}`);
     hash.update(lines.sort().join('\n'));
   }
   return { root, fingerprint: hash.digest('hex') };

@@ -14,7 +14,7 @@ import { PredictionStore, type PredictionRow } from './predictions.js';
 import { ScoreCache } from './score-cache.js';
 import { silentProgress, type Progress } from './progress.js';
 import { dataIdentity, lockRunFolder, type RunFolderLock } from './run-folder.js';
-import { checkSplit, inShard, shardFiles, type Shard } from './shard.js';
+import { checkSplit, shardFiles, shardSource, type Shard } from './shard.js';
 import { chunk, filter, mapOrdered } from './stream.js';
 
 /** What happened to one detector in a run. */
@@ -103,7 +103,7 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
   try {
     // The data identity is the whole set's, so every shard of a run records the same one.
     const data = await dataIdentity(source);
-    const scored: DataSource = shard ? { root: source.root, samples: () => filter(source.samples(), (s) => inShard(s, shard)) } : source;
+    const scored: DataSource = shard ? shardSource(source, shard) : source;
     const samples = await countSamples(scored);
     const duplicates = source instanceof EvalsetSource ? source.duplicates : [];
     if (duplicates.length) {

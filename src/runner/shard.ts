@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Sample } from '../loaders/index.js';
+import type { DataSource, Sample } from '../loaders/index.js';
 import { UserError } from '../util/errors.js';
 import type { LockSpec } from './run-folder.js';
+import { filter } from './stream.js';
 
 /**
  * One of `count` parts of a run, numbered from 0 (as Kubernetes' JOB_COMPLETION_INDEX and `--array=0-N` are):
@@ -52,9 +53,11 @@ export function checkSplit(out: string, shard: Shard, from = '--shard'): void {
 }
 
 /**
- * What a sample is assigned by: its pair id, so a real photo and all its edits land in one shard (paired
- * metrics need them together). A loader that reads archives may set `shardKey` (the archive) instead, so each
- * shard streams only its own archives.
+ * What a sample is assigned by: its pair id, so a real photo and all its edits land in one shard. A loader that
+ * reads archives sets `shardKey` to the sample's archive group instead (an Evalset archive; the full release's
+ * parts `_0` … `_k` of one folder), so each shard decompresses only its own archives. A real photo and its edits
+ * are then in different archives and usually different shards: nothing in a shard pairs them (scores are per
+ * image); `merge` writes the reports over all shards' rows, where paired metrics see every pair whole.
  */
 export function shardKey(sample: Sample): string {
   return sample.shardKey ?? sample.pairId;
@@ -70,6 +73,14 @@ export function shardOf(key: string, count: number): number {
 
 export function inShard(sample: Sample, shard: Shard): boolean {
   return shard.count === 1 || shardOf(shardKey(sample), shard.count) === shard.index;
+}
+
+/** The part of a source one shard scores: an archive source reads only its shard's archives (DataSource.select). */
+export function shardSource(source: DataSource, shard: Shard): DataSource {
+  if (shard.count === 1) return source;
+  const keep = (key: string) => shardOf(key, shard.count) === shard.index;
+  if (source.select) return source.select(keep);
+  return { root: source.root, samples: () => filter(source.samples(), (s) => keep(shardKey(s))) };
 }
 
 /** Parses `--shard i/n` (0 ≤ i < n). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { openDataSource, parseLabel, REQUIRED_COLUMNS } from '../loaders/index.js';
+import { listSamples, openDataSource, parseLabel, REQUIRED_COLUMNS } from '../loaders/index.js';
 import { UserError } from '../util/errors.js';
 import { nearest } from '../util/suggest.js';
 import { fieldEquals, fieldLatin1, fieldNumber, fieldText, latin1ToUtf8, readCsvHeader, scanCsv, type CsvRow } from '../loaders/csv.js';
@@ -87,7 +87,7 @@ export async function readMetadata(dataDir: string, needs: ColumnNeeds, part: Me
     const root = resolve(dataDir);
     const lines: string[] = [];
     builder.start(['image_id', 'image_path', 'dataset', 'label']);
-    for await (const s of openDataSource(root).samples()) {
+    for await (const s of listSamples(openDataSource(root))) {
       builder.addRow(latin1Key(s.id), s.label, latin1Key(s.pairId), lines.length + 1);
       builder.readText((column) => s.meta[column] ?? '');
       lines.push(`${s.id}\t${s.label}`);
