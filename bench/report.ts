@@ -7,14 +7,19 @@
  *   npx tsx bench/report.ts                 # generate (cached in the temp dir, not timed), then time the report
  *   npx tsx bench/report.ts --fakes 150000  # a smaller run
  *   npx tsx bench/report.ts --fresh         # regenerate the data
- *   npx tsx bench/report.ts --workers 1     # on one thread
+ *   npx tsx bench/report.ts --workers 1     # on one thread only (default: the report's choice, then 1 thread)
+ *   npx tsx bench/report.ts --reps 3        # repetitions, interleaved
+ *   npx tsx bench/report.ts --no-reference  # without the pandas + sklearn baseline (bench/report_reference.py)
  *
- * Target on the 2-core dev machine: under 20 s wall and 3 GB peak RSS. Measured there, on a quiet machine:
- * 19.2–19.7 s and 1.5 GB with two threads (the default at this size); see docs/reports.md for one thread.
+ * Prints a side-by-side table: semibench with the report's own thread choice, semibench on one thread, and
+ * the pandas + sklearn baseline (which does less: see its docstring), each with the machine's 1-minute load
+ * average when it started, wall and CPU seconds (CPU is the fairer figure on a loaded machine), peak RSS, and
+ * the baseline's time divided by semibench's. Targets (issue 14): under 20 s wall at full size on the 2-core
+ * dev machine, at least 10 x the baseline.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -33,17 +38,21 @@ interface Args {
   fresh: boolean;
   /** Threads for the report (default: the report's own choice, 2 at this size). */
   workers?: number;
+  reps: number;
+  reference: boolean;
   child?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { fakes: 1_500_000, reals: 28_000, fresh: false };
+  const args: Args = { fakes: 1_500_000, reals: 28_000, fresh: false, reps: 1, reference: true };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--fakes') args.fakes = Number(argv[++i]);
     else if (argv[i] === '--reals') args.reals = Number(argv[++i]);
     else if (argv[i] === '--fresh') args.fresh = true;
     else if (argv[i] === '--child') args.child = argv[++i];
     else if (argv[i] === '--workers') args.workers = Number(argv[++i]);
+    else if (argv[i] === '--reps') args.reps = Number(argv[++i]);
+    else if (argv[i] === '--no-reference') args.reference = false;
   }
   return args;
 }
@@ -153,10 +162,12 @@ async function child(dir: string, workers?: number): Promise<void> {
   const report = await buildReport({ runDir: join(dir, 'run'), config, workers });
   const written = writeReport(report, join(dir, 'report'));
   const wallS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(); // every thread of the process
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   console.log(
     JSON.stringify({
       wallS,
+      cpuS: (cpu.user + cpu.system) / 1e6,
       peakRssMb,
       phasesMs: report.timings,
       rows: report.meta.rowCount,
@@ -180,16 +191,63 @@ async function main(): Promise<void> {
     generate(dir, args);
     console.log(`  generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
+  const runs: Run[] = [];
+  for (let rep = 0; rep < args.reps; rep++) {
+    for (const workers of args.workers ? [args.workers] : [undefined, 1]) runs.push(semibench(dir, workers));
+    if (args.reference) runs.push(reference(dir));
+  }
+  printTable(runs);
+}
+
+interface Run {
+  name: string;
+  load: number;
+  wallS: number;
+  cpuS: number;
+  peakRssMb: number;
+}
+
+/** One report in a fresh process (so its peak RSS is the report's alone). */
+function semibench(dir: string, workers?: number): Run {
+  const load = loadavg()[0];
   const self = fileURLToPath(import.meta.url);
-  const childArgs = ['--import', 'tsx', self, '--child', dir, ...(args.workers ? ['--workers', String(args.workers)] : [])];
+  const childArgs = ['--import', 'tsx', self, '--child', dir, ...(workers ? ['--workers', String(workers)] : [])];
   const run = spawnSync(process.execPath, childArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (run.status !== 0) throw new Error(`report process failed (exit ${run.status})`);
   const result = JSON.parse(run.stdout.trim().split('\n').pop()!);
-  console.log(`report: ${result.rows} metadata rows, ${result.predictionRows} prediction rows, ${result.slices} slices, ${result.sliceRows} slice rows`);
-  console.log(`  wall ${result.wallS.toFixed(2)} s, peak RSS ${(result.peakRssMb / 1024).toFixed(2)} GB`);
+  const name = `semibench${workers ? ` --workers ${workers}` : ''}`;
+  console.log(`${name} (load ${load.toFixed(1)}): ${result.rows} metadata rows, ${result.predictionRows} prediction rows, ${result.slices} slices, ${result.sliceRows} slice rows`);
+  console.log(`  wall ${result.wallS.toFixed(2)} s, CPU ${result.cpuS.toFixed(2)} s, peak RSS ${(result.peakRssMb / 1024).toFixed(2)} GB`);
   console.log(`  phases (ms): ${JSON.stringify(result.phasesMs)}`);
   console.log(`  intervals: ${result.intervals.bootstrapGroups} groups bootstrapped, ${result.intervals.normalGroups} normal (budget ${result.intervals.budget})`);
   console.log(`  output: ${join(dir, 'report')}`);
+  return { name, load, wallS: result.wallS, cpuS: result.cpuS, peakRssMb: result.peakRssMb };
+}
+
+/** The pandas + sklearn baseline on the same files (Debian's python3, where the reference libraries are). */
+function reference(dir: string): Run {
+  const load = loadavg()[0];
+  const script = resolve(fileURLToPath(import.meta.url), '../report_reference.py');
+  const python = process.env.SEMIBENCH_PYTHON ?? '/usr/bin/python3';
+  const run = spawnSync(python, [script, join(dir, 'run'), join(dir, 'data'), join(dir, 'reference.csv')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (run.status !== 0) throw new Error(`pandas + sklearn baseline failed (exit ${run.status}); is pandas installed for ${python}?`);
+  const result = JSON.parse(run.stdout.trim().split('\n').pop()!);
+  console.log(`pandas + sklearn (load ${load.toFixed(1)}): ${result.groups} groups, wall ${result.wallS.toFixed(2)} s, CPU ${result.cpuS.toFixed(2)} s, peak RSS ${(result.peakRssMb / 1024).toFixed(2)} GB`);
+  return { name: 'pandas + sklearn', load, ...result };
+}
+
+/** The side-by-side table; ratios are the baseline's median time over each row's (by wall and by CPU). */
+function printTable(runs: Run[]): void {
+  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  const base = runs.filter((r) => r.name === 'pandas + sklearn');
+  const baseWall = base.length ? median(base.map((r) => r.wallS)) : NaN;
+  const baseCpu = base.length ? median(base.map((r) => r.cpuS)) : NaN;
+  console.log('\n| run | load (1 min) | wall s | CPU s | peak RSS GB | baseline / run (wall) | baseline / run (CPU) |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of runs) {
+    const ratio = (b: number, x: number): string => (Number.isNaN(b) ? '–' : `${(b / x).toFixed(1)} ×`);
+    console.log(`| ${r.name} | ${r.load.toFixed(1)} | ${r.wallS.toFixed(2)} | ${r.cpuS.toFixed(2)} | ${(r.peakRssMb / 1024).toFixed(2)} | ${ratio(baseWall, r.wallS)} | ${ratio(baseCpu, r.cpuS)} |`);
+  }
 }
 
 await main();

@@ -131,12 +131,21 @@ export function aggregateDetector(view: DetectorView, d: number, t: DetectorThre
   const badRows = rowsWithout(view, STATUS.ok);
   let realMap: Map<string, number> | undefined;
   const realScores = (): Map<string, number> => (realMap ??= realScoreMap(view));
-  return slices.map((slice, s) => {
+  const twins = twinGroups(parts, slices, (s, g) => plan.methodOf(s, d, g));
+  const out: SliceRow[][] = [];
+  for (const [s, slice] of slices.entries()) {
     const rows: SliceRow[] = [];
+    out.push(rows);
     const { start, positions: all } = parts[s];
     parts[s] = { start, positions: new Int32Array(0) }; // free this slice's positions once done
     const bad = badCounts(matrix, S, s, slice.values.length, view, badRows);
     for (let g = 0; g < slice.values.length; g++) {
+      const twin = twins.get(s)?.get(g);
+      if (twin) {
+        const row = out[twin.s][twin.g];
+        rows.push({ ...row, slice: slice.name, value: slice.values[g], n_error: bad.error[g], n_invalid: bad.invalid[g], n_missing: bad.missing[g], metrics: copyCells(row.metrics) });
+        continue;
+      }
       const positions = all.subarray(start[g], start[g + 1]);
       const method = positions.length === 0 ? 'none' : plan.methodOf(s, d, g);
       stats.collect(view, positions, t.threshold?.value ?? null, !slice.fakeOnly);
@@ -160,8 +169,50 @@ export function aggregateDetector(view: DetectorView, d: number, t: DetectorThre
         metrics,
       });
     }
-    return rows;
-  });
+  }
+  return out;
+}
+
+/**
+ * Groups whose scored rows, kind, column and interval method equal an earlier slice's group (the paper's
+ * small / medium / large are the 5-bin slice's bins 1, 3 and 5): their numbers are the same, so they are
+ * copied rather than computed again. Slice → group → the earlier (slice, group). Rows are compared in full.
+ */
+function twinGroups(
+  parts: readonly { start: Int32Array; positions: Int32Array }[],
+  slices: readonly SliceInfo[],
+  methodOf: (s: number, g: number) => CiMethod,
+): Map<number, Map<number, { s: number; g: number }>> {
+  const first = new Map<string, { s: number; g: number }>();
+  const twins = new Map<number, Map<number, { s: number; g: number }>>();
+  for (const [s, slice] of slices.entries()) {
+    const { start, positions } = parts[s];
+    for (let g = 0; g < slice.values.length; g++) {
+      const a = start[g];
+      const n = start[g + 1] - a;
+      if (n === 0) continue;
+      const key = `${n} ${positions[a]} ${positions[a + n - 1]} ${slice.fakeOnly} ${slice.column} ${methodOf(s, g)}`;
+      const earlier = first.get(key);
+      if (!earlier) {
+        first.set(key, { s, g });
+        continue;
+      }
+      const b = parts[earlier.s].start[earlier.g];
+      const other = parts[earlier.s].positions;
+      let same = true;
+      for (let k = 0; k < n && same; k++) same = positions[a + k] === other[b + k];
+      if (!same) continue;
+      if (!twins.has(s)) twins.set(s, new Map());
+      twins.get(s)!.set(g, earlier);
+    }
+  }
+  return twins;
+}
+
+function copyCells(cells: Record<MetricKey, MetricCell>): Record<MetricKey, MetricCell> {
+  const out = {} as Record<MetricKey, MetricCell>;
+  for (const key of METRIC_KEYS) out[key] = { ...cells[key] };
+  return out;
 }
 
 /** Every slice's code per metadata row, row-major (one cache line holds all of a row's codes). */
