@@ -183,7 +183,10 @@ interface Figure {
   load: string;
 }
 const figures: Record<string, Figure[]> = {};
-const record = (name: string, value: number, at: string) => (figures[name] ??= []).push({ value, load: at });
+const record = (name: string, value: number, at: string) => {
+  (figures[name] ??= []).push({ value, load: at });
+  log(`${name}: ${value.toFixed(2)} (load ${at} at its start)`); // as it comes, in case the run is cut short
+};
 
 const { weights, onnx } = ensureModel();
 const data = await ensureImages(IMAGES);
@@ -253,6 +256,7 @@ for (const [w, h] of [[512, 512], [2000, 1500]]) {
   const py = spawnSync(PYTHON, ['bench/reference_loop.py', '--preprocess', '--repeat', '21', path], { env: PY_ENV, encoding: 'utf8' });
   if (py.status !== 0) throw new Error(`reference_loop.py --preprocess failed:\n${py.stderr}`);
   const ref = JSON.parse(py.stdout);
+  log(`${w}x${h}: decode ${median(decode).toFixed(2)} vs PIL ${ref.decode_ms[path].toFixed(2)} ms, preprocess ${median(prep).toFixed(2)} vs torchvision ${ref.preprocess_ms[path].toFixed(2)} ms`);
   perImage.push({ size: `${w}x${h}`, semibench: { decode: median(decode), prep: median(prep) }, python: { decode: ref.decode_ms[path], prep: ref.preprocess_ms[path] }, load: at });
 }
 await detector.close();
@@ -264,6 +268,7 @@ for (const count of RSS_COUNTS) {
   const at = load();
   const run = semibench(linkedSet(data, count), join(CACHE, `out-${count}`));
   rss.push({ count, ms: run.ms, maxRssMb: run.maxRssMb, load: at });
+  log(`${count} images: ${(run.ms / 1000).toFixed(1)} s, peak RSS ${run.maxRssMb.toFixed(0)} MB`);
   rmSync(join(CACHE, `linked-${count}`), { recursive: true, force: true });
 }
 
