@@ -7,7 +7,7 @@ import { reportHtml } from '../reports/report-html.js';
 import { createProgress } from '../runner/progress.js';
 import { lockRunFolder } from '../runner/run-folder.js';
 import { checkSplit, formatShard, resolveShard, shardFiles } from '../runner/shard.js';
-import type { BenchConfig } from '../config/schema.js';
+import { GRAPH_OPTIMIZATION_LEVELS, type BenchConfig, type GraphOptimization } from '../config/schema.js';
 import { checkDevice } from '../detectors/adapter.js';
 import { validateRunPlan, type RegistryEntry } from '../detectors/registry.js';
 import { runDetectors, type RunResult } from '../runner/run.js';
@@ -29,6 +29,9 @@ interface RunArgs {
   shard?: string;
   shards?: number;
   device?: 'cpu' | 'cuda';
+  'intra-op-threads'?: number;
+  'inter-op-threads'?: number;
+  'graph-optimization'?: GraphOptimization;
   condition?: string[];
   sweep?: string[];
 }
@@ -49,6 +52,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('cache', { type: 'string', describe: 'Score cache folder shared across runs: an image scored before under the same model and pipeline is not scored again' })
       .option('shard', { type: 'string', describe: 'Score only shard INDEX/COUNT (0-based: 0/4 … 3/4) into OUT/shards/; join with `semibench merge OUT` (default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)' })
       .option('device', { choices: ['cpu', 'cuda'] as const, describe: "Where onnxruntime runs the models (default cpu; cuda needs onnxruntime-node's CUDA provider: docs/scaling.md)" })
+      .option('intra-op-threads', { type: 'number', describe: "onnxruntime threads inside one operator (default 0: onnxruntime's own, one per physical core)" })
+      .option('inter-op-threads', { type: 'number', describe: "onnxruntime threads across independent operators (default 0: onnxruntime's own)" })
+      .option('graph-optimization', { choices: GRAPH_OPTIMIZATION_LEVELS, describe: "onnxruntime's graph optimisation level (default all); part of the score identity" })
       .option('shards', { type: 'number', describe: 'The shard count, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX; or set SEMIBENCH_SHARDS)' })
       .example('$0 run --detector all', 'every known detector on the bundled eval set')
       .example('$0 run --detector all --sweep jpeg:95,75,50 --condition format:png', 'robustness curves and the format-shortcut check')
@@ -63,6 +69,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       threshold: args.threshold,
       batchSize: args['batch-size'],
       device: args.device,
+      intraOpThreads: args['intra-op-threads'],
+      interOpThreads: args['inter-op-threads'],
+      graphOptimization: args['graph-optimization'],
       conditions: conditionFlags(args.condition, args.sweep),
       strictData: args['strict-data'],
     });

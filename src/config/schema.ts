@@ -1,5 +1,9 @@
 import type { SliceSpec } from '../slices/spec.js';
 
+/** onnxruntime's graph optimisation levels (SessionOptions.graphOptimizationLevel). */
+export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+export type GraphOptimization = (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
+
 /** Everything a benchmark run needs; bench.config.ts supplies it through defineConfig. CLI flags override. */
 export interface BenchConfig {
   /** Eval set folder (Evalset layout with metadata.csv, or real/ + fake/). */
@@ -22,6 +26,12 @@ export interface BenchConfig {
   prefetch: number;
   /** Where onnxruntime runs the models: 'cpu', or 'cuda' (its CUDA execution provider; docs/scaling.md). */
   device: 'cpu' | 'cuda';
+  /** onnxruntime threads inside one operator; 0: onnxruntime's own choice (one per physical core). */
+  intraOpThreads: number;
+  /** onnxruntime threads across independent operators; 0: onnxruntime's own choice. */
+  interOpThreads: number;
+  /** onnxruntime's graph optimisation level: 'disabled', 'basic', 'extended' or 'all' (a score identity input). */
+  graphOptimization: GraphOptimization;
   /** Images with more pixels than this get an error row instead of being decoded (bounds memory; docs/inputs.md). */
   maxImagePixels: number;
   /**
@@ -62,6 +72,7 @@ type Check = (value: unknown) => string | undefined;
 
 const describe = (v: unknown): string => (Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'number' ? `number ${v}` : `${typeof v} ${JSON.stringify(v)}`);
 const nonEmptyString: Check = (v) => (typeof v === 'string' && v.trim() !== '' ? undefined : `must be a non-empty string (got ${describe(v)})`);
+const nonNegativeInt: Check = (v) => (Number.isInteger(v) && (v as number) >= 0 ? undefined : `must be an integer ≥ 0 (got ${describe(v)})`);
 const positiveInt: Check = (v) => (Number.isInteger(v) && (v as number) > 0 ? undefined : `must be a positive integer (got ${describe(v)})`);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -87,6 +98,10 @@ export function configSchema(
     batchSize: positiveInt,
     prefetch: positiveInt,
     device: (v) => (v === 'cpu' || v === 'cuda' ? undefined : `must be 'cpu' or 'cuda' (got ${describe(v)})`),
+    intraOpThreads: nonNegativeInt,
+    interOpThreads: nonNegativeInt,
+    graphOptimization: (v) =>
+      (GRAPH_OPTIMIZATION_LEVELS as readonly unknown[]).includes(v) ? undefined : `must be one of ${GRAPH_OPTIMIZATION_LEVELS.map((l) => `'${l}'`).join(', ')} (got ${describe(v)})`,
     maxImagePixels: positiveInt,
     conditions: (v) => {
       if (!Array.isArray(v) || !v.every((c) => typeof c === 'string')) return `must be a list of condition specs such as ['jpeg:75', 'blur:1'] (got ${describe(v)})`;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type { BenchConfig, GraphOptimization } from '../config/schema.js';
 import type { PreprocessOp } from '../image/ops.js';
 import { preprocess } from '../image/pipeline.js';
 import type { Chw, RgbImage } from '../image/types.js';
@@ -10,6 +10,7 @@ import type { SampleContext } from '../image/run1-crop.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { unknownNameMessage } from '../util/suggest.js';
 import { BUILTIN_DETECTORS, BUILTIN_PREFIX } from './builtin/index.js';
+import { openLocalSession, openWorkerSession, type ModelSession, type SessionSettings, type TensorData } from './inference-session.js';
 import { forProtocol, isClassOutput, type DetectorManifest, type OutputSpec } from './manifest.js';
 import { argmaxSigmoid } from './output.js';
 
@@ -22,25 +23,37 @@ export interface Detector {
   readonly modelSha256: string;
   /** Where onnxruntime runs it (LoadOptions.device); absent: the CPU. */
   readonly device?: 'cpu' | 'cuda';
+  /** onnxruntime's graph optimisation level (fusions change float rounding, so it is part of the score identity). */
+  readonly graphOptimization: GraphOptimization;
   /** The graph's declared input shape (names for dynamic axes), e.g. ['N', 3, 224, 224]. */
   readonly inputShape: readonly (number | string)[];
   /** The image → input tensor step, exactly as the manifest's protocol says. */
   /** `context`: the sample's mask and id, for ops that read them (semitruthsRun1Crop). */
   prepare(image: RgbImage, context?: SampleContext): Promise<Chw>;
-  /** P(fake) per tensor; NaN where the model produced a non-finite value. */
+  /**
+   * P(fake) per tensor; NaN where the model produced a non-finite value. A lone tensor's buffer moves to the
+   * inference thread (no copy of a full-resolution tensor): do not read it afterwards.
+   */
   score(batch: Chw[]): Promise<number[]>;
   close(): Promise<void>;
 }
 
-export interface LoadOptions {
+export interface LoadOptions extends SessionSettings {
   /** Folder that relative model paths resolve against. */
   modelsDir: string;
   /** Which preprocessing protocol to use (`native` unless told). */
   protocol?: string;
-  /** onnxruntime intra-op threads (default: onnxruntime's own, i.e. all cores). */
-  threads?: number;
-  /** 'cuda': onnxruntime's CUDA execution provider (ops it lacks stay on the CPU); default 'cpu'. */
-  device?: 'cpu' | 'cuda';
+  /**
+   * Run onnxruntime on this thread instead of a worker thread of its own. The scores are the same bits; the
+   * worker lets decoding and preprocessing here overlap inference (onnxruntime-node computes on its caller's thread).
+   */
+  inProcess?: boolean;
+}
+
+/** The load options a run's config gives: where the models are, the protocol and onnxruntime's session settings. */
+export function loadOptions(config: BenchConfig): LoadOptions {
+  const { modelsDir, protocol, device, intraOpThreads, interOpThreads, graphOptimization } = config;
+  return { modelsDir, protocol, device, intraOpThreads, interOpThreads, graphOptimization };
 }
 
 /**
@@ -136,16 +149,9 @@ export async function loadDetector(declared: DetectorManifest, options: LoadOpti
   // The protocol's own output mapping, if it has one: scoring and the score identity both read manifest.output.
   const manifest = forProtocol(declared, protocol);
   const bytes = readModelBytes(manifest, options.modelsDir);
-  let session: ort.InferenceSession;
+  let session: ModelSession;
   try {
-    session = await ort.InferenceSession.create(bytes, {
-      graphOptimizationLevel: 'all',
-      // Without the arena, memory for one large image is given back before the next, instead of growing with each new
-      // input shape (bench/memory.ts).
-      enableCpuMemArena: false,
-      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-      ...(options.device === 'cuda' ? { executionProviders: ['cuda', 'cpu'] } : {}),
-    });
+    session = await (options.inProcess ? openLocalSession : openWorkerSession)(bytes, options);
   } catch (error) {
     const words = errorMessage(error).replace(/\s+/g, ' ').trim();
     if (options.device === 'cuda') throw new UserError(`--device cuda: onnxruntime could not start detector '${manifest.name}' on CUDA: ${words}`, 'E_USAGE');
@@ -181,6 +187,7 @@ export async function loadDetector(declared: DetectorManifest, options: LoadOpti
     inputShape,
     modelSha256: sha256(bytes),
     device: options.device ?? 'cpu',
+    graphOptimization: options.graphOptimization ?? 'all',
     async prepare(image, context) {
       const min = manifest.model.minInputSize;
       if (min && (image.height < min[0] || image.width < min[1])) {
@@ -196,10 +203,8 @@ export async function loadDetector(declared: DetectorManifest, options: LoadOpti
       return tensor;
     },
     async score(batch) {
-      const input = stack(batch);
-      const result = await session.run({ [manifest.model.input]: input });
-      const out = result[manifest.model.output];
-      return toProbabilities(out.data as Float32Array, out.dims as number[], batch.length, manifest.output);
+      const out = await session.run(manifest.model.input, manifest.model.output, stack(batch), true);
+      return toProbabilities(out.data, out.dims, batch.length, manifest.output);
     },
     async close() {
       await session.release();
@@ -242,13 +247,13 @@ function checkProtocolSize(manifest: DetectorManifest, protocol: string, size: [
  * The output must give one value per image (`logit`, `prob`) or hold `fakeIndex` (`softmax`). Read from the
  * graph's declared shape, or, when that axis is symbolic and the input size is known, from one probe inference.
  */
-async function checkOutputWidth(manifest: DetectorManifest, session: ort.InferenceSession, size?: [number, number]): Promise<void> {
+async function checkOutputWidth(manifest: DetectorManifest, session: ModelSession, size?: [number, number]): Promise<void> {
   const meta = session.outputMetadata.find((m) => m.name === manifest.model.output);
   let width: number | undefined;
   if (meta?.isTensor && meta.shape.length <= 2) width = meta.shape.length === 1 ? 1 : typeof meta.shape[1] === 'number' ? meta.shape[1] : undefined;
   if (width === undefined && size) {
-    const probe = new ort.Tensor('float32', new Float32Array(3 * size[0] * size[1]), [1, 3, size[0], size[1]]);
-    width = (await session.run({ [manifest.model.input]: probe }))[manifest.model.output].data.length;
+    const probe = { data: new Float32Array(3 * size[0] * size[1]), dims: [1, 3, size[0], size[1]] };
+    width = (await session.run(manifest.model.input, manifest.model.output, probe, true)).data.length;
   }
   if (width === undefined) return;
   const where = `Detector '${manifest.name}': model.output '${manifest.model.output}' gives ${width} value${width === 1 ? '' : 's'} per image`;
@@ -258,7 +263,7 @@ async function checkOutputWidth(manifest: DetectorManifest, session: ort.Inferen
 }
 
 /** The graph's input must be a float NCHW tensor with 3 channels, and agree with model.inputSize when both are fixed. */
-function checkInputShape(manifest: DetectorManifest, session: ort.InferenceSession): (number | string)[] {
+function checkInputShape(manifest: DetectorManifest, session: ModelSession): (number | string)[] {
   const meta = session.inputMetadata.find((m) => m.name === manifest.model.input);
   if (!meta?.isTensor) return [];
   const shape = [...meta.shape];
@@ -273,17 +278,18 @@ function checkInputShape(manifest: DetectorManifest, session: ort.InferenceSessi
 }
 
 /** Stacks same-shaped CHW tensors into one NCHW input. */
-function stack(batch: Chw[]): ort.Tensor {
+function stack(batch: Chw[]): TensorData {
   const [first] = batch;
+  const dims = [batch.length, first.channels, first.height, first.width];
   // One image: its own buffer, no copy (a full-resolution tensor can be hundreds of MB).
-  if (batch.length === 1) return new ort.Tensor('float32', first.data, [1, first.channels, first.height, first.width]);
+  if (batch.length === 1) return { data: first.data, dims };
   const size = first.data.length;
   const data = new Float32Array(size * batch.length);
   batch.forEach((t, i) => {
     if (t.data.length !== size) throw new Error('stack: tensors in one batch must share a shape');
     data.set(t.data, i * size);
   });
-  return new ort.Tensor('float32', data, [batch.length, first.channels, first.height, first.width]);
+  return { data, dims };
 }
 
 /**

@@ -65,21 +65,22 @@ async function decodeBytes(bytes: Buffer, opts: DecodeOptions, source: string): 
   // 'truncated' mirrors Pillow: a cut-off file raises ("image file is truncated"), libjpeg warnings
   // such as extraneous bytes before a marker do not.
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
-  // The header is read first and checked here, so the limit gives its own message (libvips' limitInputPixels
-  // would refuse in metadata() with a bare "exceeds pixel limit").
   let image = sharp(bytes, { failOn: 'truncated', limitInputPixels: false });
-  const meta = await image.metadata();
-  checkPixels(meta.width ?? 0, meta.height ?? 0, maxPixels, source);
+  // JPEG and PNG headers are read here, so sharp is called once per image; other formats ask sharp for the
+  // header first. The limit is checked here so it gives its own message (libvips' limitInputPixels would
+  // refuse with a bare "exceeds pixel limit").
+  const header = readHeader(bytes) ?? (await image.metadata());
+  checkPixels(header.width ?? 0, header.height ?? 0, maxPixels, source);
   if (opts.applyExifOrientation) image = image.autoOrient();
   image = image.keepIccProfile();
-  const sixteen = meta.depth === 'ushort';
+  const sixteen = header.depth === 'ushort';
 
-  if (meta.space === 'cmyk') {
+  if (header.space === 'cmyk') {
     // Keep sharp out of colour management: Pillow converts CMYK arithmetically.
     const raw = await image.pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true });
     return cmykToRgb(raw.data, raw.info.width, raw.info.height, raw.info.channels);
   }
-  if (meta.space === 'b-w' || meta.space === 'grey16') {
+  if (header.space === 'b-w' || header.space === 'grey16') {
     const space = sixteen ? 'grey16' : 'b-w';
     const raw = await image.toColourspace(space).raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
     const { width, height, channels } = raw.info;
@@ -93,6 +94,60 @@ async function decodeBytes(bytes: Buffer, opts: DecodeOptions, source: string): 
     .toBuffer({ resolveWithObject: true });
   const { width, height, channels } = raw.info;
   return dropAlpha(samples(raw.data, sixteen), width, height, channels, sixteen ? highByte : identity);
+}
+
+/** What decoding needs from an image's header: its size, and the colour space and sample depth libvips gives it. */
+export interface ImageHeader {
+  width?: number;
+  height?: number;
+  space?: string;
+  depth?: string;
+}
+
+/**
+ * The header of a baseline JPEG (8-bit samples) or a PNG, read in JS as sharp's metadata() would report it
+ * (tests/image/decode.test.ts compares them on every golden input); undefined for anything else, which
+ * sharp then reads itself.
+ */
+export function readHeader(bytes: Uint8Array): ImageHeader | undefined {
+  return pngHeader(bytes) ?? jpegHeader(bytes);
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function pngHeader(b: Uint8Array): ImageHeader | undefined {
+  // signature, then IHDR first: length 13, 'IHDR', width, height, bit depth, colour type
+  if (b.length < 33 || PNG_SIGNATURE.some((v, i) => b[i] !== v) || String.fromCharCode(...b.subarray(12, 16)) !== 'IHDR') return undefined;
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const [bitDepth, colourType] = [b[24], b[25]];
+  const grey = colourType === 0 || colourType === 4;
+  if (!grey && colourType !== 2 && colourType !== 3 && colourType !== 6) return undefined;
+  const sixteen = bitDepth === 16;
+  return { width: view.getUint32(16), height: view.getUint32(20), space: grey ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb', depth: sixteen ? 'ushort' : 'uchar' };
+}
+
+function jpegHeader(b: Uint8Array): ImageHeader | undefined {
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return undefined;
+  let at = 2;
+  while (at + 9 < b.length) {
+    if (b[at] !== 0xff) return undefined;
+    const marker = b[at + 1];
+    if (marker === 0xff) {
+      at++; // fill byte
+      continue;
+    }
+    const length = (b[at + 2] << 8) | b[at + 3];
+    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC): precision, height, width, components
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      const [precision, height, width, components] = [b[at + 4], (b[at + 5] << 8) | b[at + 6], (b[at + 7] << 8) | b[at + 8], b[at + 9]];
+      // 12-bit samples, a height given later (DNL) and unusual component counts: sharp decides
+      if (precision !== 8 || height === 0 || ![1, 3, 4].includes(components)) return undefined;
+      return { width, height, space: components === 1 ? 'b-w' : components === 4 ? 'cmyk' : 'srgb', depth: 'uchar' };
+    }
+    if (marker === 0xda || marker === 0xd9 || length < 2) return undefined; // scan data before any frame header
+    at += 2 + length;
+  }
+  return undefined;
 }
 
 function checkPixels(width: number, height: number, maxPixels: number, source: string): void {

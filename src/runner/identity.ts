@@ -41,6 +41,8 @@ export function scoreIdentity(detector: Detector, condition = 'none'): ScoreIden
     versions: { semibench: versions.semibench, onnxruntime: versions.onnxruntime, sharp: versions.sharp, libvips: versions.libvips },
     // GPU kernels round differently: their scores are another identity. CPU adds nothing (hashes stay as they were).
     ...(detector.device && detector.device !== 'cpu' ? { device: detector.device } : {}),
+    // Graph fusions change float rounding: another level is another identity. The default 'all' adds nothing.
+    ...(detector.graphOptimization !== 'all' ? { graphOptimization: detector.graphOptimization } : {}),
   };
   return {
     model_sha256: detector.modelSha256.slice(0, 16),

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchConfig } from '../config/schema.js';
-import { loadDetector, MissingWeightsError, scoreProblem, sha256, type Detector } from '../detectors/adapter.js';
+import { loadDetector, loadOptions, MissingWeightsError, scoreProblem, sha256, type Detector } from '../detectors/adapter.js';
 import { listDetectors, selectDetectors, type RegistryEntry } from '../detectors/registry.js';
 import { applyCondition, CLEAN as CLEAN_CONDITION, runConditions, type Condition } from '../conditions/index.js';
 import { decodeImage } from '../image/decode.js';
@@ -148,7 +148,7 @@ async function runOne(
   };
   let detector: Detector;
   try {
-    detector = await loadDetector(manifest, { modelsDir: config.modelsDir, protocol: config.protocol, device: config.device });
+    detector = await loadDetector(manifest, loadOptions(config));
   } catch (error) {
     // A detector that cannot load (weights missing, sha256 mismatch) is reported; the others still run.
     if (!(error instanceof UserError)) throw error;

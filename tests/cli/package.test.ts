@@ -86,6 +86,11 @@ describe('semibench as a package', () => {
       w.once('message', (m) => { console.log(m.error ? 'answered' : 'no error?'); w.terminate(); });`;
     const ran = await node(['--input-type=module', '-e', worker], { cwd: user, env });
     expect(ran.stdout.trim(), ran.stderr).toBe('answered');
+
+    // so does the inference worker: a detector loads in it and scores an image
+    const check = await node([join(root, 'bin/semibench.js'), 'detectors', 'check', 'npr-residual', '--config', resolve('bench.config.ts')], { cwd: user, env });
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/score +P\(fake\) = 0\.\d+/);
   });
 
   it('the tarball holds the CLI, the build, the docs and the exporters, no tests, fixtures or sources', async () => {

@@ -1,8 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, ImageDecodeError } from '../../src/image/decode.js';
+import { decodeImage, ImageDecodeError, readHeader } from '../../src/image/decode.js';
 import { tempDir } from '../helpers.js';
 import { diff, expectedImage, goldenCase, inputPath } from './goldens.js';
 
@@ -12,6 +12,21 @@ async function sharpDefault(path: string): Promise<Uint8Array> {
 }
 
 describe('decodeImage', () => {
+  it("reads JPEG and PNG headers as sharp's metadata() does (so sharp is called once per image)", async () => {
+    const dir = 'tests/goldens/image/inputs';
+    const files = readdirSync(dir);
+    expect(files.length).toBeGreaterThan(15);
+    for (const file of files) {
+      const bytes = readFileSync(join(dir, file));
+      const { width, height, space, depth } = await sharp(bytes).metadata();
+      expect(readHeader(bytes), file).toEqual({ width, height, space, depth });
+    }
+    // anything not JPEG or PNG, or a header cut short, is left to sharp
+    expect(readHeader(await sharp(readFileSync(join(dir, 'png_rgb16.png'))).webp().toBuffer())).toBeUndefined();
+    expect(readHeader(Buffer.from('hello, this is not a PNG'))).toBeUndefined();
+    expect(readHeader(readFileSync(join(dir, 'jpeg_420_q90.jpg')).subarray(0, 40))).toBeUndefined();
+  });
+
   it('reads a Buffer like a path', async () => {
     const fromPath = await decodeImage(inputPath('jpeg_420'));
     const fromBuffer = await decodeImage(readFileSync(inputPath('jpeg_420')));

@@ -1,0 +1,322 @@
+/**
+ * Full speed on one machine, side by side in one script (issue 14 §3): a ResNet-50 CNNSpot-architecture model
+ * with seeded random weights (tools/reference/make_fidelity_model.py: the .pth for PyTorch and its ONNX export,
+ * cached in .cache/bench-run/), Semi-Truths-like images of 512² to 2048×1536 (JPEG originals, PNG edits, generated
+ * here and cached), `--protocol semitruths`, repetitions interleaved so that load changes hit every method alike.
+ *
+ *   npm run bench:run [-- --images 200 --reps 6 --rss 400,4000]
+ *
+ * Prints, each with the 1-minute load average beside it:
+ * - semibench end to end (`runDetectors` in a child process: decode, preprocess, inference in its worker
+ *   thread, predictions.csv), images/s;
+ * - onnxruntime alone on pre-made tensors (node, the same session options), images/s;
+ * - the reference PyTorch loop (bench/reference_loop.py: PIL + torchvision + torch, 2 threads) at batch 1 and 32;
+ * - the ratios the issue targets: semibench / onnxruntime-only (≥ 0.95), semibench / PyTorch (≥ 1.6);
+ * - decode and preprocessing alone per image at 512² and 2000×1500, semibench vs PIL + torchvision;
+ * - semibench's peak RSS and time at the two --rss image counts (the same files hard-linked over and over);
+ * and checks that semibench's scores equal PyTorch's within 1e-4 on every image (exit 1 otherwise).
+ * On a shared machine the absolute figures move with the load; the ratios, measured side by side, less so.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parse } from 'csv-parse/sync';
+import sharp from 'sharp';
+import { DEFAULTS } from '../src/config/defaults.js';
+import type { BenchConfig } from '../src/config/schema.js';
+import { loadDetector } from '../src/detectors/adapter.js';
+import { openLocalSession, type TensorData } from '../src/detectors/inference-session.js';
+import { cnnspotBlur01 } from '../src/detectors/zoo/cnnspot.js';
+import { decodeImage } from '../src/image/decode.js';
+import { runDetectors } from '../src/runner/run.js';
+import { uniform } from '../src/util/random.js';
+
+const PYTHON = '/usr/bin/python3';
+const CACHE = resolve('.cache/bench-run');
+const MODELS = join(CACHE, 'models');
+const DETECTOR = cnnspotBlur01.name;
+const TOLERANCE = 1e-4;
+const PY_ENV = { ...process.env, OMP_NUM_THREADS: '2', PYTHONDONTWRITEBYTECODE: '1' };
+
+const argv = process.argv.slice(2);
+const arg = (name: string, fallback: string) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : fallback);
+
+/** The run's config: the cached model under the zoo manifest's name, the semitruths protocol, defaults otherwise. */
+const runConfig = (data: string, out: string): BenchConfig => ({
+  ...DEFAULTS,
+  data,
+  out,
+  detectors: [DETECTOR],
+  protocol: 'semitruths',
+  modelsDir: MODELS,
+  manifestsDir: join(CACHE, 'no-manifests'),
+});
+
+// Child mode: one semibench run, timed, with this process's peak RSS.
+if (argv[0] === '--child') {
+  const [, data, out] = argv;
+  rmSync(out, { recursive: true, force: true });
+  const t0 = performance.now();
+  const result = await runDetectors(runConfig(data, out));
+  const ms = performance.now() - t0;
+  const outcome = result.detectors[0];
+  if (outcome.status !== 'ran') throw new Error(`the detector did not run: ${outcome.reason}`);
+  console.log(JSON.stringify({ ms, samples: result.samples, ok: outcome.counts.ok, maxRssMb: process.resourceUsage().maxRSS / 1024, predictions: result.predictionsFile }));
+  process.exit(0);
+}
+
+const IMAGES = Number(arg('images', '200'));
+const REPS = Number(arg('reps', '6'));
+const RSS_COUNTS = arg('rss', '400,4000').split(',').map(Number);
+
+const load = () => loadavg()[0].toFixed(1);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const log = (line: string) => console.error(`[${new Date().toISOString().slice(11, 19)} load ${load()}] ${line}`);
+
+/** The random-weight ResNet-50: its state dict for PyTorch and its ONNX export, made once. */
+function ensureModel(): { weights: string; onnx: string } {
+  const weights = join(CACHE, 'fidelity-resnet50.pth');
+  const onnx = join(CACHE, 'fidelity-resnet50.onnx');
+  if (!existsSync(weights) || !existsSync(onnx)) {
+    log('exporting the random-weight ResNet-50 (once; cached in .cache/bench-run)');
+    const made = spawnSync(PYTHON, ['tools/reference/make_fidelity_model.py', '--out-dir', CACHE, '--no-verify'], { env: PY_ENV, encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`make_fidelity_model.py failed:\n${made.stderr}`);
+  }
+  // the zoo manifest's path, pointing at this file
+  const path = join(MODELS, cnnspotBlur01.model.path);
+  mkdirSync(join(path, '..'), { recursive: true });
+  rmSync(path, { force: true });
+  linkSync(onnx, path);
+  mkdirSync(join(CACHE, 'no-manifests'), { recursive: true });
+  return { weights, onnx };
+}
+
+/** Sizes as in Semi-Truths: 512² edits up to 2048×1536 photos, both orientations. */
+const SIZES: [number, number][] = [[512, 512], [1024, 768], [768, 1024], [2048, 1536], [1536, 2048], [1280, 960], [640, 480], [1024, 1024]];
+
+/** A photo-like procedural image: gradients, hard edges and noise, so decoding and resampling do real work. */
+async function writeImage(path: string, width: number, height: number, seed: number): Promise<void> {
+  const rand = uniform(seed);
+  const data = Buffer.alloc(width * height * 3);
+  for (let y = 0, i = 0; y < height; y++)
+    for (let x = 0; x < width; x++)
+      for (let c = 0; c < 3; c++, i++) {
+        const edge = (x + 2 * y + seed) % 61 < 6 ? 80 : 0;
+        data[i] = Math.min(255, Math.round((x * (c + 1) * 255) / width / 3 + (y * 120) / height + edge + rand() * 40));
+      }
+  const image = sharp(data, { raw: { width, height, channels: 3 } });
+  await (path.endsWith('.png') ? image.png({ compressionLevel: 6 }) : image.jpeg({ quality: 90 })).toFile(path);
+}
+
+/** N images in real/ (JPEG) and fake/ (PNG), made once per N. */
+async function ensureImages(n: number): Promise<string> {
+  const dir = join(CACHE, `images-${n}`);
+  if (existsSync(join(dir, '.done'))) return dir;
+  log(`generating ${n} images`);
+  for (const sub of ['real', 'fake']) mkdirSync(join(dir, sub), { recursive: true });
+  for (let i = 0; i < n; i++) {
+    const [w, h] = SIZES[i % SIZES.length];
+    const fake = i % 2 === 1;
+    await writeImage(join(dir, fake ? 'fake' : 'real', `${String(i).padStart(4, '0')}.${fake ? 'png' : 'jpg'}`), w, h, i + 1);
+  }
+  writeFileSync(join(dir, '.done'), '');
+  return dir;
+}
+
+/** The files of an image folder, in the order the folder loader reads them. */
+function imageFiles(dir: string): string[] {
+  return ['fake', 'real'].flatMap((sub) => readdirSync(join(dir, sub)).sort().map((f) => join(dir, sub, f)));
+}
+
+/** `count` images made of the base set hard-linked over and over (regular files, no new pixels to generate). */
+function linkedSet(base: string, count: number): string {
+  const dir = join(CACHE, `linked-${count}`);
+  rmSync(dir, { recursive: true, force: true });
+  const files = imageFiles(base);
+  for (const sub of ['real', 'fake']) mkdirSync(join(dir, sub), { recursive: true });
+  for (let i = 0; i < count; i++) {
+    const from = files[i % files.length];
+    linkSync(from, join(dir, from.includes('/fake/') ? 'fake' : 'real', `${String(i).padStart(5, '0')}${from.slice(from.lastIndexOf('.'))}`));
+  }
+  return dir;
+}
+
+interface ChildRun {
+  ms: number;
+  samples: number;
+  ok: number;
+  maxRssMb: number;
+  predictions: string;
+}
+
+function semibench(data: string, out: string): ChildRun {
+  const child = spawnSync(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname, '--child', data, out], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (child.status !== 0) throw new Error(`semibench run failed:\n${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+}
+
+function pytorch(weights: string, files: string[], batch: number): { seconds: number; scores: Record<string, number> } {
+  const list = join(CACHE, 'images.txt');
+  writeFileSync(list, files.join('\n') + '\n');
+  const child = spawnSync(PYTHON, ['bench/reference_loop.py', '--weights', weights, '--batch', String(batch), `@${list}`], { env: PY_ENV, encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (child.status !== 0) throw new Error(`reference_loop.py failed:\n${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+}
+
+/** onnxruntime alone: the same session options as a run, on this thread, over tensors prepared beforehand. */
+async function onnxruntimeOnly(onnx: string, tensors: TensorData[]): Promise<number> {
+  const session = await openLocalSession(readFileSync(onnx), {});
+  try {
+    await session.run('input', 'logit', { data: tensors[0].data.slice(), dims: tensors[0].dims }); // warm-up
+    const t0 = performance.now();
+    for (const t of tensors) await session.run('input', 'logit', t);
+    return performance.now() - t0;
+  } finally {
+    await session.release();
+  }
+}
+
+interface Figure {
+  value: number;
+  load: string;
+}
+const figures: Record<string, Figure[]> = {};
+const record = (name: string, value: number, at: string) => {
+  (figures[name] ??= []).push({ value, load: at });
+  log(`${name}: ${value.toFixed(2)} (load ${at} at its start)`); // as it comes, in case the run is cut short
+};
+
+const { weights, onnx } = ensureModel();
+const data = await ensureImages(IMAGES);
+const files = imageFiles(data);
+log(`${files.length} images, ${REPS} repetitions, ${availableParallelism()} cores`);
+
+// Tensors for onnxruntime alone, made by semibench's own pipeline (so the two time the same inputs).
+const detector = await loadDetector({ ...cnnspotBlur01 }, { modelsDir: MODELS, protocol: 'semitruths', inProcess: true });
+const tensors: TensorData[] = [];
+for (const file of files) {
+  const t = await detector.prepare(await decodeImage(file));
+  tensors.push({ data: t.data, dims: [1, t.channels, t.height, t.width] });
+}
+
+let semibenchScores: Map<string, number> | undefined;
+let torchScores: Record<string, number> | undefined;
+for (let rep = 0; rep < REPS; rep++) {
+  // a different order each repetition, so no method always runs first after the others' caches warmed
+  const steps: [string, () => Promise<void> | void][] = [
+    ['semibench end to end', () => {
+      const at = load();
+      const run = semibench(data, join(CACHE, 'out'));
+      if (run.ok !== files.length) throw new Error(`semibench scored ${run.ok} of ${files.length} images`);
+      record('semibench end to end', (files.length * 1000) / run.ms, at);
+      record('semibench peak RSS (MB)', run.maxRssMb, at);
+      const rows: { sample_id: string; score: string }[] = parse(readFileSync(run.predictions), { columns: true });
+      semibenchScores = new Map(rows.map((r) => [join(data, r.sample_id), Number(r.score)]));
+    }],
+    ['onnxruntime only (node, pre-made tensors)', async () => {
+      const at = load();
+      record('onnxruntime only (node, pre-made tensors)', (files.length * 1000) / (await onnxruntimeOnly(onnx, tensors)), at);
+    }],
+    ['PyTorch loop, batch 1', () => {
+      const at = load();
+      const result = pytorch(weights, files, 1);
+      torchScores = result.scores;
+      record('PyTorch loop, batch 1', files.length / result.seconds, at);
+    }],
+    ['PyTorch loop, batch 32', () => {
+      const at = load();
+      record('PyTorch loop, batch 32', files.length / pytorch(weights, files, 32).seconds, at);
+    }],
+  ];
+  for (let k = 0; k < steps.length; k++) {
+    const [name, step] = steps[(k + rep) % steps.length];
+    log(`rep ${rep + 1}/${REPS}: ${name}`);
+    await step();
+  }
+}
+
+// Decode and preprocessing alone, per image, at the issue's two sizes (JPEG, as Semi-Truths originals).
+const perImage: { size: string; semibench: { decode: number; prep: number }; python: { decode: number; prep: number }; load: string }[] = [];
+for (const [w, h] of [[512, 512], [2000, 1500]]) {
+  const path = join(CACHE, `single-${w}x${h}.jpg`);
+  if (!existsSync(path)) await writeImage(path, w, h, 99);
+  const at = load();
+  const decode: number[] = [];
+  const prep: number[] = [];
+  for (let i = 0; i < 21; i++) {
+    const t0 = performance.now();
+    const image = await decodeImage(path);
+    const t1 = performance.now();
+    await detector.prepare(image);
+    decode.push(t1 - t0);
+    prep.push(performance.now() - t1);
+  }
+  const py = spawnSync(PYTHON, ['bench/reference_loop.py', '--preprocess', '--repeat', '21', path], { env: PY_ENV, encoding: 'utf8' });
+  if (py.status !== 0) throw new Error(`reference_loop.py --preprocess failed:\n${py.stderr}`);
+  const ref = JSON.parse(py.stdout);
+  log(`${w}x${h}: decode ${median(decode).toFixed(2)} vs PIL ${ref.decode_ms[path].toFixed(2)} ms, preprocess ${median(prep).toFixed(2)} vs torchvision ${ref.preprocess_ms[path].toFixed(2)} ms`);
+  perImage.push({ size: `${w}x${h}`, semibench: { decode: median(decode), prep: median(prep) }, python: { decode: ref.decode_ms[path], prep: ref.preprocess_ms[path] }, load: at });
+}
+await detector.close();
+
+// Peak RSS and time at two image counts.
+const rss: { count: number; ms: number; maxRssMb: number; load: string }[] = [];
+for (const count of RSS_COUNTS) {
+  log(`peak RSS at ${count} images`);
+  const at = load();
+  const run = semibench(linkedSet(data, count), join(CACHE, `out-${count}`));
+  rss.push({ count, ms: run.ms, maxRssMb: run.maxRssMb, load: at });
+  log(`${count} images: ${(run.ms / 1000).toFixed(1)} s, peak RSS ${run.maxRssMb.toFixed(0)} MB`);
+  rmSync(join(CACHE, `linked-${count}`), { recursive: true, force: true });
+}
+
+// The table.
+const mid = (name: string) => median(figures[name].map((f) => f.value));
+const loads = (name: string) => figures[name].map((f) => f.load).join(' ');
+const line = (cells: string[]) => console.log(`| ${cells.join(' | ')} |`);
+console.log(`\n${files.length} images (512² to 2048×1536, half JPEG real / half PNG fake), --protocol semitruths, ${REPS} interleaved repetitions, ${availableParallelism()} cores; median over repetitions, load average (1 min) of each repetition beside it.\n`);
+line(['measure', 'img/s (median)', 'all repetitions', 'load at each']);
+line(['---', '---', '---', '---']);
+for (const name of ['semibench end to end', 'onnxruntime only (node, pre-made tensors)', 'PyTorch loop, batch 1', 'PyTorch loop, batch 32']) {
+  line([name, mid(name).toFixed(2), figures[name].map((f) => f.value.toFixed(2)).join(' '), loads(name)]);
+}
+const ratio = (a: string, b: string) => {
+  // per repetition (side by side), then the median
+  const rs = figures[a].map((f, i) => f.value / figures[b][i].value);
+  return `${median(rs).toFixed(2)} (${rs.map((r) => r.toFixed(2)).join(' ')})`;
+};
+console.log('');
+line(['ratio', 'median (each repetition)', 'target']);
+line(['---', '---', '---']);
+line(['semibench / onnxruntime only', ratio('semibench end to end', 'onnxruntime only (node, pre-made tensors)'), '≥ 0.95']);
+line(['semibench / PyTorch batch 1', ratio('semibench end to end', 'PyTorch loop, batch 1'), '≥ 1.6']);
+line(['semibench / PyTorch batch 32', ratio('semibench end to end', 'PyTorch loop, batch 32'), '≥ 1.6']);
+line(['onnxruntime only / PyTorch batch 1', ratio('onnxruntime only (node, pre-made tensors)', 'PyTorch loop, batch 1'), '']);
+console.log('');
+line(['per image (ms, median of 21)', 'semibench decode', 'PIL decode', 'semibench preprocess', 'torchvision preprocess', 'preprocess ratio (PIL / semibench)', 'load']);
+line(['---', '---', '---', '---', '---', '---', '---']);
+for (const p of perImage) {
+  line([p.size, p.semibench.decode.toFixed(2), p.python.decode.toFixed(2), p.semibench.prep.toFixed(2), p.python.prep.toFixed(2), (p.python.prep / p.semibench.prep).toFixed(2), p.load]);
+}
+console.log('');
+line(['images', 'semibench wall s', 'ms / image', 'peak RSS MB', 'load']);
+line(['---', '---', '---', '---', '---']);
+for (const r of rss) line([String(r.count), (r.ms / 1000).toFixed(1), (r.ms / r.count).toFixed(1), r.maxRssMb.toFixed(0), r.load]);
+console.log(`peak RSS median over the ${REPS} end-to-end runs of ${files.length} images: ${mid('semibench peak RSS (MB)').toFixed(0)} MB`);
+
+// Fidelity: semibench's scores against PyTorch's, image by image.
+let worst = 0;
+for (const file of files) {
+  const a = semibenchScores!.get(file);
+  const b = torchScores![file];
+  if (a === undefined || b === undefined) throw new Error(`no score for ${file}`);
+  worst = Math.max(worst, Math.abs(a - b));
+}
+const spread = new Set(Object.values(torchScores!).map((s) => s.toFixed(3))).size;
+console.log(`\nscores: semibench vs PyTorch on ${files.length} images: max |Δ| = ${worst.toExponential(2)} (tolerance ${TOLERANCE}); ${spread} distinct PyTorch scores at 3 decimals`);
+if (!(worst <= TOLERANCE)) {
+  console.error('FAIL: semibench and PyTorch disagree');
+  process.exit(1);
+}

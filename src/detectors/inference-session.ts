@@ -1,0 +1,156 @@
+import { Worker } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import type { GraphOptimization } from '../config/schema.js';
+import { workerEntry } from '../util/worker-entry.js';
+
+/** How onnxruntime runs a model: the session options semibench exposes (config keys of the same meaning). */
+export interface SessionSettings {
+  /** Threads inside one operator; 0 or absent: onnxruntime's own choice (one per physical core). */
+  intraOpThreads?: number;
+  /** Threads across independent operators (only used by parallel execution); 0 or absent: onnxruntime's own. */
+  interOpThreads?: number;
+  /** Graph rewrites before the first run; default 'all'. Fusions change float rounding, so scores too. */
+  graphOptimization?: GraphOptimization;
+  /** 'cuda': onnxruntime's CUDA execution provider (ops it lacks stay on the CPU); default 'cpu'. */
+  device?: 'cpu' | 'cuda';
+}
+
+/** The shape of a tensor crossing to or from a session. */
+export interface TensorData {
+  data: Float32Array;
+  dims: number[];
+}
+
+/**
+ * What a detector needs of an onnxruntime session, wherever it runs: its I/O metadata, one-input one-output
+ * runs, and release. A session in a worker thread and one in this thread give the same bits.
+ */
+export interface ModelSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly ort.InferenceSession.ValueMetadata[];
+  readonly outputMetadata: readonly ort.InferenceSession.ValueMetadata[];
+  /** Runs the model; `transfer`: the input's buffer moves to the worker (unusable here afterwards) instead of being copied. */
+  run(input: string, output: string, tensor: TensorData, transfer?: boolean): Promise<TensorData>;
+  release(): Promise<void>;
+}
+
+/** The onnxruntime SessionOptions for these settings (the same in this thread and in a worker). */
+export function sessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
+  return {
+    graphOptimizationLevel: settings.graphOptimization ?? 'all',
+    // Without the arena, memory for one large image is given back before the next, instead of growing with each new
+    // input shape (bench/memory.ts).
+    enableCpuMemArena: false,
+    ...(settings.intraOpThreads ? { intraOpNumThreads: settings.intraOpThreads } : {}),
+    ...(settings.interOpThreads ? { interOpNumThreads: settings.interOpThreads } : {}),
+    ...(settings.device === 'cuda' ? { executionProviders: ['cuda', 'cpu'] } : {}),
+  };
+}
+
+/** A session on this thread: `run` blocks it while onnxruntime computes (onnxruntime-node runs on the caller's thread). */
+export async function openLocalSession(bytes: Uint8Array, settings: SessionSettings): Promise<ModelSession> {
+  const session = await ort.InferenceSession.create(bytes, sessionOptions(settings));
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    inputMetadata: session.inputMetadata,
+    outputMetadata: session.outputMetadata,
+    async run(input, output, tensor) {
+      const result = (await session.run({ [input]: new ort.Tensor('float32', tensor.data, tensor.dims) }))[output];
+      return { data: result.data as Float32Array, dims: [...result.dims] };
+    },
+    release: () => session.release(),
+  };
+}
+
+/** Messages between a WorkerSession and src/detectors/inference-worker.ts. */
+export type WorkerRequest = { id: number; input: string; output: string; tensor: TensorData } | { id: number; release: true };
+export type WorkerReply =
+  | { ready: Pick<ModelSession, 'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'> }
+  /** The answer to request `id`: the output tensor (none for release), or why it failed. */
+  | { id: number; tensor?: TensorData; error?: string }
+  | { error: string };
+
+let liveWorkers = 0;
+/** Inference worker threads started and not yet exited (tests check that none leak). */
+export const liveInferenceWorkers = (): number => liveWorkers;
+
+/**
+ * A session in its own worker thread, so that decoding and preprocessing on this thread overlap inference.
+ * The thread ends on release, when the session cannot be created, and when it fails; it never keeps the
+ * process alive while idle.
+ */
+export function openWorkerSession(bytes: Uint8Array, settings: SessionSettings): Promise<ModelSession> {
+  const model = new Uint8Array(bytes); // a copy of its own, moved to the worker
+  const worker = new Worker(workerEntry('inference-worker', import.meta.url), { workerData: { model, settings }, transferList: [model.buffer] });
+  liveWorkers++;
+  const pending = new Map<number, { resolve: (t: TensorData) => void; reject: (e: Error) => void }>();
+  let nextId = 0;
+  let failure: Error | undefined;
+  let released: Promise<void> | undefined;
+  const fail = (error: Error) => {
+    failure ??= error;
+    for (const p of pending.values()) p.reject(failure);
+    pending.clear();
+    void worker.terminate();
+  };
+  const settle = () => {
+    if (pending.size === 0) worker.unref();
+  };
+  return new Promise((resolveOpen, rejectOpen) => {
+    worker.on('message', (reply: WorkerReply) => {
+      if ('ready' in reply) {
+        worker.unref();
+        resolveOpen({ ...reply.ready, run, release });
+      } else if ('id' in reply) {
+        const p = pending.get(reply.id);
+        pending.delete(reply.id);
+        if (reply.error === undefined) p?.resolve(reply.tensor!);
+        else p?.reject(new Error(reply.error));
+        settle();
+      } else {
+        fail(new Error(reply.error));
+        rejectOpen(failure);
+      }
+    });
+    worker.on('error', (error) => {
+      fail(error);
+      rejectOpen(error);
+    });
+    worker.on('exit', (code) => {
+      liveWorkers--;
+      fail(new Error(`inference worker exited (code ${code})`));
+      rejectOpen(failure);
+    });
+  });
+
+  function request(message: WorkerRequest, transfer: ArrayBuffer[]): Promise<TensorData> {
+    if (failure) return Promise.reject(failure);
+    return new Promise((resolve, reject) => {
+      pending.set(message.id, { resolve, reject });
+      worker.ref();
+      worker.postMessage(message, transfer);
+    });
+  }
+
+  function run(input: string, output: string, tensor: TensorData, transfer = false): Promise<TensorData> {
+    const { data } = tensor;
+    // Only a buffer the tensor has to itself can move; any other is copied by postMessage.
+    const movable = transfer && data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    return request({ id: nextId++, input, output, tensor }, movable ? [data.buffer as ArrayBuffer] : []);
+  }
+
+  function release(): Promise<void> {
+    released ??= (async () => {
+      try {
+        if (!failure) await request({ id: nextId++, release: true }, []);
+      } catch {
+        // a failed worker has nothing left to release
+      } finally {
+        await worker.terminate();
+      }
+    })();
+    return released;
+  }
+}

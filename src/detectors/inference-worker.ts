@@ -1,0 +1,37 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { errorMessage } from '../util/errors.js';
+import { openLocalSession, type ModelSession, type SessionSettings, type WorkerReply, type WorkerRequest } from './inference-session.js';
+
+/**
+ * The worker side of openWorkerSession: one onnxruntime session on this thread, running requests one at a
+ * time in the order they come. Output buffers are transferred back, not copied.
+ */
+const { model, settings } = workerData as { model: Uint8Array; settings: SessionSettings };
+const port = parentPort!;
+const reply = (message: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+let session: ModelSession;
+try {
+  session = await openLocalSession(model, settings);
+  const { inputNames, outputNames, inputMetadata, outputMetadata } = session;
+  reply({ ready: { inputNames, outputNames, inputMetadata, outputMetadata } });
+} catch (error) {
+  reply({ error: errorMessage(error) });
+  process.exit(0);
+}
+
+port.on('message', async (request: WorkerRequest) => {
+  if ('release' in request) {
+    await session.release();
+    reply({ id: request.id });
+    return;
+  }
+  try {
+    const tensor = await session.run(request.input, request.output, request.tensor);
+    // onnxruntime's output may view a larger buffer: send a copy then, the buffer itself otherwise
+    const own = tensor.data.byteOffset === 0 && tensor.data.byteLength === tensor.data.buffer.byteLength ? tensor.data : tensor.data.slice();
+    reply({ id: request.id, tensor: { data: own, dims: tensor.dims } }, [own.buffer as ArrayBuffer]);
+  } catch (error) {
+    reply({ id: request.id, error: errorMessage(error) });
+  }
+});
