@@ -3,6 +3,8 @@
  * eval set's images (decoded once; the condition runs on the decoded pixels, as in `semibench run`).
  *
  *   npx tsx bench/conditions.ts [--iterations N]
+ *
+ * Then whole runs (see below): what a condition adds to `semibench run`.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -34,4 +36,38 @@ for (const spec of CONDITIONS) {
   for (let i = 0; i < iterations; i++) for (const { img, key } of images) await applyCondition(img, condition, key);
   const ms = (performance.now() - t) / (iterations * images.length);
   console.log(`${condition.name.padEnd(32)} ${ms.toFixed(1).padStart(7)} ms/image`);
+}
+
+// Whole runs: the built-in detectors over the bundled eval set, clean only vs the clean run plus each set of
+// conditions (a fresh folder each time). (wall − clean wall) / conditions is what one condition costs in a run:
+// its inference and its op, plus a decode per image if the runner decoded once per condition.
+const RUN_CONDITIONS = [['format:png'], ['format:png', 'jpeg:75', 'blur:1', 'resize:0.5']];
+const { mkdtempSync, rmSync } = await import('node:fs');
+const { tmpdir } = await import('node:os');
+const { join } = await import('node:path');
+const { DEFAULTS } = await import('../src/config/index.js');
+const { runDetectors } = await import('../src/runner/run.js');
+const runWall = async (conditions: string[]) => {
+  const dir = mkdtempSync(join(tmpdir(), 'semibench-bench-'));
+  try {
+    const config = { ...DEFAULTS, data: 'fixtures/evalset', out: join(dir, 'run'), detectors: ['npr-residual', 'spectral-hf'], modelsDir: join(dir, 'models'), manifestsDir: join(dir, 'manifests'), conditions };
+    let best = Infinity;
+    for (let i = 0; i < iterations; i++) {
+      rmSync(config.out, { recursive: true, force: true });
+      const t = performance.now();
+      await runDetectors(config);
+      best = Math.min(best, performance.now() - t);
+    }
+    return best;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+const clean = await runWall([]);
+console.log(`\nsemibench run, 2 built-in detectors, ${images.length > 0 ? 64 : 0} images (best of ${iterations}; load ${loadavg()[0].toFixed(1)}):`);
+console.log(`${'clean only'.padEnd(40)} ${clean.toFixed(0).padStart(7)} ms`);
+for (const conditions of RUN_CONDITIONS) {
+  const wall = await runWall(conditions);
+  const label = `+ ${conditions.join(', ')}`;
+  console.log(`${label.padEnd(40)} ${wall.toFixed(0).padStart(7)} ms  (${((wall - clean) / conditions.length).toFixed(0)} ms per condition, ${((wall - clean) / conditions.length / 128).toFixed(2)} ms per image and detector)`);
 }

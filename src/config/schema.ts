@@ -36,7 +36,7 @@ export interface BenchConfig {
   maxImagePixels: number;
   /**
    * Stress conditions to score under besides the clean run (src/conditions, docs/stress-conditions.md), e.g.
-   * ['jpeg:75', 'resize:0.5+jpeg:75', 'format:png']; each is a pass over the data with its own rows.
+   * ['jpeg:75', 'resize:0.5+jpeg:75', 'format:png']; each has its own rows (one pass over the data scores them all).
    */
   conditions: string[];
   /** A repeated Evalset image_path stops the run; otherwise the first row is kept and the repeats are reported. */

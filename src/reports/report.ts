@@ -120,7 +120,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
   const { meta, scores, plan, slices, bootstrap, rows, ci, thresholds, built } = computed;
   lap('rank + metrics');
   let views: DetectorView[] | undefined;
-  return {
+  const report: Report = {
     runDir,
     dataDir,
     run,
@@ -137,9 +137,11 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
     bootstrap,
     rows,
     ci,
-    robustness: robustness(rows, scores.detectors),
+    robustness: { curves: [], formatShortcut: [] },
     timings,
   };
+  report.robustness = robustness(report, scores.detectors, { ...bootstrap, ciBudget: opts.ciBudget });
+  return report;
 }
 
 /** Native threshold and calibration per detector: from the registry (manifests), else from run.json. */

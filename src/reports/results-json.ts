@@ -4,6 +4,7 @@ import { describeBins } from '../slices/bins.js';
 import { METRICS, Z95 } from '../metrics/index.js';
 import { toolVersions } from '../util/versions.js';
 import { writeAtomic } from './csv.js';
+import { SHORTCUT_RULE } from './robustness.js';
 import type { Report } from './report.js';
 
 /** Version of the results.json layout; bump when a field changes meaning. */
@@ -103,7 +104,7 @@ export function resultsDocument(report: Report): Record<string, unknown> {
       curves: report.robustness.curves,
     },
     formatShortcut: {
-      rule: "flagged when AUC or paired AUC under format:png / format:jpeg:Q falls outside the clean run's 95% interval",
+      rule: SHORTCUT_RULE,
       detectors: report.robustness.formatShortcut,
     },
   };

@@ -5,6 +5,7 @@ import type { MetricCell, SliceRow } from '../slices/aggregate.js';
 import { ALL_SLICE } from '../slices/spec.js';
 import { writeCsv } from './csv.js';
 import type { DetectorScores } from '../slices/scores.js';
+import { sliceDeltas, type CompareRow, type DeltaOptions, type DeltaSide } from './paired-delta.js';
 
 /** Metrics on the robustness curves. */
 export const CURVE_METRICS: MetricKey[] = ['auc', 'paired_auc', 'ap', 'accuracy', 'balanced_accuracy', 'recall_fake', 'specificity_real'];
@@ -29,6 +30,11 @@ export interface CurvePoint {
   n_fake: number;
 }
 
+/**
+ * One metric of one detector, clean vs one format control, on the same images: the paired difference
+ * equalised − clean with its 95% interval (a cluster bootstrap drawing the same source images for both, or
+ * the normal interval of the paired influences on large runs; paired-delta.ts).
+ */
 export interface ShortcutCheck {
   detector: string;
   condition: string;
@@ -36,11 +42,18 @@ export interface ShortcutCheck {
   clean: { value: number | null; lo: number | null; hi: number | null };
   equalised: { value: number | null; lo: number | null; hi: number | null };
   delta: number | null;
-  /** The equalised value lies outside the clean run's 95% interval. */
+  delta_lo: number | null;
+  delta_hi: number | null;
+  ci_method: 'bootstrap' | 'normal' | 'none';
+  /** 'paired' when both sides scored the same images (a row missing on one side makes it 'partly paired'). */
+  pairing: 'paired' | 'partly paired' | 'independent';
+  /** The paired difference's 95% interval excludes 0; null without an interval. */
   moved: boolean | null;
+  /** Why there is no interval, when there is none. */
+  reason?: string;
 }
 
-/** Per detector: 'shortcut' when any check moved, 'no shift beyond the interval', or 'undetermined'. */
+/** Per detector: 'format shortcut' when any check moved, 'no shift beyond the interval' when none did, else 'undetermined'. */
 export interface ShortcutVerdict {
   detector: string;
   verdict: 'format shortcut' | 'no shift beyond the interval' | 'undetermined';
@@ -54,9 +67,11 @@ export interface Robustness {
 
 /**
  * Robustness curves and the format-shortcut verdict, from the overall slice rows of each (detector, condition)
- * the report already computed (scores.ts names them `detector@condition`). Empty when the run had no conditions.
+ * the report already computed (scores.ts names them `detector@condition`), and for the verdict the paired
+ * difference of the overall slice, clean vs each format control. Empty when the run had no conditions.
  */
-export function robustness(rows: readonly SliceRow[], detectors: readonly DetectorScores[]): Robustness {
+export function robustness(report: DeltaSide, detectors: readonly DetectorScores[], ci: Omit<DeltaOptions, 'metrics' | 'slices'>): Robustness {
+  const { rows } = report;
   const overall = new Map(rows.filter((r) => r.slice === ALL_SLICE).map((r) => [r.detector, r]));
   const conditioned = detectors.filter((d) => d.condition !== 'none');
   if (conditioned.length === 0) return { curves: [], formatShortcut: [] };
@@ -91,21 +106,25 @@ export function robustness(rows: readonly SliceRow[], detectors: readonly Detect
     }
     const controls = views.filter((v) => v.condition !== 'none' && isFormatControl(parseCondition(v.condition)));
     if (controls.length === 0) continue;
-    const checks = controls.flatMap((v) => SHORTCUT_METRICS.map((metric) => shortcutCheck(base, v.condition, metric, clean, overall.get(v.detector))));
+    const deltas = sliceDeltas(report, report, controls.map((v) => [base, v.detector]), { ...ci, metrics: SHORTCUT_METRICS, slices: [ALL_SLICE] });
+    const checks = controls.flatMap((v) =>
+      SHORTCUT_METRICS.map((metric) => shortcutCheck(base, v.condition, metric, clean, overall.get(v.detector), deltas.find((d) => d.detector_b === v.detector && d.metric === metric))),
+    );
     const verdict = checks.some((k) => k.moved) ? 'format shortcut' : checks.some((k) => k.moved === false) ? 'no shift beyond the interval' : 'undetermined';
     formatShortcut.push({ detector: base, verdict, checks });
   }
   return { curves, formatShortcut };
 }
 
-function shortcutCheck(detector: string, condition: string, metric: MetricKey, clean: SliceRow | undefined, equalised: SliceRow | undefined): ShortcutCheck {
+function shortcutCheck(detector: string, condition: string, metric: MetricKey, clean: SliceRow | undefined, equalised: SliceRow | undefined, paired: CompareRow | undefined): ShortcutCheck {
   const cell = (r: SliceRow | undefined) => {
     const m: MetricCell | undefined = r?.metrics[metric];
     return { value: m?.value ?? null, lo: m?.lo ?? null, hi: m?.hi ?? null };
   };
+  const lo = paired?.delta_lo ?? null;
+  const hi = paired?.delta_hi ?? null;
   const a = cell(clean);
   const b = cell(equalised);
-  const known = a.value !== null && b.value !== null && a.lo !== null && a.hi !== null;
   return {
     detector,
     condition,
@@ -113,7 +132,12 @@ function shortcutCheck(detector: string, condition: string, metric: MetricKey, c
     clean: a,
     equalised: b,
     delta: a.value !== null && b.value !== null ? b.value - a.value : null,
-    moved: known ? b.value! < a.lo! || b.value! > a.hi! : null,
+    delta_lo: lo,
+    delta_hi: hi,
+    ci_method: paired?.ci_method ?? 'none',
+    pairing: paired?.pairing ?? 'independent',
+    moved: lo !== null && hi !== null ? lo > 0 || hi < 0 : null,
+    ...(lo === null ? { reason: paired?.reason || 'no paired interval' } : {}),
   };
 }
 
@@ -141,9 +165,10 @@ export function robustnessMarkdown(r: Robustness): string[] {
     out.push(`| ${d} | ${conditions.map(cell).join(' | ')} |`);
   }
   if (r.formatShortcut.length) {
-    out.push('', '### Format shortcut', '', 'Flagged when AUC or paired AUC with every image re-encoded into one format falls outside the clean run\'s 95% interval (docs/stress-conditions.md).', '');
+    out.push('', '### Format shortcut', '', `${SHORTCUT_RULE} (docs/stress-conditions.md).`, '');
     for (const v of r.formatShortcut) {
-      const moved = v.checks.filter((k) => k.moved).map((k) => `${k.metric} ${fmt(k.clean.value)} → ${fmt(k.equalised.value)} under ${k.condition}`);
+      const interval = (k: ShortcutCheck) => (k.delta_lo === null ? '' : `, paired Δ ${signed(k.delta)} [${signed(k.delta_lo)}, ${signed(k.delta_hi)}]`);
+      const moved = v.checks.filter((k) => k.moved).map((k) => `${k.metric} ${fmt(k.clean.value)} → ${fmt(k.equalised.value)} under ${k.condition}${interval(k)}`);
       out.push(`- ${v.detector}: **${v.verdict}**${moved.length ? ` (${moved.join('; ')})` : ''}`);
     }
   }
@@ -151,3 +176,8 @@ export function robustnessMarkdown(r: Robustness): string[] {
 }
 
 const fmt = (x: number | null) => (x === null ? '–' : x.toFixed(3));
+const signed = (x: number | null) => (x === null ? '–' : `${x >= 0 ? '+' : ''}${x.toFixed(3)}`);
+
+/** The verdict's rule, in summary.md and results.json. */
+export const SHORTCUT_RULE =
+  'Flagged when the paired difference of AUC or paired AUC, format-equalised (format:png / format:jpeg:Q) minus clean on the same images, has a 95% interval that excludes 0';

@@ -150,7 +150,7 @@ export function terminalSummary(report: Report): string {
     const said = worst.map((x) => `${x.slice}=${x.value} ${num(x.metrics[metric])} (n fake ${x.n_fake})`).join('; ');
     out.push(`  ${r.detector}: ${worst.length ? `${metric} ${said}` : `no slice value with ${WORST_MIN_ROWS}+ rows`}`);
   }
-  if (report.robustness.formatShortcut.length) out.push('', 'Format shortcut (AUC / paired AUC with formats equalised vs the clean interval):');
+  if (report.robustness.formatShortcut.length) out.push('', 'Format shortcut (paired Δ AUC / paired AUC, formats equalised − clean, interval excluding 0):');
   for (const v of report.robustness.formatShortcut) out.push(`  ${v.detector}: ${v.verdict}`);
   return `${out.join('\n')}\n`;
 }

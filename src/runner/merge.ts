@@ -8,7 +8,7 @@ import type { Attempt } from '../reports/run-json.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { toolVersions } from '../util/versions.js';
 import { IDENTITY_COLUMNS, type ScoreIdentity } from './identity.js';
-import { PREDICTION_COLUMNS } from './predictions.js';
+import { conditionOf, PREDICTION_COLUMNS } from './predictions.js';
 import { lockRunFolder, type RunFolderLock } from './run-folder.js';
 import type { DetectorOutcome } from './run.js';
 import { formatShard, shardFiles, shardKey, shardOf, SHARDS_DIR, splitsIn, type Shard } from './shard.js';
@@ -100,6 +100,7 @@ function checkOneRun(docs: ShardDoc[], shards: Shard[]): void {
     'data fingerprint': doc.data.fingerprint,
     protocol: doc.config.protocol,
     detectors: doc.detectors.map((d) => `${d.name}:${d.status}`).join(', '),
+    conditions: doc.detectors.filter((d) => d.status === 'ran').map((d) => `${d.name}: ${(d.conditions ?? ['none']).join(' ')}`).join(', '),
     ...Object.fromEntries(doc.detectors.filter((d) => d.identity).map((d) => [`score identity of ${d.name}`, IDENTITY_COLUMNS.map((c) => d.identity![c]).join('/')])),
   });
   const reference = describe(docs[0]);
@@ -118,8 +119,10 @@ function checkOneRun(docs: ShardDoc[], shards: Shard[]): void {
 }
 
 /**
- * Writes OUT/predictions.csv from the shards' files, one detector at a time (memory holds one detector's rows):
- * each sample's row comes from the shard it belongs to, and must carry that detector's score identity.
+ * Writes OUT/predictions.csv from the shards' files, one detector and condition at a time (memory holds one
+ * condition's rows): each sample's row comes from the shard it belongs to, and must carry that detector's score
+ * identity under that condition. Rows come grouped as one process's compacted file has them: detector, then
+ * condition (the run's order), then the data's order.
  */
 async function writeMerged(out: string, shards: Shard[], dataDir: string, ran: DetectorOutcome[], file: string): Promise<{ rows: number; samples: number }> {
   const source = openDataSource(dataDir);
@@ -130,38 +133,42 @@ async function writeMerged(out: string, shards: Shard[], dataDir: string, ran: D
   try {
     writeSync(fd, csvText([PREDICTION_COLUMNS], DATA_FILE));
     for (const detector of ran) {
-      const byShard = await Promise.all(shards.map((s) => readShardRows(shardFiles(out, s).predictions, detector.name, detector.identity!)));
-      const lacking = shards.map(() => 0);
-      let batch: string[][] = [];
-      samples = 0;
-      // A run of samples with one shard key (a pair; an archive group, listed in metadata order) is written in
-      // the order its shard scored it: an archive's member order, as a single process writes it.
-      let run: { key?: string; rows: { cells: string[]; at: number }[] } = { rows: [] };
-      const flush = () => {
-        for (const row of run.rows.sort((a, b) => a.at - b.at)) batch.push(row.cells);
-        if (batch.length >= 10_000) writeSync(fd, csvText(batch.splice(0), DATA_FILE));
-      };
-      for await (const sample of listSamples(source)) {
-        samples++;
-        const key = shardKey(sample);
-        if (key !== run.key) flush(), (run = { key, rows: [] });
-        const shard = shardOf(key, shards.length);
-        const row = byShard[shard].get(sample.id);
-        if (!row) {
-          lacking[shard]++;
-          continue;
+      for (const condition of detector.conditions ?? ['none']) {
+        const identity = { ...detector.identity!, condition };
+        const byShard = await Promise.all(shards.map((s) => readShardRows(shardFiles(out, s).predictions, detector.name, identity)));
+        const lacking = shards.map(() => 0);
+        let batch: string[][] = [];
+        samples = 0;
+        // A run of samples with one shard key (a pair; an archive group, listed in metadata order) is written in
+        // the order its shard scored it: an archive's member order, as a single process writes it.
+        let run: { key?: string; rows: { cells: string[]; at: number }[] } = { rows: [] };
+        const flush = () => {
+          for (const row of run.rows.sort((a, b) => a.at - b.at)) batch.push(row.cells);
+          if (batch.length >= 10_000) writeSync(fd, csvText(batch.splice(0), DATA_FILE));
+        };
+        for await (const sample of listSamples(source)) {
+          samples++;
+          const key = shardKey(sample);
+          if (key !== run.key) flush(), (run = { key, rows: [] });
+          const shard = shardOf(key, shards.length);
+          const row = byShard[shard].get(sample.id);
+          if (!row) {
+            lacking[shard]++;
+            continue;
+          }
+          run.rows.push(row);
+          rows++;
         }
-        run.rows.push(row);
-        rows++;
-      }
-      flush();
-      writeSync(fd, csvText(batch, DATA_FILE));
-      const short = lacking.findIndex((n) => n > 0);
-      if (short >= 0) {
-        throw new UserError(
-          `shard ${formatShard(shards[short])} incomplete: ${lacking[short]} of its samples have no ${detector.name} row with that detector's score identity; rerun it with --shard ${formatShard(shards[short])}, then merge.`,
-          'E_DATA',
-        );
+        flush();
+        writeSync(fd, csvText(batch, DATA_FILE));
+        const short = lacking.findIndex((n) => n > 0);
+        if (short >= 0) {
+          const under = condition === 'none' ? '' : ` under condition ${condition}`;
+          throw new UserError(
+            `shard ${formatShard(shards[short])} incomplete: ${lacking[short]} of its samples have no ${detector.name} row${under} with that detector's score identity; rerun it with --shard ${formatShard(shards[short])}, then merge.`,
+            'E_DATA',
+          );
+        }
       }
     }
     fsyncSync(fd);
@@ -175,14 +182,15 @@ async function writeMerged(out: string, shards: Shard[], dataDir: string, ran: D
   return { rows, samples };
 }
 
-/** One detector's rows in a shard's predictions file, by sample id; a later row replaces an earlier one. */
+/** One detector's rows under one condition in a shard's predictions file, by sample id; a later row replaces an earlier one. */
 async function readShardRows(file: string, detector: string, identity: ScoreIdentity): Promise<Map<string, { cells: string[]; at: number }>> {
   const rows = new Map<string, { cells: string[]; at: number }>();
   if (!existsSync(file)) return rows;
   let at = 0;
   for await (const { record } of readCsvRecords(file)) {
-    if (record.detector !== detector) continue;
-    if (IDENTITY_COLUMNS.some((c) => record[c] !== identity[c])) rows.delete(record.sample_id);
+    // each condition is its own set of rows (an empty cell, from before conditions, is the clean run)
+    if (record.detector !== detector || conditionOf(record.condition) !== identity.condition) continue;
+    if (IDENTITY_COLUMNS.some((c) => c !== 'condition' && record[c] !== identity[c])) rows.delete(record.sample_id);
     else rows.set(record.sample_id, { cells: PREDICTION_COLUMNS.map((c) => record[c] ?? ''), at: at++ });
   }
   return rows;

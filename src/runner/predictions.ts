@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, ftruncateSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, ftruncateSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { readCsvRecords } from '../loaders/csv.js';
 import { csvText, DATA_FILE } from '../reports/csv.js';
 import type { ScoreIdentity, StoredIdentity } from './identity.js';
@@ -34,7 +34,10 @@ export const conditionOf = (cell: unknown): string => (cell === undefined || cel
  * the batch in flight; on reopen, a torn last line is cut off. Reading rule (resume and `report` alike): a later
  * row for the same (detector, sample_id) replaces an earlier one. A resumed run appends the rows it rescores and
  * compacts the file when it ends; a kill before that leaves the stale rows, which the rule skips. Each condition
- * (`condition` column) is its own set of rows: (detector, condition, sample_id) is the key.
+ * (`condition` column) is its own set of rows: (detector, condition, sample_id) is the key. A run appends a
+ * detector's conditions interleaved (one pass over the samples scores every condition); compaction writes
+ * them grouped, so a finished file holds each (detector, condition) group together, in the order the groups
+ * first appeared, each group's rows in the order they were written.
  */
 export class PredictionStore {
   private fd: number;
@@ -46,6 +49,11 @@ export class PredictionStore {
   /** The distinct score identities (a handful, for millions of rows). */
   private readonly identities: ScoreIdentity[] = [];
   private readonly identityIndex = new Map<string, number>();
+  /** Per data row: its (detector, condition) group, numbered in order of first appearance. */
+  private readonly groupOf: number[] = [];
+  private readonly groupIndex = new Map<string, number>();
+  /** Some group's rows are not contiguous in the file (compact then regroups them). */
+  private interleaved = false;
   private live = 0;
 
   private constructor(readonly file: string) {
@@ -87,9 +95,9 @@ export class PredictionStore {
     for (const r of rows) this.remember(r);
   }
 
-  /** Rewrites the file without superseded rows (atomically: a kill leaves the old or the new file). */
+  /** Rewrites the file without superseded rows, groups together (atomically: a kill leaves the old or the new file). */
   async compact(): Promise<void> {
-    if (this.superseded === 0) return;
+    if (this.superseded === 0 && !this.interleaved) return;
     const keep = new Uint8Array(this.cacheKeys.length);
     for (const samples of this.latest.values()) for (const row of samples.values()) keep[row] = 1;
     await this.rewrite((row) => keep[row] === 1);
@@ -108,6 +116,10 @@ export class PredictionStore {
     const row = this.cacheKeys.push(formatCell(record.cache_key)) - 1;
     this.identityOf.push(index);
     const group = rowGroup(formatCell(record.detector), condition);
+    let g = this.groupIndex.get(group);
+    if (g === undefined) this.groupIndex.set(group, (g = this.groupIndex.size));
+    else if (g !== this.groupOf.at(-1)) this.interleaved = true;
+    this.groupOf.push(g);
     let samples = this.latest.get(group);
     if (!samples) this.latest.set(group, (samples = new Map()));
     const id = formatCell(record.sample_id);
@@ -115,31 +127,49 @@ export class PredictionStore {
     samples.set(id, row);
   }
 
-  /** Writes the rows that pass `keep` (by position) under the current header to a temp file, then swaps it in. */
+  /**
+   * Writes the rows that pass `keep` (by position) under the current header to a temp file, grouped by
+   * (detector, condition), then swaps it in. Each group goes to a part file of its own in one read of the file
+   * (memory holds a batch per group), and the parts are joined in group order.
+   */
   private async rewrite(keep: (row: number) => boolean): Promise<void> {
     const tmp = `${this.file}.tmp-${process.pid}`;
+    const parts = Array.from({ length: this.groupIndex.size }, (_, g) => `${tmp}.${g}`);
     const out = openSync(tmp, 'w');
     try {
       writeSync(out, csvText([PREDICTION_COLUMNS], DATA_FILE));
+      const batches: string[][][] = parts.map(() => []);
+      const flush = (g: number) => batches[g].length > 0 && appendFileSync(parts[g], csvText(batches[g].splice(0), DATA_FILE));
       let row = 0;
-      let batch: string[][] = [];
       for await (const { record } of readCsvRecords(this.file)) {
-        if (keep(row++)) batch.push(PREDICTION_COLUMNS.map((c) => record[c] ?? ''));
-        if (batch.length >= 10_000) writeSync(out, csvText(batch.splice(0), DATA_FILE));
+        const g = this.groupOf[row];
+        if (keep(row++)) batches[g].push(PREDICTION_COLUMNS.map((c) => record[c] ?? ''));
+        if (batches[g].length >= 10_000) flush(g);
       }
-      writeSync(out, csvText(batch, DATA_FILE));
+      const buffer = Buffer.alloc(1 << 20);
+      for (const [g, part] of parts.entries()) {
+        flush(g);
+        if (!existsSync(part)) continue;
+        const from = openSync(part, 'r');
+        for (let n; (n = readSync(from, buffer, 0, buffer.length, null)) > 0; ) writeSync(out, buffer, 0, n);
+        closeSync(from);
+        unlinkSync(part);
+      }
       fsyncSync(out);
       closeSync(out);
     } catch (error) {
       closeSync(out);
       unlinkSync(tmp);
+      for (const part of parts) rmSync(part, { force: true });
       throw error;
     }
     renameSync(tmp, this.file);
     closeSync(this.fd);
     this.fd = openSync(this.file, 'r+');
     this.latest.clear();
-    this.cacheKeys.length = this.identityOf.length = this.live = 0;
+    this.groupIndex.clear();
+    this.cacheKeys.length = this.identityOf.length = this.groupOf.length = this.live = 0;
+    this.interleaved = false;
     for await (const { record } of readCsvRecords(this.file)) this.remember(record);
   }
 

@@ -3,9 +3,9 @@ import { performance } from 'node:perf_hooks';
 import type { BenchConfig } from '../config/schema.js';
 import { loadDetector, loadOptions, MissingWeightsError, scoreProblem, sha256, type Detector } from '../detectors/adapter.js';
 import { listDetectors, selectDetectors, type RegistryEntry } from '../detectors/registry.js';
-import { applyCondition, CLEAN as CLEAN_CONDITION, runConditions, type Condition } from '../conditions/index.js';
+import { applyCondition, runConditions, type Condition } from '../conditions/index.js';
 import { decodeImage } from '../image/decode.js';
-import type { Chw } from '../image/types.js';
+import type { Chw, RgbImage } from '../image/types.js';
 import { EvalsetSource, openDataSource, readSampleFile, sampleContext, type DataSource, type DuplicateRow, type Sample } from '../loaders/index.js';
 import { beginAttempt, writeRunJson } from '../reports/run-json.js';
 import { errorMessage, UserError } from '../util/errors.js';
@@ -15,7 +15,7 @@ import { ScoreCache } from './score-cache.js';
 import { silentProgress, type Progress } from './progress.js';
 import { dataIdentity, lockRunFolder, type RunFolderLock } from './run-folder.js';
 import { checkSplit, shardFiles, shardSource, type Shard } from './shard.js';
-import { chunk, filter, mapOrdered } from './stream.js';
+import { chunk, filter, flatten, mapOrdered } from './stream.js';
 
 /** What happened to one detector in a run. */
 export interface DetectorOutcome {
@@ -56,9 +56,17 @@ export interface RunResult {
   dataProblems?: object;
 }
 
-/** A sample after decode + preprocessing: a tensor, or the reason there is none; or a stored row still valid. */
+/** One condition of a detector's pass: the score identity its rows carry and its share of the score cache. */
+interface ConditionPass {
+  condition: Condition;
+  identity: ScoreIdentity;
+  cache?: ScoreCache;
+}
+
+/** A sample under one condition after decode + preprocessing: a tensor, or the reason there is none; or a stored row still valid. */
 interface Prepared {
   sample: Sample;
+  pass: ConditionPass;
   tensor?: Chw;
   error?: string;
   cacheKey: string;
@@ -88,8 +96,9 @@ export interface RunOptions {
  * OUT/predictions.csv. A stored row is reused only when its image bytes and score identity match (so a killed
  * run resumes where it stopped, and a changed image, model or protocol is rescored). One run writes into a
  * folder at a time (OUT/.lock), and a folder holds one data set; run.json records each attempt.
- * Detectors run one after another; within one, each condition (config.conditions, the clean run first) is a pass
- * over the data, and decode and preprocessing of the next images overlap inference.
+ * Detectors run one after another; each is one pass over the data that scores every condition (config.conditions,
+ * the clean run first): an image is read and decoded once, and the decoded pixels go to each condition that still
+ * needs a score. Decode and preprocessing of the next images overlap inference.
  */
 export async function runDetectors(config: BenchConfig, progress: Progress = silentProgress, options: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
@@ -157,38 +166,41 @@ async function runOne(
   const started = performance.now();
   const conditions = runConditions(config.conditions);
   Object.assign(outcome, { status: 'ran', protocol: detector.protocol, modelSha256: detector.modelSha256, identity: scoreIdentity(detector), conditions: conditions.map((c) => c.name) });
+  const passes: ConditionPass[] = conditions.map((condition) => ({ condition, identity: scoreIdentity(detector, condition.name) }));
   try {
-    for (const condition of conditions) await runCondition(detector, condition, config, source, store, total, progress, options, outcome.counts);
+    // one score cache per identity (condition included)
+    if (options.cache !== undefined) for (const p of passes) p.cache = await ScoreCache.open(options.cache, p.identity);
+    await runPass(detector, passes, config, source, store, total, progress, outcome.counts);
   } finally {
+    for (const p of passes) p.cache?.close();
     await detector.close();
   }
   outcome.ms = performance.now() - started;
   return outcome;
 }
 
-/** One pass of a loaded detector over the data under one condition. */
-async function runCondition(
+/** One pass of a loaded detector over the data: each sample scored under every condition that needs it. */
+async function runPass(
   detector: Detector,
-  condition: Condition,
+  passes: ConditionPass[],
   config: BenchConfig,
   source: DataSource,
   store: PredictionStore,
   total: number,
   progress: Progress,
-  options: RunOptions,
   counts: DetectorOutcome['counts'],
 ): Promise<void> {
-  const identity = scoreIdentity(detector, condition.name);
-  const base = counts.ok + counts.error + counts.resumed;
   let shown = -1;
   const tick = () => {
-    const done = counts.ok + counts.error + counts.resumed - base;
+    const done = counts.ok + counts.error + counts.resumed;
     if (done !== shown) progress.tick((shown = done), counts.error);
   };
-  progress.start(condition === CLEAN_CONDITION ? detector.manifest.name : `${detector.manifest.name} [${condition.name}]`, total, 0);
-  const cache = options.cache === undefined ? undefined : await ScoreCache.open(options.cache, identity);
+  const label = passes.length === 1 ? detector.manifest.name : `${detector.manifest.name} [${passes.length} conditions]`;
+  progress.start(label, total * passes.length, 0);
   try {
-    const prepared = mapOrdered(source.samples(), (s) => prepare(s, detector, condition, store, identity, config.maxImagePixels, cache), Math.max(1, config.prefetch));
+    // prefetch counts prepared tensors: a sample brings one per condition (at least 2 samples, so decode overlaps inference)
+    const ahead = Math.max(2, Math.ceil(Math.max(1, config.prefetch) / passes.length));
+    const prepared = flatten(mapOrdered(source.samples(), (s) => prepare(s, detector, passes, store, config.maxImagePixels), ahead));
     const pending = filter(prepared, (p) => {
       if (p.stale) counts.rescored[p.stale] = (counts.rescored[p.stale] ?? 0) + 1;
       if (!p.reused) return true;
@@ -196,9 +208,11 @@ async function runCondition(
       return false;
     });
     for await (const batch of chunk(pending, Math.max(1, config.batchSize), BATCH_TENSOR_BYTES, tensorBytes)) {
-      const rows = await scoreBatch(batch, detector, identity);
+      const rows = await scoreBatch(batch, detector);
       store.append(rows);
-      cache?.add(batch.flatMap((p, i) => (p.tensor && rows[i].score !== null ? [{ cacheKey: p.cacheKey, score: rows[i].score! }] : [])));
+      for (const pass of passes) {
+        pass.cache?.add(batch.flatMap((p, i) => (p.pass === pass && p.tensor && rows[i].score !== null ? [{ cacheKey: p.cacheKey, score: rows[i].score! }] : [])));
+      }
       for (const row of rows) counts[row.status]++;
       counts.cached += batch.filter((p) => p.cached !== undefined).length;
       tick();
@@ -206,7 +220,6 @@ async function runCondition(
     tick();
   } finally {
     progress.stop();
-    cache?.close();
   }
 }
 
@@ -219,43 +232,61 @@ const BATCH_TENSOR_BYTES = 64 * 1024 * 1024;
 const tensorBytes = (p: Prepared) => p.tensor?.data.byteLength ?? 0;
 
 /**
- * Reads and hashes one image; when the stored row for it is still valid, or the score cache has its score,
- * stops there (reading and hashing are cheap next to decoding and inference). Otherwise decodes it once,
- * applies the condition to the decoded pixels and preprocesses; a failure becomes the row's error text.
+ * Reads and hashes one image, then per condition: when the stored row is still valid, or the score cache has
+ * the score, stops there (reading and hashing are cheap next to decoding and inference). The image is decoded
+ * once, only if some condition still needs a score; each of those applies its condition to the decoded pixels
+ * and preprocesses. A failure becomes the error text of the rows it stops. The shared read + decode time is
+ * split among the conditions scored.
  */
-async function prepare(
-  sample: Sample,
-  detector: Detector,
-  condition: Condition,
-  store: PredictionStore,
-  identity: ScoreIdentity,
-  maxPixels: number,
-  cache?: ScoreCache,
-): Promise<Prepared> {
+async function prepare(sample: Sample, detector: Detector, passes: ConditionPass[], store: PredictionStore, maxPixels: number): Promise<Prepared[]> {
   const t0 = performance.now();
-  const stored = store.lookup(detector.manifest.name, sample.id, condition.name);
-  const check = (cacheKey: string) => {
-    const stale = stored && staleReason(stored, cacheKey, identity);
+  const check = (pass: ConditionPass, cacheKey: string) => {
+    const stored = store.lookup(detector.manifest.name, sample.id, pass.condition.name);
+    const stale = stored && staleReason(stored, cacheKey, pass.identity);
     return stored && !stale ? { reused: true } : { stale };
   };
   let bytes: Buffer;
   try {
     bytes = await readSampleFile(sample);
   } catch (error) {
-    return { sample, error: errorMessage(error), cacheKey: '', ms: performance.now() - t0, ...check('') };
+    const ms = (performance.now() - t0) / passes.length;
+    return passes.map((pass) => ({ sample, pass, error: errorMessage(error), cacheKey: '', ms, ...check(pass, '') }));
   }
   const cacheKey = sha256(bytes).slice(0, 16);
-  const reuse = check(cacheKey);
-  if (reuse.reused) return { sample, cacheKey, ms: 0, reused: true };
-  const cached = cache?.get(cacheKey);
-  if (cached !== undefined) return { sample, cacheKey, cached, ms: performance.now() - t0, ...reuse };
-  if (bytes.length === 0) return { sample, error: `empty file: ${sample.path}`, cacheKey, ms: performance.now() - t0, ...reuse };
-  try {
-    const tensor = await detector.prepare(await applyCondition(await decodeImage(bytes, { maxPixels }), condition, cacheKey), sampleContext(sample));
-    return { sample, tensor, cacheKey, ms: performance.now() - t0, ...reuse };
-  } catch (error) {
-    return { sample, error: `${errorMessage(error)} (${sample.path})`, cacheKey, ms: performance.now() - t0, ...reuse };
+  const out: Prepared[] = [];
+  const todo: Prepared[] = [];
+  for (const pass of passes) {
+    const reuse = check(pass, cacheKey);
+    const cached = reuse.reused ? undefined : pass.cache?.get(cacheKey);
+    const p: Prepared = { sample, pass, cacheKey, ms: cached === undefined ? 0 : performance.now() - t0, ...reuse, ...(cached === undefined ? {} : { cached }) };
+    out.push(p);
+    if (!p.reused && cached === undefined) todo.push(p);
   }
+  const shared = (since: number) => (performance.now() - since) / Math.max(1, todo.length);
+  if (todo.length === 0) return out;
+  if (bytes.length === 0) {
+    for (const p of todo) Object.assign(p, { error: `empty file: ${sample.path}`, ms: shared(t0) });
+    return out;
+  }
+  let image: RgbImage;
+  try {
+    image = await decodeImage(bytes, { maxPixels });
+  } catch (error) {
+    for (const p of todo) Object.assign(p, { error: `${errorMessage(error)} (${sample.path})`, ms: shared(t0) });
+    return out;
+  }
+  const decodeMs = shared(t0);
+  const context = sampleContext(sample);
+  for (const p of todo) {
+    const t1 = performance.now();
+    try {
+      p.tensor = await detector.prepare(await applyCondition(image, p.pass.condition, cacheKey), context);
+    } catch (error) {
+      p.error = `${errorMessage(error)} (${sample.path})`;
+    }
+    p.ms = decodeMs + performance.now() - t1;
+  }
+  return out;
 }
 
 /**
@@ -263,7 +294,7 @@ async function prepare(
  * a batch of 3 or of 8 differs in the 8th decimal), so a score must not depend on its neighbours or on where a
  * resumed run restarted its batches; `batchSize` sets how many rows are made durable together.
  */
-async function scoreBatch(batch: Prepared[], detector: Detector, identity: ScoreIdentity): Promise<PredictionRow[]> {
+async function scoreBatch(batch: Prepared[], detector: Detector): Promise<PredictionRow[]> {
   const rows: PredictionRow[] = [];
   for (const p of batch) {
     const t0 = performance.now();
@@ -288,7 +319,7 @@ async function scoreBatch(batch: Prepared[], detector: Detector, identity: Score
       error,
       ms: Math.round((p.ms + (p.tensor ? performance.now() - t0 : 0)) * 100) / 100,
       cache_key: p.cacheKey,
-      ...identity,
+      ...p.pass.identity,
     });
   }
   return rows;

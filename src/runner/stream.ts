@@ -40,3 +40,8 @@ export async function* chunk<T>(source: AsyncIterable<T>, size: number, maxWeigh
 export async function* filter<T>(source: AsyncIterable<T>, keep: (item: T) => boolean): AsyncGenerator<T> {
   for await (const item of source) if (keep(item)) yield item;
 }
+
+/** The items of a stream of arrays, one by one. */
+export async function* flatten<T>(source: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const items of source) yield* items;
+}
