@@ -5,7 +5,7 @@ import { jpegRoundTrip } from './jpeg.js';
 import type { OpName, PreprocessOp } from './ops.js';
 import { pilResize, tvResize, tvResizeCenterCrop } from './resize.js';
 import { hfProcessorOnTensor } from './hf-reprocess.js';
-import { clamp, normalize, toTensor } from './tensor.js';
+import { clamp, normalize, toNormalizedTensor, toTensor } from './tensor.js';
 import { run1Crop, type SampleContext } from './run1-crop.js';
 import type { Chw, RgbImage } from './types.js';
 
@@ -59,8 +59,17 @@ export async function applyImageOps(img: RgbImage, ops: readonly PreprocessOp[],
 export async function preprocess(img: RgbImage, ops: readonly PreprocessOp[], context?: SampleContext): Promise<Chw> {
   validateOps(ops);
   const tensorAt = ops.findIndex((op) => op.op === 'toTensor');
-  let t = toTensor(await applyImageOps(img, ops.slice(0, tensorAt), 0, context));
-  for (let i = tensorAt + 1; i < ops.length; i++) t = await withIndex(i, ops[i], () => applyTensorOp(t, ops[i], i));
+  const image = await applyImageOps(img, ops.slice(0, tensorAt), 0, context);
+  const next = ops[tensorAt + 1];
+  let t: Chw;
+  let i = tensorAt + 1;
+  if (next?.op === 'normalize') {
+    // ToTensor + Normalize (the torchvision classic) in one pass: same float32 values, one array.
+    t = await withIndex(i++, next, () => toNormalizedTensor(image, next.mean, next.std));
+  } else {
+    t = toTensor(image);
+  }
+  for (; i < ops.length; i++) t = await withIndex(i, ops[i], () => applyTensorOp(t, ops[i], i));
   return t;
 }
 

@@ -4,6 +4,7 @@
  * coefficients, 8-bit intermediate image. Bit-exact with `Image.resize` for every filter but NEAREST
  * (which Pillow routes elsewhere, see nearest.ts).
  */
+import { simdKernels, simdMemory } from './resample-simd.js';
 import type { RgbImage } from './types.js';
 
 export type ConvolutionFilter = 'box' | 'bilinear' | 'hamming' | 'bicubic' | 'lanczos';
@@ -107,70 +108,6 @@ function precomputeCoeffs(inSize: number, in0: number, in1: number, outSize: num
   return { ksize, start, size, k };
 }
 
-/** Resample.c `clip8`: `_clip8_lookups[(ss >> PRECISION_BITS) + 640]`, i.e. clamp to 0..255. */
-function clip8(ss: number): number {
-  const v = ss >> PRECISION_BITS;
-  return v < 0 ? 0 : v > 255 ? 255 : v;
-}
-
-/**
- * ImagingResampleHorizontal_8bpc for output columns [x0, x0 + outWidth) on input rows [rowOffset, rowOffset + rows).
- * Every output pixel has its own taps, so computing a sub-range gives the same bytes as cropping afterwards.
- */
-function horizontal(src: RgbImage, x0: number, outWidth: number, rowOffset: number, rows: number, c: Coeffs): RgbImage {
-  const out = new Uint8Array(outWidth * rows * 3);
-  const inRow = src.width * 3;
-  const data = src.data;
-  const { k, start, size, ksize } = c;
-  for (let yy = 0; yy < rows; yy++) {
-    const rowBase = (yy + rowOffset) * inRow;
-    let o = yy * outWidth * 3;
-    for (let xx = x0; xx < x0 + outWidth; xx++) {
-      const kBase = xx * ksize;
-      const n = size[xx];
-      let p = rowBase + start[xx] * 3;
-      let s0 = HALF;
-      let s1 = HALF;
-      let s2 = HALF;
-      for (let x = 0; x < n; x++, p += 3) {
-        const kv = k[kBase + x];
-        s0 += data[p] * kv;
-        s1 += data[p + 1] * kv;
-        s2 += data[p + 2] * kv;
-      }
-      out[o++] = clip8(s0);
-      out[o++] = clip8(s1);
-      out[o++] = clip8(s2);
-    }
-  }
-  return { width: outWidth, height: rows, data: out };
-}
-
-/**
- * ImagingResampleVertical_8bpc; `rowShift` is the `bounds_vert[i*2] -= ybox_first` shift. Same sums as the C
- * loop (int32, fixed tap order), accumulated a whole row at a time so memory is read sequentially.
- */
-function vertical(src: RgbImage, y0: number, outHeight: number, rowShift: number, c: Coeffs): RgbImage {
-  const rowLen = src.width * 3;
-  const out = new Uint8Array(rowLen * outHeight);
-  const acc = new Int32Array(rowLen);
-  const data = src.data;
-  for (let yy = y0; yy < y0 + outHeight; yy++) {
-    const kBase = yy * c.ksize;
-    const n = c.size[yy];
-    const first = (c.start[yy] - rowShift) * rowLen;
-    acc.fill(HALF);
-    for (let y = 0; y < n; y++) {
-      const kv = c.k[kBase + y];
-      const row = first + y * rowLen;
-      for (let i = 0; i < rowLen; i++) acc[i] += data[row + i] * kv;
-    }
-    const o = (yy - y0) * rowLen;
-    for (let i = 0; i < rowLen; i++) out[o + i] = clip8(acc[i]);
-  }
-  return { width: src.width, height: outHeight, data: out };
-}
-
 /** A window of the output image: what `Image.resize(...).crop(...)` would keep. */
 export interface OutputRegion {
   left: number;
@@ -195,27 +132,68 @@ export function resampleConvolution(
   const filter = FILTERS[filterName];
   const needHorizontal = width !== img.width;
   const needVertical = height !== img.height;
-  const vert = precomputeCoeffs(img.height, 0, img.height, height, filter);
+  const right = left + region.width - 1;
   const bottom = top + region.height - 1;
-  // Without a vertical pass the output rows are the input rows.
+  const vert = precomputeCoeffs(img.height, 0, img.height, height, filter);
+  const horiz = needHorizontal ? precomputeCoeffs(img.width, 0, img.width, width, filter) : undefined;
+  // Input rows the vertical pass reads (`ybox_first..ybox_last`) and input columns the horizontal pass reads;
+  // without a pass the output rows / columns are the input ones.
   const yFirst = needVertical ? vert.start[top] : top;
-  const yLast = needVertical ? vert.start[bottom] + vert.size[bottom] : bottom + 1;
-  let cur: RgbImage;
-  if (needHorizontal) {
-    const horiz = precomputeCoeffs(img.width, 0, img.width, width, filter);
-    cur = horizontal(img, left, region.width, yFirst, yLast - yFirst, horiz);
-  } else {
-    cur = sliceRows(img, left, region.width, yFirst, yLast - yFirst);
+  const rows = (needVertical ? vert.start[bottom] + vert.size[bottom] : bottom + 1) - yFirst;
+  const xFirst = horiz ? horiz.start[left] : left;
+  const srcStride = ((horiz ? horiz.start[right] + horiz.size[right] : right + 1) - xFirst) * 3;
+  const rowLen = region.width * 3;
+
+  // WebAssembly memory layout: copied input window | horizontal output | vertical output | taps. The kernels read
+  // up to 8 bytes past a buffer and store up to 8 past one, hence PAD.
+  const layout = new Layout();
+  const srcAt = layout.take(srcStride * rows);
+  const midAt = needHorizontal ? layout.take(rowLen * rows) : srcAt;
+  const outAt = needVertical ? layout.take(rowLen * region.height) : midAt;
+  const hTaps = horiz && layout.taps(horiz, left, region.width);
+  const vTaps = needVertical ? layout.taps(vert, top, region.height) : undefined;
+  const mem = simdMemory(layout.end);
+  const kernels = simdKernels();
+  for (let y = 0; y < rows; y++) {
+    const from = ((yFirst + y) * img.width + xFirst) * 3;
+    mem.set(img.data.subarray(from, from + srcStride), srcAt + y * srcStride);
   }
-  return needVertical ? vertical(cur, top, region.height, yFirst, vert) : cur;
+  if (horiz && hTaps) {
+    hTaps.write(mem, horiz, left, region.width, (start) => (start - xFirst) * 3);
+    kernels.horizontal(srcAt, srcStride, rows, midAt, region.width, hTaps.start, hTaps.size, hTaps.k, horiz.ksize * 4);
+  }
+  if (vTaps) {
+    vTaps.write(mem, vert, top, region.height, (start) => (start - yFirst) * rowLen);
+    kernels.vertical(midAt, rowLen, outAt, region.height, vTaps.start, vTaps.size, vTaps.k, vert.ksize * 4, 0);
+  }
+  return { width: region.width, height: region.height, data: mem.slice(outAt, outAt + rowLen * region.height) };
 }
 
-/** Columns [left, left + width) of rows [top, top + rows), copied. */
-function sliceRows(img: RgbImage, left: number, width: number, top: number, rows: number): RgbImage {
-  const data = new Uint8Array(width * rows * 3);
-  for (let y = 0; y < rows; y++) {
-    const src = ((top + y) * img.width + left) * 3;
-    data.set(img.data.subarray(src, src + width * 3), y * width * 3);
+const PAD = 16;
+
+/** Byte offsets in the WebAssembly memory, 16-aligned. */
+class Layout {
+  end = 0;
+
+  take(bytes: number): number {
+    const at = this.end;
+    this.end = Math.ceil((at + bytes + PAD) / 16) * 16;
+    return at;
   }
-  return { width, height: rows, data };
+
+  /** Room for the taps of outputs [first, first + count): byte starts, sizes and `ksize` coefficients each. */
+  taps(c: Coeffs, first: number, count: number) {
+    const start = this.take(count * 4);
+    const size = this.take(count * 4);
+    const k = this.take(count * c.ksize * 4);
+    return {
+      start, size, k,
+      write(mem: Uint8Array, coeffs: Coeffs, from: number, n: number, byteStart: (start: number) => number): void {
+        const starts = new Int32Array(mem.buffer, start, n);
+        for (let i = 0; i < n; i++) starts[i] = byteStart(coeffs.start[from + i]);
+        new Int32Array(mem.buffer, size, n).set(coeffs.size.subarray(from, from + n));
+        new Int32Array(mem.buffer, k, n * coeffs.ksize).set(coeffs.k.subarray(from * coeffs.ksize, (from + n) * coeffs.ksize));
+      },
+    };
+  }
 }

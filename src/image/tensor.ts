@@ -5,17 +5,9 @@ import type { Chw, RgbImage } from './types.js';
  * A true float32 division (checked against torch: multiplying by fround(1/255) differs on 126 of 256 values).
  */
 export function toTensor(img: RgbImage): Chw {
-  const { width, height } = img;
-  const plane = width * height;
-  const data = new Float32Array(plane * 3);
-  const lut = new Float32Array(256);
-  for (let v = 0; v < 256; v++) lut[v] = v / 255; // Float32Array store rounds the double quotient once
-  for (let i = 0; i < plane; i++) {
-    data[i] = lut[img.data[i * 3]];
-    data[plane + i] = lut[img.data[i * 3 + 1]];
-    data[2 * plane + i] = lut[img.data[i * 3 + 2]];
-  }
-  return { channels: 3, height, width, data };
+  const lut = new Float32Array(3 * 256);
+  for (let v = 0; v < 256; v++) lut[v] = lut[256 + v] = lut[512 + v] = v / 255; // the store rounds the double quotient once
+  return chwFromTable(img, lut);
 }
 
 /**
@@ -23,10 +15,7 @@ export function toTensor(img: RgbImage): Chw {
  * Each float32 op is emulated by a double op then one rounding, which is exact for + - * /.
  */
 export function normalize(t: Chw, mean: readonly number[], std: readonly number[]): Chw {
-  if (mean.length !== t.channels || std.length !== t.channels) {
-    throw new Error(`normalize: mean and std need ${t.channels} values, got ${mean.length} and ${std.length}`);
-  }
-  if (std.some((s) => s === 0)) throw new Error('normalize: std contains 0 (division by zero)');
+  checkMeanStd(t.channels, mean, std);
   const plane = t.height * t.width;
   const data = new Float32Array(t.data.length);
   for (let c = 0; c < t.channels; c++) {
@@ -35,6 +24,42 @@ export function normalize(t: Chw, mean: readonly number[], std: readonly number[
     for (let i = c * plane; i < (c + 1) * plane; i++) data[i] = Math.fround(t.data[i] - m) / s;
   }
   return { ...t, data };
+}
+
+/**
+ * `normalize(toTensor(img), mean, std)` in one pass and the same float32 values: after ToTensor each channel's
+ * value depends only on its byte, so Normalize is a 3 × 256 table.
+ */
+export function toNormalizedTensor(img: RgbImage, mean: readonly number[], std: readonly number[]): Chw {
+  checkMeanStd(3, mean, std);
+  const lut = new Float32Array(3 * 256);
+  for (let c = 0; c < 3; c++) {
+    const m = Math.fround(mean[c]);
+    const s = Math.fround(std[c]);
+    for (let v = 0; v < 256; v++) lut[c * 256 + v] = Math.fround(Math.fround(v / 255) - m) / s;
+  }
+  return chwFromTable(img, lut);
+}
+
+function checkMeanStd(channels: number, mean: readonly number[], std: readonly number[]): void {
+  if (mean.length !== channels || std.length !== channels) {
+    throw new Error(`normalize: mean and std need ${channels} values, got ${mean.length} and ${std.length}`);
+  }
+  if (std.some((s) => s === 0)) throw new Error('normalize: std contains 0 (division by zero)');
+}
+
+/** HWC bytes → CHW float32 through a per-channel table (`table[c * 256 + byte]`). */
+function chwFromTable(img: RgbImage, table: Float32Array): Chw {
+  const { width, height } = img;
+  const plane = width * height;
+  const data = new Float32Array(plane * 3);
+  const src = img.data;
+  for (let i = 0, j = 0; i < plane; i++, j += 3) {
+    data[i] = table[src[j]];
+    data[plane + i] = table[256 + src[j + 1]];
+    data[2 * plane + i] = table[512 + src[j + 2]];
+  }
+  return { channels: 3, height, width, data };
 }
 
 /** `torch.clamp(x, min, max)`. */

@@ -4,6 +4,7 @@ import { decodeImage } from '../../src/image/decode.js';
 import { jpegRoundTrip } from '../../src/image/jpeg.js';
 import type { PreprocessOp } from '../../src/image/ops.js';
 import { preprocess, validateOps } from '../../src/image/pipeline.js';
+import { normalize, toNormalizedTensor, toTensor } from '../../src/image/tensor.js';
 import type { RgbImage } from '../../src/image/types.js';
 import { diff, expectedImage, goldenCase, inputPath, readExpected, runCase } from './goldens.js';
 
@@ -47,5 +48,27 @@ describe('jpegRoundTrip', () => {
     const raw = { width: src.width, height: src.height, channels: 3 as const };
     const moz = await decodeImage(await sharp(src.data, { raw }).jpeg({ quality: 75, mozjpeg: true }).toBuffer());
     expect(diff(moz.data, golden.data).max).toBeGreaterThan(10);
+  });
+});
+
+describe('toNormalizedTensor (ToTensor + Normalize fused)', () => {
+  // Every byte value in every channel, in an image whose width makes HWC and CHW orders differ.
+  const all: RgbImage = { width: 256, height: 3, data: new Uint8Array(256 * 3 * 3).map((_, i) => (i * 7 + (i % 3) * 85) & 255) };
+  it.each([
+    ['ImageNet', [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]],
+    ['CLIP', [0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]],
+    ['0.5', [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]],
+  ])('gives the float32 values of normalize(toTensor()) bit for bit (%s)', (_, mean, std) => {
+    const fused = toNormalizedTensor(all, mean, std);
+    const twoStep = normalize(toTensor(all), mean, std);
+    expect(fused.width).toBe(256);
+    expect(Buffer.from(fused.data.buffer).equals(Buffer.from(twoStep.data.buffer))).toBe(true);
+  });
+
+  it('is what preprocess runs for toTensor then normalize, and keeps the op index in errors', async () => {
+    const ops: PreprocessOp[] = [{ op: 'toTensor' }, { op: 'normalize', mean: [0.1, 0.2, 0.3], std: [0.3, 0.2, 0.1] }, { op: 'clamp', min: -1, max: 1 }];
+    const t = await preprocess(all, ops);
+    expect(t.data[0]).toBe(Math.max(-1, Math.min(1, Math.fround(Math.fround(Math.fround(all.data[0] / 255) - Math.fround(0.1)) / Math.fround(0.3)))));
+    await expect(preprocess(all, [{ op: 'toTensor' }, { op: 'normalize', mean: [0, 0, 0], std: [1, 0, 1] }])).rejects.toThrow(/^preprocess op #1 \(normalize\): normalize: std contains 0/);
   });
 });
