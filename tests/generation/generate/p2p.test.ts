@@ -102,6 +102,11 @@ describe('semibench generate --methods inpainting,p2p (offline), then run', () =
     expect(slice('method_x_model').some((r) => r.value.includes('p2p') && r.value.includes(OFFLINE_EDIT_MODEL))).toBe(true);
     // every fake, p2p included, in the magnitude and the change-area / change-size slices
     for (const name of ['sem_magnitude', 'post_edit_ratio', 'post_edit_ratio_5bin', 'mse', 'ssim']) expect(fakes(name), name).toBe(12);
+    // the source-mask area is inpainting only (binning.py): p2p rows are out of the area slices, not '(missing)'
+    for (const name of ['area_ratio', 'area_ratio_5bin', 'area_x_sem_magnitude']) {
+      expect(fakes(name), name).toBe(8);
+      expect(slice(name).map((r) => r.value).join(' '), name).not.toContain('(missing)');
+    }
   }, 240_000);
 
   it('the post-edit mask is the changed area measure finds: 0/255 at the photo size, its ratio the row\'s post_edit_ratio', async () => {
