@@ -180,7 +180,9 @@ describe('semibench generate --methods inpainting,p2p (offline), then run', () =
   }, 120_000);
 
   it('takes methods, edit and editModels from bench.config.ts (flags override them); a bad one names the key', () => {
-    const config = join(dir, 'bench.config.ts');
+    // not in `dir`: the other tests' CLI runs there, and would find a bench.config.ts in their working folder
+    mkdirSync(join(dir, 'project'));
+    const config = join(dir, 'project', 'bench.config.ts');
     const plan = (...args: string[]) => cli(['generate', '--input', src, '--out', join(dir, 'planned'), '--config', config, '--plan', ...args]);
     writeFileSync(config, `export default { generate: { methods: ['inpainting', 'p2p'], edit: 'offline', editModels: ['OpenJourney'] } };`);
     const both = plan();
