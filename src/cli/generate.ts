@@ -28,8 +28,8 @@ interface GenerateArgs {
   'llm-model'?: string;
   inpaint?: string;
   models?: string;
-  methods: string;
-  edit: string;
+  methods?: string;
+  edit?: string;
   'edit-models'?: string;
   limit?: number;
   seed?: number;
@@ -57,8 +57,8 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('llm-model', { type: 'string', describe: 'The model name the LLM server serves' })
       .option('inpaint', { type: 'string', describe: `Inpainting backend: classical | a1111:URL | comfyui:URL | diffusers:URL [default: ${DEFAULTS.generate.inpaint}]` })
       .option('models', { type: 'string', describe: 'Inpainting models, comma-separated (default: every model of the backend)' })
-      .option('methods', { type: 'string', default: 'inpainting', describe: `Editing methods, comma-separated: ${METHODS.join(', ')} (p2p = prompt-based editing from captions)` })
-      .option('edit', { type: 'string', default: 'offline', describe: `p2p editing backend: ${EDIT_SPECS}` })
+      .option('methods', { type: 'string', describe: `Editing methods, comma-separated: ${METHODS.join(', ')} (p2p = prompt-based editing from captions) [default: ${DEFAULTS.generate.methods.join(',')}]` })
+      .option('edit', { type: 'string', describe: `p2p editing backend: ${EDIT_SPECS} [default: ${DEFAULTS.generate.edit}]` })
       .option('edit-models', { type: 'string', describe: 'p2p editing models, comma-separated (default: every model of the editing backend)' })
       .option('limit', { type: 'number', describe: 'Use only the first N usable source masks' })
       .option('seed', { type: 'number', describe: `Run seed: magnitudes, prompt types and inpainting seeds derive from it [default: ${DEFAULTS.generate.seed}]` })
@@ -86,7 +86,8 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new UserError('--concurrency must be an integer of at least 1.');
     if (!(args.timeout > 0)) throw new UserError('--timeout must be a positive number of seconds.');
     if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit >= 0)) throw new UserError('--limit must be a whole number.');
-    const methods = parseMethods(args.methods);
+    const methods = parseMethods(args.methods ?? settings.methods.join(','));
+    const editSpec = args.edit ?? settings.edit;
     const stages: readonly Stage[] | undefined = args.stage === 'all' ? undefined : [args.stage];
     if (!args.input) throw new UserError('Name the source set: --input DIR (metadata.csv in the authors\' layout, or images/ + masks/).');
     const out = resolve(args.out);
@@ -102,13 +103,13 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       const log = sideLog && ((entry: Record<string, unknown>) => sideLog.write(entry));
       let p2p;
       if (methods.includes('p2p')) {
-        const editor = createEditBackend(args.edit, { checkpoints, workflow: args['edit-workflow'] });
+        const editor = createEditBackend(editSpec, { checkpoints, workflow: args['edit-workflow'] });
         const captionPrompts = loadCaptionPrompts();
         p2p = {
           captions: createCaptionBackend(llm, args['llm-model'] ?? settings.llmModel, captionPrompts, prompts, log, http),
           captionPrompts,
           editor,
-          models: args['edit-models'] ? args['edit-models'].split(',').map((m) => m.trim()).filter(Boolean) : [...editor.models],
+          models: args['edit-models'] ? args['edit-models'].split(',').map((m) => m.trim()).filter(Boolean) : (settings.editModels ?? [...editor.models]),
         };
       }
       const common = { input: resolve(args.input), out, labels, inpainter, models, limit: args.limit, seed, stages, methods, p2p };
@@ -126,7 +127,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         noLearned: !args.learned,
         noBrisque: !args.brisque,
         qc,
-        describe: { llm: describeUrl(llm), inpaint: describeUrl(inpaintSpec), edit: p2p ? describeUrl(args.edit) : undefined },
+        describe: { llm: describeUrl(llm), inpaint: describeUrl(inpaintSpec), edit: p2p ? describeUrl(editSpec) : undefined },
         progress: createProgress(),
       });
       console.log(formatGenerateSummary(result, out));

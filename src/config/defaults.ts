@@ -24,5 +24,5 @@ export const DEFAULTS: BenchConfig = {
   slices: SEMITRUTHS_SLICES,
   qc: SEMITRUTHS_QC_THRESHOLDS,
   bootstrap: { resamples: 1000, seed: 20241107 },
-  generate: { llm: 'offline', inpaint: 'classical', seed: 0, concurrency: 2 },
+  generate: { llm: 'offline', inpaint: 'classical', methods: ['inpainting'], edit: 'offline', seed: 0, concurrency: 2 },
 };

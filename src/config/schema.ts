@@ -1,3 +1,4 @@
+import { METHODS, type Method } from '../generation/generate/contracts.js';
 import type { SliceSpec } from '../slices/spec.js';
 
 /** onnxruntime's graph optimisation levels (SessionOptions.graphOptimizationLevel). */
@@ -60,6 +61,12 @@ export interface GenerateConfig {
   inpaint: string;
   /** Inpainting models to produce (default: every model of the backend). */
   models?: string[];
+  /** Editing methods to run: 'inpainting', 'p2p' (prompt-based editing from captions), or both. */
+  methods: Method[];
+  /** p2p editing backend: 'offline', 'a1111:URL', 'comfyui:URL' or 'diffusers:URL'. */
+  edit: string;
+  /** p2p editing models to produce (default: every model of the editing backend). */
+  editModels?: string[];
   seed: number;
   /** Items in flight per backend. */
   concurrency: number;
@@ -132,6 +139,10 @@ function generateProblem(v: unknown): string | undefined {
     llmModel: nonEmptyString,
     inpaint: nonEmptyString,
     models: (m) => (Array.isArray(m) && m.every((x) => nonEmptyString(x) === undefined) ? undefined : `must be a list of model names (got ${describe(m)})`),
+    methods: (m) =>
+      Array.isArray(m) && m.length > 0 && m.every((x) => METHODS.includes(x)) ? undefined : `must be a non-empty list of ${METHODS.map((x) => `'${x}'`).join(', ')} (got ${describe(m)})`,
+    edit: nonEmptyString,
+    editModels: (m) => (Array.isArray(m) && m.every((x) => nonEmptyString(x) === undefined) ? undefined : `must be a list of model names (got ${describe(m)})`),
     seed: (n) => (Number.isInteger(n) ? undefined : `must be an integer (got ${describe(n)})`),
     concurrency: positiveInt,
   };

@@ -56,6 +56,9 @@ export function assignSlices(planned: readonly PlannedSlice[], meta: MetadataTab
       slice = cross(p, a, b);
     } else if (p.kind === 'categorical' || p.categoryColumn) {
       slice = categorical(p, meta.categorical.get(p.categoryColumn ?? p.column!)!, meta);
+      // a category column leaves p2p rows empty; outside the basis they are out of the slice, not '(missing)'
+      const applies = p.categoryColumn && basisFilter(p.spec as BinnedSlice, meta);
+      if (applies) slice = leaveOut(slice, (i) => !applies(i));
       if (p.categoryColumn) slice.bins = { edges: [], labels: slice.values.filter((v) => v !== MISSING), source: 'category column', column: p.categoryColumn };
     } else {
       slice = binned(p, meta, fixedBins?.get(p.name), bases);
@@ -226,10 +229,15 @@ function cross(p: PlannedSlice, a: AssignedSlice, b: AssignedSlice): AssignedSli
 
 /** The slice without its real rows. */
 function fakesOnly(slice: AssignedSlice, meta: MetadataTable): AssignedSlice {
-  const codes = Int32Array.from(slice.codes, (c, i) => (meta.label[i] === 0 ? -1 : c));
+  return { ...leaveOut(slice, (i) => meta.label[i] === 0), fakeOnly: true };
+}
+
+/** The slice without the rows `out` names. */
+function leaveOut(slice: AssignedSlice, out: (row: number) => boolean): AssignedSlice {
+  const codes = Int32Array.from(slice.codes, (c, i) => (out(i) ? -1 : c));
   const used = new Uint8Array(slice.values.length);
   for (const c of codes) if (c >= 0) used[c] = 1;
-  return compact({ ...slice, codes, fakeOnly: true }, used);
+  return compact({ ...slice, codes }, used);
 }
 
 /** Drops values no row has (keeping their order) and renumbers the codes. */

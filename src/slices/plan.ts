@@ -89,7 +89,7 @@ export function planSlices(specs: readonly SliceSpec[], header: readonly string[
       const categoryColumn = spec.categoryColumn ? firstPresent(spec.categoryColumn, has, false) : undefined;
       if (categoryColumn) needs.categorical.add(categoryColumn);
       else if (!derived) needs.numeric.add(column);
-      if (!categoryColumn && spec.basisWhere && has.has(spec.basisWhere.column)) needs.categorical.add(spec.basisWhere.column);
+      if (spec.basisWhere && has.has(spec.basisWhere.column)) needs.categorical.add(spec.basisWhere.column);
       planned.set(spec.name, { spec, name: spec.name, kind: 'binned', column, categoryColumn, derived });
     } else {
       if (derived) throw new UserError(`Slice '${spec.name}': derived column '${column}' is numeric; give the slice bins.`, 'E_CONFIG');

@@ -54,6 +54,9 @@ describe('one schema for bench.config.ts and CLI overrides', () => {
     ['detectors as a string', `{ detectors: 'all' }`, /detectors: must be a list of detector names/],
     ['bootstrap without a seed', `{ bootstrap: { resamples: 10 } }`, /bootstrap: must be \{ resamples: positive integer, seed: integer \}/],
     ['an unknown key, with a suggestion', `{ batchsize: 8 }`, /Unknown config key 'batchsize'\. Did you mean 'batchSize'\?/],
+    ['an unknown generate method', `{ generate: { methods: ['inpainting', 'lance'] } }`, /bench\.config\.ts: generate: \.methods must be a non-empty list of 'inpainting', 'p2p'/],
+    ['generate editModels as a string', `{ generate: { editModels: 'OpenJourney' } }`, /bench\.config\.ts: generate: \.editModels must be a list of model names \(got string "OpenJourney"\)/],
+    ['an empty generate edit backend', `{ generate: { edit: '' } }`, /bench\.config\.ts: generate: \.edit must be a non-empty string/],
   ])('rejects %s in the file, naming the key', async (_, body, message) => {
     await expect(withConfig(body)).rejects.toThrow(message);
   });

@@ -70,6 +70,30 @@ describe('report.html', () => {
     }
   });
 
+  it('heat maps: every cell shows its 95% interval under the value; fake-only crossings get a paired-AUC map too', () => {
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    const doc = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as ResultsDoc;
+    const crossed = doc.slices.filter((s) => s.type === 'crossed' && rows.some((r) => r.slice === s.name));
+    expect(crossed.some((s) => s.kind === 'fake-only')).toBe(true);
+    const heat = buildFigures(doc, []).filter((f) => f.id.startsWith('heat-'));
+    expect(heat.map((f) => f.id)).toEqual(crossed.flatMap((s) => (s.kind === 'fake-only' ? [`heat-${s.name}`, `heat-${s.name}-paired_auc`] : [`heat-${s.name}`])));
+    let intervals = 0;
+    for (const f of heat) {
+      const start = html.indexOf(`<figure id="${f.id}"`);
+      const svg = html.slice(start, html.indexOf('</svg>', start));
+      const slice = crossed.find((s) => f.csv === `slices/${s.name}.csv`)!;
+      const metric = f.id.endsWith('-paired_auc') ? 'paired_auc' : slice.kind === 'fake-only' ? 'recall_fake' : 'auc';
+      for (const [detector, a, b, , v, lo, hi] of f.table.rows) {
+        const row = rows.find((r) => r.slice === slice.name && r.detector === detector && r.value === `${a} x ${b}`)!;
+        expect([v, lo, hi]).toEqual([row.metrics[metric].value, row.metrics[metric].lo, row.metrics[metric].hi]);
+        if (lo === null || hi === null) continue;
+        expect(svg, `${f.id} ${a} x ${b}`).toContain(`>${(lo as number).toFixed(2)}–${(hi as number).toFixed(2)}</text>`);
+        intervals++;
+      }
+    }
+    expect(intervals).toBeGreaterThan(0);
+  });
+
   it.skipIf(skipWithoutChromium('html report in Chromium'))('opens in headless Chromium with no console error and no network request, every figure drawn, tables equal results.json', async () => {
     await withPage(join(dir, 'report.html'), async (page, { errors, requests, url }) => {
       expect(errors).toEqual([]);

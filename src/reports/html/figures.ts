@@ -51,7 +51,8 @@ export function buildFigures(doc: ResultsDoc, curves: DetectorScoresForCurves[])
     if (s.name === ALL_SLICE) continue;
     const rows = clean.rows.filter((r) => r.slice === s.name);
     if (rows.length === 0) continue;
-    if (s.type === 'crossed') figures.push(heatMap(s, rows, policy));
+    // fake-only cells: recall at the policy, then paired AUC (no threshold)
+    if (s.type === 'crossed') figures.push(...(s.kind === 'fake-only' ? (['recall_fake', 'paired_auc'] as const) : (['auc'] as const)).map((m, i) => heatMap(s, rows, policy, m, i > 0)));
     else figures.push(sliceFigure(s, rows, policy));
   }
   figures.push(...curveFigures(doc, curves, policy));
@@ -168,35 +169,42 @@ function sliceFigure(s: ResultsDoc['slices'][number], rows: SliceRow[], policy: 
   };
 }
 
-function heatMap(s: ResultsDoc['slices'][number], rows: SliceRow[], policy: string): Figure {
-  const metric: MetricKey = s.kind === 'fake-only' ? 'recall_fake' : 'auc';
+/** One metric per cell of a crossed slice, its 95% interval under the value; `variant` figures get the metric in their id. */
+function heatMap(s: ResultsDoc['slices'][number], rows: SliceRow[], policy: string, metric: MetricKey, variant: boolean): Figure {
   const label = metricDef(metric).label;
   const [a, b] = s.name.split('_x_');
   const values = rows.map((r) => {
     const [row, column] = r.value.split(' x ');
-    return { detector: r.detector, row, column, v: r.metrics[metric].value, lo: r.metrics[metric].lo, hi: r.metrics[metric].hi, n: r.n_fake };
+    const { value: v, lo, hi } = r.metrics[metric];
+    const ci = lo === null || hi === null ? '' : `${lo.toFixed(2)}–${hi.toFixed(2)}`;
+    return { detector: r.detector, row, column, v, lo, hi, ci, n: r.n_fake };
   });
   const order = (k: 0 | 1) => [...new Set(s.values.map((v) => v.split(' x ')[k]))];
   const enc = {
     x: { field: 'column', type: 'nominal', title: b, sort: order(1), axis: { labelAngle: -30 } },
     y: { field: 'row', type: 'nominal', title: a, sort: order(0) },
   };
+  const ink = { condition: { test: 'datum.v > 0.6', value: 'black' }, value: 'white' };
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values },
     facet: { column: { field: 'detector', title: null, header: { labelFontSize: 12, labelFontWeight: 'bold' } } },
     spec: {
+      // cells tall enough for the value and its interval below it
+      width: { step: 58 },
+      height: { step: 30 },
       layer: [
         { mark: 'rect', encoding: { ...enc, color: { field: 'v', type: 'quantitative', title: label, scale: { domain: [0, 1], scheme: 'viridis' } } } },
-        { mark: { type: 'text', fontSize: 10 }, encoding: { ...enc, text: { field: 'v', type: 'quantitative', format: '.2f' }, color: { condition: { test: 'datum.v > 0.6', value: 'black' }, value: 'white' } } },
+        { mark: { type: 'text', fontSize: 10, dy: -5 }, encoding: { ...enc, text: { field: 'v', type: 'quantitative', format: '.2f' }, color: ink } },
+        { mark: { type: 'text', fontSize: 8, dy: 7 }, encoding: { ...enc, text: { field: 'ci' }, color: ink } },
       ],
     },
   } as TopLevelSpec;
   return {
-    id: `heat-${s.name}`,
+    id: variant ? `heat-${s.name}-${metric}` : `heat-${s.name}`,
     section: `Heat maps: ${a} × ${b}`,
     title: `${label} by ${a} × ${b}`,
-    caption: `${label} per ${a} × ${b} cell (n fake in the table); cells without rows are blank. ${policy} Intervals in the table (95%, clustered by source image).`,
+    caption: `${label}${metric === 'paired_auc' ? ' (each fake against its own source photo, no threshold)' : ''} per ${a} × ${b} cell, its 95% interval (clustered by source image) under it; n fake in the table; cells without rows are blank. ${policy}`,
     spec,
     table: {
       columns: ['detector', a, b, 'n fake', label, `${label} lo`, `${label} hi`],

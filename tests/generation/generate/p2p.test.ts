@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,11 @@ describe('semibench generate --methods inpainting,p2p (offline), then run', () =
     expect(slice('method_x_model').some((r) => r.value.includes('p2p') && r.value.includes(OFFLINE_EDIT_MODEL))).toBe(true);
     // every fake, p2p included, in the magnitude and the change-area / change-size slices
     for (const name of ['sem_magnitude', 'post_edit_ratio', 'post_edit_ratio_5bin', 'mse', 'ssim']) expect(fakes(name), name).toBe(12);
+    // the source-mask area is inpainting only (binning.py): p2p rows are out of the area slices, not '(missing)'
+    for (const name of ['area_ratio', 'area_ratio_5bin', 'area_x_sem_magnitude']) {
+      expect(fakes(name), name).toBe(8);
+      expect(slice(name).map((r) => r.value).join(' '), name).not.toContain('(missing)');
+    }
   }, 240_000);
 
   it('the post-edit mask is the changed area measure finds: 0/255 at the photo size, its ratio the row\'s post_edit_ratio', async () => {
@@ -173,6 +178,26 @@ describe('semibench generate --methods inpainting,p2p (offline), then run', () =
     const other = { ...p2p, captionPrompts: { ...p2p.captionPrompts, sha256: 'f'.repeat(64) } };
     await expect(generate({ ...base, methods: ['p2p'], p2p: other, stages: ['caption'] })).rejects.toThrow(/caption_prompts_sha256/);
   }, 120_000);
+
+  it('takes methods, edit and editModels from bench.config.ts (flags override them); a bad one names the key', () => {
+    // not in `dir`: the other tests' CLI runs there, and would find a bench.config.ts in their working folder
+    mkdirSync(join(dir, 'project'));
+    const config = join(dir, 'project', 'bench.config.ts');
+    const plan = (...args: string[]) => cli(['generate', '--input', src, '--out', join(dir, 'planned'), '--config', config, '--plan', ...args]);
+    writeFileSync(config, `export default { generate: { methods: ['inpainting', 'p2p'], edit: 'offline', editModels: ['OpenJourney'] } };`);
+    const both = plan();
+    expect(both.status, both.stderr).toBe(0);
+    expect(both.stdout).toContain('editing offline, models OpenJourney');
+    expect(both.stdout).toMatch(/^edit: up to 4 images/m);
+    const flags = plan('--methods', 'inpainting');
+    expect(flags.status, flags.stderr).toBe(0);
+    expect(flags.stdout).not.toContain('p2p:');
+    writeFileSync(config, `export default { generate: { methods: ['p2p', 'lance'] } };`);
+    const bad = plan();
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr.trim()).toBe(`semibench: ${config}: generate: .methods must be a non-empty list of 'inpainting', 'p2p' (got a list)`);
+    expect(existsSync(join(dir, 'planned'))).toBe(false);
+  }, 60_000);
 
   it('bad method, stage or editing backend: one line each, before any work', () => {
     const out = join(dir, 'bad');
