@@ -20,7 +20,6 @@ file is used. If torch.onnx.export fails on the package's modules, export with t
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import torch
 from torch import nn
 
 from common import DEFAULT_OPSET, DEFAULT_TOL, configure_threads, log
-from metric_common import check_graph, export_graph
+from metric_common import export_checked
 
 
 class Embed(nn.Module):
@@ -63,16 +62,7 @@ def main(argv: list[str] | None = None) -> dict:
     log('dreamsim', f'loaded dreamsim(pretrained=True, dreamsim_type={args.type!r}) from {args.cache_dir}')
     g = torch.Generator().manual_seed(0)
     cases = [{'image': torch.rand(2, 3, 224, 224, generator=g)}, {'image': torch.rand(1, 3, 224, 224, generator=g)}]
-    report = {'tol': args.tol}
-    report['model'] = export_graph(embed, (cases[0]['image'],), args.out, inputs=['image'], output='embedding',
-                                   dynamic={'image': {0: 'batch'}, 'embedding': {0: 'batch'}}, opset=args.opset)
-    report['model']['max_abs_diff'] = check_graph('dreamsim', embed, args.out, 'embedding', cases)
-    report['passed'] = report['model']['max_abs_diff'] <= args.tol
-    log('dreamsim', f'{"PASS" if report["passed"] else "FAIL"}: {report["model"]["max_abs_diff"]:.2e} (tolerance {args.tol:.0e}); '
-                    f'{args.out}: {report["model"]["bytes"] / 1e6:.1f} MB, sha256 {report["model"]["sha256"]}')
-    if args.report_json:
-        args.report_json.write_text(json.dumps(report, indent=2) + '\n')
-    return report
+    return export_checked('dreamsim', embed, args, cases, output='embedding', dynamic={'image': {0: 'batch'}, 'embedding': {0: 'batch'}})
 
 
 if __name__ == '__main__':

@@ -20,7 +20,6 @@ The graph is checked in onnxruntime-node against PyTorch (max abs difference <= 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -29,7 +28,7 @@ import torchvision
 from torch import nn
 
 from common import DEFAULT_OPSET, DEFAULT_TOL, configure_threads, load_state_dict, load_strict, log, sample_inputs
-from metric_common import check_graph, export_graph
+from metric_common import export_checked
 
 # lpips.pretrained_networks.squeezenet: the torchvision `features` indices of each slice, and their channels.
 SLICES = [range(0, 2), range(2, 5), range(5, 8), range(8, 10), range(10, 11), range(11, 12), range(12, 13)]
@@ -133,17 +132,8 @@ def main(argv: list[str] | None = None) -> dict:
     a, b = sample_inputs([(2, 3, 64, 64), (2, 3, 64, 64)], seed=0)
     c, d = sample_inputs([(1, 3, 97, 130), (1, 3, 97, 130)], seed=1)
     cases = [{'in0': x.clamp(-1, 1), 'in1': y.clamp(-1, 1)} for x, y in ((a, b), (c, d), (c, (c + 0.1 * d).clamp(-1, 1)))]
-    report = {'tol': args.tol}
-    report['model'] = export_graph(model, (cases[0]['in0'], cases[0]['in1']), args.out, inputs=['in0', 'in1'], output='distance',
-                                   dynamic={'in0': {0: 'batch', 2: 'height', 3: 'width'}, 'in1': {0: 'batch', 2: 'height', 3: 'width'},
-                                            'distance': {0: 'batch'}}, opset=args.opset)
-    report['model']['max_abs_diff'] = check_graph('lpips', model, args.out, 'distance', cases)
-    report['passed'] = report['model']['max_abs_diff'] <= args.tol
-    log('lpips', f'{"PASS" if report["passed"] else "FAIL"}: {report["model"]["max_abs_diff"]:.2e} (tolerance {args.tol:.0e}); '
-                 f'{args.out}: {report["model"]["bytes"] / 1e6:.1f} MB, sha256 {report["model"]["sha256"]}')
-    if args.report_json:
-        args.report_json.write_text(json.dumps(report, indent=2) + '\n')
-    return report
+    image = {0: 'batch', 2: 'height', 3: 'width'}
+    return export_checked('lpips', model, args, cases, output='distance', dynamic={'in0': image, 'in1': image, 'distance': {0: 'batch'}})
 
 
 if __name__ == '__main__':

@@ -1,4 +1,4 @@
-"""Shared helpers for the metric-model exporters (clip_vitb32.py, lpips_squeeze.py): graphs with named, possibly
+"""Shared helpers for the metric-model exporters (clip_vitb32.py, lpips_squeeze.py, minilm.py, dreamsim_embed.py): graphs with named, possibly
 integer inputs, checked in onnxruntime-node (ort_feed.mjs) against PyTorch. The detector exporters' helpers
 (common.py: checkpoints, hashing) are reused."""
 from __future__ import annotations
@@ -107,3 +107,19 @@ def check_graph(tag: str, model: nn.Module, onnx_path: Path, output: str, cases:
             log(tag, f'verify {shapes}: max |onnxruntime - torch| = {diff:.2e} (torch output in [{expected.min():.4g}, {expected.max():.4g}])')
             worst = max(worst, diff)
     return worst
+
+
+def export_checked(tag: str, model: nn.Module, args, cases: list[dict[str, torch.Tensor]], *, output: str,
+                   dynamic: dict[str, dict[int, str]]) -> dict:
+    """Exports a one-graph metric model (inputs named as the cases' keys), checks it on the cases against PyTorch,
+    logs PASS/FAIL and writes --report-json: the report the exporter returns."""
+    inputs = list(cases[0].keys())
+    report = {'tol': args.tol}
+    report['model'] = export_graph(model, tuple(cases[0].values()), args.out, inputs=inputs, output=output, dynamic=dynamic, opset=args.opset)
+    report['model']['max_abs_diff'] = check_graph(tag, model, args.out, output, cases)
+    report['passed'] = report['model']['max_abs_diff'] <= args.tol
+    log(tag, f'{"PASS" if report["passed"] else "FAIL"}: {report["model"]["max_abs_diff"]:.2e} (tolerance {args.tol:.0e}); '
+             f'{args.out}: {report["model"]["bytes"] / 1e6:.1f} MB, sha256 {report["model"]["sha256"]}')
+    if args.report_json:
+        args.report_json.write_text(json.dumps(report, indent=2) + '\n')
+    return report

@@ -20,7 +20,6 @@ The graph is checked in onnxruntime-node against PyTorch (max abs difference <= 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import torch
 from torch import nn
 
 from common import DEFAULT_OPSET, DEFAULT_TOL, configure_threads, load_strict, log
-from metric_common import check_graph, export_graph, load_any_state_dict
+from metric_common import export_checked, load_any_state_dict
 
 
 class Embeddings(nn.Module):
@@ -166,18 +165,9 @@ def main(argv: list[str] | None = None) -> dict:
     vocab = model.embeddings.word_embeddings.num_embeddings
     log('minilm', f'loaded {args.checkpoint} (strict): {bert_config(model.state_dict(), args.heads)}')
     cases = [sample_ids(2, 11, vocab, 0), sample_ids(1, 4, vocab, 1), sample_ids(2, 16, vocab, 2, pad=5)]
-    names = ['input_ids', 'attention_mask', 'token_type_ids']
-    report = {'tol': args.tol}
-    report['model'] = export_graph(model, tuple(cases[0].values()), args.out, inputs=names, output='last_hidden_state',
-                                   dynamic={**{n: {0: 'batch', 1: 'sequence'} for n in names}, 'last_hidden_state': {0: 'batch', 1: 'sequence'}},
-                                   opset=args.opset)
-    report['model']['max_abs_diff'] = check_graph('minilm', model, args.out, 'last_hidden_state', cases)
-    report['passed'] = report['model']['max_abs_diff'] <= args.tol
-    log('minilm', f'{"PASS" if report["passed"] else "FAIL"}: {report["model"]["max_abs_diff"]:.2e} (tolerance {args.tol:.0e}); '
-                  f'{args.out}: {report["model"]["bytes"] / 1e6:.1f} MB, sha256 {report["model"]["sha256"]}')
-    if args.report_json:
-        args.report_json.write_text(json.dumps(report, indent=2) + '\n')
-    return report
+    axes = {0: 'batch', 1: 'sequence'}
+    return export_checked('minilm', model, args, cases, output='last_hidden_state',
+                          dynamic={n: axes for n in ['input_ids', 'attention_mask', 'token_type_ids', 'last_hidden_state']})
 
 
 if __name__ == '__main__':
