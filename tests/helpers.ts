@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { DEFAULTS, type BenchConfig } from '../src/config/index.js';
 
 export const FIXTURE_EVALSET = resolve('fixtures/evalset');
@@ -127,4 +127,18 @@ export function predictionsWithoutTiming(out: string): string[] {
 export function resultsWithoutRunName(out: string): string {
   const text = readFileSync(join(out, 'results.json'), 'utf8');
   return text.replace(JSON.parse(text).run.runId, 'RUN-ID').replaceAll(out, 'OUT');
+}
+
+/** Every file under a folder, relative path → bytes, for byte-for-byte comparison. */
+export function filesUnder(root: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else out.set(relative(root, path), readFileSync(path));
+    }
+  };
+  walk(root);
+  return out;
 }

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { OfflineLabelBackend } from '../../../src/generation/generate/perturb/of
 import { loadPrompts } from '../../../src/generation/generate/perturb/prompts.js';
 import { UserError } from '../../../src/util/errors.js';
 import { makeSourceSet } from '../../../tools/make-source-set.js';
-import { tempDir } from '../../helpers.js';
+import { filesUnder, tempDir } from '../../helpers.js';
 import { startOpenAiStub } from './openai-stub.js';
 
 const CLI = resolve('bin/semibench.js');
@@ -46,20 +46,6 @@ const cliAsync = (args: string[]) =>
 // nearly all of them, which would leave no binned rows to slice; the BRISQUE gate is tested in brisque-measure.test.ts.
 const generateArgs = (out: string) => ['generate', '--input', src, '--out', out, '--llm', 'offline', '--inpaint', 'classical', '--seed', '5', '--metrics-dir', noModels, '--no-brisque'];
 const csv = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[];
-
-/** Every file under a folder, relative path → bytes, for byte-for-byte comparison. */
-function files(root: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const path = join(d, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else out.set(relative(root, path), readFileSync(path));
-    }
-  };
-  walk(root);
-  return out;
-}
 
 /** generation.json and measure.json without their timings and measure.json's absolute paths (the only bytes that differ between two output folders). */
 function withoutTimings(text: string): unknown {
@@ -147,8 +133,8 @@ describe('semibench generate, end to end (offline labels, classical inpainting)'
     expect(readFileSync(join(again, '.semibench-generate/perturb.jsonl'), 'utf8')).toBe(perturbedBefore);
     expect(readFileSync(join(again, '.semibench-generate/inpaint.jsonl'), 'utf8').trim().split('\n')).toHaveLength(8);
 
-    const a = files(gen());
-    const b = files(again);
+    const a = filesUnder(gen());
+    const b = filesUnder(again);
     expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
     for (const [path, bytes] of a) {
       if (path === 'generation.json' || path === 'measure.json') {

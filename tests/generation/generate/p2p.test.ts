@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCaptionPrompts } from '../../../src/generation/generate/caption/index.js';
@@ -13,7 +13,7 @@ import { OfflineLabelBackend } from '../../../src/generation/generate/perturb/of
 import { loadPrompts } from '../../../src/generation/generate/perturb/prompts.js';
 import { decodeGrey } from '../../../src/image/grey.js';
 import { makeSourceSet } from '../../../tools/make-source-set.js';
-import { tempDir } from '../../helpers.js';
+import { filesUnder, tempDir } from '../../helpers.js';
 
 const CLI = resolve('bin/semibench.js');
 let dir: string;
@@ -33,20 +33,6 @@ const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { en
 const csv = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[];
 // --no-brisque as in generate.test.ts: the gate would remove the blurry classical fills and leave nothing to bin.
 const bothMethods = (out: string, input = src) => ['generate', '--input', input, '--out', out, '--methods', 'inpainting,p2p', '--llm', 'offline', '--inpaint', 'classical', '--edit', 'offline', '--seed', '5', '--metrics-dir', noModels, '--no-brisque'];
-
-/** Every file under a folder, relative path → bytes. */
-function files(root: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const path = join(d, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else out.set(relative(root, path), readFileSync(path));
-    }
-  };
-  walk(root);
-  return out;
-}
 
 describe('semibench generate --methods inpainting,p2p (offline), then run', () => {
   it('writes both methods into one eval set; run slices by method, model, sem_magnitude and the change area with p2p rows', () => {
@@ -155,8 +141,8 @@ describe('semibench generate --methods inpainting,p2p (offline), then run', () =
     expect(resumed.stdout).toMatch(/edit: 8\/8 ok, 0 failed \([1-7] done earlier\)/);
     expect(readFileSync(join(killed, '.semibench-generate/caption.jsonl'), 'utf8')).toBe(captioned);
     expect(readFileSync(join(killed, '.semibench-generate/edit.jsonl'), 'utf8').trim().split('\n')).toHaveLength(8);
-    const a = files(whole);
-    const b = files(killed);
+    const a = filesUnder(whole);
+    const b = filesUnder(killed);
     const kept = (keys: Iterable<string>) => [...keys].filter((k) => !k.startsWith('.semibench-generate') && !k.endsWith('.json')).sort();
     expect(kept(b.keys())).toEqual(kept(a.keys()));
     for (const path of kept(a.keys())) expect(b.get(path)!.equals(a.get(path)!), path).toBe(true);
