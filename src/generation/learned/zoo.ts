@@ -100,7 +100,7 @@ export const CLIP_VIT_B32: ClipManifest = {
     weights:
       'ONNX exports of CLIPVisionModelWithProjection (pixel_values → image_embeds) and CLIPTextModelWithProjection ' +
       '(input_ids[, attention_mask] → text_embeds) of openai/clip-vit-base-patch32 (e.g. Xenova/clip-vit-base-patch32 ' +
-      'onnx/vision_model.onnx and onnx/text_model.onnx), or tools/export/clip.py run on the checkpoint. The tokenizer is built in.',
+      'onnx/vision_model.onnx and onnx/text_model.onnx), or tools/export/clip_vitb32.py run on the checkpoint. The tokenizer is built in.',
     licence: 'MIT',
     verified: NOT_VERIFIED,
   },
