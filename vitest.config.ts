@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
-    // removes the temp folders each test file made (tests/helpers.ts tempDir)
+    // removes the temp folders each test file made (tests/helpers.ts tempDir), and a killed run's on the next run
     setupFiles: ['tests/setup.ts'],
+    globalSetup: ['tests/global-setup.ts'],
     // tests that spawn bin/semibench.js run the TypeScript sources, never a stale dist/ build
     env: { SEMIBENCH_FROM_SOURCE: '1' },
     testTimeout: 120_000,

@@ -10,9 +10,12 @@ export const FIXTURE_EVALSET = resolve('fixtures/evalset');
 
 const madeDirs: string[] = [];
 
-/** A fresh folder in the temp dir; tests/setup.ts removes it after the test file (removeTempDirs). */
+/**
+ * A fresh folder under this test run's temp root (tests/global-setup.ts); tests/setup.ts removes it after the
+ * test file (removeTempDirs), and the root goes with the run.
+ */
 export function tempDir(prefix = 'semibench-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(process.env.SEMIBENCH_TEST_TMP ?? tmpdir(), prefix));
   madeDirs.push(dir);
   return dir;
 }

@@ -1,21 +1,16 @@
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULTS, loadConfig } from '../../src/config/index.js';
+import { tempDir } from '../helpers.js';
 
-const made: string[] = [];
 /** A folder outside the repository, as a user's project would be; no package.json "type", so CommonJS. */
 function project(files: Record<string, string>): string {
-  const dir = join(tmpdir(), `semibench-config-${process.pid}-${made.length}`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  made.push(dir);
+  const dir = tempDir('semibench-config-');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'user-project', private: true }));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }
-afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 const CONFIG_ENTRY = resolve('src/config/index.js');
 

@@ -1,16 +1,14 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_IMAGE_PIXELS, decodeImage, ImageDecodeError } from '../../src/image/decode.js';
 import { runDetectors } from '../../src/runner/run.js';
 import { chunk } from '../../src/runner/stream.js';
-import { testConfig } from '../helpers.js';
+import { tempDir, testConfig } from '../helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'semibench-bounded-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('semibench-bounded-');
 
 const solidPng = (width: number, height: number) =>
   sharp({ create: { width, height, channels: 3, background: { r: 30, g: 60, b: 90 } } }).png({ compressionLevel: 1 }).toBuffer();

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
@@ -10,15 +9,10 @@ import { measure } from '../../src/generation/measure.js';
 import { EvalsetSource, FolderSource, openDataSource, readSampleFile, type Sample } from '../../src/loaders/index.js';
 import { runDetectors } from '../../src/runner/run.js';
 import { DataFileError, readDataFile, readRegularFile, resolveDataPath } from '../../src/util/fs.js';
-import { testConfig } from '../helpers.js';
+import { tempDir, testConfig } from '../helpers.js';
 
-const dirs: string[] = [];
 const fifos: string[] = [];
-function tmp(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'semibench-confine-'));
-  dirs.push(dir);
-  return dir;
-}
+const tmp = () => tempDir('semibench-confine-');
 function fifo(path: string): string {
   execFileSync('mkfifo', [path]);
   fifos.push(path);
@@ -34,7 +28,6 @@ afterEach(() => {
       // no reader waiting (ENXIO) or already removed
     }
   }
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 async function png(path: string, size = 8, red = 10): Promise<void> {

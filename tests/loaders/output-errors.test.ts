@@ -1,28 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeAtomic } from '../../src/reports/csv.js';
 import { buildReport } from '../../src/reports/report.js';
 import { writeReport } from '../../src/reports/write.js';
 import { runDetectors } from '../../src/runner/run.js';
 import { UserError } from '../../src/util/errors.js';
 import { ensureOutputFolder, fileSystemUserError } from '../../src/util/fs.js';
-import { testConfig } from '../helpers.js';
+import { tempDir, testConfig } from '../helpers.js';
 import { TINY_SLICES, tinyRun } from '../reports/tiny-run.js';
 
 // Tests run as root, for whom chmod does not make a folder read-only. Write failures come from paths the kernel
 // refuses to anyone: a path under a file (ENOTDIR), /proc (ENOENT on mkdir), /sys (EPERM/EACCES), /dev/full (ENOSPC).
-const dirs: string[] = [];
-function tmp(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'semibench-out-'));
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const tmp = () => tempDir('semibench-out-');
 
 describe('--out that cannot be written', () => {
   it('a file, or a path under a file, is one line naming it, before any image is read', async () => {
