@@ -2,38 +2,18 @@
 // weights, exported and checked in onnxruntime-node against PyTorch. Needs Debian's python3-torch and python3-onnx
 // (skipped with the reason otherwise; a failure under CI=true). Slow: the graph is ~380 MB (two EfficientNet-B0
 // stems, 75264 → 384 patch embedding), several minutes on 2 cores.
-import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWithoutReference, tempDir } from '../helpers.js';
+import { pythonModulesMissing, runPython } from './python.js';
 
-const PYTHON = process.env.SEMIBENCH_PYTHON ?? '/usr/bin/python3';
 // float32 through 16 MBConv blocks, a 1280-channel head and 4 cross-scale blocks: measured 1.1e-4 on logits near 1.
 const TOLERANCE = 3e-4;
 
-function torchMissing(): string | undefined {
-  const probe = spawnSync(PYTHON, ['-c', 'import torch, onnx'], { encoding: 'utf8' });
-  if (probe.error) return `${PYTHON} cannot run (${probe.error.message})`;
-  if (probe.status !== 0) return `${PYTHON} -c 'import torch, onnx' failed: ${probe.stderr.trim().split('\n').at(-1)}`;
-  return undefined;
-}
 
-function run(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, {
-      cwd: 'tools/export',
-      env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '2', PYTHONDONTWRITEBYTECODE: '1' },
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
 
-const missing = torchMissing();
+const missing = pythonModulesMissing('torch, onnx');
 
 describe('tools/export/cross_efficient_vit.py', () => {
   if (skipWithoutReference('export', missing && `${missing}. Install python3-torch python3-onnx (see docs/exporting.md).`)) {
@@ -45,7 +25,7 @@ describe('tools/export/cross_efficient_vit.py', () => {
     const dir = tempDir('semibench-cev-');
     const out = join(dir, 'models/cross-efficient-vit/cross-efficient-vit.onnx');
     const report = join(dir, 'report.json');
-    const { code, output } = await run(['cross_efficient_vit.py', '--self-test', '--out', out, '--tol', String(TOLERANCE), '--report-json', report]);
+    const { code, output } = await runPython(['cross_efficient_vit.py', '--self-test', '--out', out, '--tol', String(TOLERANCE), '--report-json', report], 'tools/export');
     expect(code, output.slice(-4000)).toBe(0);
     const r = JSON.parse(readFileSync(report, 'utf8'));
     expect(r).toMatchObject({ detector: 'cross-efficient-vit', passed: true, input: 'input', output: 'logit', dynamic_axes: 'batch' });

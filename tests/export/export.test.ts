@@ -2,13 +2,12 @@
 // onnxruntime-node against PyTorch (max abs logit diff <= 1e-4). Needs Debian's python3-torch and python3-onnx;
 // without them the test is skipped with the reason (a failure under CI=true). `npm run test:export` runs this
 // file alone.
-import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWithoutReference, tempDir } from '../helpers.js';
+import { pythonModulesMissing, runPython } from './python.js';
 
-const PYTHON = process.env.SEMIBENCH_PYTHON ?? '/usr/bin/python3';
 const SELF_TEST = 'tools/export/self_test.py';
 const TOLERANCE = 1e-4;
 
@@ -21,34 +20,9 @@ interface ModelResult {
   logit_spread?: number;
 }
 
-function torchMissing(): string | undefined {
-  const probe = spawnSync(PYTHON, ['-c', 'import torch, onnx'], { encoding: 'utf8' });
-  if (probe.error) return `${PYTHON} cannot run (${probe.error.message})`;
-  if (probe.status !== 0) {
-    const why = probe.stderr.trim().split('\n').at(-1) || `exit status ${probe.status}`;
-    return `${PYTHON} -c 'import torch, onnx' failed: ${why}`;
-  }
-  return undefined;
-}
 
-/** Runs the self-test, streaming its output (it takes ~1 minute on 2 cores). */
-function runSelfTest(dir: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SELF_TEST, '--json', join(dir, 'results.json'), '--tmp', dir], {
-      env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '2', PYTHONDONTWRITEBYTECODE: '1' },
-    });
-    let output = '';
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString();
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
 
-const missing = torchMissing();
+const missing = pythonModulesMissing('torch, onnx');
 
 describe('tools/export (PyTorch -> ONNX exporters)', () => {
   if (skipWithoutReference('export', missing && `${missing}. Install python3-torch python3-torchvision python3-onnx (see docs/exporting.md).`)) {
@@ -58,7 +32,7 @@ describe('tools/export (PyTorch -> ONNX exporters)', () => {
 
   it('exports CNNSpot, NPR, UFD and the DINOv2 variant; onnxruntime-node matches PyTorch within 1e-4', async () => {
     const dir = tempDir('semibench-export-test-');
-    const { code, output } = await runSelfTest(dir);
+    const { code, output } = await runPython([SELF_TEST, '--json', join(dir, 'results.json'), '--tmp', dir]);
     const summary = output.slice(output.indexOf('export self-test'));
     console.log(summary);
     expect(code, output.slice(-4000)).toBe(0);

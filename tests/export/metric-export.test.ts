@@ -2,7 +2,6 @@
 // architectures, written into a metrics folder in the built-in manifests' layout; then semibench loads them with
 // those manifests (zoo.ts) and measures with them. Needs Debian's python3-torch, python3-torchvision, python3-onnx
 // (skipped with the reason otherwise; a failure under CI=true).
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,28 +12,13 @@ import { ClipBpeTokenizer, OPENAI_BPE_FILE } from '../../src/generation/learned/
 import { basicTokenize, WordPieceTokenizer } from '../../src/generation/learned/tokenizers/wordpiece.js';
 import { copyEvalset, skipWithoutReference, tempDir } from '../helpers.js';
 import { measureEvalset, readCsv } from '../generation/measure-helpers.js';
+import { pythonModulesMissing, runPython } from './python.js';
 
-const PYTHON = process.env.SEMIBENCH_PYTHON ?? '/usr/bin/python3';
 const CAPTIONS = ['a photo of a cat', 'A red double-decker bus driving down a street in London.', 'two dogs’ frisbee & a ball'];
 
-function torchMissing(): string | undefined {
-  const probe = spawnSync(PYTHON, ['-c', 'import torch, torchvision, onnx'], { encoding: 'utf8' });
-  if (probe.error) return `${PYTHON} cannot run (${probe.error.message})`;
-  return probe.status === 0 ? undefined : `${PYTHON} -c 'import torch, torchvision, onnx' failed: ${probe.stderr.trim().split('\n').at(-1)}`;
-}
 
-function run(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, { env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '2', PYTHONDONTWRITEBYTECODE: '1' } });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
 
-const missing = torchMissing();
+const missing = pythonModulesMissing('torch, torchvision, onnx');
 
 describe('tools/export metric models (CLIP ViT-B/32, LPIPS) → the built-in metric manifests', () => {
   if (skipWithoutReference('metric export', missing && `${missing}. Install python3-torch python3-torchvision python3-onnx.`)) {
@@ -54,7 +38,7 @@ describe('tools/export metric models (CLIP ViT-B/32, LPIPS) → the built-in met
     writeFileSync(join(metricsDir, 'all-MiniLM-L6-v2', 'vocab.txt'), `${vocab.join('\n')}\n`);
     const wordpiece = new WordPieceTokenizer(vocab, { lowercase: true, maxLength: 256 });
     writeFileSync(join(dir, 'wordpiece.json'), JSON.stringify(CAPTIONS.map((c) => wordpiece.encode(c).ids)));
-    const { code, output } = await run(['tools/export/metrics_self_test.py', '--metrics-dir', metricsDir, '--ids', join(dir, 'ids.json'),
+    const { code, output } = await runPython(['tools/export/metrics_self_test.py', '--metrics-dir', metricsDir, '--ids', join(dir, 'ids.json'),
       '--wordpiece-ids', join(dir, 'wordpiece.json'), '--json', join(dir, 'results.json')]);
     expect(code, output.slice(-4000)).toBe(0);
     const { results } = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as {
