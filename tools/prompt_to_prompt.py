@@ -15,7 +15,7 @@ google/prompt-to-prompt's null_text_w_ptp.ipynb, ptp_utils.py and seq_aligner.py
 
 This module holds everything that does not need a diffusion model: the caption alignment, the controllers' math,
 the DDIM step and the inversion/optimisation/sampling loops over a `noise(latent, t, context)` function. It imports
-only torch and numpy, so it runs (and is tested, tests/generation/generate/prompt_to_prompt_test.py) on small
+only torch, numpy and lance_settings.py (LANCE's settings), so it runs (and is tested, tests/generation/generate/prompt_to_prompt_test.py) on small
 tensors without diffusers or weights. tools/diffusers_server.py plugs the Stable Diffusion UNet, text encoder and
 VAE into it through diffusers attention processors.
 
@@ -30,27 +30,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lance_settings import LANCE, LOCAL_BLEND_START, LOCAL_BLEND_THRESHOLD, changed_words, instruction  # noqa: F401
+
 MAX_NUM_WORDS = 77  # CLIP's context length: every attention map has this many keys
-
-# LANCE's settings (edit_images.py ImageEditor defaults, edit_utils.py constants). What LANCE keeps: it sweeps
-# self_replace_steps over 0.4..0.8 and saves every edit that passes its CLIP checks to the same file, so the
-# last passing value, 0.8, is the image it keeps; its word re-weighting (edit_word_weight 2.0) is read from
-# generators that the first sweep value exhausts, so every later value, 0.8 included, re-weights by 1 (none);
-# its LocalBlend is built but never applied (its AttentionControlEdit.step_callback returns x_t unchanged).
-LANCE = {
-    "steps": 50,
-    "guidance_scale": 7.5,
-    "cross_replace_steps": 0.8,
-    "self_replace_steps": 0.8,
-    "edit_word_weight": 1.0,
-    "local_blend": False,
-    "null_text_steps": 10,
-    "null_text_epsilon": 1e-5,
-}
-# LocalBlend's defaults in prompt-to-prompt (start after 20 % of the steps, threshold 0.3 on the normalised map).
-LOCAL_BLEND_START = 0.2
-LOCAL_BLEND_THRESHOLD = 0.3
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # Caption alignment (seq_aligner.py)
@@ -148,25 +130,6 @@ def replacement_mapper(source: str, target: str, tokenizer, max_len: int = MAX_N
 def same_token_count(source: str, target: str, tokenizer) -> bool:
     """Whether AttentionReplace applies: same number of words and of tokens (a swap of equal token count)."""
     return len(source.split(" ")) == len(target.split(" ")) and len(tokenizer.encode(source)) == len(tokenizer.encode(target))
-
-
-def changed_words(source: str, target: str) -> Tuple[List[str], List[str]]:
-    """The words of `source` missing from `target` and those of `target` missing from `source` (in order): what
-    LANCE's caption editor reports as `original` and `edit`, recovered from the two captions."""
-    s, t = source.split(" "), target.split(" ")
-    return [w for w in s if w not in t], [w for w in t if w not in s]
-
-
-def instruction(source: str, target: str) -> str:
-    """An instruct-pix2pix instruction for turning the source caption into the target one."""
-    removed, added = changed_words(source.strip(), target.strip())
-    if removed and added:
-        return f"replace the {' '.join(removed)} with {' '.join(added)}"
-    if added:
-        return f"add {' '.join(added)}"
-    if removed:
-        return f"remove the {' '.join(removed)}"
-    return f"make it {target.strip()}"
 
 
 # ---------------------------------------------------------------------------------------------------------------
