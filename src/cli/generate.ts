@@ -6,7 +6,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import { createInpaintBackend, createLabelBackend, describeUrl } from '../generation/generate/backends.js';
 import { createCaptionBackend, loadCaptionPrompts } from '../generation/generate/caption/index.js';
 import { METHODS, type Method } from '../generation/generate/contracts.js';
-import { createEditBackend, EDIT_SPECS } from '../generation/generate/edit/index.js';
+import { createEditBackend, DIFFUSERS_EDIT_MODES, EDIT_SPECS, type DiffusersEditMode } from '../generation/generate/edit/index.js';
 import { authorsMaskPreparer } from '../generation/generate/inpaint-stage.js';
 import { outputPaths } from '../generation/generate/layout.js';
 import { generate, planGenerate, STAGES, type GenerateResult, type Stage } from '../generation/generate/pipeline.js';
@@ -38,6 +38,7 @@ interface GenerateArgs {
   checkpoints?: string;
   workflow?: string;
   'edit-workflow'?: string;
+  'edit-mode'?: DiffusersEditMode;
   plan: boolean;
   'metrics-dir': string;
   learned: boolean;
@@ -67,6 +68,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('checkpoints', { type: 'string', describe: 'a1111/comfyui: JSON file {"StableDiffusion_v5": "checkpoint name", ...} over the default names' })
       .option('workflow', { type: 'string', describe: '--inpaint comfyui: a workflow template (API format, {{placeholders}}) instead of the bundled one' })
       .option('edit-workflow', { type: 'string', describe: '--edit comfyui: a workflow template (API format, {{placeholders}}) instead of the bundled img2img one' })
+      .option('edit-mode', { choices: DIFFUSERS_EDIT_MODES, describe: '--edit diffusers: p2p (the authors\' null-text inversion + prompt-to-prompt) or img2img [default: p2p]' })
       .option('plan', { type: 'boolean', default: false, describe: 'Print what would run (counts per stage, backends, outputs) and call nothing' })
       .option('metrics-dir', { type: 'string', default: DEFAULT_METRICS_DIR, describe: 'Folder of metric models for the measure stage' })
       .option('learned', { type: 'boolean', default: true, describe: 'Compute the learned metrics in the measure stage (--no-learned: pixel metrics only)' })
@@ -103,7 +105,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       const log = sideLog && ((entry: Record<string, unknown>) => sideLog.write(entry));
       let p2p;
       if (methods.includes('p2p')) {
-        const editor = createEditBackend(editSpec, { checkpoints, workflow: args['edit-workflow'] });
+        const editor = createEditBackend(editSpec, { checkpoints, workflow: args['edit-workflow'], editMode: args['edit-mode'] });
         const captionPrompts = loadCaptionPrompts();
         p2p = {
           captions: createCaptionBackend(llm, args['llm-model'] ?? settings.llmModel, captionPrompts, prompts, log, http),

@@ -128,6 +128,15 @@ describe('A1111 edit backend against a stub of the published img2img API', () =>
     expect(stub.requests.length - before).toBe(tries);
   });
 
+  it('a photo whose sides are not multiples of 8 fails the row without a request (the WebUI would round it)', async () => {
+    const before = stub.requests.length;
+    const odd = await backend.edit({ ...request('x'), width: WIDTH + 4 }).catch((e) => e);
+    expect(odd).toBeInstanceOf(BackendFailure);
+    expect(odd.reason).toBe('size not a multiple of 8');
+    expect(odd.message).toMatch(/a1111: the photo is 68x48; .*positive multiples of 8/);
+    expect(stub.requests.length).toBe(before);
+  });
+
   it('an unmapped model fails the row without a request; an abort stops at once', async () => {
     const before = stub.requests.length;
     const unknown = await backend.edit({ ...request('x'), model: 'Kandinsky_2_2' }).catch((e) => e);

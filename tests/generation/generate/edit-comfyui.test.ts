@@ -64,6 +64,15 @@ describe('ComfyUI edit backend against a stub of its HTTP API', () => {
     expect(error.reason).toBe(reason);
   });
 
+  it('a photo whose sides are not multiples of 8 fails before the upload (VAEEncode would crop it)', async () => {
+    const before = stub.requests.length;
+    const odd = await backend.edit({ ...request('x'), height: HEIGHT - 2 }).catch((e) => e);
+    expect(odd).toBeInstanceOf(BackendFailure);
+    expect(odd.reason).toBe('size not a multiple of 8');
+    expect(odd.message).toMatch(/comfyui: the photo is 64x46/);
+    expect(stub.requests.length).toBe(before);
+  });
+
   it('an unreachable server is a user error at probe time', async () => {
     const gone = await startStub(() => () => {});
     await gone.close();

@@ -63,6 +63,10 @@ describe('offline prompt-based editing (caption-driven colour / light / texture)
     expect(createEditBackend('a1111:http://127.0.0.1:7860')).toBeInstanceOf(A1111EditBackend);
     expect(createEditBackend('comfyui:http://127.0.0.1:8188')).toBeInstanceOf(ComfyUIEditBackend);
     expect(createEditBackend('diffusers:http://127.0.0.1:8000')).toBeInstanceOf(DiffusersEditBackend);
+    expect(createEditBackend('diffusers:http://127.0.0.1:8000').name).toBe('diffusers-p2p');
+    expect(createEditBackend('diffusers:http://127.0.0.1:8000', { editMode: 'img2img' }).name).toBe('diffusers-img2img');
+    expect(() => createEditBackend('a1111:http://127.0.0.1:7860', { editMode: 'p2p' })).toThrow(/--edit-mode applies to --edit diffusers:URL only/);
+    expect(() => createEditBackend('offline', { editMode: 'img2img' })).toThrow(/--edit-mode applies to --edit diffusers:URL only/);
     expect(() => createEditBackend('a1111')).toThrow(/--edit a1111 needs the server URL, e.g. a1111:http:\/\/127.0.0.1:7860/);
     expect(() => createEditBackend('midjourney')).toThrow(/unknown editing backend 'midjourney'/);
   });

@@ -5,6 +5,7 @@
  */
 import type { EditBackend, EditRequest } from '../contracts.js';
 import { A1111Client } from '../servers/a1111.js';
+import { checkLatentSize } from '../servers/http.js';
 import { DEFAULT_EDIT_CHECKPOINTS, EDIT_DEFAULTS, type EditBackendOptions } from './models.js';
 
 export class A1111EditBackend implements EditBackend {
@@ -21,7 +22,8 @@ export class A1111EditBackend implements EditBackend {
     return this.client.probe(models);
   }
 
-  edit(request: EditRequest): Promise<Buffer> {
+  async edit(request: EditRequest): Promise<Buffer> {
+    checkLatentSize(request.width, request.height, this.name);
     return this.client.img2img(request.model, {
       prompt: request.editedCaption,
       negative_prompt: '',

@@ -6,6 +6,7 @@
  * replacement template the photo's own caption (for inversion-based workflows).
  */
 import type { EditBackend, EditRequest } from '../contracts.js';
+import { checkLatentSize } from '../servers/http.js';
 import { ComfyUIClient, type ComfyUIOptions, type TemplateSpec } from '../servers/comfyui.js';
 import { DEFAULT_EDIT_CHECKPOINTS } from './models.js';
 
@@ -31,6 +32,7 @@ export class ComfyUIEditBackend implements EditBackend {
   }
 
   async edit(request: EditRequest): Promise<Buffer> {
+    checkLatentSize(request.width, request.height, this.name);
     const checkpoint = this.client.checkpoint(request.model);
     const image = await this.client.upload(request.image, request.signal);
     return this.client.run({

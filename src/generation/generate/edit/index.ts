@@ -14,12 +14,15 @@ import { OfflineEditBackend } from './offline.js';
 export { A1111EditBackend } from './a1111.js';
 export { ComfyUIEditBackend } from './comfyui.js';
 export { DiffusersEditBackend } from './diffusers.js';
-export { DEFAULT_EDIT_CHECKPOINTS, EDIT_MODELS, type EditBackendOptions } from './models.js';
+export { DEFAULT_EDIT_CHECKPOINTS, DIFFUSERS_EDIT_MODES, EDIT_MODELS, type DiffusersEditMode, type EditBackendOptions } from './models.js';
 export { OfflineEditBackend, OFFLINE_EDIT_MODEL } from './offline.js';
 
 export const EDIT_SPECS = 'offline | a1111:URL | comfyui:URL | diffusers:URL';
 
 export function createEditBackend(spec: string, options: EditBackendOptions = {}): EditBackend {
+  if (options.editMode !== undefined && !spec.trim().startsWith('diffusers:')) {
+    throw new UserError(`--edit-mode applies to --edit diffusers:URL only ('${spec.trim()}' has one editing algorithm)`);
+  }
   if (spec.trim() === 'offline') return new OfflineEditBackend();
   const { kind, url } = parseBackendSpec(spec, '--edit');
   switch (kind) {

@@ -30,5 +30,16 @@ export const DEFAULT_EDIT_CHECKPOINTS: Readonly<Record<string, string>> = Object
  */
 export const EDIT_DEFAULTS = { steps: 50, guidanceScale: 7.5, strength: 0.75 } as const;
 
-/** What the edit backends are built with (the factory passes it through): HTTP policy, checkpoints, workflow. */
-export type EditBackendOptions = ServerOptions;
+/**
+ * What the diffusers server's /edit runs for LANCE's models (tools/diffusers_server.py): 'p2p' is the authors'
+ * algorithm (LANCE's null-text inversion + prompt-to-prompt attention control, with LANCE's settings, which live
+ * in tools/lance_settings.py); 'img2img' the SDEdit rewrite with EDIT_DEFAULTS that the WebUI backends run.
+ */
+export const DIFFUSERS_EDIT_MODES = ['p2p', 'img2img'] as const;
+export type DiffusersEditMode = (typeof DIFFUSERS_EDIT_MODES)[number];
+
+/**
+ * What the edit backends are built with (the factory passes it through): HTTP policy, checkpoints, workflow,
+ * and for the diffusers backend the edit mode (default 'p2p').
+ */
+export type EditBackendOptions = ServerOptions & { editMode?: DiffusersEditMode };

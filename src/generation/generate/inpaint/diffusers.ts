@@ -21,8 +21,8 @@ export class DiffusersBackend implements InpaintBackend {
     this.client = new DiffusersClient(url, this.name, options);
   }
 
-  probe(models: readonly string[]): Promise<void> {
-    return this.client.probe('models', models);
+  async probe(models: readonly string[]): Promise<void> {
+    await this.client.probe('models', models);
   }
 
   inpaint(request: InpaintRequest): Promise<Buffer> {

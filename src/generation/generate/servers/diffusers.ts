@@ -20,8 +20,11 @@ export class DiffusersClient {
     this.http = httpPolicy(http);
   }
 
-  /** Checks that /health lists every one of `models` under `field` ('models' for /inpaint, 'edit_models' for /edit). */
-  async probe(field: 'models' | 'edit_models', models: readonly string[]): Promise<void> {
+  /**
+   * Checks that /health lists every one of `models` under `field` ('models' for /inpaint, 'edit_models' for
+   * /edit); returns the whole answer for further checks.
+   */
+  async probe(field: 'models' | 'edit_models', models: readonly string[]): Promise<Record<string, unknown>> {
     const url = `${this.url}/health`;
     const health = await probeJson<Record<string, unknown>>(url, this.name, Math.min(this.http.timeoutMs, 30_000));
     const served = health?.[field];
@@ -32,6 +35,7 @@ export class DiffusersClient {
     if (missing.length) {
       throw new UserError(`${this.name}: the server does not serve ${missing.join(', ')} (it serves: ${served.join(', ') || 'none'})`);
     }
+    return health;
   }
 
   /** POSTs `body` as JSON to `path`; the answer must be an image of width x height. */

@@ -37,6 +37,17 @@ export interface ServerOptions extends Partial<HttpOptions> {
   workflow?: string;
 }
 
+/**
+ * Stable Diffusion works on 8x8-pixel latent cells: a server refuses (diffusers server) or silently crops or rounds
+ * down (ComfyUI's VAEEncode, A1111) any other size, and the answer would not match the photo. Checked before any
+ * request, so that such a photo fails at once with the reason instead of after a GPU run.
+ */
+export function checkLatentSize(width: number, height: number, backend: string): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || width % 8 || height % 8) {
+    throw new BackendFailure('size not a multiple of 8', `${backend}: the photo is ${width}x${height}; Stable Diffusion needs both sides to be positive multiples of 8 (resize or crop the source photo)`);
+  }
+}
+
 /** The base URL of a backend, without a trailing slash; a malformed one is a user error. */
 export function baseUrl(url: string, backend: string): string {
   let parsed: URL;
