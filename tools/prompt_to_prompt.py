@@ -15,8 +15,8 @@ google/prompt-to-prompt's null_text_w_ptp.ipynb, ptp_utils.py and seq_aligner.py
 
 This module holds everything that does not need a diffusion model: the caption alignment, the controllers' math,
 the DDIM step and the inversion/optimisation/sampling loops over a `noise(latent, t, context)` function. It imports
-only torch, numpy and lance_settings.py (LANCE's settings), so it runs (and is tested, tests/generation/generate/prompt_to_prompt_test.py) on small
-tensors without diffusers or weights. tools/diffusers_server.py plugs the Stable Diffusion UNet, text encoder and
+only torch, numpy and lance_settings.py (LANCE's settings), so it runs (and is tested:
+tests/generation/generate/prompt_to_prompt_test.py) on small tensors without diffusers or weights. tools/diffusers_server.py plugs the Stable Diffusion UNet, text encoder and
 VAE into it through diffusers attention processors.
 
 Attention shapes follow diffusers' Attention.get_attention_scores: (batch * heads, queries, keys), batch order
