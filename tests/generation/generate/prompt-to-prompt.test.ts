@@ -12,7 +12,7 @@ describe('tools/prompt_to_prompt.py (LANCE prompt-to-prompt without weights)', (
     'passes its Python unit tests',
     async () => {
       const { code, output } = await runPython(['-m', 'unittest', '-v', 'tests/generation/generate/prompt_to_prompt_test.py']);
-      expect(output).toMatch(/Ran 20 tests/);
+      expect(output).toMatch(/Ran 21 tests/);
       expect(code, output).toBe(0);
     },
   );

@@ -7,6 +7,7 @@ import sys
 import unittest
 
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tools"))
 import prompt_to_prompt as p2p  # noqa: E402
@@ -300,6 +301,107 @@ class DDIM(unittest.TestCase):
         # map rows 0..1 (pooled) = latent rows 0..7 follow the edit; the rest stays the source's
         self.assertTrue(torch.equal(out[1][:, 8:], out[0][:, 8:]))
         self.assertGreater((out[1][:, :8] - out[0][:, :8]).abs().min().item(), 0.1)
+
+
+class ServerWiring(unittest.TestCase):
+    """tools/diffusers_server.py's p2p_edit and ControlledAttention on a stand-in pipeline that has the
+    attributes they use of diffusers' StableDiffusionPipeline, UNet2DConditionModel and Attention (diffusers is
+    not installed here): checks the wiring (processors registered in every layer and removed after, the
+    controller seeing [uncond, cond] x [source, edited] x heads, the answer's size), not diffusers itself."""
+
+    def test_p2p_edit_runs_through_the_attention_processors(self):
+        import types
+
+        import numpy as np
+        from PIL import Image
+
+        import diffusers_server as server
+
+        torch.manual_seed(0)
+        dim, heads, tok = 8, 2, TinyTokenizer()
+        seen = []
+
+        class Attention(torch.nn.Module):
+            def __init__(self, cross):
+                super().__init__()
+                self.heads, self.processor = heads, None
+                self.to_q = torch.nn.Linear(4, 4)
+                self.to_k, self.to_v = torch.nn.Linear(dim if cross else 4, 4), torch.nn.Linear(dim if cross else 4, 4)
+                self.to_out = torch.nn.ModuleList([torch.nn.Linear(4, 4), torch.nn.Dropout(0.0)])
+                self.group_norm, self.spatial_norm, self.norm_cross = None, None, False
+                self.residual_connection, self.rescale_output_factor = False, 1.0
+
+            def prepare_attention_mask(self, mask, length, batch):
+                return mask
+
+            def head_to_batch_dim(self, x):
+                b, n, d = x.shape
+                return x.reshape(b, n, heads, d // heads).permute(0, 2, 1, 3).reshape(b * heads, n, d // heads)
+
+            def batch_to_head_dim(self, x):
+                bh, n, d = x.shape
+                return x.reshape(bh // heads, heads, n, d).permute(0, 2, 1, 3).reshape(bh // heads, n, d * heads)
+
+            def get_attention_scores(self, q, k, mask=None):
+                scores = (q @ k.transpose(1, 2) / 2).softmax(-1)
+                seen.append(scores.shape)
+                return scores
+
+        class UNet(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.layers = {f"{b}.attentions.0.attn{i}": Attention(i == 2) for b in ("down_blocks.0", "mid_block", "up_blocks.1") for i in (1, 2)}
+                self.modules_ = torch.nn.ModuleList(self.layers.values())
+
+            @property
+            def attn_processors(self):
+                return {f"{k}.processor": m.processor for k, m in self.layers.items()}
+
+            def set_attn_processor(self, processors):
+                for k, m in self.layers.items():
+                    m.processor = processors[f"{k}.processor"]
+
+            def forward(self, x, t, encoder_hidden_states):
+                b, c, h, w = x.shape
+                hs = x.flatten(2).transpose(1, 2)
+                for k, m in self.layers.items():
+                    hs = hs + 0.1 * m.processor(m, hs, encoder_hidden_states if k.endswith("attn2") else None)
+                return types.SimpleNamespace(sample=0.1 * hs.transpose(1, 2).reshape(b, c, h, w))
+
+        class Tokenizer(TinyTokenizer):
+            model_max_length = 77
+
+            def __call__(self, texts, padding, max_length, truncation, return_tensors):
+                ids = [(self.encode(t) + [EOS] * 77)[:77] for t in texts]
+                return types.SimpleNamespace(input_ids=torch.tensor(ids))
+
+        schedule = p2p.DDIMSchedule.lance()
+
+        class Scheduler:
+            config = types.SimpleNamespace(num_train_timesteps=1000)
+            alphas_cumprod, final_alpha_cumprod = schedule.alphas_cumprod, schedule.final_alpha_cumprod
+
+            def set_timesteps(self, n):
+                self.timesteps = torch.tensor(p2p.DDIMSchedule.lance(n).timesteps)
+
+        embedding = torch.nn.Embedding(64, dim)
+        vae = types.SimpleNamespace(
+            encode=lambda x: types.SimpleNamespace(latent_dist=types.SimpleNamespace(mean=F.avg_pool2d(x, 8).repeat(1, 2, 1, 1)[:, :4])),
+            decode=lambda z: types.SimpleNamespace(sample=F.interpolate(z[:, :3], scale_factor=8)))
+        pipe = types.SimpleNamespace(device=torch.device("cpu"), tokenizer=Tokenizer(), unet=UNet().requires_grad_(False),
+                                     vae=vae, scheduler=Scheduler(), text_encoder=lambda ids: (embedding(ids).detach(),))
+        photo = Image.fromarray((np.random.RandomState(0).rand(48, 64, 3) * 255).astype(np.uint8))
+        job = {"image": photo, "source_caption": "a horse in a field", "edited_caption": "a zebra in a field", "steps": 5,
+               "guidance_scale": 7.5, "cross_replace_steps": 0.8, "self_replace_steps": 0.8, "edit_word_weight": 2.0,
+               "local_blend": False, "null_text_steps": 2, "controller": "refine"}
+        out = server.p2p_edit(pipe, job)
+        self.assertEqual((out.size, out.mode), ((64, 48), "RGB"))
+        # inversion (batch 1), null-text (batch 1 and 2), then p2p sampling: 2 x [source, edited] x 2 heads
+        self.assertEqual(seen[-1][0], 2 * 2 * heads)
+        self.assertEqual(sum(1 for s in seen if s[0] == 2 * 2 * heads), 6 * 5)  # 6 layers x 5 steps
+        procs = pipe.unet.attn_processors.values()
+        self.assertTrue(all(isinstance(p, server.ControlledAttention) and p.controller is None for p in procs))
+        self.assertEqual(np.array(server.p2p_edit(pipe, job)).tolist(), np.array(out).tolist())  # deterministic
 
 
 if __name__ == "__main__":
