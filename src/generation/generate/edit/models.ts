@@ -22,7 +22,8 @@ export const DEFAULT_EDIT_CHECKPOINTS: Readonly<Record<string, string>> = Object
 );
 
 /**
- * What every server edit backend asks for: an img2img (SDEdit) rewrite of the photo from the edited caption.
+ * What every server edit backend asks for: an img2img (SDEdit) rewrite of the photo from the edited caption (the
+ * diffusers backend's p2p mode sends them too; it uses steps and guidance, and LANCE has no strength).
  * Steps and guidance are prompt-to-prompt's (50 DDIM steps, guidance 7.5), which LANCE says it keeps
  * ("default hyperparams from Prompt-to-prompt"). The strength is A1111's img2img default (0.75): LANCE has none
  * (it inverts the photo exactly and edits cross-attention), and 0.75 keeps the photo's layout while the
