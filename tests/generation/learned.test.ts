@@ -155,6 +155,7 @@ describe('missing and broken metric models', () => {
     expect(() => validateMetricManifest({ ...LPIPS_SQUEEZE, kind: 'lpips' })).toThrow(/kind: must be one of/);
     expect(() => validateMetricManifest({ ...DREAMSIM, image: { ops: [{ op: 'normalize', mean: [0, 0, 0], std: [1, 1, 1] }] } })).toThrow(/image.ops/);
     expect(validateMetricManifest(JSON.parse(JSON.stringify(CLIP_VIT_B32))).name).toBe('clip-vit-b32');
+    expect(() => validateMetricManifest({ ...CLIP_VIT_B32, tokenizer: { ...CLIP_VIT_B32.tokenizer, textHandling: 'hf' } })).toThrow(/tokenizer.textHandling: must be "hf-slow"/);
   });
 
   it('min-max scaling maps each image to [-1, 1] on its own, as Semi-Truths normalize_lpips does', () => {
