@@ -29,7 +29,8 @@ describe('tools/export metric models (CLIP ViT-B/32, LPIPS) → the built-in met
   it('exports graphs that the zoo manifests load and measure with, matching PyTorch', async () => {
     const dir = tempDir('semibench-metric-export-');
     const metricsDir = join(dir, 'metrics');
-    const tokenizer = ClipBpeTokenizer.fromOpenAiBpe(OPENAI_BPE_FILE, { maxLength: 77 });
+    // the caption handling of the built-in manifest (the authors' QC: Hugging Face's CLIPTokenizer without ftfy)
+    const tokenizer = ClipBpeTokenizer.fromOpenAiBpe(OPENAI_BPE_FILE, { maxLength: 77, textHandling: 'hf-slow' });
     writeFileSync(join(dir, 'ids.json'), JSON.stringify(CAPTIONS.map((c) => tokenizer.encode(c).ids)));
     // MiniLM's vocab.txt is not shipped: a BERT-shaped stand-in (specials at BERT's ids) covering the captions.
     const words = [...new Set(CAPTIONS.flatMap((c) => basicTokenize(c, true)))];

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ClipBpeTokenizer, cleanText, fixText, OPENAI_BPE_FILE } from '../../src/generation/learned/tokenizers/clip-bpe.js';
+import { ClipBpeTokenizer, ClipContextError, cleanText, fixText, OPENAI_BPE_FILE } from '../../src/generation/learned/tokenizers/clip-bpe.js';
 
 /** Written by tools/parity/make_clip_tokenizer_goldens.py (OpenAI's simple_tokenizer.py + clip.tokenize, re-implemented). */
 interface Golden {
@@ -64,5 +64,31 @@ describe("ftfy's character fixes (fix_text), which the goldens' corpus avoids", 
     expect(cleanText('Fish &amp;amp; Chips')).toBe('fish & chips');
     expect(cleanText(' a\u2028b\u3000c\x85 ')).toBe('a b c…');
     expect(cleanText('a\u200bb')).toBe('a\u200bb');
+  });
+});
+
+/** The authors' QC tokenizer: transformers' slow CLIPTokenizer without ftfy, padding=True, no truncation (transcribed in the golden script). */
+interface HfGolden {
+  cases: { text: string; hf_bpe: string[]; hf_ids: number[] }[];
+  hf_cases: { text: string; hf_bpe: string[]; hf_ids: number[] }[];
+}
+const HF = JSON.parse(readFileSync('tests/goldens/clip-tokenizer/expected.json', 'utf8')) as HfGolden;
+const hf = ClipBpeTokenizer.fromOpenAiBpe(OPENAI_BPE_FILE, { maxLength: GOLDEN.context_length, textHandling: 'hf-slow' });
+
+describe("CLIP tokenizer as the Semi-Truths QC calls it (Hugging Face CLIPTokenizer, no ftfy, no truncation)", () => {
+  const all = [...HF.cases, ...HF.hf_cases];
+  it.each(all.map((c, i) => [i, JSON.stringify(c.text).slice(0, 60), c] as const))('case %i %s', (_, __, c) => {
+    expect(hf.tokenize(c.text)).toEqual(c.hf_bpe);
+    if (c.hf_ids.length <= 77) expect(hf.encode(c.text).ids).toEqual(c.hf_ids);
+    else expect(() => hf.encode(c.text)).toThrow(ClipContextError);
+  });
+
+  it('parts from OpenAI\'s tokenizer only where the references do: entities, format characters, CJK, long captions', () => {
+    const differ = HF.cases.filter((c) => c.hf_ids.join() !== GOLDEN.cases.find((g) => g.text === c.text)!.ids.join());
+    expect(differ.length).toBeGreaterThan(5);
+    expect(hf.encode('fish &amp; chips').ids).not.toEqual(clip.encode('fish &amp; chips').ids);
+    expect(hf.encode('a photo of a cat').ids).toEqual(clip.encode('a photo of a cat').ids);
+    expect(() => hf.encode(' word'.repeat(76))).toThrow(/78 CLIP tokens, over the 77-token context/);
+    expect(hf.encode(' word'.repeat(75)).ids).toHaveLength(77);
   });
 });

@@ -9,7 +9,7 @@ import { WordPieceTokenizer } from '../../src/generation/learned/tokenizers/word
 import { CLIP_VIT_B32, DREAMSIM, LPIPS_SQUEEZE } from '../../src/generation/learned/zoo.js';
 import { formatMeasureSummary } from '../../src/generation/summary.js';
 import { copyEvalset, tempDir } from '../helpers.js';
-import { measureEvalset, readCsv } from './measure-helpers.js';
+import { measureEvalset, readCsv, writeCsv } from './measure-helpers.js';
 import { clipVocab, WORDPIECE_VOCAB, writeTinyMetricModels } from './tiny-metric-models.js';
 
 /**
@@ -68,6 +68,23 @@ describe('learned metrics with tiny ONNX models', () => {
     // With CLIP loaded, QC applies to every row; categories exist for every learned column with values.
     expect(result.qc.rules.find((r) => r.metric === 'img1_img2')!.applied).toBe(48);
     expect(result.bins.basis.passQcEmpty).toBe(0);
+  });
+
+  it('a caption over CLIP\'s 77 tokens is a model error for its row, as the authors\' QC fails on it and drops the row', async () => {
+    const dir = copyEvalset();
+    const metricsDir = writeTinyMetricModels(join(tempDir(), 'metrics'), ['clip']);
+    const file = join(dir, 'metadata.csv');
+    const { columns, rows } = readCsv(file);
+    const long = rows.find((r) => r.method === 'inpainting')!;
+    long.perturbed_mask_name = Array(80).fill('red').join(' ');
+    writeCsv(file, columns, rows);
+    const result = await measureEvalset(dir, { metricsDir });
+    expect(result.rowsWithProblems).toBe(1);
+    const after = readCsv(file).rows.find((r) => r.image_path === long.image_path)!;
+    expect(after.measure_error).toMatch(/clip-vit-b32: the caption is 82 CLIP tokens, over the 77-token context/);
+    expect([after.img1_img2, after.cap2_img2, after.direct_sim]).toEqual(['', '', '']);
+    expect(after.pass_qc).toBe('0');
+    expect(readCsv(file).rows.filter((r) => r.label === 'fake' && r.img1_img2 !== '')).toHaveLength(47);
   });
 
   it('a model added later re-measures the rows that lack it; an unchanged set measures nothing', async () => {
@@ -138,6 +155,7 @@ describe('missing and broken metric models', () => {
     expect(() => validateMetricManifest({ ...LPIPS_SQUEEZE, kind: 'lpips' })).toThrow(/kind: must be one of/);
     expect(() => validateMetricManifest({ ...DREAMSIM, image: { ops: [{ op: 'normalize', mean: [0, 0, 0], std: [1, 1, 1] }] } })).toThrow(/image.ops/);
     expect(validateMetricManifest(JSON.parse(JSON.stringify(CLIP_VIT_B32))).name).toBe('clip-vit-b32');
+    expect(() => validateMetricManifest({ ...CLIP_VIT_B32, tokenizer: { ...CLIP_VIT_B32.tokenizer, textHandling: 'hf' } })).toThrow(/tokenizer.textHandling: must be "hf-slow"/);
   });
 
   it('min-max scaling maps each image to [-1, 1] on its own, as Semi-Truths normalize_lpips does', () => {

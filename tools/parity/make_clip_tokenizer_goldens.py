@@ -13,6 +13,21 @@ ftfy: Debian 12 has no python3-ftfy. When ftfy is importable it is used; otherwi
 is what ftfy does on the corpus below (NFC text without curly quotes, ligatures, full-width forms, control characters
 or mojibake; the clip-bpe tests cover those fixes separately). expected.json records which one ran.
 
+Second reference, `hf_bpe` / `hf_ids`: what the authors' QC (SemiTruths quality_check/utils.py) computes with
+Hugging Face's slow `CLIPTokenizer.from_pretrained("openai/clip-vit-base-patch32")` called as
+`tokenizer([caption], padding=True)` (no truncation). transformers is not installable here, so HfSlowClipTokenizer
+below is a TRANSCRIPTION of transformers' source (models/clip/tokenization_clip.py and the BasicTokenizer it copies
+from models/bert, as they are since transformers 4.29 / PR #22280; the authors pin transformers>=4.37), for the
+path taken when ftfy is not importable (ftfy is not in the authors' requirements.txt):
+- PreTrainedTokenizer.tokenize splits the text on the added special tokens <|startoftext|> and <|endoftext|>
+  (case-sensitive literals) and maps each to its id;
+- each other piece goes through BasicTokenizer(do_lower_case=True, tokenize_chinese_chars=True,
+  strip_accents=False, do_split_on_punc=False): drop NUL, U+FFFD and every category C* character except \t \n \r;
+  \t \n \r and Zs become a space; spaces around CJK ideographs; NFC; str.split(); each word lower-cased; the
+  words joined by one space. No ftfy, no html.unescape;
+- then CLIP's pattern, bytes_to_unicode and BPE exactly as in the OpenAI path; [bos] + ids + [eos], NOT cut at
+  77: a longer caption makes CLIPTextModel fail, and the authors' QC loop drops that row (`except Exception`).
+
 Needs Debian's python3-regex (apt-get install python3-regex). Run:
   /usr/bin/python3 tools/parity/make_clip_tokenizer_goldens.py [--out tests/goldens/clip-tokenizer]
 """
@@ -21,6 +36,7 @@ import gzip
 import html
 import json
 import os
+import unicodedata
 
 import regex
 
@@ -128,6 +144,41 @@ class ReferenceClipTokenizer:
         return ids
 
 
+SPECIALS = regex.compile(r'(<\|startoftext\|>|<\|endoftext\|>)')
+CJK_RANGES = [(0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F), (0x2B740, 0x2B81F),
+              (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)]
+
+
+class HfSlowClipTokenizer(ReferenceClipTokenizer):
+    """transformers' slow CLIPTokenizer without ftfy (transcribed; see the module docstring)."""
+
+    @staticmethod
+    def basic_tokenize(text):
+        out = []
+        for char in text:
+            cp = ord(char)
+            if cp == 0 or cp == 0xFFFD or (char not in '\t\n\r' and unicodedata.category(char).startswith('C')):
+                continue  # _is_control
+            out.append(' ' if char in ' \t\n\r' or unicodedata.category(char) == 'Zs' else char)  # _is_whitespace
+        text = ''.join(' ' + c + ' ' if any(lo <= ord(c) <= hi for lo, hi in CJK_RANGES) else c for c in out)
+        words = [word.lower() for word in unicodedata.normalize('NFC', text).strip().split()]
+        return ' '.join(words).strip().split()
+
+    def bpe_tokens(self, text):
+        out = []
+        for piece in SPECIALS.split(text):
+            if piece in ('<|startoftext|>', '<|endoftext|>'):
+                out.append(piece)
+                continue
+            for word in regex.findall(self.pattern, ' '.join(self.basic_tokenize(piece))):
+                out.extend(self.bpe(''.join(self.byte_encoder[b] for b in word.encode('utf-8'))).split(' '))
+        return out
+
+    def tokenize(self, text):
+        """input_ids of tokenizer([text], padding=True): no truncation."""
+        return [self.encoder['<|startoftext|>']] + self.encode(text) + [self.encoder['<|endoftext|>']]
+
+
 LONG = ('a wide panoramic photograph of a crowded farmers market on a sunny saturday morning, with stalls of red apples, '
         'green pears, orange pumpkins, yellow bananas and purple grapes, people carrying wicker baskets, a dog on a leash '
         'sniffing a crate of carrots, striped awnings, hand-written price signs, bicycles leaning on a lamp post and '
@@ -210,25 +261,49 @@ CORPUS = [
     'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
 ]
 
+# Texts where the Hugging Face path parts from OpenAI's (some are text ftfy would change, so only hf_* goldens).
+HF_ONLY_CORPUS = [
+    'soft\u00adhyphen and zero\u200dwidth\u200cjoiners',
+    'bom\ufeffinside, private \ue000 use, unassigned \u0378 here',
+    'controls\x00\x07\x1b[31m and \x85 next line, \x0bvertical\x0ctab',
+    'decomposed cafe\u0301 and A\u030a',
+    'replacement \ufffd char',
+    '北京 is in China; 東京タワー and 서울',
+    'CJK ext 𠀀𪜀 and compatibility 豈',
+    '<|ENDOFTEXT|> upper, !!<|endoftext|>!! glued, <|startoftext|>start',
+    'x<|endoftext|>y <|endoftext|><|endoftext|>',
+    'line\u2028separator\u2029paragraph and\u3000ideographic space',
+    'ﬁsh ligature, ＣＬＩＰ full width, “curly” quotes',
+    'ΣΊΣΥΦΟΣ ΟΔΟΣ final sigma',
+]
+
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--out', default=os.path.join(HERE, '..', '..', 'tests', 'goldens', 'clip-tokenizer'))
     args = parser.parse_args()
     tok = ReferenceClipTokenizer()
-    cases = [{'text': text, 'bpe': tok.bpe_tokens(text), 'ids': tok.tokenize(text)} for text in CORPUS]
+    hf = HfSlowClipTokenizer()
+    cases = [
+        {'text': text, 'bpe': tok.bpe_tokens(text), 'ids': tok.tokenize(text), 'hf_bpe': hf.bpe_tokens(text), 'hf_ids': hf.tokenize(text)}
+        for text in CORPUS
+    ]
+    hf_cases = [{'text': text, 'hf_bpe': hf.bpe_tokens(text), 'hf_ids': hf.tokenize(text)} for text in HF_ONLY_CORPUS]
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, 'expected.json'), 'w', encoding='utf-8') as f:
         json.dump({
             'reference': 'openai/CLIP clip/simple_tokenizer.py + clip.tokenize(truncate=True), re-implemented in tools/parity/make_clip_tokenizer_goldens.py',
+            'hf_reference': 'transformers slow CLIPTokenizer without ftfy (BasicTokenizer path), called with padding=True and no truncation; transcribed from transformers >= 4.29 source in HfSlowClipTokenizer',
+            'unicodedata': unicodedata.unidata_version,
             'regex': regex.__version__,
             'fix_text': FIX_TEXT,
             'context_length': CONTEXT_LENGTH,
             'vocab_size': len(tok.encoder),
             'cases': cases,
+            'hf_cases': hf_cases,
         }, f, ensure_ascii=False, indent=1)
         f.write('\n')
-    print(f'wrote {len(cases)} cases to {args.out}/expected.json ({FIX_TEXT})')
+    print(f'wrote {len(cases)} + {len(hf_cases)} cases to {args.out}/expected.json ({FIX_TEXT})')
 
 
 if __name__ == '__main__':

@@ -13,7 +13,10 @@ import { cosine, subtract } from './vector.js';
  * - `cap2_img2 = cos(I(edited), T(perturbed caption))`;
  * - `direct_sim = cos(I(real) − T(original caption), I(edited) − T(perturbed caption))`.
  * The edited image is used as stored (not resized to the real one), as the quality check opens it.
- * A caption is encoded alone: CLIP's causal text encoder pools at the end token, so padding changes nothing.
+ * A caption is encoded alone: CLIP's causal text encoder pools at the (first) end token, so the authors' padding
+ * of two captions to one length changes nothing. Captions are tokenized as their CLIPTokenizer does (manifest
+ * `tokenizer.textHandling`, default `hf-slow`): one over CLIP's 77 tokens makes the row a model error, as their QC
+ * raises on it and leaves the row out.
  */
 export class ClipModel implements MetricModel {
   readonly id: string;
@@ -26,15 +29,16 @@ export class ClipModel implements MetricModel {
     private readonly text: MetricGraph,
     private readonly tokenizer: ClipBpeTokenizer,
   ) {
-    this.id = modelId(manifest.name, [vision.sha256, text.sha256]);
+    // the caption handling changes the text scores, so it is part of what identifies the measurements
+    this.id = `${modelId(manifest.name, [vision.sha256, text.sha256])}/${tokenizer.textHandling}`;
   }
 
   static async load(manifest: Manifest, metricsDir: string): Promise<ClipModel> {
-    const { bpe, vocab, merges, maxLength } = manifest.tokenizer;
+    const { bpe, vocab, merges, maxLength, textHandling = 'hf-slow' } = manifest.tokenizer;
     const tokenizer =
       vocab !== undefined && merges !== undefined
-        ? ClipBpeTokenizer.fromFiles(resolvePath(metricsDir, vocab), resolvePath(metricsDir, merges), { maxLength })
-        : ClipBpeTokenizer.fromOpenAiBpe(bpe === undefined ? OPENAI_BPE_FILE : resolvePath(metricsDir, bpe), { maxLength });
+        ? ClipBpeTokenizer.fromFiles(resolvePath(metricsDir, vocab), resolvePath(metricsDir, merges), { maxLength, textHandling })
+        : ClipBpeTokenizer.fromOpenAiBpe(bpe === undefined ? OPENAI_BPE_FILE : resolvePath(metricsDir, bpe), { maxLength, textHandling });
     const vision = await MetricGraph.load(manifest.vision, metricsDir, manifest.name, ['image']);
     const text = await MetricGraph.load(manifest.text, metricsDir, manifest.name, ['ids']);
     return new ClipModel(manifest, vision, text, tokenizer);

@@ -3,6 +3,7 @@ import { validateOps } from '../../image/pipeline.js';
 import { UserError } from '../../util/errors.js';
 import type { MetricColumn } from '../columns.js';
 import type { ImageInputSpec } from './image-input.js';
+import type { ClipTextHandling } from './tokenizers/clip-bpe.js';
 
 /** One ONNX file of a metric model: where it is, and which graph inputs play which role. */
 export interface OnnxFile {
@@ -34,6 +35,12 @@ export interface ClipBpeSpec {
   vocab?: string;
   merges?: string;
   maxLength: number;
+  /**
+   * `hf-slow` (default): the caption handling of the authors' QC (Hugging Face's CLIPTokenizer without ftfy; a
+   * caption over maxLength tokens fails the row, as it does there); `openai`: OpenAI's simple_tokenizer.py with
+   * clip.tokenize(truncate=True). See ClipTextHandling in tokenizers/clip-bpe.ts.
+   */
+  textHandling?: ClipTextHandling;
 }
 
 export interface MetricProvenance {
@@ -128,6 +135,8 @@ export function validateMetricManifest(raw: unknown, source = 'manifest'): Metri
     for (const [field, value] of Object.entries({ bpe, vocab, merges })) if (value !== undefined && typeof value !== 'string') fail(`tokenizer.${field}`, 'must be a path');
     if ((vocab === undefined) !== (merges === undefined)) fail('tokenizer', 'vocab (vocab.json) and merges (merges.txt) go together');
     if (bpe !== undefined && vocab !== undefined) fail('tokenizer', 'give either bpe (OpenAI .txt.gz) or vocab + merges (Hugging Face), not both');
+    const handling = m.tokenizer.textHandling;
+    if (handling !== undefined && handling !== 'hf-slow' && handling !== 'openai') fail('tokenizer.textHandling', 'must be "hf-slow" (the authors\' QC) or "openai"');
   }
   return m as MetricModelManifest;
 }

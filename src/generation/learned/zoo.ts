@@ -92,8 +92,9 @@ export const CLIP_VIT_B32: ClipManifest = {
       { op: 'normalize', mean: CLIP_MEAN, std: CLIP_STD },
     ],
   },
-  // OpenAI's merge list shipped with semibench (tokenizers/bpe_simple_vocab_16e6.txt.gz); 77 = CLIP's context.
-  tokenizer: { type: 'clip-bpe', maxLength: 77 },
+  // OpenAI's merge list shipped with semibench (tokenizers/bpe_simple_vocab_16e6.txt.gz); 77 = CLIP's context;
+  // captions handled as the authors' QC handles them (Hugging Face's CLIPTokenizer, no ftfy, no truncation).
+  tokenizer: { type: 'clip-bpe', maxLength: 77, textHandling: 'hf-slow' },
   provenance: {
     paper: 'Radford et al., Learning Transferable Visual Models From Natural Language Supervision, ICML 2021',
     code: 'https://huggingface.co/openai/clip-vit-base-patch32',

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { brisqueScore } from '../../../src/generation/brisque/index.js';
 import { A1111EditBackend, ComfyUIEditBackend, createEditBackend, DiffusersEditBackend, OFFLINE_EDIT_MODEL, OfflineEditBackend } from '../../../src/generation/generate/edit/index.js';
-import { editedWords, gradeParams } from '../../../src/generation/generate/edit/offline.js';
+import { editedWords, grade, gradeParams, rolloff } from '../../../src/generation/generate/edit/offline.js';
 import { InpaintFailure } from '../../../src/generation/generate/inpaint/failure.js';
 import { decodeImage } from '../../../src/image/decode.js';
 import { UserError } from '../../../src/util/errors.js';
@@ -50,6 +51,23 @@ describe('offline prompt-based editing (caption-driven colour / light / texture)
     const a = await backend.edit(await request('a photo of a red car and a tree'));
     const b = await backend.edit(await request('a photo of a bus and a tree'));
     expect(a.equals(b)).toBe(false);
+  });
+
+  it('stays a plausible photo edit: BRISQUE of the fixture photo moves little and never leaves the QC gate', async () => {
+    const photo = await decodeImage(PHOTO);
+    const before = brisqueScore(photo);
+    for (let seed = 0; seed < 12; seed++) {
+      const after = brisqueScore(grade(photo, gradeParams('a photo of a car and a tree', `a photo of a car and a tree ${seed}`, seed)));
+      expect(Math.abs(after - before), `seed ${seed}`).toBeLessThan(15);
+    }
+  });
+
+  it('rolls highlights off towards white instead of clipping them flat', () => {
+    expect(rolloff(0.5)).toBe(0.5);
+    expect(rolloff(0.8)).toBe(0.8);
+    const high = [0.9, 1, 1.2, 1.5].map((v) => rolloff(v));
+    for (let i = 1; i < high.length; i++) expect(high[i]).toBeGreaterThan(high[i - 1]);
+    expect(Math.round(rolloff(1.2) * 255)).toBeLessThan(255);
   });
 
   it('fails a request of another size or model with the reason', async () => {

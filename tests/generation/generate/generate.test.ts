@@ -42,9 +42,8 @@ const cliAsync = (args: string[]) =>
     child.stderr.on('data', (c) => (stderr += c));
     child.on('close', (status) => done({ status, stdout, stderr }));
   });
-// --no-brisque: classical (Telea) fills on the procedural source are blurry enough that BRISQUE's gate removes
-// nearly all of them, which would leave no binned rows to slice; the BRISQUE gate is tested in brisque-measure.test.ts.
-const generateArgs = (out: string) => ['generate', '--input', src, '--out', out, '--llm', 'offline', '--inpaint', 'classical', '--seed', '5', '--metrics-dir', noModels, '--no-brisque'];
+// The full gate runs: the source set's photos have natural statistics, so BRISQUE judges them (and most fills) as photos.
+const generateArgs = (out: string) => ['generate', '--input', src, '--out', out, '--llm', 'offline', '--inpaint', 'classical', '--seed', '5', '--metrics-dir', noModels];
 const csv = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[];
 
 /** generation.json and measure.json without their timings and measure.json's absolute paths (the only bytes that differ between two output folders). */
@@ -86,6 +85,10 @@ describe('semibench generate, end to end (offline labels, classical inpainting)'
     expect(record.stages.perturb).toMatchObject({ items: 8, ok: 8, failed: 0 });
     expect(record.stages.inpaint).toMatchObject({ items: 8, ok: 8, failed: 0 });
     expect(record.stages.measure).toMatchObject({ rows: 12, pairs: 8 });
+    // BRISQUE ran on both images of every pair; the source photos score like photos, well inside the gate
+    for (const r of fakes) expect(Number(r.brisque_score_orig), r.image_path).toBeLessThan(50);
+    expect(fakes.filter((r) => r.pass_qc === '1').length).toBeGreaterThanOrEqual(6);
+    expect(record.stages.measure.qc.rules[0]).toMatchObject({ metric: 'brisque_score_perturb', applied: 8, status: 'applied' });
     // The edits each QC rule removed (BRISQUE only: no CLIP model here).
     const outside = fakes.filter((r) => !(Number(r.brisque_score_perturb) >= 0 && Number(r.brisque_score_perturb) <= 70)).length;
     const byRule = { brisque_score_perturb: outside, cap2_img2: 0, img1_img2: 0, direct_sim: 0, measure_error: 0 };

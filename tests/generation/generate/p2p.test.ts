@@ -31,8 +31,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir });
 const csv = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[];
-// --no-brisque as in generate.test.ts: the gate would remove the blurry classical fills and leave nothing to bin.
-const bothMethods = (out: string, input = src) => ['generate', '--input', input, '--out', out, '--methods', 'inpainting,p2p', '--llm', 'offline', '--inpaint', 'classical', '--edit', 'offline', '--seed', '5', '--metrics-dir', noModels, '--no-brisque'];
+// The demo with the full gate (BRISQUE on; no CLIP model, so its three rules are not applied).
+const bothMethods = (out: string, input = src) => ['generate', '--input', input, '--out', out, '--methods', 'inpainting,p2p', '--llm', 'offline', '--inpaint', 'classical', '--edit', 'offline', '--seed', '5', '--metrics-dir', noModels];
 
 describe('semibench generate --methods inpainting,p2p (offline), then run', () => {
   it('writes both methods into one eval set; run slices by method, model, sem_magnitude and the change area with p2p rows', () => {
@@ -59,6 +59,9 @@ describe('semibench generate --methods inpainting,p2p (offline), then run', () =
       expect(r.measure_error).toBe('');
       expect(Number(r.post_edit_ratio)).toBeGreaterThan(0);
       expect(r.area_ratio).toBe(''); // the source-mask area: inpainting only, as binning.py
+      // a plausible global edit of a photo stays a photo for BRISQUE (a harsher grade once scored 156 here)
+      expect(Number(r.brisque_score_perturb), r.image_path).toBeLessThan(Number(r.brisque_score_orig) + 15);
+      expect(r.pass_qc).toBe('1');
     }
     const record = JSON.parse(readFileSync(join(gen, 'generation.json'), 'utf8'));
     expect(record.methods).toEqual(['inpainting', 'p2p']);
@@ -74,6 +77,7 @@ describe('semibench generate --methods inpainting,p2p (offline), then run', () =
     expect(record.stages.caption).toMatchObject({ items: 4, ok: 4, failed: 0 });
     expect(record.stages.edit).toMatchObject({ items: 4, ok: 4, failed: 0, qualFlagged: 0 });
     expect(record.stages.measure).toMatchObject({ rows: 16, pairs: 12 });
+    expect(record.stages.measure.qc.rules[0]).toMatchObject({ metric: 'brisque_score_perturb', applied: 12, status: 'applied' });
 
     const run = join(dir, 'run');
     const scored = cli(['run', '--detector', 'all', '--data', gen, '--out', run]);

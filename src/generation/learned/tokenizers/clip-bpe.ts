@@ -4,9 +4,30 @@ import { gunzipSync } from 'node:zlib';
 import { decodeHTML } from 'entities';
 import type { Encoding } from './wordpiece.js';
 
+/**
+ * Which reference's text handling the tokenizer reproduces (the BPE itself is the same in both):
+ * - `openai`: OpenAI's clip/simple_tokenizer.py with clip.tokenize(truncate=True): ftfy, html.unescape, cut to
+ *   maxLength keeping the end token;
+ * - `hf-slow`: what Semi-Truths' QC runs (quality_check/utils.py: transformers' slow `CLIPTokenizer`, called with
+ *   `padding=True` and no truncation), on the path transformers takes when ftfy is not installed (it is not in the
+ *   authors' requirements): BERT's BasicTokenizer cleaning (see {@link hfBasicWords}), no html.unescape, and a
+ *   caption longer than maxLength is an error, as CLIP's text model raises on it and their QC loop drops the row.
+ */
+export type ClipTextHandling = 'openai' | 'hf-slow';
+
 /** Settings of CLIP's byte-level BPE tokenizer (openai/clip-vit-base-patch32: 77 tokens with specials). */
 export interface ClipBpeOptions {
   maxLength: number;
+  /** Default `openai`. */
+  textHandling?: ClipTextHandling;
+}
+
+/** A caption longer than CLIP's context under `hf-slow`, where the authors' QC fails on it instead of cutting it. */
+export class ClipContextError extends Error {
+  constructor(readonly length: number, readonly maxLength: number) {
+    super(`the caption is ${length} CLIP tokens, over the ${maxLength}-token context (the authors' QC, which does not truncate, fails on such a row and drops it)`);
+    this.name = 'ClipContextError';
+  }
 }
 
 /**
@@ -42,8 +63,8 @@ const EOS = '<|endoftext|>';
  * 3. each piece's UTF-8 bytes → GPT-2's printable byte alphabet, `</w>` on its last character, merged pair by pair
  *    in merge-rank order;
  * 4. `<|startoftext|> … <|endoftext|>`, cut to maxLength with the end token kept (75 text tokens at 77).
- * Hugging Face's CLIPTokenizer (which the Semi-Truths QC loads) differs only in skipping step 1's html.unescape, so
- * the two disagree only on captions holding HTML entities such as `&amp;`.
+ * With `textHandling: 'hf-slow'` step 1 is instead what the Semi-Truths QC's Hugging Face CLIPTokenizer does (see
+ * {@link ClipTextHandling}), and step 4 does not cut.
  */
 export class ClipBpeTokenizer {
   private readonly ranks: Map<string, number>;
@@ -78,19 +99,40 @@ export class ClipBpeTokenizer {
     return new ClipBpeTokenizer(vocab, merges, options);
   }
 
+  get textHandling(): ClipTextHandling {
+    return this.options.textHandling ?? 'openai';
+  }
+
   /** BPE tokens of a text, without the start and end tokens. */
   tokenize(text: string): string[] {
+    if (this.textHandling === 'openai') return this.bpeWords(cleanText(text));
+    // PreTrainedTokenizer.tokenize: the special tokens are cut out of the raw text first, the rest cleaned piece by piece
     const tokens: string[] = [];
-    for (const match of cleanText(text).matchAll(WORD_PATTERN)) tokens.push(...this.bpe(toByteAlphabet(match[0])));
+    for (const piece of text.split(SPECIAL_SPLIT)) {
+      if (piece === BOS || piece === EOS) tokens.push(piece);
+      else if (piece !== '') tokens.push(...this.bpeWords(hfBasicWords(piece).join(' ')));
+    }
     return tokens;
   }
 
-  /** `<|startoftext|> tokens <|endoftext|>` as ids, truncated to maxLength (the end token is kept). */
+  /**
+   * `<|startoftext|> tokens <|endoftext|>` as ids. Longer than maxLength: `openai` cuts it (the end token is kept),
+   * `hf-slow` throws {@link ClipContextError}.
+   */
   encode(text: string): Encoding {
-    const body = this.tokenize(text).slice(0, Math.max(0, this.options.maxLength - 2));
+    const words = this.tokenize(text);
+    if (this.textHandling === 'hf-slow' && words.length + 2 > this.options.maxLength) throw new ClipContextError(words.length + 2, this.options.maxLength);
+    const body = words.slice(0, Math.max(0, this.options.maxLength - 2));
     const tokens = [BOS, ...body, EOS];
     const unk = this.vocab.get(EOS)!;
     return { tokens, ids: tokens.map((t) => this.vocab.get(t) ?? unk) };
+  }
+
+  /** CLIP's split pattern over cleaned text, each piece in the byte alphabet, BPE-merged. */
+  private bpeWords(cleaned: string): string[] {
+    const tokens: string[] = [];
+    for (const match of cleaned.matchAll(WORD_PATTERN)) tokens.push(...this.bpe(toByteAlphabet(match[0])));
+    return tokens;
   }
 
   private bpe(word: string): string[] {
@@ -128,6 +170,29 @@ export class ClipBpeTokenizer {
 export function cleanText(text: string): string {
   const unescaped = decodeHTML(decodeHTML(fixText(text))).replace(STRIP, '');
   return unescaped.replace(WS_RUN, ' ').replace(STRIP, '').toLowerCase();
+}
+
+const SPECIAL_SPLIT = /(<\|startoftext\|>|<\|endoftext\|>)/;
+/** BasicTokenizer's `_is_control` (category C*, but not tab, newline, carriage return), NUL and U+FFFD: dropped. */
+const HF_DROPPED = /[\p{C}\ufffd]/gu;
+/** BasicTokenizer's `_is_whitespace`: space, tab, newline, carriage return and category Zs become one space each. */
+const HF_SPACE = /[\t\n\r\p{Zs}]/gu;
+/** BasicTokenizer's `_is_chinese_char`: the CJK Unified Ideographs blocks get a space on each side. */
+const HF_CJK = /[\u4e00-\u9fff\u3400-\u4dbf\u{20000}-\u{2a6df}\u{2a700}-\u{2b73f}\u{2b740}-\u{2b81f}\u{2b820}-\u{2ceaf}\uf900-\ufaff\u{2f800}-\u{2fa1f}]/gu;
+
+/**
+ * The words transformers' CLIPTokenizer makes of a text when ftfy is not installed:
+ * `BasicTokenizer(strip_accents=False, do_split_on_punc=False).tokenize(text)` (transformers >= 4.29): drop
+ * control/format/unassigned/private-use characters, NUL and U+FFFD; whitespace → space; spaces around CJK
+ * ideographs; NFC; split on Python's whitespace; lowercase each word. No ftfy, no HTML unescaping.
+ */
+export function hfBasicWords(text: string): string[] {
+  const cleaned = text
+    .replace(HF_SPACE, ' ')
+    .replace(HF_DROPPED, '') // after HF_SPACE, so tab, newline and carriage return are spaces already
+    .replace(HF_CJK, (c) => ` ${c} `)
+    .normalize('NFC');
+  return cleaned.split(WS_RUN).filter((w) => w !== '').map((w) => w.toLowerCase());
 }
 
 /** ftfy's Latin ligatures (fix_latin_ligatures). */
