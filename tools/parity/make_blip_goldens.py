@@ -8,7 +8,7 @@ Then, per fixture photo:
     Resize((S, S), BICUBIC), ToTensor, Normalize(CLIP mean, std)  -> pixels_<name>.f32;
   - token ids from greedy search and beam search run on the PyTorch model, written here from transformers'
     generate (GenerationMixin._sample / _beam_search with BeamSearchScorer and BeamHypotheses as at commit 4e7bd11,
-    the 4.4x series; LAVIS calls generate with eos = [SEP], pad = [PAD], the prompt "[DEC] a picture of");
+    with the eos counted in the generated length; LAVIS calls generate with eos = [SEP], pad = [PAD], the prompt "[DEC] a picture of");
   - the decoded text as BertTokenizer.decode(skip_special_tokens=True) gives it (tokens joined by spaces, " ##"
     removed, clean_up_tokenization_spaces), then LAVIS's caption[len(prompt):] and LANCE's "a photo of " prefix.
 What this proves: the TypeScript preprocessing, decoding loop and text decoding equal these references on a model
