@@ -2,8 +2,10 @@
 // TINY random-weight BLIP (the exporter's architecture) exported by tools/export/blip_caption.py, with pixel
 // tensors from torchvision and token ids from greedy and beam search in PyTorch, written from transformers'
 // generate. Real BLIP weights are not run here. Needs Debian's python3-torch, python3-torchvision, python3-onnx.
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../../src/image/decode.js';
 import { BlipCaptionBackend, BlipCaptioner, decodeSequence, type BlipGeneration } from '../../../src/generation/generate/caption/blip.js';
@@ -12,6 +14,7 @@ import type { SourcePhoto } from '../../../src/generation/generate/contracts.js'
 import { loadPrompts } from '../../../src/generation/generate/perturb/prompts.js';
 import { joinWordPieces, WordPieceTokenizer } from '../../../src/generation/learned/tokenizers/wordpiece.js';
 import { UserError } from '../../../src/util/errors.js';
+import { makeSourceSet } from '../../../tools/make-source-set.js';
 import { skipWithoutReference, tempDir } from '../../helpers.js';
 import { pythonModulesMissing, runPython } from '../../export/python.js';
 
@@ -140,4 +143,30 @@ describe('BLIP captions on a tiny random BLIP (tools/parity/make_blip_goldens.py
     expect(() => withCaptioner('blip', offline, loadCaptionPrompts())).toThrow(/--caption blip needs the model folder/);
     expect(() => withCaptioner('clip:x', offline, loadCaptionPrompts())).toThrow(/--caption must be 'llm' or blip:DIR/);
   });
+
+  it('semibench generate --methods p2p --caption blip:DIR writes BLIP captions and records the caption model', async () => {
+    const src = join(dir, 'src');
+    await makeSourceSet(src, 1); // 2 photos
+    const out = join(dir, 'gen');
+    const model = join(dir, 'model');
+    const cli = (args: string[]) => spawnSync(process.execPath, [resolve('bin/semibench.js'), ...args], { encoding: 'utf8', cwd: dir });
+    const args = (to: string) => ['generate', '--input', src, '--out', to, '--methods', 'p2p', '--llm', 'offline', '--edit', 'offline', '--no-brisque', '--no-learned'];
+    const run = cli([...args(out), '--caption', `blip:${model}`]);
+    expect(run.status, run.stderr).toBe(0);
+    const record = JSON.parse(readFileSync(join(out, 'generation.json'), 'utf8'));
+    expect(record.backends.caption).toEqual({ name: 'blip', caption_model: expect.stringMatching(/^blip-tiny-random@/), language_model: 'offline-wordnet-3.1' });
+    // Every photo got its BLIP caption; the offline editor then finds none of the photo's objects in these random
+    // captions, so no p2p row is made (a real BLIP names objects; a server LLM edits any caption).
+    const entries = readFileSync(join(out, '.semibench-generate', 'caption.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { original_caption?: string; caption_model: string; reason?: string });
+    expect(entries).toHaveLength(2);
+    for (const entry of entries) {
+      expect(entry.original_caption).toMatch(/^a photo of \S/);
+      expect(entry.caption_model).toBe(record.backends.caption.caption_model);
+    }
+    const rows = parse(readFileSync(join(out, 'metadata.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    for (const row of rows.filter((r) => r.method === 'p2p')) expect(entries.map((e) => e.original_caption)).toContain(row.original_caption);
+    const bad = cli([...args(join(dir, 'gen2')), '--caption', `blip:${join(dir, 'nowhere')}`]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^semibench: --caption blip:.*nowhere: no BLIP caption model there \(.*blip\.json is missing\); make one with tools\/export\/blip_caption\.py/)]);
+  }, 180_000);
 });
