@@ -12,8 +12,9 @@ Files written to --out-dir:
   vision.onnx   pixel_values float32 [batch, 3, S, S] (torchvision Resize((S, S), BICUBIC), ToTensor, Normalize with
                 CLIP's mean/std) -> image_embeds float32 [batch, 1 + (S/P)^2, width]  (the ViT's final LayerNorm output)
   decoder.onnx  input_ids int64 [batch, sequence], attention_mask int64 [batch, sequence],
-                encoder_hidden_states float32 [batch, tokens, width] -> logits float32 [batch, vocab]
-                (the BERT decoder with cross-attention, no cache: the logits of the last position only)
+                encoder_hidden_states float32 [batch or 1, tokens, width] -> logits float32 [batch, vocab]
+                (the BERT decoder with cross-attention, no cache: the logits of the last position only; one image
+                batch is broadcast over the sequences, so its keys and values are projected once, not per beam)
   vocab.txt     bert-base-uncased's vocabulary plus LAVIS's added [DEC] (bos) and [ENC] tokens (ids 30522, 30523)
   blip.json     preprocessing, special token ids, the authors' generation settings, file hashes
 
@@ -393,9 +394,11 @@ def export_blip(model: Blip, tokens: list[str], out_dir: Path, *, generation: di
         ids = torch.randint(0, vocab, (batch, length), generator=g)
         mask = torch.ones(batch, length, dtype=torch.int64)
         mask[0, -1] = 0  # a padded position must not change the others
-        cases.append({'input_ids': ids, 'attention_mask': mask, 'encoder_hidden_states': image[:1].expand(batch, -1, -1).contiguous()})
+        # one image for every sequence (batch 1, broadcast: what the backend feeds the beams) and one per sequence
+        states = image[:1] if length == 4 else image[:1].expand(batch, -1, -1).contiguous()
+        cases.append({'input_ids': ids, 'attention_mask': mask, 'encoder_hidden_states': states})
     dynamic = {'input_ids': {0: 'batch', 1: 'sequence'}, 'attention_mask': {0: 'batch', 1: 'sequence'},
-               'encoder_hidden_states': {0: 'batch', 1: 'tokens'}, 'logits': {0: 'batch'}}
+               'encoder_hidden_states': {0: 'images', 1: 'tokens'}, 'logits': {0: 'batch'}}
     report['decoder'] = export_graph(decoder, tuple(cases[0].values()), out_dir / 'decoder.onnx',
                                      inputs=list(cases[0]), output='logits', dynamic=dynamic, opset=opset)
     report['decoder']['max_abs_diff'] = check_graph('blip decoder', decoder, out_dir / 'decoder.onnx', 'logits', cases)

@@ -155,19 +155,16 @@ export class BlipCaptioner {
     await this.decoder.release();
   }
 
-  /** The decoder's last-position logits for each sequence (one batch; the image repeated per sequence). */
+  /** The decoder's last-position logits for each sequence (one batch; the graph broadcasts the one image). */
   private async nextLogits(image: ort.Tensor, sequences: readonly number[][]): Promise<Float32Array[]> {
     const batch = sequences.length;
     const length = sequences[0].length;
     const ids = new BigInt64Array(batch * length);
     sequences.forEach((s, b) => s.forEach((id, t) => (ids[b * length + t] = BigInt(id))));
-    const [, tokens, width] = image.dims;
-    const states = new Float32Array(batch * tokens * width);
-    for (let b = 0; b < batch; b++) states.set(image.data as Float32Array, b * tokens * width);
     const out = await this.decoder.run({
       input_ids: new ort.Tensor('int64', ids, [batch, length]),
       attention_mask: new ort.Tensor('int64', new BigInt64Array(batch * length).fill(1n), [batch, length]),
-      encoder_hidden_states: new ort.Tensor('float32', states, [batch, tokens, width]),
+      encoder_hidden_states: image,
     });
     const logits = out.logits.data as Float32Array;
     const vocab = logits.length / batch;
