@@ -4,7 +4,7 @@ import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/index.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { createInpaintBackend, createLabelBackend, describeUrl } from '../generation/generate/backends.js';
-import { createCaptionBackend, loadCaptionPrompts } from '../generation/generate/caption/index.js';
+import { createCaptionBackend, loadCaptionPrompts, withCaptioner } from '../generation/generate/caption/index.js';
 import { METHODS, type Method } from '../generation/generate/contracts.js';
 import { createEditBackend, DIFFUSERS_EDIT_MODES, EDIT_SPECS, type DiffusersEditMode } from '../generation/generate/edit/index.js';
 import { authorsMaskPreparer } from '../generation/generate/inpaint-stage.js';
@@ -26,6 +26,7 @@ interface GenerateArgs {
   out: string;
   llm?: string;
   'llm-model'?: string;
+  caption: string;
   inpaint?: string;
   models?: string;
   methods?: string;
@@ -56,6 +57,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'Output folder: becomes the eval set (semibench run --data OUT)' })
       .option('llm', { type: 'string', describe: `Label backend: offline (WordNet) or an OpenAI-compatible server URL (API key from $SEMIBENCH_LLM_API_KEY) [default: ${DEFAULTS.generate.llm}]` })
       .option('llm-model', { type: 'string', describe: 'The model name the LLM server serves' })
+      .option('caption', { type: 'string', default: 'llm', describe: 'p2p captions: llm (the --llm backend) or blip:DIR (the authors\' BLIP exported by tools/export/blip_caption.py; --llm still edits the captions)' })
       .option('inpaint', { type: 'string', describe: `Inpainting backend: classical | a1111:URL | comfyui:URL | diffusers:URL [default: ${DEFAULTS.generate.inpaint}]` })
       .option('models', { type: 'string', describe: 'Inpainting models, comma-separated (default: every model of the backend)' })
       .option('methods', { type: 'string', describe: `Editing methods, comma-separated: ${METHODS.join(', ')} (p2p = prompt-based editing from captions) [default: ${DEFAULTS.generate.methods.join(',')}]` })
@@ -108,7 +110,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         const editor = createEditBackend(editSpec, { checkpoints, workflow: args['edit-workflow'], editMode: args['edit-mode'] });
         const captionPrompts = loadCaptionPrompts();
         p2p = {
-          captions: createCaptionBackend(llm, args['llm-model'] ?? settings.llmModel, captionPrompts, prompts, log, http),
+          captions: withCaptioner(args.caption, createCaptionBackend(llm, args['llm-model'] ?? settings.llmModel, captionPrompts, prompts, log, http), captionPrompts),
           captionPrompts,
           editor,
           models: args['edit-models'] ? args['edit-models'].split(',').map((m) => m.trim()).filter(Boolean) : (settings.editModels ?? [...editor.models]),

@@ -36,7 +36,10 @@ export class WordPieceTokenizer {
   private readonly sep: string;
   private readonly maxChars: number;
 
-  constructor(tokens: readonly string[], private readonly options: WordPieceOptions) {
+  constructor(
+    private readonly tokens: readonly string[],
+    private readonly options: WordPieceOptions,
+  ) {
     // A repeated line keeps its last id, as transformers' `load_vocab` (an OrderedDict filled in order) does.
     this.vocab = new Map(tokens.map((token, id) => [token, id]));
     this.unk = options.unkToken ?? '[UNK]';
@@ -67,6 +70,14 @@ export class WordPieceTokenizer {
     return { tokens, ids: tokens.map((t) => this.vocab.get(t) ?? this.vocab.get(this.unk)!) };
   }
 
+  /**
+   * `BertTokenizer.decode(ids, skip_special_tokens=True)`: the ids in `skip` dropped, an unknown id read as [UNK],
+   * then {@link joinWordPieces}.
+   */
+  decode(ids: readonly number[], skip: ReadonlySet<number>): string {
+    return joinWordPieces(ids.filter((id) => !skip.has(id)).map((id) => this.tokens[id] ?? this.unk));
+  }
+
   private wordPieces(word: string): string[] {
     const chars = Array.from(word);
     if (chars.length > this.maxChars) return [this.unk];
@@ -90,6 +101,21 @@ export class WordPieceTokenizer {
     return pieces;
   }
 }
+
+/**
+ * Word pieces back to text as BertTokenizer does: `" ".join(tokens).replace(" ##", "").strip()`, then
+ * `clean_up_tokenization_spaces` (on for BERT tokenizers): no space before . ? ! , and English contractions.
+ */
+export function joinWordPieces(tokens: readonly string[]): string {
+  let text = tokens.join(' ').replaceAll(' ##', '').trim();
+  for (const [from, to] of CLEAN_UP) text = text.replaceAll(from, to);
+  return text;
+}
+
+/** transformers' `clean_up_tokenization`, in its order. */
+const CLEAN_UP: readonly (readonly [string, string])[] = [
+  [' .', '.'], [' ?', '?'], [' !', '!'], [' ,', ','], [" ' ", "'"], [" n't", "n't"], [" 'm", "'m"], [" 's", "'s"], [" 've", "'ve"], [" 're", "'re"],
+];
 
 /** BERT's BasicTokenizer: clean, space out CJK, split on whitespace, lowercase + strip accents, split punctuation. */
 export function basicTokenize(text: string, lowercase: boolean): string[] {
