@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type CommandModule } from 'yargs';
-import { UserError } from '../util/errors.js';
+import { RunStopped, UserError } from '../util/errors.js';
 import { fileSystemUserError } from '../util/fs.js';
 
 /** A command as `semibench --help` lists it; its module is imported only when that command is used. */
@@ -48,6 +48,11 @@ export async function main(argv: string[]): Promise<void> {
       })
       .parseAsync();
   } catch (error) {
+    if (error instanceof RunStopped) {
+      console.error(`semibench: ${error.message}`);
+      process.exitCode = 3;
+      return;
+    }
     const userError = error instanceof UserError ? error : fileSystemUserError(error);
     if (userError) {
       console.error(`semibench: ${userError.message}`);
