@@ -252,7 +252,10 @@ async function prepare(sample: Sample, detector: Detector, passes: ConditionPass
   const check = (pass: ConditionPass, cacheKey: string) => {
     const stored = store.lookup(detector.manifest.name, sample.id, pass.condition.name);
     const stale = stored && staleReason(stored, cacheKey, pass.identity);
-    return stored && !stale ? { reused: true } : { stale };
+    if (!stored || stale) return { stale };
+    // The label is not part of the score: a reused row takes the current metadata's (written when the run ends).
+    if (stored.label !== String(sample.label)) store.relabel(detector.manifest.name, sample.id, pass.condition.name, sample.label);
+    return { reused: true };
   };
   let bytes: Buffer;
   try {
