@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import yargs, { type CommandModule } from 'yargs';
-import { UserError } from '../util/errors.js';
+import type { CommandModule } from 'yargs';
+import { RunStopped, UserError } from '../util/errors.js';
 import { fileSystemUserError } from '../util/fs.js';
 
 /** A command as `semibench --help` lists it; its module is imported only when that command is used. */
@@ -27,7 +27,13 @@ export const COMMANDS: readonly LazyCommand[] = [
 
 /** The semibench CLI: yargs wiring only; each command lives in its own file. */
 export async function main(argv: string[]): Promise<void> {
+  // --version alone needs no argument parser either (yargs is a good part of start-up: bench/startup.ts)
+  if (argv.length === 1 && argv[0] === '--version') {
+    console.log(packageVersion());
+    return;
+  }
   try {
+    const { default: yargs } = await import('yargs');
     // Only the command being run is imported; the others are listed by name.
     const word = argv.find((a) => !a.startsWith('-'));
     const chosen = COMMANDS.find((c) => c.command.split(' ')[0] === word);
@@ -48,6 +54,11 @@ export async function main(argv: string[]): Promise<void> {
       })
       .parseAsync();
   } catch (error) {
+    if (error instanceof RunStopped) {
+      console.error(`semibench: ${error.message}`);
+      process.exitCode = 3;
+      return;
+    }
     const userError = error instanceof UserError ? error : fileSystemUserError(error);
     if (userError) {
       console.error(`semibench: ${userError.message}`);

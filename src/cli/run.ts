@@ -1,20 +1,10 @@
 import type { CommandModule } from 'yargs';
-import { loadConfig } from '../config/index.js';
-import { buildReport } from '../reports/report.js';
-import { wroteLines } from '../reports/summary-md.js';
-import { writeReport } from '../reports/write.js';
-import { reportHtml } from '../reports/report-html.js';
-import { createProgress } from '../runner/progress.js';
-import { lockRunFolder } from '../runner/run-folder.js';
-import { checkSplit, formatShard, resolveShard, shardFiles } from '../runner/shard.js';
 import { GRAPH_OPTIMIZATION_LEVELS, type BenchConfig, type GraphOptimization } from '../config/schema.js';
-import { checkDevice } from '../detectors/adapter.js';
-import { validateRunPlan, type RegistryEntry } from '../detectors/registry.js';
-import { runDetectors, type RunResult } from '../runner/run.js';
-import { expandSweep } from '../conditions/spec.js';
+import type { RegistryEntry } from '../detectors/registry.js';
+import type { RunResult } from '../runner/run.js';
 import { configOptions, csvOutputOptions } from './options.js';
 
-interface RunArgs {
+export interface RunArgs {
   detector?: string[];
   out?: string;
   config?: string;
@@ -59,49 +49,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .example('$0 run --detector all', 'every known detector on the bundled eval set')
       .example('$0 run --detector all --sweep jpeg:95,75,50 --condition format:png', 'robustness curves and the format-shortcut check')
       .example('$0 run --detector npr-residual --data ~/Semi-Truths-Evalset --out runs/npr', 'one detector on a real Evalset'),
-  handler: async (args) => {
-    const config = await loadConfig(args.config, {
-      detectors: args.detector,
-      out: args.out,
-      data: args.data,
-      modelsDir: args['models-dir'],
-      protocol: args.protocol,
-      threshold: args.threshold,
-      batchSize: args['batch-size'],
-      device: args.device,
-      intraOpThreads: args['intra-op-threads'],
-      interOpThreads: args['inter-op-threads'],
-      graphOptimization: args['graph-optimization'],
-      conditions: conditionFlags(args.condition, args.sweep),
-      strictData: args['strict-data'],
-    });
-    const { shard, from } = resolveShard(args.shard, args.shards);
-    const selected = validateRunPlan(config); // names and protocol before the first image
-    checkDevice(config.device);
-    if (shard && from !== '--shard') console.error(`shard ${formatShard(shard)} (from the ${from})`);
-    if (shard) checkSplit(config.out, shard, from);
-    // The lock covers the report too: it is written into the same folder. A shard holds only its own lock.
-    const lock = lockRunFolder(config.out, undefined, shard ? shardFiles(config.out, shard).lock : undefined);
-    try {
-      const result = await runDetectors(config, createProgress(), { cache: args.cache, lock, shard });
-      const ran = !shard && result.detectors.some((d) => d.status === 'ran' || d.counts.resumed > 0);
-      const report = ran ? await buildReport({ runDir: config.out, config }) : undefined;
-      const written = report ? writeReport(report, config.out, { escapeFormulas: args['csv-escape-formulas'], html: await reportHtml(report) }) : undefined;
-      if (written) console.log(`\n${written.summary}`);
-      printSummary(result, [result.predictionsFile, result.runJson, ...(written?.files ?? [])]);
-      if (shard) console.log(`shard ${formatShard(shard)} done; once every shard is, join them and write the report: semibench merge ${config.out}`);
-      process.exitCode = exitCode(result, config, selected);
-    } finally {
-      lock.release();
-    }
-  },
+  // The run itself (onnxruntime, sharp, the loaders and reports) is imported only when it runs: `run --help` needs none.
+  handler: async (args) => (await import('./run-action.js')).runAction(args),
 };
-
-/** --condition and --sweep together (undefined when neither is given, so the config's `conditions` stand). */
-function conditionFlags(conditions: string[] = [], sweeps: string[] = []): string[] | undefined {
-  const all = [...conditions, ...sweeps.flatMap(expandSweep)];
-  return all.length ? all : undefined;
-}
 
 /**
  * 0: every detector asked for ran and every row scored. 1: the run finished but needs a look: a detector the
@@ -115,27 +65,4 @@ export function exitCode(result: RunResult, config: BenchConfig, selected: reado
     (d) => (d.status === 'not run' && !(all && (d.missingWeights !== undefined || lacksProtocol(d.name)))) || d.counts.error > 0,
   );
   return needsALook ? 1 : 0;
-}
-
-function printSummary(result: RunResult, files: string[]): void {
-  const lines = [`\n${result.samples} samples${result.shard ? ` in shard ${formatShard(result.shard)}` : ''}, ${(result.wallMs / 1000).toFixed(1)} s`];
-  const missing = result.detectors.filter((d) => d.missingWeights !== undefined);
-  for (const d of result.detectors) {
-    if (missing.length > 1 && missing.includes(d)) continue;
-    if (d.status === 'ran') {
-      const resumed = d.counts.resumed ? `, ${d.counts.resumed} reused` : '';
-      const rescored = Object.entries(d.counts.rescored).map(([why, n]) => `${n} ${why}`);
-      const redone = rescored.length ? `, rescored: ${rescored.join(', ')}` : '';
-      const cached = d.counts.cached ? ` (${d.counts.cached} from the cache)` : '';
-      const note = d.calibrated ? '' : '  (uncalibrated baseline: read AUC/AP)';
-      lines.push(`  ${d.name.padEnd(30)} ok ${d.counts.ok}${cached}, errors ${d.counts.error}${resumed}${redone}${note}`);
-    } else {
-      lines.push(`  ${d.name.padEnd(30)} not run: ${d.reason}`);
-    }
-  }
-  if (missing.length > 1) {
-    lines.push(`  not run, weights missing: ${missing.map((d) => d.name).join(', ')}`, '  (paths in run.json and `semibench detectors list`; export them with tools/export, see docs/exporting.md)');
-  }
-  lines.push(...wroteLines(files));
-  console.log(lines.join('\n'));
 }

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { GraphOptimization } from '../config/schema.js';
+import { errorMessage } from '../util/errors.js';
 import { workerEntry } from '../util/worker-entry.js';
 
 /** How onnxruntime runs a model: the session options semibench exposes (config keys of the same meaning). */
@@ -72,6 +73,17 @@ export type WorkerReply =
   | { id: number; tensor?: TensorData; error?: string }
   | { error: string };
 
+/**
+ * The worker thread of a session died (an uncaught error, process.exit, out of memory, terminated) after it
+ * had started: every request in flight and every later one fails with this, and the session is gone.
+ */
+export class InferenceWorkerDied extends Error {
+  constructor(why: string) {
+    super(`the inference worker thread died (${why})`);
+    this.name = 'InferenceWorkerDied';
+  }
+}
+
 let liveWorkers = 0;
 /** Inference worker threads started and not yet exited (tests check that none leak). */
 export const liveInferenceWorkers = (): number => liveWorkers;
@@ -88,6 +100,7 @@ export function openWorkerSession(bytes: Uint8Array, settings: SessionSettings):
   const pending = new Map<number, { resolve: (t: TensorData) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   let failure: Error | undefined;
+  let ready = false;
   let released: Promise<void> | undefined;
   const fail = (error: Error) => {
     failure ??= error;
@@ -101,6 +114,7 @@ export function openWorkerSession(bytes: Uint8Array, settings: SessionSettings):
   return new Promise((resolveOpen, rejectOpen) => {
     worker.on('message', (reply: WorkerReply) => {
       if ('ready' in reply) {
+        ready = true;
         worker.unref();
         resolveOpen({ ...reply.ready, run, release });
       } else if ('id' in reply) {
@@ -114,13 +128,14 @@ export function openWorkerSession(bytes: Uint8Array, settings: SessionSettings):
         rejectOpen(failure);
       }
     });
+    // After ready, the thread's end is the session's: InferenceWorkerDied (release ends it too, with nothing pending).
     worker.on('error', (error) => {
-      fail(error);
+      fail(ready ? new InferenceWorkerDied(errorMessage(error).replace(/\s+/g, ' ').trim()) : error);
       rejectOpen(error);
     });
     worker.on('exit', (code) => {
       liveWorkers--;
-      fail(new Error(`inference worker exited (code ${code})`));
+      fail(ready ? new InferenceWorkerDied(`exit code ${code}`) : new Error(`inference worker exited (code ${code})`));
       rejectOpen(failure);
     });
   });

@@ -20,7 +20,22 @@ try {
   process.exit(0);
 }
 
+/**
+ * Test hook (tests/detectors/inference-worker.test.ts, tests/runner/worker-death.test.ts): with
+ * SEMIBENCH_TEST_KILL_INFERENCE_WORKER=exit:N or =throw:N, the thread dies on the request after its N-th
+ * inference, by process.exit(7) or by an uncaught error, the way a crashing or killed worker would.
+ */
+const [killHow, killAfter] = (process.env.SEMIBENCH_TEST_KILL_INFERENCE_WORKER ?? '').split(':');
+let inferences = 0;
+
 port.on('message', async (request: WorkerRequest) => {
+  if (killHow && !('release' in request) && inferences++ === Number(killAfter)) {
+    if (killHow === 'exit') process.exit(7);
+    setImmediate(() => {
+      throw new Error('test hook: inference worker crashed');
+    });
+    return;
+  }
   if ('release' in request) {
     await session.release();
     reply({ id: request.id });

@@ -46,6 +46,10 @@ export class PredictionStore {
   /** Per data row, superseded ones included: the image hash and the index of its score identity. */
   private readonly cacheKeys: string[] = [];
   private readonly identityOf: number[] = [];
+  /** Per data row: its label cell. */
+  private readonly labels: string[] = [];
+  /** Data rows whose label the current metadata changed (row → new label): written by the next compact. */
+  private readonly relabels = new Map<number, 0 | 1>();
   /** The distinct score identities (a handful, for millions of rows). */
   private readonly identities: ScoreIdentity[] = [];
   private readonly identityIndex = new Map<string, number>();
@@ -74,10 +78,19 @@ export class PredictionStore {
     return store;
   }
 
-  /** What the latest stored row for a detector, condition and sample was computed from, if there is one. */
-  lookup(detector: string, sampleId: string, condition = 'none'): StoredIdentity | undefined {
+  /** What the latest stored row for a detector, condition and sample was computed from, and its label, if there is one. */
+  lookup(detector: string, sampleId: string, condition = 'none'): (StoredIdentity & { label: string }) | undefined {
     const row = this.latest.get(rowGroup(detector, condition))?.get(sampleId);
-    return row === undefined ? undefined : { cache_key: this.cacheKeys[row], ...this.identities[this.identityOf[row]] };
+    return row === undefined ? undefined : { cache_key: this.cacheKeys[row], label: this.labels[row], ...this.identities[this.identityOf[row]] };
+  }
+
+  /**
+   * Gives the latest stored row of a sample another label (the metadata's label changed; the label is not part
+   * of the score, so the row is reused): written when the file is compacted, which a finished run does.
+   */
+  relabel(detector: string, sampleId: string, condition: string, label: 0 | 1): void {
+    const row = this.latest.get(rowGroup(detector, condition))?.get(sampleId);
+    if (row !== undefined && this.labels[row] !== String(label)) this.relabels.set(row, label);
   }
 
   /** Rows in the file that a later row replaced. */
@@ -97,7 +110,7 @@ export class PredictionStore {
 
   /** Rewrites the file without superseded rows, groups together (atomically: a kill leaves the old or the new file). */
   async compact(): Promise<void> {
-    if (this.superseded === 0 && !this.interleaved) return;
+    if (this.superseded === 0 && !this.interleaved && this.relabels.size === 0) return;
     const keep = new Uint8Array(this.cacheKeys.length);
     for (const samples of this.latest.values()) for (const row of samples.values()) keep[row] = 1;
     await this.rewrite((row) => keep[row] === 1);
@@ -115,6 +128,7 @@ export class PredictionStore {
     if (index === undefined) this.identityIndex.set(text, (index = this.identities.push(identity) - 1));
     const row = this.cacheKeys.push(formatCell(record.cache_key)) - 1;
     this.identityOf.push(index);
+    this.labels.push(formatCell(record.label));
     const group = rowGroup(formatCell(record.detector), condition);
     let g = this.groupIndex.get(group);
     if (g === undefined) this.groupIndex.set(group, (g = this.groupIndex.size));
@@ -143,6 +157,8 @@ export class PredictionStore {
       let row = 0;
       for await (const { record } of readCsvRecords(this.file)) {
         const g = this.groupOf[row];
+        const label = this.relabels.get(row);
+        if (label !== undefined) record.label = String(label);
         if (keep(row++)) batches[g].push(PREDICTION_COLUMNS.map((c) => record[c] ?? ''));
         if (batches[g].length >= 10_000) flush(g);
       }
@@ -168,7 +184,8 @@ export class PredictionStore {
     this.fd = openSync(this.file, 'r+');
     this.latest.clear();
     this.groupIndex.clear();
-    this.cacheKeys.length = this.identityOf.length = this.groupOf.length = this.live = 0;
+    this.cacheKeys.length = this.identityOf.length = this.labels.length = this.groupOf.length = this.live = 0;
+    this.relabels.clear();
     this.interleaved = false;
     for await (const { record } of readCsvRecords(this.file)) this.remember(record);
   }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchConfig } from '../config/schema.js';
+import { InferenceWorkerDied } from '../detectors/inference-session.js';
 import { loadDetector, loadOptions, MissingWeightsError, scoreProblem, sha256, type Detector } from '../detectors/adapter.js';
 import { listDetectors, selectDetectors, type RegistryEntry } from '../detectors/registry.js';
 import { applyCondition, runConditions, type Condition } from '../conditions/index.js';
@@ -8,7 +9,7 @@ import { decodeImage } from '../image/decode.js';
 import type { Chw, RgbImage } from '../image/types.js';
 import { EvalsetSource, openDataSource, readSampleFile, sampleContext, type DataSource, type DuplicateRow, type Sample } from '../loaders/index.js';
 import { beginAttempt, writeRunJson } from '../reports/run-json.js';
-import { errorMessage, UserError } from '../util/errors.js';
+import { errorMessage, RunStopped, UserError } from '../util/errors.js';
 import { scoreIdentity, staleReason, type ScoreIdentity, type StaleReason } from './identity.js';
 import { PredictionStore, type PredictionRow } from './predictions.js';
 import { ScoreCache } from './score-cache.js';
@@ -208,14 +209,22 @@ async function runPass(
       return false;
     });
     for await (const batch of chunk(pending, Math.max(1, config.batchSize), BATCH_TENSOR_BYTES, tensorBytes)) {
-      const rows = await scoreBatch(batch, detector);
+      const { rows, died } = await scoreBatch(batch, detector);
       store.append(rows);
+      const scored = batch.slice(0, rows.length);
       for (const pass of passes) {
-        pass.cache?.add(batch.flatMap((p, i) => (p.pass === pass && p.tensor && rows[i].score !== null ? [{ cacheKey: p.cacheKey, score: rows[i].score! }] : [])));
+        pass.cache?.add(scored.flatMap((p, i) => (p.pass === pass && p.tensor && rows[i].score !== null ? [{ cacheKey: p.cacheKey, score: rows[i].score! }] : [])));
       }
       for (const row of rows) counts[row.status]++;
-      counts.cached += batch.filter((p) => p.cached !== undefined).length;
+      counts.cached += scored.filter((p) => p.cached !== undefined).length;
       tick();
+      if (died) {
+        const written = counts.ok + counts.error;
+        throw new RunStopped(
+          `detector '${detector.manifest.name}' stopped: ${died.message} after ${written} row(s) of this run; every row scored is saved in ${store.file}: run the same command again to resume.`,
+          { cause: died },
+        );
+      }
     }
     tick();
   } finally {
@@ -243,7 +252,10 @@ async function prepare(sample: Sample, detector: Detector, passes: ConditionPass
   const check = (pass: ConditionPass, cacheKey: string) => {
     const stored = store.lookup(detector.manifest.name, sample.id, pass.condition.name);
     const stale = stored && staleReason(stored, cacheKey, pass.identity);
-    return stored && !stale ? { reused: true } : { stale };
+    if (!stored || stale) return { stale };
+    // The label is not part of the score: a reused row takes the current metadata's (written when the run ends).
+    if (stored.label !== String(sample.label)) store.relabel(detector.manifest.name, sample.id, pass.condition.name, sample.label);
+    return { reused: true };
   };
   let bytes: Buffer;
   try {
@@ -293,8 +305,10 @@ async function prepare(sample: Sample, detector: Detector, passes: ConditionPass
  * Scores a batch one image at a time. onnxruntime's kernels are not batch-invariant (the same image scored in
  * a batch of 3 or of 8 differs in the 8th decimal), so a score must not depend on its neighbours or on where a
  * resumed run restarted its batches; `batchSize` sets how many rows are made durable together.
+ * When the inference worker dies, the batch ends there (`died`): the rows before are kept, and no error row is
+ * written for the images it could not score (a resume reuses error rows, so they would never be scored).
  */
-async function scoreBatch(batch: Prepared[], detector: Detector): Promise<PredictionRow[]> {
+async function scoreBatch(batch: Prepared[], detector: Detector): Promise<{ rows: PredictionRow[]; died?: InferenceWorkerDied }> {
   const rows: PredictionRow[] = [];
   for (const p of batch) {
     const t0 = performance.now();
@@ -303,6 +317,7 @@ async function scoreBatch(batch: Prepared[], detector: Detector): Promise<Predic
       try {
         result = (await detector.score([p.tensor]))[0];
       } catch (error) {
+        if (error instanceof InferenceWorkerDied) return { rows, died: error };
         result = `inference failed: ${errorMessage(error)}`;
       }
     }
@@ -322,7 +337,7 @@ async function scoreBatch(batch: Prepared[], detector: Detector): Promise<Predic
       ...p.pass.identity,
     });
   }
-  return rows;
+  return { rows };
 }
 
 async function countSamples(source: DataSource): Promise<number> {

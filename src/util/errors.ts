@@ -17,3 +17,14 @@ export class UserError extends Error {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * A run that stopped part way for a reason outside the user's inputs (a detector's inference worker died): the
+ * rows scored so far are saved and rerunning the same command resumes. The CLI prints it on one line, exit 3.
+ */
+export class RunStopped extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RunStopped';
+  }
+}

@@ -36,13 +36,17 @@ function forbidNativeAddons(): string {
 }
 
 describe('semibench as a package', () => {
-  it('--help lists every command without loading onnxruntime or sharp; --version prints the package version', async () => {
+  it('--help and run --help list every command and flag without loading onnxruntime or sharp; --version prints the package version', async () => {
     const forbid = forbidNativeAddons();
     const help = await node(['--import', forbid, BIN, '--help']);
     expect(help.code, help.stderr).toBe(0);
     for (const c of COMMANDS) expect(help.stdout).toContain(`semibench ${c.command}`);
     const version = await node(['--import', forbid, BIN, '--version']);
     expect(version.stdout.trim()).toBe(VERSION);
+    // run --help lists its flags from the command module alone: the run itself is imported when it runs
+    const runHelp = await node(['--import', forbid, BIN, 'run', '--help']);
+    expect(runHelp.code, runHelp.stderr).toBe(0);
+    expect(runHelp.stdout).toContain('--intra-op-threads');
     // the hook does bite: a command whose module needs sharp fails under it
     const preprocess = await node(['--import', forbid, BIN, 'preprocess', '--help']);
     expect(preprocess.code).not.toBe(0);

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDetector, type Detector } from '../../src/detectors/adapter.js';
-import { liveInferenceWorkers, openWorkerSession } from '../../src/detectors/inference-session.js';
+import { InferenceWorkerDied, liveInferenceWorkers, openWorkerSession, type ModelSession } from '../../src/detectors/inference-session.js';
 import type { DetectorManifest } from '../../src/detectors/manifest.js';
 import type { Chw } from '../../src/image/types.js';
 import { uniform } from '../../src/util/random.js';
@@ -103,6 +103,32 @@ describe('inference in a worker thread', () => {
     await expect(session.run('input', 'out', { data: new Float32Array(8), dims: [1, 2, 2, 2] })).rejects.toThrow(/input|channel|dimension/i);
     const ok = await session.run('input', 'out', { data: new Float32Array(3 * 8 * 8), dims: [1, 3, 8, 8] });
     expect(ok.dims).toEqual([1, 1]);
+    await session.release();
+    expect(await workersGone()).toBe(0);
+  });
+
+  it.each([
+    ['exit', /^the inference worker thread died \(exit code 7\)$/],
+    ['throw', /^the inference worker thread died \(test hook: inference worker crashed\)$/],
+  ])('a worker that dies mid-run (%s) fails the requests in flight and every later one, does not hang, and ends', async (how, message) => {
+    const input = () => ({ data: new Float32Array(3 * 8 * 8).fill(0.25), dims: [1, 3, 8, 8] });
+    process.env.SEMIBENCH_TEST_KILL_INFERENCE_WORKER = `${how}:2`; // read by the worker when it starts
+    let session: ModelSession;
+    try {
+      session = await openWorkerSession(convModel(), {});
+    } finally {
+      delete process.env.SEMIBENCH_TEST_KILL_INFERENCE_WORKER;
+    }
+    const first = await session.run('input', 'out', input());
+    expect(await session.run('input', 'out', input())).toEqual(first);
+    // the third request kills the thread; the fourth is already queued behind it
+    const inFlight = [session.run('input', 'out', input()), session.run('input', 'out', input())];
+    for (const p of inFlight) {
+      const error = await p.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InferenceWorkerDied);
+      expect((error as Error).message).toMatch(message);
+    }
+    await expect(session.run('input', 'out', input())).rejects.toBeInstanceOf(InferenceWorkerDied);
     await session.release();
     expect(await workersGone()).toBe(0);
   });

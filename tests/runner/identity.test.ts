@@ -1,5 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDataSource } from '../../src/loaders/index.js';
 import { beginAttempt } from '../../src/reports/run-json.js';
@@ -110,6 +112,27 @@ describe('resume reuses a row only when it was computed from the same image, mod
     expect(withoutTiming(resumed.predictionsFile).sort()).toEqual(withoutTiming(fresh.predictionsFile).sort());
     const scores = readScores(resumed.predictionsFile, await readMetadata(data, NO_COLUMNS));
     expect(scores.detectors[0].counts.duplicates).toBe(0);
+  });
+
+  it('a reused row takes the label of the current metadata (the label is no part of the score): as a fresh run on it', async () => {
+    const data = copyEvalset();
+    const config = testConfig({ data, detectors: ['npr-residual'], conditions: ['jpeg:75'] });
+    await runDetectors(config);
+    const metadata = join(data, 'metadata.csv');
+    const rows: string[][] = parse(readFileSync(metadata, 'utf8'));
+    const label = rows[0].indexOf('label');
+    // a real becomes fake and a fake real (a fixed annotation)
+    const flipped = [rows.findIndex((r) => r[label] === 'real'), rows.findIndex((r) => r[label] === 'fake')];
+    for (const i of flipped) rows[i][label] = rows[i][label] === 'real' ? 'fake' : 'real';
+    writeFileSync(metadata, stringify(rows));
+    const resumed = await runDetectors(config);
+    expect(resumed.detectors[0].counts).toEqual({ ok: 0, error: 0, cached: 0, resumed: 128, rescored: {} });
+    const fresh = await runDetectors({ ...config, out: join(tempDir(), 'run') });
+    expect(withoutTiming(resumed.predictionsFile)).toEqual(withoutTiming(fresh.predictionsFile));
+    // both conditions' rows of the two images changed label
+    const ids = flipped.map((i) => rows[i][rows[0].indexOf('image_path')]);
+    const changed = (file: string) => lines(file).filter((l) => ids.includes(l.split(',')[0])).map((l) => l.split(',')[3]);
+    expect(changed(resumed.predictionsFile).sort()).toEqual(['0', '0', '1', '1']);
   });
 
   it('rescores an error row once its image appears, and keeps reusing the others', async () => {

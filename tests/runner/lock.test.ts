@@ -1,12 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { LOCK_FILE, LOCK_HEARTBEAT_MS, LOCK_STALE_MS, lockRunFolder } from '../../src/runner/run-folder.js';
 import { shardFiles } from '../../src/runner/shard.js';
 import { runDetectors } from '../../src/runner/run.js';
-import { copyEvalset, removeTempDirs, testConfig } from '../helpers.js';
+import { copyEvalset, removeTempDirs, runCli, testConfig } from '../helpers.js';
 
 afterAll(removeTempDirs);
 
@@ -102,6 +102,33 @@ describe('one writer per run folder', () => {
     outer.release();
     expect(existsSync(join(config.out, LOCK_FILE))).toBe(false);
   });
+
+  it('semibench report refuses, in one line, a run folder (or --out) that a run is writing; it takes and releases the lock itself', async () => {
+    const config = testConfig({ detectors: ['npr-residual'] });
+    await runDetectors(config);
+    const elsewhere = join(config.out, '..', 'report-out');
+    mkdirSync(elsewhere);
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      for (const [locked, args] of [[config.out, ['report', config.out]], [elsewhere, ['report', config.out, '--out', elsewhere]]] as const) {
+        writeLock(locked, holder.pid!);
+        const refused = await runCli([...args]);
+        expect(refused.code).toBe(2);
+        expect(refused.stderr.trim().split('\n')).toEqual([
+          `semibench: --out ${locked} is in use by another semibench run (pid ${holder.pid} on ${hostname()}, since 2026-01-01T00:00:00.000Z); wait for it, or use another --out (if that run is gone, delete ${join(locked, LOCK_FILE)}).`,
+        ]);
+        expect(existsSync(join(elsewhere, 'results.json'))).toBe(false);
+        rmSync(join(locked, LOCK_FILE));
+      }
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    const done = await runCli(['report', config.out, '--out', elsewhere]);
+    expect(done.code, done.stderr).toBe(0);
+    expect(existsSync(join(elsewhere, 'results.json'))).toBe(true);
+    expect(existsSync(join(config.out, LOCK_FILE))).toBe(false);
+    expect(existsSync(join(elsewhere, LOCK_FILE))).toBe(false);
+  }, 120_000);
 });
 
 describe('locks of shards on a shared volume (several hosts)', () => {
