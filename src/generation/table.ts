@@ -118,6 +118,15 @@ export interface PairPlan {
   problems: Problem[];
   /** True when the problems leave nothing to measure. */
   blocked: boolean;
+  /** Where a file's bytes come from when it is not the file at its path (an archive member: archived-pairs.ts). */
+  read?: PairReads;
+}
+
+/** Reads of a pair's files handed over by the reader of an archived eval set; each rejects with a DataFileError. */
+export interface PairReads {
+  real?: () => Promise<Buffer>;
+  edited?: () => Promise<Buffer>;
+  mask?: () => Promise<Buffer>;
 }
 
 /** What the first pass over the table learns: every real image by image_id, and which lines repeat a key. */

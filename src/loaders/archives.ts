@@ -13,7 +13,7 @@ import { walkImages } from './folder.js';
 import type { DataSource, Sample } from './sample.js';
 import { ArchiveError, readTarBz2 } from './tar.js';
 
-const ARCHIVE_SUFFIX = '.tar.bz2';
+export const ARCHIVE_SUFFIX = '.tar.bz2';
 /** How deep below the data folder archives are looked for: `inpainting/{DS}/{Model}/x.tar.bz2` is at depth 3, `prompt-based-editing/{LM}/{DS}/{Model}/x.tar.bz2` at 4. */
 const ARCHIVE_DEPTH = 4;
 
@@ -79,7 +79,7 @@ interface IndexedRow {
 }
 
 /** Rows in no archive (read from disk) have this archive number. */
-const ON_DISK = -1;
+export const ON_DISK = -1;
 
 /**
  * Archives read as one: together their members hold the rows of `expected`. An Evalset archive is a group of one;
@@ -420,7 +420,7 @@ async function indexMetadata(file: string, archives: string[]): Promise<{ header
 }
 
 /** The archive holding a row: the one named by the longest folder prefix of its path, or ON_DISK. */
-function archiveOf(path: string, byPrefix: Map<string, number>): number {
+export function archiveOf(path: string, byPrefix: Map<string, number>): number {
   const parts = path.replace(/\\/g, '/').split('/');
   for (let n = parts.length - 1; n > 0; n--) {
     const archive = byPrefix.get(parts.slice(0, n).join('/'));
