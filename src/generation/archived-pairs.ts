@@ -42,6 +42,7 @@ type Bytes = { bytes?: Buffer; refused?: string };
  * `measure` on an Evalset read from its .tar.bz2 archives (`original/images/{DS}`, `original/masks/{DS}`,
  * `inpainting/{DS}`, `p2p/{DS}`, ...), in place. A path belongs to the archive named by its longest folder prefix
  * and is matched to the member whose path ends with the rest, as ArchiveEvalsetSource does (src/loaders/archives.ts).
+ * The first Evalset version's `semi_truths_10p_{k}` parts are one unit holding every path (matched by its tail).
  *
  * A pair needs files from two or three archives and tar.bz2 has no random access, so pairs are taken per archive
  * of real images: that archive is streamed and the members pending pairs need are held as file bytes (not decoded)
@@ -56,17 +57,25 @@ type Bytes = { bytes?: Buffer; refused?: string };
  */
 export class ArchivedPairs {
   readonly report: ArchiveReport;
+  /** Archives read as one (their members together hold the unit's files): one each, or every part of the first Evalset version. */
+  private readonly units: { name: string; files: string[] }[];
   private readonly byPrefix: Map<string, number>;
-  private readonly failed = new Map<number, { error: string; rows: Set<string> }>();
+  private readonly failed = new Map<string, { error: string; rows: Set<string> }>();
 
+  /**
+   * `archives`: the restructured layout's archives, each holding the paths below its name; or `{ parts }`: the
+   * first Evalset version's `semi_truths_10p_{k}` parts, which together hold every path (ten-percent.ts).
+   */
   constructor(
     private readonly root: string,
-    private readonly archives: string[],
+    archives: string[] | { parts: string[] },
     private readonly cacheBytes: number,
     private readonly decoder?: Bzip2Decoder,
   ) {
-    this.byPrefix = new Map(archives.map((a, i) => [a.slice(0, -ARCHIVE_SUFFIX.length), i]));
-    this.report = { archives, cacheMiB: cacheBytes / 2 ** 20, passes: {}, failedArchives: [] };
+    const list = Array.isArray(archives) ? archives : archives.parts;
+    this.units = Array.isArray(archives) ? archives.map((a) => ({ name: a, files: [a] })) : [{ name: archives.parts.join(' + '), files: archives.parts }];
+    this.byPrefix = Array.isArray(archives) ? new Map(archives.map((a, i) => [a.slice(0, -ARCHIVE_SUFFIX.length), i])) : new Map();
+    this.report = { archives: list, cacheMiB: cacheBytes / 2 ** 20, passes: {}, failedArchives: [] };
   }
 
   /** The pairs, each with `read` set for its archived files; pairs with nothing archived pass through first. */
@@ -87,7 +96,7 @@ export class ArchivedPairs {
       if (archive === ON_DISK) yield* this.withEdits(entries, () => undefined);
       else yield* this.byRealArchive(archive, entries);
     }
-    this.report.failedArchives = [...this.failed].map(([n, f]) => ({ archive: this.archives[n], error: f.error, rows: f.rows.size }));
+    this.report.failedArchives = [...this.failed].map(([archive, f]) => ({ archive, error: f.error, rows: f.rows.size }));
   }
 
   private entry(pair: PairPlan): Entry | undefined {
@@ -100,8 +109,25 @@ export class ArchivedPairs {
 
   private place(path: string): Place {
     const rel = relative(this.root, path).split(sep).join('/');
-    const archive = rel.startsWith('..') ? ON_DISK : archiveOf(rel, this.byPrefix);
-    return { archive, key: archive === ON_DISK ? rel : rel.slice(this.archives[archive].length - ARCHIVE_SUFFIX.length + 1) };
+    if (rel.startsWith('..')) return { archive: ON_DISK, key: rel };
+    if (this.byPrefix.size === 0) return { archive: 0, key: rel };
+    const archive = archiveOf(rel, this.byPrefix);
+    return { archive, key: archive === ON_DISK ? rel : rel.slice(this.units[archive].name.length - ARCHIVE_SUFFIX.length + 1) };
+  }
+
+  /**
+   * The members of a unit, part after part. A part that fails (LFS stub, truncated, corrupt) ends its own members;
+   * the next part is still read. Returns the first failure, if any.
+   */
+  private async *members(unit: number, failures: ArchiveError[]): AsyncGenerator<Bytes & { name: string }> {
+    for (const file of this.units[unit].files) {
+      try {
+        yield* readTarBz2(join(this.root, file), MAX_DATA_FILE_BYTES, this.decoder);
+      } catch (error) {
+        if (!(error instanceof ArchiveError)) throw error;
+        failures.push(error);
+      }
+    }
   }
 
   /** Streams one archive of real images, holding the members its pairs need up to the cache size at a time. */
@@ -119,25 +145,20 @@ export class ArchivedPairs {
       yield* this.withEdits(chunk, (e) => this.reader(e.pair, archive, e.real.key, part.get(e.real.key)!));
     }.bind(this);
     const seen = new Set<string>();
-    let failure: ArchiveError | undefined;
-    try {
-      for await (const member of readTarBz2(join(this.root, this.archives[archive]), MAX_DATA_FILE_BYTES, this.decoder)) {
-        const key = memberKey(member.name, wanted);
-        if (key === undefined || seen.has(key)) continue;
-        seen.add(key);
-        held.set(key, member);
-        heldBytes += member.bytes?.length ?? 0;
-        if (heldBytes >= this.cacheBytes) yield* flush();
-      }
-    } catch (error) {
-      if (!(error instanceof ArchiveError)) throw error;
-      failure = error;
+    const failures: ArchiveError[] = [];
+    for await (const member of this.members(archive, failures)) {
+      const key = memberKey(member.name, wanted);
+      if (key === undefined || seen.has(key)) continue;
+      seen.add(key);
+      held.set(key, member);
+      heldBytes += member.bytes?.length ?? 0;
+      if (heldBytes >= this.cacheBytes) yield* flush();
     }
     if (held.size > 0) yield* flush();
-    this.report.passes[this.archives[archive]] = passes;
+    this.report.passes[this.units[archive].name] = passes;
     // Pairs whose real image was not found: still measured (the edited image's BRISQUE), the real read fails.
     const lost = entries.filter((e) => !seen.has(e.real.key));
-    if (lost.length > 0) yield* this.withEdits(lost, (e) => this.absent(e.pair, archive, e.real.key, failure));
+    if (lost.length > 0) yield* this.withEdits(lost, (e) => this.absent(e.pair, archive, e.real.key, failures[0]));
   }
 
   /**
@@ -160,20 +181,15 @@ export class ArchivedPairs {
     for (const archive of archives) {
       const wanted = groupBy(byEditArchive.get(String(archive))!, (e) => e.edited.key);
       const seen = new Set<string>();
-      let failure: ArchiveError | undefined;
-      try {
-        for await (const member of readTarBz2(join(this.root, this.archives[archive]), MAX_DATA_FILE_BYTES, this.decoder)) {
-          const key = memberKey(member.name, wanted);
-          if (key === undefined || seen.has(key)) continue;
-          seen.add(key);
-          for (const e of wanted.get(key)!) yield make(e, this.reader(e.pair, archive, key, member));
-        }
-      } catch (error) {
-        if (!(error instanceof ArchiveError)) throw error;
-        failure = error;
+      const failures: ArchiveError[] = [];
+      for await (const member of this.members(archive, failures)) {
+        const key = memberKey(member.name, wanted);
+        if (key === undefined || seen.has(key)) continue;
+        seen.add(key);
+        for (const e of wanted.get(key)!) yield make(e, this.reader(e.pair, archive, key, member));
       }
       for (const [key, list] of wanted) {
-        if (!seen.has(key)) for (const e of list) yield make(e, this.absent(e.pair, archive, key, failure));
+        if (!seen.has(key)) for (const e of list) yield make(e, this.absent(e.pair, archive, key, failures[0]));
       }
     }
   }
@@ -189,15 +205,12 @@ export class ArchivedPairs {
     for (const [number, list] of byArchive) {
       const archive = Number(number);
       const wanted = groupBy(list, (e) => e.mask!.key);
-      try {
-        for await (const member of readTarBz2(join(this.root, this.archives[archive]), MAX_DATA_FILE_BYTES, this.decoder)) {
-          const key = memberKey(member.name, wanted);
-          if (key !== undefined && !found.has(`${archive}\t${key}`)) found.set(`${archive}\t${key}`, member);
-        }
-      } catch (error) {
-        if (!(error instanceof ArchiveError)) throw error;
-        failures.set(archive, error);
+      const failed: ArchiveError[] = [];
+      for await (const member of this.members(archive, failed)) {
+        const key = memberKey(member.name, wanted);
+        if (key !== undefined && !found.has(`${archive}\t${key}`)) found.set(`${archive}\t${key}`, member);
       }
+      if (failed.length > 0) failures.set(archive, failed[0]);
     }
     return (e) => {
       const { archive, key } = e.mask!;
@@ -210,20 +223,23 @@ export class ArchivedPairs {
   private reader(pair: PairPlan, archive: number, key: string, member: Bytes): () => Promise<Buffer> {
     const { bytes, refused } = member;
     if (bytes) return () => Promise.resolve(bytes);
-    const path = `${join(this.root, this.archives[archive])}:${key}`;
-    return () => Promise.reject(new DataFileError(path, `${refused} (in ${this.archives[archive]})`, 'refused'));
+    const { name } = this.units[archive];
+    const path = `${join(this.root, name)}:${key}`;
+    return () => Promise.reject(new DataFileError(path, `${refused} (in ${name})`, 'refused'));
   }
 
   /** A read of a member that was not found: not in the archive, or the archive failed before it. */
   private absent(pair: PairPlan, archive: number, key: string, failure: ArchiveError | undefined): () => Promise<Buffer> {
-    const name = this.archives[archive];
+    const { name } = this.units[archive];
+    // A unit of parts: the failed part is named (a part that failed may have held the file).
+    const failedName = failure ? relative(this.root, failure.file).split(sep).join('/') : name;
     if (failure) {
-      const failed = this.failed.get(archive) ?? { error: failure.message, rows: new Set<string>() };
+      const failed = this.failed.get(failedName) ?? { error: failure.message, rows: new Set<string>() };
       failed.rows.add(pair.key);
-      this.failed.set(archive, failed);
+      this.failed.set(failedName, failed);
     }
-    const reason = failure ? `${name}: ${failure.reason}` : `not in ${name}`;
-    const path = `${join(this.root, name)}:${key}`;
+    const reason = failure ? `${failedName}: ${failure.reason}` : `not in ${name}`;
+    const path = `${join(this.root, failedName)}:${key}`;
     return () => Promise.reject(new DataFileError(path, reason, 'missing'));
   }
 }

@@ -1,6 +1,7 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, renameSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { findArchives } from '../loaders/archives.js';
+import { findTenPercentParts } from '../loaders/ten-percent.js';
 import { writeAtomic } from '../reports/csv.js';
 import { silentProgress, type Progress } from '../runner/progress.js';
 import { chunk, mapOrdered } from '../runner/stream.js';
@@ -90,9 +91,12 @@ export async function measure(options: MeasureOptions): Promise<MeasureResult> {
   const learned = await loadLearnedMetrics(options.metricsDir, { disabled: options.noLearned });
   const store = await MeasuredStore.open(table.storeFile, { fresh: options.fresh });
   const measurer = createRowMeasurer(learned.models, table.root, { brisque: !options.noBrisque });
-  // An Evalset as released: its images are read from the archives in place (pairs come in archive order).
-  const archives = table.mode === 'evalset' ? findArchives(table.root) : [];
-  const archived = archives.length > 0 ? new ArchivedPairs(table.root, archives, (options.archiveCacheMiB ?? DEFAULT_ARCHIVE_CACHE_MIB) * 2 ** 20) : undefined;
+  // An Evalset as released (restructured archives, or the first version's parts): images read from the archives in place.
+  const parts = table.mode === 'evalset' ? findTenPercentParts(table.root) : [];
+  const archives = table.mode === 'evalset' && parts.length === 0 ? findArchives(table.root) : [];
+  const cacheBytes = (options.archiveCacheMiB ?? DEFAULT_ARCHIVE_CACHE_MIB) * 2 ** 20;
+  const archived =
+    parts.length > 0 ? new ArchivedPairs(table.root, { parts }, cacheBytes) : archives.length > 0 ? new ArchivedPairs(table.root, archives, cacheBytes) : undefined;
   let measured = 0;
   let alreadyMeasured = 0;
   let errors = 0;

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { readCsvHeader, readCsvRecords } from '../loaders/csv.js';
 import { parseLabel } from '../loaders/evalset.js';
+import { findTenPercentParts } from '../loaders/ten-percent.js';
 import { UserError } from '../util/errors.js';
 import { resolveDataPath } from '../util/fs.js';
 import { nearest } from '../util/suggest.js';
@@ -34,7 +35,9 @@ export interface MeasureTable {
 export function evalsetTable(dir: string): MeasureTable {
   const root = resolve(dir);
   const file = join(root, 'metadata.csv');
-  checkFile(file, `No metadata.csv in ${root}: measure --data needs DIR/metadata.csv.`);
+  const parts = findTenPercentParts(root);
+  const inParts = parts.length > 0 ? ` The first Evalset version keeps it inside a part, which measure cannot rewrite: extract it beside the parts (tar -xjf ${parts[0]} --wildcards '*metadata.csv', then move it to DIR).` : '';
+  checkFile(file, `No metadata.csv in ${root}: measure --data needs DIR/metadata.csv.${inParts}`);
   return {
     mode: 'evalset',
     file,

@@ -75,4 +75,34 @@ describe('semibench measure on an Evalset read from its .tar.bz2 archives', () =
     expect(failed[truncated]).toBeGreaterThan(0);
     expect(result.problems.missing_file).toBe(lostByStub.length + failed[truncated]);
   });
+
+  it('the first Evalset version (semi_truths_10p_{k} parts, metadata.csv beside them): the run on the extracted files, byte for byte', async () => {
+    const { archived, extracted } = makeEvalsetArchives(tempDir(), { layout: '10p', metadataBeside: true });
+    const metricsDir = join(tempDir(), 'no-models');
+    await measureEvalset(extracted, { metricsDir });
+    const result = await measureEvalset(archived, { metricsDir, archiveCacheMiB: 0.05 });
+    expect(readFileSync(join(archived, 'metadata.csv')).equals(readFileSync(join(extracted, 'metadata.csv')))).toBe(true);
+    expect(readFileSync(join(archived, 'bins.json'), 'utf8')).toBe(readFileSync(join(extracted, 'bins.json'), 'utf8'));
+    expect(summary(archived)).toEqual(summary(extracted));
+    expect(result.archives!.archives).toEqual(['semi_truths_10p_0.tar.bz2', 'semi_truths_10p_1.tar.bz2', 'semi_truths_10p_2.tar.bz2']);
+    expect(Object.values(result.archives!.passes)[0]).toBeGreaterThan(1);
+    // Its metadata only inside a part: measure says how to put it beside them.
+    const { archived: inside } = makeEvalsetArchives(tempDir(), { layout: '10p' });
+    expect(() => measureEvalset(inside)).toThrow(/^No metadata\.csv in .*: measure --data needs DIR\/metadata\.csv\. The first Evalset version keeps it inside a part/);
+  });
+
+  it('the first Evalset version with a truncated part: the rows it held name it, the others are measured', async () => {
+    const { archived } = makeEvalsetArchives(tempDir(), { layout: '10p', metadataBeside: true, damaged: true });
+    const result = await measureEvalset(archived);
+    const rows = readCsv(join(archived, 'metadata.csv')).rows.filter((r) => r.label === 'fake');
+    const part = DAMAGE['10p'].truncated;
+    const lost = rows.filter((r) => r.measure_error);
+    expect(lost.length).toBeGreaterThan(0);
+    for (const r of lost) {
+      expect(r.image_path.startsWith('p2p/'), r.image_path).toBe(true);
+      expect(r.measure_error).toMatch(new RegExp(`^missing_file: edited image ${r.image_path}: ${part}: truncated or corrupt \\(`));
+    }
+    expect(rows.filter((r) => r.image_path.startsWith('inpainting/')).every((r) => r.mse !== '' && !r.measure_error)).toBe(true);
+    expect(result.archives!.failedArchives.map((f) => [f.archive, f.rows])).toEqual([[part, lost.length]]);
+  });
 });
