@@ -92,11 +92,12 @@ export async function measure(options: MeasureOptions): Promise<MeasureResult> {
   const store = await MeasuredStore.open(table.storeFile, { fresh: options.fresh });
   const measurer = createRowMeasurer(learned.models, table.root, { brisque: !options.noBrisque });
   // An Evalset as released (restructured archives, or the first version's parts): images read from the archives in place.
+  // (As `run` picks them, src/loaders/index.ts: the restructured archives win over the parts when both are there.)
   const parts = table.mode === 'evalset' ? findTenPercentParts(table.root) : [];
-  const archives = table.mode === 'evalset' && parts.length === 0 ? findArchives(table.root) : [];
+  const archives = table.mode === 'evalset' ? findArchives(table.root).filter((a) => !parts.includes(a)) : [];
   const cacheBytes = (options.archiveCacheMiB ?? DEFAULT_ARCHIVE_CACHE_MIB) * 2 ** 20;
   const archived =
-    parts.length > 0 ? new ArchivedPairs(table.root, { parts }, cacheBytes) : archives.length > 0 ? new ArchivedPairs(table.root, archives, cacheBytes) : undefined;
+    archives.length > 0 ? new ArchivedPairs(table.root, archives, cacheBytes) : parts.length > 0 ? new ArchivedPairs(table.root, { parts }, cacheBytes) : undefined;
   let measured = 0;
   let alreadyMeasured = 0;
   let errors = 0;

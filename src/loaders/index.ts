@@ -28,10 +28,12 @@ export function openDataSource(dir: string, options: { strict?: boolean } = {}):
   const info = statSync(root, { throwIfNoEntry: false });
   if (!info) throw new UserError(`Data folder not found: ${root}`, 'E_DATA');
   if (!info.isDirectory()) throw new UserError(`--data must be a folder, but ${root} is a file.`, 'E_DATA');
-  if (findTenPercentParts(root).length > 0) return new TenPercentEvalsetSource(root);
+  // A clone of the Evalset repository at some commits holds both layouts: the restructured archives win.
+  const parts = findTenPercentParts(root);
+  const archives = existsSync(join(root, 'metadata.csv')) || parts.length > 0 ? findArchives(root).filter((a) => !parts.includes(a)) : [];
+  if (parts.length > 0 && archives.length === 0) return new TenPercentEvalsetSource(root);
   if (existsSync(join(root, 'metadata.csv'))) {
     const extracted = new EvalsetSource(root, options); // checks metadata.csv
-    const archives = findArchives(root);
     return archives.length > 0 ? new ArchiveEvalsetSource(root, archives) : extracted;
   }
   if (isFullRelease(root)) return new FullReleaseSource(root);

@@ -60,13 +60,12 @@ export class TenPercentEvalsetSource extends GroupedArchiveSource {
       const cell = ((parseSync(raw)[0] as string[])[maskColumn] ?? '').trim().replace(/\\/g, '/');
       if (!PANDAS_NA.has(cell)) masks.set(memberPath(cell), memberPath(cell));
     }
-    const metadataMember = this.metadataFrom?.includes(':') ? this.metadataFrom.slice(this.metadataFrom.indexOf(':') + 1) : undefined;
     const group: ArchiveGroup = {
       key: 'semi_truths_10p',
       archives: this.parts,
       expected,
       match: (name) => matchTail(name, expected),
-      known: (name) => name === metadataMember || matchTail(name, masks) !== undefined,
+      known: (name) => name.split('/').pop() === 'metadata.csv' || matchTail(name, masks) !== undefined,
     };
     // Masks are in the parts too, after or before the images: the first mask asked for reads the parts once more,
     // keeping only the masks (MaskCache in archives.ts).

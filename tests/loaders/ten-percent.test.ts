@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ArchiveProblems } from '../../src/loaders/archives.js';
 import { decodeImage } from '../../src/image/decode.js';
-import { EvalsetSource, listSamples, openDataSource, readSampleFile, sampleContext, TenPercentEvalsetSource, type DataSource, type Sample } from '../../src/loaders/index.js';
+import { ArchiveEvalsetSource, EvalsetSource, listSamples, openDataSource, readSampleFile, sampleContext, TenPercentEvalsetSource, type DataSource, type Sample } from '../../src/loaders/index.js';
 import { DAMAGE, makeEvalsetArchives } from '../../tools/make-evalset-archives.js';
 import { predictionsWithoutTiming, startCli, tempDir } from '../helpers.js';
 
@@ -91,6 +91,15 @@ describe('the first Evalset version (semi_truths_10p_{k}.tar.bz2) read in place'
     }
     const { failedArchives } = source.problems as ArchiveProblems;
     expect(failedArchives.map((f) => [f.archive, f.rows])).toEqual([[DAMAGE['10p'].truncated, lost.length]]);
+  });
+
+  it('beside the restructured archives (a clone at HF commit 2bca76f holds both), the parts are ignored', async () => {
+    const { archived } = makeEvalsetArchives(tempDir());
+    copyFileSync(join(inside, 'semi_truths_10p_1.tar.bz2'), join(archived, 'semi_truths_10p_1.tar.bz2'));
+    const source = openDataSource(archived) as ArchiveEvalsetSource;
+    expect(source).toBeInstanceOf(ArchiveEvalsetSource);
+    expect(source.archives).not.toContain('semi_truths_10p_1.tar.bz2');
+    expect(source.archives).toContain('p2p/ADE20K.tar.bz2');
   });
 
   it('a folder of parts without any metadata.csv is a one-line error', async () => {
