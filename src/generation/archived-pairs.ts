@@ -142,7 +142,7 @@ export class ArchivedPairs {
       heldBytes = 0;
       passes++;
       const chunk = [...part.keys()].flatMap((key) => wanted.get(key)!);
-      yield* this.withEdits(chunk, (e) => this.reader(e.pair, archive, e.real.key, part.get(e.real.key)!));
+      yield* this.withEdits(chunk, (e) => this.reader(archive, e.real.key, part.get(e.real.key)!));
     }.bind(this);
     const seen = new Set<string>();
     const failures: ArchiveError[] = [];
@@ -186,7 +186,7 @@ export class ArchivedPairs {
         const key = memberKey(member.name, wanted);
         if (key === undefined || seen.has(key)) continue;
         seen.add(key);
-        for (const e of wanted.get(key)!) yield make(e, this.reader(e.pair, archive, key, member));
+        for (const e of wanted.get(key)!) yield make(e, this.reader(archive, key, member));
       }
       for (const [key, list] of wanted) {
         if (!seen.has(key)) for (const e of list) yield make(e, this.absent(e.pair, archive, key, failures[0]));
@@ -215,12 +215,12 @@ export class ArchivedPairs {
     return (e) => {
       const { archive, key } = e.mask!;
       const member = found.get(`${archive}\t${key}`);
-      return member ? this.reader(e.pair, archive, key, member) : this.absent(e.pair, archive, key, failures.get(archive));
+      return member ? this.reader(archive, key, member) : this.absent(e.pair, archive, key, failures.get(archive));
     };
   }
 
   /** A read of a member that was found (or refused for its size). */
-  private reader(pair: PairPlan, archive: number, key: string, member: Bytes): () => Promise<Buffer> {
+  private reader(archive: number, key: string, member: Bytes): () => Promise<Buffer> {
     const { bytes, refused } = member;
     if (bytes) return () => Promise.resolve(bytes);
     const { name } = this.units[archive];
