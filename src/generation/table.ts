@@ -1,7 +1,8 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { readCsvHeader, readCsvRecords } from '../loaders/csv.js';
 import { parseLabel } from '../loaders/evalset.js';
+import { isFullRelease } from '../loaders/release.js';
 import { findTenPercentParts } from '../loaders/ten-percent.js';
 import { UserError } from '../util/errors.js';
 import { resolveDataPath } from '../util/fs.js';
@@ -37,7 +38,8 @@ export function evalsetTable(dir: string): MeasureTable {
   const file = join(root, 'metadata.csv');
   const parts = findTenPercentParts(root);
   const inParts = parts.length > 0 ? ` The first Evalset version keeps it inside a part, which measure cannot rewrite: extract it beside the parts (tar -xjf ${parts[0]} --wildcards '*metadata.csv', then move it to DIR).` : '';
-  checkFile(file, `No metadata.csv in ${root}: measure --data needs DIR/metadata.csv.${inParts}`);
+  const release = !existsSync(file) && isFullRelease(root) ? ' This folder is the full Semi-Truths release, which measure does not read yet (run does): measure the Evalset, or a --pairs CSV.' : '';
+  checkFile(file, `No metadata.csv in ${root}: measure --data needs DIR/metadata.csv.${inParts}${release}`);
   return {
     mode: 'evalset',
     file,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DAMAGE, makeEvalsetArchives } from '../../tools/make-evalset-archives.js';
@@ -76,7 +76,7 @@ describe('semibench measure on an Evalset read from its .tar.bz2 archives', () =
     expect(result.problems.missing_file).toBe(lostByStub.length + failed[truncated]);
   });
 
-  it('the first Evalset version (semi_truths_10p_{k} parts, metadata.csv beside them): the run on the extracted files, byte for byte', async () => {
+  it('the first Evalset version (semi_truths_10p_{k} parts, metadata.csv beside them): the run on the extracted files, byte for byte; no metadata.csv: a one-line hint', async () => {
     const { archived, extracted } = makeEvalsetArchives(tempDir(), { layout: '10p', metadataBeside: true });
     const metricsDir = join(tempDir(), 'no-models');
     await measureEvalset(extracted, { metricsDir });
@@ -87,6 +87,9 @@ describe('semibench measure on an Evalset read from its .tar.bz2 archives', () =
     expect(result.archives!.archives).toEqual(['semi_truths_10p_0.tar.bz2', 'semi_truths_10p_1.tar.bz2', 'semi_truths_10p_2.tar.bz2']);
     expect(Object.values(result.archives!.passes)[0]).toBeGreaterThan(1);
     // Its metadata only inside a part: measure says how to put it beside them.
+    const release = tempDir();
+    mkdirSync(join(release, 'metadata/edited'), { recursive: true });
+    expect(() => measureEvalset(release)).toThrow(/^No metadata\.csv in .*\. This folder is the full Semi-Truths release, which measure does not read yet/);
     const { archived: inside } = makeEvalsetArchives(tempDir(), { layout: '10p' });
     expect(() => measureEvalset(inside)).toThrow(/^No metadata\.csv in .*: measure --data needs DIR\/metadata\.csv\. The first Evalset version keeps it inside a part/);
   });
