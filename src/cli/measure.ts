@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { measure } from '../generation/measure.js';
+import { DEFAULT_ARCHIVE_CACHE_MIB } from '../generation/archived-pairs.js';
 import { DEFAULT_METRICS_DIR } from '../generation/learned/registry.js';
 import { loadConfig } from '../config/index.js';
 import { loadQcConfig, qcFromThresholds, SEMITRUTHS_QC, SEMITRUTHS_QC_THRESHOLDS } from '../generation/qc.js';
@@ -24,6 +25,7 @@ interface MeasureArgs {
   brisque: boolean;
   'prefer-measured': boolean;
   'missing-category': boolean;
+  'archive-cache-mib': number;
 }
 
 export const measureCommand: CommandModule<object, MeasureArgs> = {
@@ -52,6 +54,11 @@ export const measureCommand: CommandModule<object, MeasureArgs> = {
         default: true,
         describe: 'An edited row without a metric value goes in the last bin (bin5 / large), as final_bins.py does (--no-missing-category: leave its category empty)',
       })
+      .option('archive-cache-mib', {
+        type: 'number',
+        default: DEFAULT_ARCHIVE_CACHE_MIB,
+        describe: 'An Evalset read from its .tar.bz2 archives: the most original-image bytes held at once (more than this: the edit archives are read again per part)',
+      })
       .conflicts('data', 'pairs')
       .check((args) => {
         if (!args.data && !args.pairs) throw new UserError('Name the eval set: --data DIR (metadata.csv) or --pairs FILE.csv.');
@@ -62,6 +69,7 @@ export const measureCommand: CommandModule<object, MeasureArgs> = {
   handler: async (args) => {
     const table = args.data ? evalsetTable(args.data) : pairsTable(args.pairs!);
     if (!(args['batch-size'] >= 1 && args.concurrency >= 1)) throw new UserError('--batch-size and --concurrency must be at least 1.');
+    if (!(args['archive-cache-mib'] > 0)) throw new UserError('--archive-cache-mib must be a positive number of MiB.');
     const config = await loadConfig(args.config);
     // --qc FILE wins; otherwise bench.config.ts `qc` (the defaults say where they come from).
     const qc = args.qc ? loadQcConfig(args.qc) : config.qc === SEMITRUTHS_QC_THRESHOLDS ? SEMITRUTHS_QC : qcFromThresholds(config.qc, 'bench.config.ts qc');
@@ -77,6 +85,7 @@ export const measureCommand: CommandModule<object, MeasureArgs> = {
       noBrisque: !args.brisque,
       prefer: args['prefer-measured'] ? 'measured' : 'released',
       missingValue: args['missing-category'] ? 'lastBin' : 'own',
+      archiveCacheMiB: args['archive-cache-mib'],
       progress: createProgress(),
     });
     console.log(formatMeasureSummary(result));

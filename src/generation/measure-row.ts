@@ -31,9 +31,9 @@ export function createRowMeasurer(models: readonly MetricModel[], root: string, 
   const attempted = ['pixel', ...(opts.brisque ? ['brisque'] : []), ...models.map((m) => m.id)];
   const show = (path: string) => (path.startsWith(root) ? relative(root, path) : path);
 
-  async function load(path: string, role: string, problems: Problem[], cache?: PromiseLru<RgbImage>): Promise<RgbImage | undefined> {
-    // Only a regular file inside the data folder is read (the rule `semibench run` follows too).
-    const decode = async () => decodeImage(await readDataFile(root, path));
+  async function load(path: string, role: string, problems: Problem[], read?: () => Promise<Buffer>, cache?: PromiseLru<RgbImage>): Promise<RgbImage | undefined> {
+    // An archive member's bytes as handed over; else only a regular file inside the data folder (the rule `semibench run` follows too).
+    const decode = async () => decodeImage(await (read ? read() : readDataFile(root, path)));
     try {
       return await (cache ? cache.get(path, decode) : decode());
     } catch (error) {
@@ -51,9 +51,9 @@ export function createRowMeasurer(models: readonly MetricModel[], root: string, 
       const values: Partial<Record<MetricColumn, number>> = {};
       if (!pair.blocked) {
         const [real, edited, mask] = await Promise.all([
-          load(pair.realPath!, 'real image', problems, reals),
-          load(pair.editedPath!, 'edited image', problems),
-          pair.maskPath === undefined ? undefined : load(pair.maskPath, 'mask', problems),
+          load(pair.realPath!, 'real image', problems, pair.read?.real, reals),
+          load(pair.editedPath!, 'edited image', problems, pair.read?.edited),
+          pair.maskPath === undefined ? undefined : load(pair.maskPath, 'mask', problems, pair.read?.mask),
         ]);
         if (real && mask) measureMask(real, mask, values, problems);
         // BRISQUE of both images (the QC gate's brisque_score_perturb rule); a real image is scored once.

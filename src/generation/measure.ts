@@ -1,8 +1,11 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, renameSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { findArchives } from '../loaders/archives.js';
+import { findTenPercentParts } from '../loaders/ten-percent.js';
 import { writeAtomic } from '../reports/csv.js';
 import { silentProgress, type Progress } from '../runner/progress.js';
 import { chunk, mapOrdered } from '../runner/stream.js';
+import { ArchivedPairs, DEFAULT_ARCHIVE_CACHE_MIB, type ArchiveReport } from './archived-pairs.js';
 import { OUTPUT_COLUMNS } from './columns.js';
 import { finalizeTable, type BinsReport } from './finalize.js';
 import { loadLearnedMetrics, type ModelStatus } from './learned/registry.js';
@@ -39,6 +42,8 @@ export interface MeasureOptions {
   prefer?: Prefer;
   /** An edited row without a value: in the last bin as final_bins.py (default 'lastBin'), or no category ('own'). */
   missingValue?: MissingValue;
+  /** An Evalset read from its archives: the most original-image bytes held at once (archived-pairs.ts), default 512 MiB. */
+  archiveCacheMiB?: number;
   progress?: Progress;
 }
 
@@ -60,6 +65,8 @@ export interface MeasureResult {
   bins: BinsReport;
   /** Computed columns against the released columns of the same meaning: counts of rows that disagree. */
   released: TwinComparison[];
+  /** Set when the images were read from .tar.bz2 archives in place. */
+  archives?: ArchiveReport;
   files: { table: string; backup: string; log: string; bins: string; summary: string };
   wallMs: number;
 }
@@ -67,7 +74,8 @@ export interface MeasureResult {
 /**
  * `semibench measure`: fills a table's change-metric, QC and category columns.
  * 1. backs the table up once (metadata.orig.csv), indexes its real images;
- * 2. streams the pairs that the measured-rows log lacks (or that miss a model loaded now), measures them with
+ * 2. streams the pairs that the measured-rows log lacks (or that miss a model loaded now; from the archives in
+ *    place when the Evalset is archived: archived-pairs.ts), measures them with
  *    `concurrency` in flight, and appends + fsyncs the results every `batchSize` rows (a kill loses one batch);
  * 3. rewrites the table atomically with every column filled (finalize.ts), and writes bins.json + measure.json.
  */
@@ -83,6 +91,13 @@ export async function measure(options: MeasureOptions): Promise<MeasureResult> {
   const learned = await loadLearnedMetrics(options.metricsDir, { disabled: options.noLearned });
   const store = await MeasuredStore.open(table.storeFile, { fresh: options.fresh });
   const measurer = createRowMeasurer(learned.models, table.root, { brisque: !options.noBrisque });
+  // An Evalset as released (restructured archives, or the first version's parts): images read from the archives in place.
+  // (As `run` picks them, src/loaders/index.ts: the restructured archives win over the parts when both are there.)
+  const parts = table.mode === 'evalset' ? findTenPercentParts(table.root) : [];
+  const archives = table.mode === 'evalset' ? findArchives(table.root).filter((a) => !parts.includes(a)) : [];
+  const cacheBytes = (options.archiveCacheMiB ?? DEFAULT_ARCHIVE_CACHE_MIB) * 2 ** 20;
+  const archived =
+    archives.length > 0 ? new ArchivedPairs(table.root, archives, cacheBytes) : parts.length > 0 ? new ArchivedPairs(table.root, { parts }, cacheBytes) : undefined;
   let measured = 0;
   let alreadyMeasured = 0;
   let errors = 0;
@@ -98,7 +113,7 @@ export async function measure(options: MeasureOptions): Promise<MeasureResult> {
       }
     }
     progress.start('measure', index.pairs, 0);
-    const results = mapOrdered(pending(), (pair) => measurer.measure(pair), Math.max(1, options.concurrency ?? 4));
+    const results = mapOrdered(archived ? archived.stream(pending()) : pending(), (pair) => measurer.measure(pair), Math.max(1, options.concurrency ?? 4));
     for await (const batch of chunk(results, Math.max(1, options.batchSize ?? 16))) {
       store.append(batch);
       measured += batch.length;
@@ -125,6 +140,7 @@ export async function measure(options: MeasureOptions): Promise<MeasureResult> {
     qc: final.qc,
     bins: final.bins,
     released: final.released,
+    ...(archived ? { archives: archived.report } : {}),
     files: { table: table.file, backup: table.backupFile, log: table.storeFile, bins: table.binsFile, summary: table.summaryFile },
     wallMs: performance.now() - started,
   };

@@ -30,6 +30,14 @@ export function formatMeasureSummary(result: MeasureResult, cwd = process.cwd())
   lines.push(kinds.length === 0 ? 'problems: none' : `problems: ${result.rowsWithProblems} rows (see the measure_error column)`);
   for (const [kind, n] of kinds) lines.push(`  ${kind.padEnd(20)} ${String(n).padStart(6)}  ${PROBLEM_KINDS[kind].description}`);
 
+  if (result.archives) {
+    const { archives, cacheMiB, passes, failedArchives } = result.archives;
+    lines.push(`archives: ${archives.length} read in place (originals held up to ${cacheMiB} MiB at a time)`);
+    for (const [archive, n] of Object.entries(passes)) {
+      if (n > 1) lines.push(`  ${archive}: its originals held in ${n} parts, the edit archives of its pairs read ${n} times (--archive-cache-mib to hold more)`);
+    }
+    for (const f of failedArchives) lines.push(`WARNING: ${f.error}: ${f.rows} rows lost a file (measure_error missing_file; the rest of each row still measured)`);
+  }
   const { qc } = result;
   lines.push(`QC (${qc.source}):`);
   for (const r of qc.rules) {

@@ -1,7 +1,9 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { readCsvHeader, readCsvRecords } from '../loaders/csv.js';
 import { parseLabel } from '../loaders/evalset.js';
+import { isFullRelease } from '../loaders/release.js';
+import { findTenPercentParts } from '../loaders/ten-percent.js';
 import { UserError } from '../util/errors.js';
 import { resolveDataPath } from '../util/fs.js';
 import { nearest } from '../util/suggest.js';
@@ -34,7 +36,10 @@ export interface MeasureTable {
 export function evalsetTable(dir: string): MeasureTable {
   const root = resolve(dir);
   const file = join(root, 'metadata.csv');
-  checkFile(file, `No metadata.csv in ${root}: measure --data needs DIR/metadata.csv.`);
+  const parts = findTenPercentParts(root);
+  const inParts = parts.length > 0 ? ` The first Evalset version keeps it inside a part, which measure cannot rewrite: extract it beside the parts (tar -xjf ${parts[0]} --wildcards '*metadata.csv', then move it to DIR).` : '';
+  const release = !existsSync(file) && isFullRelease(root) ? ' This folder is the full Semi-Truths release, which measure does not read yet (run does): measure the Evalset, or a --pairs CSV.' : '';
+  checkFile(file, `No metadata.csv in ${root}: measure --data needs DIR/metadata.csv.${inParts}${release}`);
   return {
     mode: 'evalset',
     file,
@@ -118,6 +123,15 @@ export interface PairPlan {
   problems: Problem[];
   /** True when the problems leave nothing to measure. */
   blocked: boolean;
+  /** Where a file's bytes come from when it is not the file at its path (an archive member: archived-pairs.ts). */
+  read?: PairReads;
+}
+
+/** Reads of a pair's files handed over by the reader of an archived eval set; each rejects with a DataFileError. */
+export interface PairReads {
+  real?: () => Promise<Buffer>;
+  edited?: () => Promise<Buffer>;
+  mask?: () => Promise<Buffer>;
 }
 
 /** What the first pass over the table learns: every real image by image_id, and which lines repeat a key. */

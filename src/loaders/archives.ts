@@ -3,6 +3,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { CsvError } from 'csv-parse';
 import { UserError } from '../util/errors.js';
 import { DataFileError, MAX_DATA_FILE_BYTES, readDataFile, resolveDataPath } from '../util/fs.js';
@@ -13,7 +14,7 @@ import { walkImages } from './folder.js';
 import type { DataSource, Sample } from './sample.js';
 import { ArchiveError, readTarBz2 } from './tar.js';
 
-const ARCHIVE_SUFFIX = '.tar.bz2';
+export const ARCHIVE_SUFFIX = '.tar.bz2';
 /** How deep below the data folder archives are looked for: `inpainting/{DS}/{Model}/x.tar.bz2` is at depth 3, `prompt-based-editing/{LM}/{DS}/{Model}/x.tar.bz2` at 4. */
 const ARCHIVE_DEPTH = 4;
 
@@ -73,13 +74,13 @@ export interface ArchiveProblems {
 }
 
 /** One metadata row, held as its raw CSV text until its sample is made (memory stays near the file's size). */
-interface IndexedRow {
+export interface IndexedRow {
   raw: string;
   archive: number;
 }
 
 /** Rows in no archive (read from disk) have this archive number. */
-const ON_DISK = -1;
+export const ON_DISK = -1;
 
 /**
  * Archives read as one: together their members hold the rows of `expected`. An Evalset archive is a group of one;
@@ -97,6 +98,8 @@ export interface ArchiveGroup {
   expected: Map<string, string>;
   /** The row id a member (or extracted file, by its path below `folder`) holds, if any. */
   match(name: string): string | undefined;
+  /** Members that are known but hold no row (masks, metadata packed with the images): not listed as orphans. */
+  known?(name: string): boolean;
 }
 
 /** A row's mask, when a mask group holds it: the group and the key `match` gives its member. */
@@ -208,6 +211,7 @@ async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex
   const failures: ArchiveError[] = [];
   const claim = (name: string, where: string): string | undefined => {
     const id = group.match(name);
+    if (id === undefined && group.known?.(name)) return undefined;
     if (id === undefined || seen.has(id)) {
       problems.orphanMembers.push({ archive: where, member: name });
       return undefined;
@@ -384,11 +388,12 @@ function matchMember(name: string, expected: Map<string, string>): string | unde
   return undefined;
 }
 
-async function indexMetadata(file: string, archives: string[]): Promise<{ header: string[]; rows: Map<string, IndexedRow> }> {
+/** Indexes an Evalset metadata CSV by image_path (`input`: its bytes when they come from elsewhere than `file`, e.g. an archive member). */
+export async function indexMetadata(file: string, archives: string[], input: Readable = createReadStream(file)): Promise<{ header: string[]; rows: Map<string, IndexedRow> }> {
   const byPrefix = new Map(archives.map((a, i) => [a.slice(0, -ARCHIVE_SUFFIX.length), i]));
   let header: string[] = [];
   const rows = new Map<string, IndexedRow>();
-  const parser = createReadStream(file).pipe(
+  const parser = input.pipe(
     parse({
       bom: true,
       info: true,
@@ -420,7 +425,7 @@ async function indexMetadata(file: string, archives: string[]): Promise<{ header
 }
 
 /** The archive holding a row: the one named by the longest folder prefix of its path, or ON_DISK. */
-function archiveOf(path: string, byPrefix: Map<string, number>): number {
+export function archiveOf(path: string, byPrefix: Map<string, number>): number {
   const parts = path.replace(/\\/g, '/').split('/');
   for (let n = parts.length - 1; n > 0; n--) {
     const archive = byPrefix.get(parts.slice(0, n).join('/'));

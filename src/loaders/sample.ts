@@ -71,7 +71,7 @@ export function listSamples(source: DataSource): AsyncIterable<Sample> {
 }
 
 /** Cells pandas `read_csv` reads as NaN by default: run_1.py treats such a `mask_path` as "no mask". */
-const PANDAS_NA = new Set(['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null']);
+export const PANDAS_NA = new Set(['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null']);
 
 /**
  * What sample-aware preprocessing may read (the semitruths-run1 protocol's mask-guided crop): the row's mask,

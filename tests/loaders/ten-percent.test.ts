@@ -1,0 +1,128 @@
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ArchiveProblems } from '../../src/loaders/archives.js';
+import { decodeImage } from '../../src/image/decode.js';
+import { ArchiveEvalsetSource, EvalsetSource, listSamples, openDataSource, readSampleFile, sampleContext, TenPercentEvalsetSource, type DataSource, type Sample } from '../../src/loaders/index.js';
+import { DAMAGE, makeEvalsetArchives } from '../../tools/make-evalset-archives.js';
+import { predictionsWithoutTiming, startCli, tempDir } from '../helpers.js';
+
+/**
+ * The first Evalset version (tools/make-evalset-archives.ts --layout 10p): semi_truths_10p_{0,1,2}.tar.bz2 with
+ * the set's folders under `semi_truths_10p/`, metadata.csv inside _0 or beside the parts.
+ */
+let inside: string;
+let beside: string;
+let damaged: string;
+let extracted: string;
+beforeAll(() => {
+  ({ archived: inside, extracted } = makeEvalsetArchives(tempDir(), { layout: '10p' }));
+  ({ archived: beside } = makeEvalsetArchives(tempDir(), { layout: '10p', metadataBeside: true }));
+  ({ archived: damaged } = makeEvalsetArchives(tempDir(), { layout: '10p', damaged: true }));
+});
+
+const rows = parse(readFileSync('fixtures/evalset/metadata.csv'), { columns: true }) as Record<string, string>[];
+
+async function collect(source: DataSource): Promise<Map<string, { sample: Sample; bytes?: Buffer; error?: string }>> {
+  const out = new Map<string, { sample: Sample; bytes?: Buffer; error?: string }>();
+  for await (const sample of source.samples()) {
+    expect(out.has(sample.id), sample.id).toBe(false);
+    out.set(sample.id, await readSampleFile(sample).then((bytes) => ({ sample, bytes }), (e: Error) => ({ sample, error: e.message })));
+  }
+  return out;
+}
+
+describe('the first Evalset version (semi_truths_10p_{k}.tar.bz2) read in place', () => {
+  it('is detected, with its metadata inside a part or beside the parts, and gives the samples of the extracted files', async () => {
+    const fromFiles = await collect(openDataSource(extracted));
+    expect(openDataSource(extracted)).toBeInstanceOf(EvalsetSource);
+    for (const dir of [inside, beside]) {
+      const source = openDataSource(dir) as TenPercentEvalsetSource;
+      expect(source).toBeInstanceOf(TenPercentEvalsetSource);
+      expect(source.parts).toEqual(['semi_truths_10p_0.tar.bz2', 'semi_truths_10p_1.tar.bz2', 'semi_truths_10p_2.tar.bz2']);
+      expect(await source.count()).toBe(rows.length);
+      expect(source.metadataFrom).toBe(dir === inside ? 'semi_truths_10p_0.tar.bz2:semi_truths_10p/metadata.csv' : 'metadata.csv');
+      const got = await collect(source);
+      expect([...got.keys()].sort()).toEqual(rows.map((r) => r.image_path).sort());
+      for (const [id, { sample, bytes }] of got) {
+        const file = fromFiles.get(id)!;
+        expect(bytes!.equals(file.bytes!), id).toBe(true);
+        expect([sample.label, sample.pairId, sample.meta], id).toEqual([file.sample.label, file.sample.pairId, file.sample.meta]);
+      }
+      const { orphanMembers, missingRows, failedArchives } = source.problems;
+      // Masks and the metadata member hold no row but are known: not orphans.
+      expect(orphanMembers).toEqual([]);
+      expect([missingRows, failedArchives]).toEqual([[], []]);
+      // Listing reads the metadata only.
+      const listed: string[] = [];
+      for await (const s of listSamples(source)) listed.push(s.id);
+      expect(listed.sort()).toEqual([...got.keys()].sort());
+    }
+  });
+
+  it('masks come from the parts, decoded as the files are', async () => {
+    const got = await collect(openDataSource(inside));
+    let checked = 0;
+    for (const { sample } of got.values()) {
+      const context = sampleContext(sample);
+      if (sample.meta.method !== 'inpainting') {
+        expect(context.mask, sample.id).toBeUndefined();
+        continue;
+      }
+      const mask = await context.mask!();
+      const expected = await decodeImage(readFileSync(join('fixtures/evalset', sample.meta.mask_path)));
+      expect(Buffer.from(mask.data).equals(Buffer.from(expected.data)), sample.id).toBe(true);
+      checked++;
+    }
+    expect(checked).toBe(rows.filter((r) => r.method === 'inpainting').length);
+  });
+
+  it('a truncated part: its rows are errors naming it, the others are read', async () => {
+    const source = openDataSource(damaged);
+    const got = await collect(source);
+    expect(got.size).toBe(rows.length);
+    const inPart = rows.filter((r) => r.image_path.startsWith('p2p/')).map((r) => r.image_path);
+    const lost = [...got].filter(([, g]) => g.error).map(([id]) => id);
+    expect(lost.length).toBeGreaterThan(0);
+    for (const id of lost) {
+      expect(inPart).toContain(id);
+      expect(got.get(id)!.error).toMatch(new RegExp(`^truncated or corrupt \\(.*\\): ${resolve(damaged, DAMAGE['10p'].truncated)}:`));
+    }
+    const { failedArchives } = source.problems as ArchiveProblems;
+    expect(failedArchives.map((f) => [f.archive, f.rows])).toEqual([[DAMAGE['10p'].truncated, lost.length]]);
+  });
+
+  it('beside the restructured archives (a clone at HF commit 2bca76f holds both), the parts are ignored', async () => {
+    const { archived } = makeEvalsetArchives(tempDir());
+    copyFileSync(join(inside, 'semi_truths_10p_1.tar.bz2'), join(archived, 'semi_truths_10p_1.tar.bz2'));
+    const source = openDataSource(archived) as ArchiveEvalsetSource;
+    expect(source).toBeInstanceOf(ArchiveEvalsetSource);
+    expect(source.archives).not.toContain('semi_truths_10p_1.tar.bz2');
+    expect(source.archives).toContain('p2p/ADE20K.tar.bz2');
+  });
+
+  it('a folder of parts without any metadata.csv is a one-line error', async () => {
+    const { archived } = makeEvalsetArchives(tempDir(), { layout: '10p', metadataBeside: true });
+    const { rmSync } = await import('node:fs');
+    rmSync(join(archived, 'metadata.csv'));
+    await expect(openDataSource(archived).count!()).rejects.toThrow(/^No metadata\.csv beside the semi_truths_10p_0\.tar\.bz2, semi_truths_10p_1\.tar\.bz2, semi_truths_10p_2\.tar\.bz2 parts in .*, nor inside them: /);
+  });
+});
+
+describe('semibench run on the first Evalset version', () => {
+  it('equals a run on the same images extracted', async () => {
+    const run = (data: string, out: string) => startCli(['run', '--detector', 'npr-residual', 'spectral-hf', '--data', data, '--out', out, '--batch-size', '2']).exit;
+    const [a, b] = [join(tempDir(), 'run'), join(tempDir(), 'run')];
+    const [fromParts, fromFiles] = await Promise.all([run(inside, a), run(extracted, b)]);
+    expect(fromParts.code, fromParts.stderr).toBe(0);
+    expect(fromFiles.code, fromFiles.stderr).toBe(0);
+    // Archive order is not metadata order: the same rows, and the same reports.
+    const [header, ...lines] = predictionsWithoutTiming(a);
+    const [header2, ...lines2] = predictionsWithoutTiming(b);
+    expect(header).toBe(header2);
+    expect(lines.length).toBe(2 * rows.length);
+    expect(lines.sort()).toEqual(lines2.sort());
+    expect(readFileSync(join(a, 'slices/all.csv'), 'utf8')).toBe(readFileSync(join(b, 'slices/all.csv'), 'utf8'));
+  }, 300_000);
+});
