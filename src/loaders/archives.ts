@@ -1,12 +1,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { parse } from 'csv-parse';
-import { parse as parseSync } from 'csv-parse/sync';
-import { createReadStream } from 'node:fs';
-import { CsvError } from 'csv-parse';
 import { UserError } from '../util/errors.js';
 import { DataFileError, MAX_DATA_FILE_BYTES, readDataFile, resolveDataPath } from '../util/fs.js';
 import type { Bzip2Decoder } from './bzip2.js';
+import { CsvRecordReader, fieldText, scanCsv } from './csv.js';
 import { checkColumns, parseLabel } from './evalset.js';
 import { pairIdOf } from './evalset.js';
 import { walkImages } from './folder.js';
@@ -72,9 +69,10 @@ export interface ArchiveProblems {
   failedArchives: { archive: string; error: string; rows: number }[];
 }
 
-/** One metadata row, held as its raw CSV text until its sample is made (memory stays near the file's size). */
+/** One metadata row: where it lies in metadata.csv (its text is read again when its sample is made), and its archive. */
 interface IndexedRow {
-  raw: string;
+  offset: number;
+  bytes: number;
   archive: number;
 }
 
@@ -93,10 +91,15 @@ export interface ArchiveGroup {
   archives: string[];
   /** Where the group's extracted files are, relative to the data folder (walked in path order) when no archive is. */
   folder?: string;
-  /** The group's row ids, by the name a member is matched on (also how a missing member is named). */
-  expected: Map<string, string>;
+  /** The group's rows in reading order: the name a member is matched on (also how a missing member is named), and the row id. */
+  expected: GroupRows;
   /** The row id a member (or extracted file, by its path below `folder`) holds, if any. */
   match(name: string): string | undefined;
+}
+
+/** A group's rows as [name, id] pairs (a Map of name → id is one; the full release keeps them more compactly). */
+export interface GroupRows extends Iterable<[name: string, id: string]> {
+  readonly size: number;
 }
 
 /** A row's mask, when a mask group holds it: the group and the key `match` gives its member. */
@@ -157,7 +160,7 @@ export abstract class GroupedArchiveSource implements DataSource {
     const listing = () => Promise.reject(new Error('a listed sample has no bytes: read samples()'));
     for (const group of index.groups) {
       if (keep && !keep(group.key)) continue;
-      for (const id of group.expected.values()) yield { ...index.sample(id, join(this.root, id), listing), shardKey: group.key };
+      for (const [, id] of group.expected) yield { ...index.sample(id, join(this.root, id), listing), shardKey: group.key };
     }
     for (const id of index.onDisk) {
       const sample = index.sample(id, resolveDataPath(this.root, id), listing);
@@ -334,15 +337,13 @@ export class ArchiveEvalsetSource extends GroupedArchiveSource {
   }
 
   protected async buildIndex(): Promise<GroupIndex> {
-    const { header, rows } = await indexMetadata(this.metadataFile, this.archives);
-    const groups: ArchiveGroup[] = this.archives.map((archive) => {
-      const expected = new Map<string, string>();
-      return { key: archive, archives: [archive], expected, match: (name) => matchMember(name, expected) };
-    });
+    const { header, rows, reader } = indexMetadata(this.metadataFile, this.archives);
+    const expected = this.archives.map(() => new Map<string, string>());
+    const groups: ArchiveGroup[] = this.archives.map((archive, i) => ({ key: archive, archives: [archive], expected: expected[i], match: (name) => matchMember(name, expected[i]) }));
     const onDisk: string[] = [];
     for (const [id, row] of rows) {
       if (row.archive === ON_DISK) onDisk.push(id);
-      else groups[row.archive].expected.set(id.slice(this.archives[row.archive].length - ARCHIVE_SUFFIX.length + 1), id);
+      else expected[row.archive].set(id.slice(this.archives[row.archive].length - ARCHIVE_SUFFIX.length + 1), id);
     }
     const byPrefix = new Map(this.archives.map((a, i) => [a.slice(0, -ARCHIVE_SUFFIX.length), i]));
     const maskGroups: ArchiveGroup[] = [];
@@ -352,7 +353,8 @@ export class ArchiveEvalsetSource extends GroupedArchiveSource {
       onDisk,
       count: rows.size,
       sample: (id, path, read) => {
-        const values = parseSync(rows.get(id)!.raw, { relax_quotes: false })[0] as string[];
+        const row = rows.get(id)!;
+        const values = reader.record(0, row.offset, row.bytes);
         const meta = Object.fromEntries(header.map((column, i) => [column, values[i] ?? '']));
         const pairId = meta.image_id ? pairIdOf(meta.image_id, meta.dataset) : id;
         return { id, path, root: this.root, label: parseLabel(meta.label)!, pairId, meta, read };
@@ -384,39 +386,33 @@ function matchMember(name: string, expected: Map<string, string>): string | unde
   return undefined;
 }
 
-async function indexMetadata(file: string, archives: string[]): Promise<{ header: string[]; rows: Map<string, IndexedRow> }> {
+/**
+ * metadata.csv's rows by image_path, each as where it lies in the file (re-read with `reader` when its sample is
+ * made), so memory holds ids and numbers, not the file's text.
+ */
+function indexMetadata(file: string, archives: string[]): { header: string[]; rows: Map<string, IndexedRow>; reader: CsvRecordReader } {
   const byPrefix = new Map(archives.map((a, i) => [a.slice(0, -ARCHIVE_SUFFIX.length), i]));
+  const reader = new CsvRecordReader([file]);
   let header: string[] = [];
+  let [path, label] = [0, 0];
   const rows = new Map<string, IndexedRow>();
-  const parser = createReadStream(file).pipe(
-    parse({
-      bom: true,
-      info: true,
-      raw: true,
-      skip_empty_lines: true,
-      columns: (names: string[]) => {
-        header = names.map((c) => c.trim());
-        checkColumns(header, file);
-        return header;
-      },
-    }),
-  );
-  try {
-    for await (const { record, info, raw } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number }; raw: string }>) {
-      const id = record.image_path;
-      const line = info.lines;
-      if (parseLabel(record.label) === undefined) {
-        throw new UserError(`${file}:${line}: label '${record.label}' is not real/fake (or 0/1).`, 'E_DATA');
-      }
-      if (!id) throw new UserError(`${file}:${line}: empty image_path.`, 'E_DATA');
-      if (rows.has(id)) throw new UserError(`${file}:${line}: image_path '${id}' appears twice.`, 'E_DATA');
-      rows.set(id, { raw, archive: archiveOf(id, byPrefix) });
-    }
-  } catch (error) {
-    if (error instanceof CsvError) throw new UserError(`${file}: ${error.message}`, 'E_DATA', { cause: error });
-    throw error;
-  }
-  return { header, rows };
+  scanCsv(file, {
+    onHeader: (names) => {
+      header = names;
+      checkColumns(header, file);
+      [path, label] = [header.indexOf('image_path'), header.indexOf('label')];
+      return Math.max(path, label) + 1;
+    },
+    onRow: (row) => {
+      const id = fieldText(row, path);
+      const value = fieldText(row, label);
+      if (parseLabel(value) === undefined) throw new UserError(`${file}:${row.line}: label '${value}' is not real/fake (or 0/1).`, 'E_DATA');
+      if (!id) throw new UserError(`${file}:${row.line}: empty image_path.`, 'E_DATA');
+      if (rows.has(id)) throw new UserError(`${file}:${row.line}: image_path '${id}' appears twice.`, 'E_DATA');
+      rows.set(id, { offset: row.offset, bytes: row.bytes, archive: archiveOf(id, byPrefix) });
+    },
+  });
+  return { header, rows, reader };
 }
 
 /** The archive holding a row: the one named by the longest folder prefix of its path, or ON_DISK. */
