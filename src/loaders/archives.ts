@@ -7,7 +7,8 @@ import { CsvRecordReader, fieldText, scanCsv } from './csv.js';
 import { checkColumns, parseLabel } from './evalset.js';
 import { pairIdOf } from './evalset.js';
 import { walkImages } from './folder.js';
-import type { DataSource, Sample } from './sample.js';
+import { imageKey, type DataSource, type Sample } from './sample.js';
+import { rowsDigest, sameStamps, stampArchive, unchangedSince, type ArchiveStamp, type ResumeHint } from './ledger.js';
 import { ArchiveError, readTarBz2 } from './tar.js';
 
 const ARCHIVE_SUFFIX = '.tar.bz2';
@@ -168,7 +169,8 @@ export abstract class GroupedArchiveSource implements DataSource {
     }
   }
 
-  async *samples(keep?: (key: string) => boolean): AsyncGenerator<Sample> {
+  /** `resume`: what lets this and later runs skip the groups they have scored (ledger.ts); `keep`: see select(). */
+  async *samples(resume?: ResumeHint, keep?: (key: string) => boolean): AsyncGenerator<Sample> {
     const index = await this.index();
     const problems: ArchiveProblems = { orphanMembers: [], missingRows: [], failedArchives: [] };
     const masks = new MaskCache(this.root, this.decoder);
@@ -178,7 +180,7 @@ export abstract class GroupedArchiveSource implements DataSource {
     };
     for (const group of index.groups) {
       if (keep && !keep(group.key)) continue;
-      for await (const sample of streamGroup(this.root, group, index, problems, this.decoder)) yield withMask({ ...sample, shardKey: group.key });
+      for await (const sample of streamGroup(this.root, group, index, problems, this.decoder, resume)) yield withMask({ ...sample, shardKey: group.key });
       this.problems = problems;
     }
     for (const id of index.onDisk) {
@@ -196,7 +198,7 @@ export abstract class GroupedArchiveSource implements DataSource {
       root: this.root,
       count: () => this.count(keep),
       rows: () => this.rows(keep),
-      samples: () => this.samples(keep),
+      samples: (resume) => this.samples(resume, keep),
       get problems() {
         return self.problems;
       },
@@ -204,9 +206,25 @@ export abstract class GroupedArchiveSource implements DataSource {
   }
 }
 
-/** One group's samples: members (or extracted files) with a row, then its rows nothing held. */
-async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex, problems: ArchiveProblems, decoder?: Bzip2Decoder): AsyncGenerator<Sample> {
+/**
+ * One group's samples: members (or extracted files) with a row, then its rows nothing held. With `resume`, a
+ * group of archives whose rows are all scored from its unchanged archives is skipped (nothing decompressed), and
+ * one read to its end without a failure is recorded in the ledger (ledger.ts).
+ */
+async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex, problems: ArchiveProblems, decoder?: Bzip2Decoder, resume?: ResumeHint): AsyncGenerator<Sample> {
   if (group.expected.size === 0) return;
+  const stamps = resume && group.archives.length > 0 ? stampsOf(root, group) : undefined;
+  if (stamps && skippable(group, stamps, resume!)) {
+    const { orphanMembers, missingRows, failedArchives } = resume!.ledger.find(group.key)!.problems;
+    problems.orphanMembers.push(...orphanMembers);
+    problems.missingRows.push(...missingRows);
+    problems.failedArchives.push(...failedArchives);
+    resume!.skipped(group.expected.size);
+    return;
+  }
+  const before = { orphanMembers: problems.orphanMembers.length, missingRows: problems.missingRows.length, failedArchives: problems.failedArchives.length };
+  /** The image key of each row read (for the ledger). */
+  const keys = new Map<string, string>();
   const seen = new Set<string>();
   const failures: ArchiveError[] = [];
   const claim = (name: string, where: string): string | undefined => {
@@ -227,6 +245,7 @@ async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex
         const path = `${file}:${member.name}`;
         const { bytes, refused } = member;
         if (refused) problems.missingRows.push({ id, archive, reason: refused });
+        if (stamps && bytes) keys.set(id, imageKey(bytes));
         yield index.sample(id, path, () => (bytes ? Promise.resolve(bytes) : Promise.reject(new DataFileError(path, refused!, 'refused'))));
       }
     } catch (error) {
@@ -264,6 +283,44 @@ async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex
   }
   // A failed part would have held the group's rows no other part had.
   for (const f of failures) problems.failedArchives.push({ archive: relative(root, f.file).split(sep).join('/'), error: f.message, rows: unread });
+  // Read whole, from archives that did not change meanwhile: what a later run may skip it on.
+  if (stamps && failures.length === 0 && group.archives.every((a, i) => unchangedSince(join(root, a), stamps[i]))) {
+    resume!.ledger.record(group.key, {
+      archives: stamps,
+      rows: group.expected.size,
+      digest: rowsDigest([...group.expected].map(([, id]): [string, string] => [id, keys.get(id) ?? ''])),
+      problems: {
+        orphanMembers: problems.orphanMembers.slice(before.orphanMembers),
+        missingRows: problems.missingRows.slice(before.missingRows),
+        failedArchives: problems.failedArchives.slice(before.failedArchives),
+      },
+    });
+  }
+}
+
+/** The group's archives as they are now; undefined when one cannot be read (reading it then names the problem). */
+function stampsOf(root: string, group: ArchiveGroup): ArchiveStamp[] | undefined {
+  try {
+    return group.archives.map((archive) => stampArchive(join(root, archive), archive));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a group need not be read again: the ledger has it read from archives with these very stamps, and every
+ * row's stored scores were made from the image key that read gave it (so the stored cache_key is the member's).
+ */
+function skippable(group: ArchiveGroup, stamps: ArchiveStamp[], resume: ResumeHint): boolean {
+  const known = resume.ledger.find(group.key);
+  if (!known || known.rows !== group.expected.size || !sameStamps(known.archives, stamps)) return false;
+  const keys: [string, string][] = [];
+  for (const [, id] of group.expected) {
+    const key = resume.storedKey(id);
+    if (key === undefined) return false;
+    keys.push([id, key]);
+  }
+  return rowsDigest(keys) === known.digest;
 }
 
 /**

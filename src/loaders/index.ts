@@ -12,7 +12,7 @@ export { availableDecoders, chooseDecoder, type Bzip2Decoder } from './bzip2.js'
 export { EvalsetSource, parseLabel, REQUIRED_COLUMNS, type DuplicateRow } from './evalset.js';
 export { FolderSource } from './folder.js';
 export { FullReleaseSource, isFullRelease } from './release.js';
-export { listSamples, readSampleFile, sampleContext, type DataSource, type Sample } from './sample.js';
+export { imageKey, listSamples, readSampleFile, sampleContext, type DataSource, type Sample } from './sample.js';
 
 /**
  * Picks the loader for a folder: an Evalset as released (metadata.csv beside .tar.bz2 archives, read in place),
