@@ -206,7 +206,11 @@ const KEY_COLUMNS = ['img_id', 'image_id', 'perturbed_img_id', 'mask_id', 'datas
 
 /** Other names a column is found under (the Evalset's, and an inpainting row's mask_id is its perturbed_img_id). */
 const ALIASES: Record<string, string[]> = { img_id: ['image_id'], perturbed_img_id: ['mask_id'], diffusion_model: ['model'] };
-const cell = (record: Record<string, string>, column: string) => [column, ...(ALIASES[column] ?? [])].map((c) => record[c]).find((v) => v) ?? '';
+function cell(record: Record<string, string>, column: string): string {
+  if (record[column]) return record[column];
+  for (const alias of ALIASES[column] ?? []) if (record[alias]) return record[alias];
+  return '';
+}
 
 function checkReleaseColumns(columns: string[], file: string): void {
   for (const required of [...REQUIRED, 'diffusion_model']) {
