@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 
 /**
@@ -556,8 +556,13 @@ export class CsvRecordReader {
   /** Make it before scanning the files (a file changed while it is scanned is then caught too). */
   constructor(private readonly files: readonly string[]) {
     this.stats = files.map((file) => {
-      const { size, mtimeMs } = statSync(file);
-      return { size, mtimeMs };
+      const fd = openFile(file); // a missing file is a one-line error
+      try {
+        const { size, mtimeMs } = fstatSync(fd);
+        return { size, mtimeMs };
+      } finally {
+        closeSync(fd);
+      }
     });
   }
 
