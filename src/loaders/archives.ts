@@ -1,17 +1,14 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { parse } from 'csv-parse';
-import { parse as parseSync } from 'csv-parse/sync';
-import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
-import { CsvError } from 'csv-parse';
 import { UserError } from '../util/errors.js';
 import { DataFileError, MAX_DATA_FILE_BYTES, readDataFile, resolveDataPath } from '../util/fs.js';
 import type { Bzip2Decoder } from './bzip2.js';
+import { CsvRecordReader, fieldText, scanCsv } from './csv.js';
 import { checkColumns, parseLabel } from './evalset.js';
 import { pairIdOf } from './evalset.js';
 import { walkImages } from './folder.js';
-import type { DataSource, Sample } from './sample.js';
+import { imageKey, type DataSource, type Sample } from './sample.js';
+import { rowsDigest, sameStamps, stampArchive, unchangedSince, type ArchiveStamp, type ResumeHint } from './ledger.js';
 import { ArchiveError, readTarBz2 } from './tar.js';
 
 export const ARCHIVE_SUFFIX = '.tar.bz2';
@@ -73,9 +70,10 @@ export interface ArchiveProblems {
   failedArchives: { archive: string; error: string; rows: number }[];
 }
 
-/** One metadata row, held as its raw CSV text until its sample is made (memory stays near the file's size). */
+/** One metadata row: where it lies in metadata.csv (its text is read again when its sample is made), and its archive. */
 export interface IndexedRow {
-  raw: string;
+  offset: number;
+  bytes: number;
   archive: number;
 }
 
@@ -94,12 +92,17 @@ export interface ArchiveGroup {
   archives: string[];
   /** Where the group's extracted files are, relative to the data folder (walked in path order) when no archive is. */
   folder?: string;
-  /** The group's row ids, by the name a member is matched on (also how a missing member is named). */
-  expected: Map<string, string>;
+  /** The group's rows in reading order: the name a member is matched on (also how a missing member is named), and the row id. */
+  expected: GroupRows;
   /** The row id a member (or extracted file, by its path below `folder`) holds, if any. */
   match(name: string): string | undefined;
   /** Members that are known but hold no row (masks, metadata packed with the images): not listed as orphans. */
   known?(name: string): boolean;
+}
+
+/** A group's rows as [name, id] pairs (a Map of name → id is one; the full release keeps them more compactly). */
+export interface GroupRows extends Iterable<[name: string, id: string]> {
+  readonly size: number;
 }
 
 /** A row's mask, when a mask group holds it: the group and the key `match` gives its member. */
@@ -160,7 +163,7 @@ export abstract class GroupedArchiveSource implements DataSource {
     const listing = () => Promise.reject(new Error('a listed sample has no bytes: read samples()'));
     for (const group of index.groups) {
       if (keep && !keep(group.key)) continue;
-      for (const id of group.expected.values()) yield { ...index.sample(id, join(this.root, id), listing), shardKey: group.key };
+      for (const [, id] of group.expected) yield { ...index.sample(id, join(this.root, id), listing), shardKey: group.key };
     }
     for (const id of index.onDisk) {
       const sample = index.sample(id, resolveDataPath(this.root, id), listing);
@@ -168,7 +171,8 @@ export abstract class GroupedArchiveSource implements DataSource {
     }
   }
 
-  async *samples(keep?: (key: string) => boolean): AsyncGenerator<Sample> {
+  /** `resume`: what lets this and later runs skip the groups they have scored (ledger.ts); `keep`: see select(). */
+  async *samples(resume?: ResumeHint, keep?: (key: string) => boolean): AsyncGenerator<Sample> {
     const index = await this.index();
     const problems: ArchiveProblems = { orphanMembers: [], missingRows: [], failedArchives: [] };
     const masks = new MaskCache(this.root, this.decoder);
@@ -178,7 +182,7 @@ export abstract class GroupedArchiveSource implements DataSource {
     };
     for (const group of index.groups) {
       if (keep && !keep(group.key)) continue;
-      for await (const sample of streamGroup(this.root, group, index, problems, this.decoder)) yield withMask({ ...sample, shardKey: group.key });
+      for await (const sample of streamGroup(this.root, group, index, problems, this.decoder, resume)) yield withMask({ ...sample, shardKey: group.key });
       this.problems = problems;
     }
     for (const id of index.onDisk) {
@@ -196,7 +200,7 @@ export abstract class GroupedArchiveSource implements DataSource {
       root: this.root,
       count: () => this.count(keep),
       rows: () => this.rows(keep),
-      samples: () => this.samples(keep),
+      samples: (resume) => this.samples(resume, keep),
       get problems() {
         return self.problems;
       },
@@ -204,9 +208,25 @@ export abstract class GroupedArchiveSource implements DataSource {
   }
 }
 
-/** One group's samples: members (or extracted files) with a row, then its rows nothing held. */
-async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex, problems: ArchiveProblems, decoder?: Bzip2Decoder): AsyncGenerator<Sample> {
+/**
+ * One group's samples: members (or extracted files) with a row, then its rows nothing held. With `resume`, a
+ * group of archives whose rows are all scored from its unchanged archives is skipped (nothing decompressed), and
+ * one read to its end without a failure is recorded in the ledger (ledger.ts).
+ */
+async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex, problems: ArchiveProblems, decoder?: Bzip2Decoder, resume?: ResumeHint): AsyncGenerator<Sample> {
   if (group.expected.size === 0) return;
+  const stamps = resume && group.archives.length > 0 ? stampsOf(root, group) : undefined;
+  if (stamps && skippable(group, stamps, resume!)) {
+    const { orphanMembers, missingRows, failedArchives } = resume!.ledger.find(group.key)!.problems;
+    problems.orphanMembers.push(...orphanMembers);
+    problems.missingRows.push(...missingRows);
+    problems.failedArchives.push(...failedArchives);
+    resume!.skipped(group.expected.size);
+    return;
+  }
+  const before = { orphanMembers: problems.orphanMembers.length, missingRows: problems.missingRows.length, failedArchives: problems.failedArchives.length };
+  /** The image key of each row read (for the ledger). */
+  const keys = new Map<string, string>();
   const seen = new Set<string>();
   const failures: ArchiveError[] = [];
   const claim = (name: string, where: string): string | undefined => {
@@ -228,6 +248,7 @@ async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex
         const path = `${file}:${member.name}`;
         const { bytes, refused } = member;
         if (refused) problems.missingRows.push({ id, archive, reason: refused });
+        if (stamps && bytes) keys.set(id, imageKey(bytes));
         yield index.sample(id, path, () => (bytes ? Promise.resolve(bytes) : Promise.reject(new DataFileError(path, refused!, 'refused'))));
       }
     } catch (error) {
@@ -265,6 +286,44 @@ async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex
   }
   // A failed part would have held the group's rows no other part had.
   for (const f of failures) problems.failedArchives.push({ archive: relative(root, f.file).split(sep).join('/'), error: f.message, rows: unread });
+  // Read whole, from archives that did not change meanwhile: what a later run may skip it on.
+  if (stamps && failures.length === 0 && group.archives.every((a, i) => unchangedSince(join(root, a), stamps[i]))) {
+    resume!.ledger.record(group.key, {
+      archives: stamps,
+      rows: group.expected.size,
+      digest: rowsDigest([...group.expected].map(([, id]): [string, string] => [id, keys.get(id) ?? ''])),
+      problems: {
+        orphanMembers: problems.orphanMembers.slice(before.orphanMembers),
+        missingRows: problems.missingRows.slice(before.missingRows),
+        failedArchives: problems.failedArchives.slice(before.failedArchives),
+      },
+    });
+  }
+}
+
+/** The group's archives as they are now; undefined when one cannot be read (reading it then names the problem). */
+function stampsOf(root: string, group: ArchiveGroup): ArchiveStamp[] | undefined {
+  try {
+    return group.archives.map((archive) => stampArchive(join(root, archive), archive));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a group need not be read again: the ledger has it read from archives with these very stamps, and every
+ * row's stored scores were made from the image key that read gave it (so the stored cache_key is the member's).
+ */
+function skippable(group: ArchiveGroup, stamps: ArchiveStamp[], resume: ResumeHint): boolean {
+  const known = resume.ledger.find(group.key);
+  if (!known || known.rows !== group.expected.size || !sameStamps(known.archives, stamps)) return false;
+  const keys: [string, string][] = [];
+  for (const [, id] of group.expected) {
+    const key = resume.storedKey(id);
+    if (key === undefined) return false;
+    keys.push([id, key]);
+  }
+  return rowsDigest(keys) === known.digest;
 }
 
 /**
@@ -338,15 +397,13 @@ export class ArchiveEvalsetSource extends GroupedArchiveSource {
   }
 
   protected async buildIndex(): Promise<GroupIndex> {
-    const { header, rows } = await indexMetadata(this.metadataFile, this.archives);
-    const groups: ArchiveGroup[] = this.archives.map((archive) => {
-      const expected = new Map<string, string>();
-      return { key: archive, archives: [archive], expected, match: (name) => matchMember(name, expected) };
-    });
+    const { header, rows, reader } = indexMetadata(this.metadataFile, this.archives);
+    const expected = this.archives.map(() => new Map<string, string>());
+    const groups: ArchiveGroup[] = this.archives.map((archive, i) => ({ key: archive, archives: [archive], expected: expected[i], match: (name) => matchMember(name, expected[i]) }));
     const onDisk: string[] = [];
     for (const [id, row] of rows) {
       if (row.archive === ON_DISK) onDisk.push(id);
-      else groups[row.archive].expected.set(id.slice(this.archives[row.archive].length - ARCHIVE_SUFFIX.length + 1), id);
+      else expected[row.archive].set(id.slice(this.archives[row.archive].length - ARCHIVE_SUFFIX.length + 1), id);
     }
     const byPrefix = new Map(this.archives.map((a, i) => [a.slice(0, -ARCHIVE_SUFFIX.length), i]));
     const maskGroups: ArchiveGroup[] = [];
@@ -356,7 +413,8 @@ export class ArchiveEvalsetSource extends GroupedArchiveSource {
       onDisk,
       count: rows.size,
       sample: (id, path, read) => {
-        const values = parseSync(rows.get(id)!.raw, { relax_quotes: false })[0] as string[];
+        const row = rows.get(id)!;
+        const values = reader.record(0, row.offset, row.bytes);
         const meta = Object.fromEntries(header.map((column, i) => [column, values[i] ?? '']));
         const pairId = meta.image_id ? pairIdOf(meta.image_id, meta.dataset) : id;
         return { id, path, root: this.root, label: parseLabel(meta.label)!, pairId, meta, read };
@@ -388,40 +446,34 @@ function matchMember(name: string, expected: Map<string, string>): string | unde
   return undefined;
 }
 
-/** Indexes an Evalset metadata CSV by image_path (`input`: its bytes when they come from elsewhere than `file`, e.g. an archive member). */
-export async function indexMetadata(file: string, archives: string[], input: Readable = createReadStream(file)): Promise<{ header: string[]; rows: Map<string, IndexedRow> }> {
+/**
+ * metadata.csv's rows by image_path, each as where it lies in the file (re-read with `reader` when its sample is
+ * made), so memory holds ids and numbers, not the file's text. `bytes`: the file's content when it is not on disk
+ * (an archive member; `file` then only names it).
+ */
+export function indexMetadata(file: string, archives: string[], bytes?: Buffer): { header: string[]; rows: Map<string, IndexedRow>; reader: CsvRecordReader } {
   const byPrefix = new Map(archives.map((a, i) => [a.slice(0, -ARCHIVE_SUFFIX.length), i]));
+  const reader = new CsvRecordReader([bytes ? { name: file, bytes } : file]);
   let header: string[] = [];
+  let [path, label] = [0, 0];
   const rows = new Map<string, IndexedRow>();
-  const parser = input.pipe(
-    parse({
-      bom: true,
-      info: true,
-      raw: true,
-      skip_empty_lines: true,
-      columns: (names: string[]) => {
-        header = names.map((c) => c.trim());
-        checkColumns(header, file);
-        return header;
-      },
-    }),
-  );
-  try {
-    for await (const { record, info, raw } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number }; raw: string }>) {
-      const id = record.image_path;
-      const line = info.lines;
-      if (parseLabel(record.label) === undefined) {
-        throw new UserError(`${file}:${line}: label '${record.label}' is not real/fake (or 0/1).`, 'E_DATA');
-      }
-      if (!id) throw new UserError(`${file}:${line}: empty image_path.`, 'E_DATA');
-      if (rows.has(id)) throw new UserError(`${file}:${line}: image_path '${id}' appears twice.`, 'E_DATA');
-      rows.set(id, { raw, archive: archiveOf(id, byPrefix) });
-    }
-  } catch (error) {
-    if (error instanceof CsvError) throw new UserError(`${file}: ${error.message}`, 'E_DATA', { cause: error });
-    throw error;
-  }
-  return { header, rows };
+  scanCsv(file, {
+    onHeader: (names) => {
+      header = names;
+      checkColumns(header, file);
+      [path, label] = [header.indexOf('image_path'), header.indexOf('label')];
+      return Math.max(path, label) + 1;
+    },
+    onRow: (row) => {
+      const id = fieldText(row, path);
+      const value = fieldText(row, label);
+      if (parseLabel(value) === undefined) throw new UserError(`${file}:${row.line}: label '${value}' is not real/fake (or 0/1).`, 'E_DATA');
+      if (!id) throw new UserError(`${file}:${row.line}: empty image_path.`, 'E_DATA');
+      if (rows.has(id)) throw new UserError(`${file}:${row.line}: image_path '${id}' appears twice.`, 'E_DATA');
+      rows.set(id, { offset: row.offset, bytes: row.bytes, archive: archiveOf(id, byPrefix) });
+    },
+  });
+  return { header, rows, reader };
 }
 
 /** The archive holding a row: the one named by the longest folder prefix of its path, or ON_DISK. */

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 
 /**
@@ -36,6 +36,9 @@ export interface CsvRow {
   text: string | undefined;
   /** Bytes of the buffer in use. */
   len: number;
+  /** Where the record starts in the file, and its length with its line end: re-read it with {@link CsvRecordReader}. */
+  offset: number;
+  bytes: number;
 }
 
 export interface ScanOptions {
@@ -51,6 +54,8 @@ export interface ScanOptions {
   requireRows?: boolean;
   /** Leave the non-UTF-8 warning to another reader of the same file (a report's second thread). */
   quiet?: boolean;
+  /** The file's content when it is not on disk (an archive member): read from here, `file` only names it. */
+  bytes?: Buffer;
 }
 
 const COMMA = 0x2c;
@@ -68,13 +73,13 @@ const BAD_LINES_LISTED = 5;
  * per-record objects cost more than the whole report.
  */
 export function scanCsv(file: string, options: ScanOptions): { rows: number; header: string[] } {
-  const fd = openFile(file);
+  const fd = options.bytes ? -1 : openFile(file);
   try {
     const scanner = new Scanner(file, fd, options);
     while (scanner.step());
     return { rows: scanner.rows, header: scanner.header! };
   } finally {
-    closeSync(fd);
+    if (fd >= 0) closeSync(fd);
   }
 }
 
@@ -165,6 +170,10 @@ class Scanner {
   private eof = false;
   private done = false;
   private line = 1;
+  /** The file offset of buf[0]. */
+  private base = 0;
+  /** Bytes of options.bytes already read. */
+  private taken = 0;
   private wanted = MAX_FIELDS;
   /** Column names once the header is read. */
   header: string[] | undefined;
@@ -187,14 +196,14 @@ class Scanner {
     private readonly options: ScanOptions & { stopAfterHeader?: boolean },
   ) {
     this.buf = Buffer.allocUnsafe(Math.max(4, options.chunkBytes ?? 1 << 24));
-    this.row = { buf: this.buf, count: 0, start: new Int32Array(MAX_FIELDS), end: new Int32Array(MAX_FIELDS), escaped: new Uint8Array(MAX_FIELDS), line: 1, text: undefined, len: 0 };
+    this.row = { buf: this.buf, count: 0, start: new Int32Array(MAX_FIELDS), end: new Int32Array(MAX_FIELDS), escaped: new Uint8Array(MAX_FIELDS), line: 1, text: undefined, len: 0, offset: 0, bytes: 0 };
   }
 
   /** Reads one chunk and handles the records it completes; false once the file is done. */
   step(): boolean {
     if (this.done) return false;
     if (this.carry === this.buf.length) this.grow();
-    const n = readSync(this.fd, this.buf, this.carry, this.buf.length - this.carry, null);
+    const n = this.read();
     this.eof = n === 0;
     if (n > 0) this.options.onChunk?.(this.buf.subarray(this.carry, this.carry + n));
     this.len = this.carry + n;
@@ -218,7 +227,16 @@ class Scanner {
       return false;
     }
     this.buf.copy(this.buf, 0, p, this.len);
+    this.base += p;
     return true;
+  }
+
+  private read(): number {
+    const { bytes } = this.options;
+    if (!bytes) return readSync(this.fd, this.buf, this.carry, this.buf.length - this.carry, null);
+    const n = bytes.copy(this.buf, this.carry, this.taken, this.taken + this.buf.length - this.carry);
+    this.taken += n;
+    return n;
   }
 
   private finish(): void {
@@ -270,6 +288,8 @@ class Scanner {
       const end = this.record(p);
       if (end < 0) return p;
       row.line = this.line;
+      row.offset = this.base + p;
+      row.bytes = end - p;
       this.line += this.quotedInRecord ? this.newlinesIn(p, end) : 1;
       if (this.header === undefined) {
         this.readHeader();
@@ -499,4 +519,91 @@ export function fieldEquals(row: CsvRow, f: number, ascii: string): boolean {
   if (row.end[f] - s !== ascii.length) return false;
   for (let i = 0; i < ascii.length; i++) if (row.buf[s + i] !== ascii.charCodeAt(i)) return false;
   return true;
+}
+
+/**
+ * The fields of one record the scanner accepted (its bytes from CsvRow.offset/bytes, line end included), as
+ * {@link fieldText} reads them: quoted fields unquoted with "" → ", a CR before the line end dropped.
+ */
+export function splitCsvRecord(bytes: Buffer): string[] {
+  let end = bytes.length;
+  if (bytes[end - 1] === NL) end--;
+  if (bytes[end - 1] === CR) end--;
+  const fields: string[] = [];
+  for (let p = 0; ; p++) {
+    if (bytes[p] === QUOTE && p < end) {
+      let q = p + 1;
+      let escaped = false;
+      for (;;) {
+        q = bytes.indexOf(QUOTE, q);
+        if (bytes[q + 1] !== QUOTE || q + 1 >= end) break;
+        escaped = true;
+        q += 2;
+      }
+      const text = bytes.toString('utf8', p + 1, q);
+      fields.push(escaped ? text.replaceAll('""', '"') : text);
+      p = q + 1;
+    } else {
+      const comma = bytes.indexOf(COMMA, p);
+      const fieldEnd = comma < 0 || comma > end ? end : comma;
+      fields.push(bytes.toString('utf8', p, fieldEnd));
+      p = fieldEnd;
+    }
+    if (p >= end) return fields;
+  }
+}
+
+/** Bytes read at once by a {@link CsvRecordReader}: rows re-read in file order cost one read per block. */
+const RECORD_BLOCK_BYTES = 1 << 16;
+
+/**
+ * Re-reads records of indexed CSV files by their byte range (CsvRow.offset, CsvRow.bytes), so an index holds
+ * two numbers per row instead of its text. Each read checks the file still has the size and mtime it had when
+ * the reader was made: a file changed since it was indexed is a one-line error, never another row's values.
+ */
+export class CsvRecordReader {
+  private readonly stats: ({ size: number; mtimeMs: number } | undefined)[];
+  private readonly blocks: { start: number; bytes: Buffer }[] = [];
+
+  /**
+   * Make it before scanning the files (a file changed while it is scanned is then caught too). A source given as
+   * `{ name, bytes }` is held in memory (an archive member) and read from there.
+   */
+  constructor(private readonly files: readonly (string | { name: string; bytes: Buffer })[]) {
+    this.stats = files.map((file) => {
+      if (typeof file !== 'string') return undefined;
+      const fd = openFile(file); // a missing file is a one-line error
+      try {
+        const { size, mtimeMs } = fstatSync(fd);
+        return { size, mtimeMs };
+      } finally {
+        closeSync(fd);
+      }
+    });
+  }
+
+  /** The fields of the record of `files[file]` at `offset`, `bytes` long. */
+  record(file: number, offset: number, bytes: number): string[] {
+    const source = this.files[file];
+    if (typeof source !== 'string') return splitCsvRecord(source.bytes.subarray(offset, offset + bytes));
+    let block = this.blocks[file];
+    if (!block || offset < block.start || offset + bytes > block.start + block.bytes.length) {
+      block = this.blocks[file] = { start: offset, bytes: this.read(source, file, offset, Math.max(bytes, RECORD_BLOCK_BYTES)) };
+    }
+    return splitCsvRecord(block.bytes.subarray(offset - block.start, offset - block.start + bytes));
+  }
+
+  private read(name: string, file: number, offset: number, length: number): Buffer {
+    const fd = openFile(name);
+    try {
+      const { size, mtimeMs } = fstatSync(fd);
+      const then = this.stats[file]!;
+      if (size !== then.size || mtimeMs !== then.mtimeMs) throw new UserError(`${name} changed while it was being read (rerun the command).`, 'E_DATA');
+      const buf = Buffer.allocUnsafe(Math.min(length, size - offset));
+      const n = readSync(fd, buf, 0, buf.length, offset);
+      return buf.subarray(0, n);
+    } finally {
+      closeSync(fd);
+    }
+  }
 }

@@ -14,7 +14,7 @@ export { EvalsetSource, parseLabel, REQUIRED_COLUMNS, type DuplicateRow } from '
 export { FolderSource } from './folder.js';
 export { FullReleaseSource, isFullRelease } from './release.js';
 export { findTenPercentParts, TenPercentEvalsetSource } from './ten-percent.js';
-export { listSamples, readSampleFile, sampleContext, type DataSource, type Sample } from './sample.js';
+export { imageKey, listSamples, readSampleFile, sampleContext, type DataSource, type Sample } from './sample.js';
 
 /**
  * Picks the loader for a folder: the first Evalset version (semi_truths_10p_{k}.tar.bz2 parts, with or without

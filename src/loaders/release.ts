@@ -2,9 +2,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { nearest } from '../util/suggest.js';
-import { findArchives, GroupedArchiveSource, memberPath, type ArchiveGroup, type GroupIndex } from './archives.js';
+import { findArchives, GroupedArchiveSource, memberPath, type ArchiveGroup, type GroupIndex, type GroupRows } from './archives.js';
 import type { Bzip2Decoder } from './bzip2.js';
-import { readCsvRecords } from './csv.js';
+import { CsvRecordReader, fieldText, scanCsv } from './csv.js';
 import { FILE_TYPE_MAP, pairIdOf } from './evalset.js';
 import type { Sample } from './sample.js';
 
@@ -49,39 +49,36 @@ export class FullReleaseSource extends GroupedArchiveSource {
 
   protected async buildIndex(): Promise<GroupIndex> {
     const archives = findArchives(this.root);
-    const layout = new ReleaseLayout(this.root, archives);
+    const files = this.metadataFiles.map((relPath) => join(this.root, relPath));
+    // Rows stay in the files: an edit keeps its id and where its rows lie (~1.5 M edits in the release).
+    const reader = new CsvRecordReader(files);
+    const edits = new Edits();
+    const layout = new ReleaseLayout(this.root, archives, edits);
     const headers: string[][] = [];
-    /**
-     * Edited rows, each as one string (an object and a string per cell would take ~3 × the memory): per file that
-     * has the row, `FILE<SOH>cell<NUL>cell…`, files joined by <STX> (a later file fills the blanks).
-     */
-    const edits = new Map<string, string>();
     /** Real photos: id → dataset and img_id. */
     const reals = new Map<string, { dataset: string; imageId: string }>();
-    for (const [number, relPath] of this.metadataFiles.entries()) {
-      const file = join(this.root, relPath);
-      const fileMethod = methodOfFile(relPath);
-      const records = readCsvRecords(file, (columns) => {
-        checkReleaseColumns(columns, file);
-        headers[number] = columns;
+    for (const [number, file] of files.entries()) {
+      const fileMethod = methodOfFile(this.metadataFiles[number]);
+      let wanted: [column: string, field: number][] = [];
+      scanCsv(file, {
+        onHeader: (columns) => {
+          checkReleaseColumns(columns, file);
+          headers[number] = columns;
+          wanted = KEY_COLUMNS.map((c): [string, number] => [c, columns.indexOf(c)]).filter(([, field]) => field >= 0);
+          return Math.max(...wanted.map(([, field]) => field)) + 1;
+        },
+        onRow: (row) => {
+          const record: Record<string, string> = {};
+          for (const [column, field] of wanted) record[column] = fieldText(row, field);
+          const edit = editOf(record, fileMethod, `${file}:${row.line}`);
+          edits.add(edit.id, () => layout.group(edit.group), number, row.offset, row.bytes);
+          const realId = realIdOf(edit.dataset, edit.imageId);
+          if (!reals.has(realId)) {
+            reals.set(realId, { dataset: edit.dataset, imageId: edit.imageId });
+            layout.realGroup(edit.dataset).expected.set(edit.imageId, realId);
+          }
+        },
       });
-      for await (const { record, line } of records) {
-        const header = headers[number];
-        const edit = editOf(record, fileMethod, `${file}:${line}`);
-        const text = `${number}\u0001${header.map((c) => record[c]).join('\u0000')}`;
-        const known = edits.get(edit.id);
-        if (known !== undefined) edits.set(edit.id, `${known}\u0002${text}`);
-        else {
-          edits.set(edit.id, text);
-          layout.group(edit.group).expected.set(edit.key, edit.id);
-        }
-        const realId = realIdOf(edit.dataset, edit.imageId);
-        if (!reals.has(realId)) {
-          reals.set(realId, { dataset: edit.dataset, imageId: edit.imageId });
-          layout.realGroup(edit.dataset).expected.set(edit.imageId, realId);
-        }
-      }
-      headers[number] ??= [];
     }
     const sample = (id: string, path: string, read: () => Promise<Buffer>): Sample => {
       const real = reals.get(id);
@@ -89,11 +86,11 @@ export class FullReleaseSource extends GroupedArchiveSource {
         const meta = { image_id: real.imageId, image_path: id, dataset: real.dataset, label: 'real' };
         return { id, path, root: this.root, label: 0, pairId: real.imageId, meta, read };
       }
+      // A later file fills the columns the earlier ones left empty.
       const meta: Record<string, string> = {};
-      for (const part of edits.get(id)!.split('\u0002')) {
-        const [file, cells] = part.split('\u0001');
-        const values = cells.split('\u0000');
-        headers[Number(file)].forEach((column, i) => {
+      for (const row of edits.rowsOf(edits.numberOf.get(id)!)) {
+        const values = reader.record(edits.rowFile[row], edits.rowOffset[row], edits.rowBytes[row]);
+        headers[edits.rowFile[row]].forEach((column, i) => {
           if (!meta[column]) meta[column] = values[i] ?? '';
         });
       }
@@ -102,13 +99,92 @@ export class FullReleaseSource extends GroupedArchiveSource {
     return {
       groups: layout.groups(),
       onDisk: [],
-      count: edits.size + reals.size,
+      count: edits.ids.length + reals.size,
       sample,
       mask: (s) => {
         const maskId = s.meta.method === 'inpainting' ? s.meta.mask_id : '';
         return maskId ? { group: layout.maskGroup(s.meta.dataset), key: maskId } : undefined;
       },
     };
+  }
+}
+
+/**
+ * The release's edits, held compactly (an object per edit took ~1 KB, 1.5 GB for the release): an id string
+ * each, the rest in arrays of numbers. A metadata row is where it lies in its file (re-read when its sample is
+ * made); the rows of one edit (a row seen in two files) are chained newest first.
+ */
+class Edits {
+  /** Edit number by id. */
+  readonly numberOf = new Map<string, number>();
+  readonly ids: string[] = [];
+  readonly groupOf: EditRows[] = [];
+  /** Per edit: its newest row. */
+  private readonly lastRow: number[] = [];
+  /** Per row: its file (number), where it lies in it, and the same edit's row before it (-1: none). */
+  readonly rowFile: number[] = [];
+  readonly rowOffset: number[] = [];
+  readonly rowBytes: number[] = [];
+  private readonly rowBefore: number[] = [];
+
+  /** Adds a metadata row of the edit `id`; a new edit joins the group `group()` gives. */
+  add(id: string, group: () => EditRows, file: number, offset: number, bytes: number): void {
+    const row = this.rowFile.length;
+    this.rowFile.push(file);
+    this.rowOffset.push(offset);
+    this.rowBytes.push(bytes);
+    const known = this.numberOf.get(id);
+    if (known !== undefined) {
+      this.rowBefore.push(this.lastRow[known]);
+      this.lastRow[known] = row;
+      return;
+    }
+    const edit = this.ids.length;
+    const rows = group();
+    this.numberOf.set(id, edit);
+    this.ids.push(id);
+    this.groupOf.push(rows);
+    this.lastRow.push(row);
+    this.rowBefore.push(-1);
+    rows.add(edit);
+  }
+
+  /** An edit's rows in reading order. */
+  rowsOf(edit: number): number[] {
+    const rows: number[] = [];
+    for (let row = this.lastRow[edit]; row >= 0; row = this.rowBefore[row]) rows.push(row);
+    return rows.reverse();
+  }
+}
+
+/** An edit group's rows: edit numbers, named by their ids (`{prefix}{name}.png`, the name `{pid}_{DS}_{Model}`). */
+class EditRows implements GroupRows {
+  private readonly members: number[] = [];
+
+  constructor(
+    private readonly edits: Edits,
+    private readonly prefix: string,
+  ) {}
+
+  get size(): number {
+    return this.members.length;
+  }
+
+  add(edit: number): void {
+    this.members.push(edit);
+  }
+
+  *[Symbol.iterator](): IterableIterator<[string, string]> {
+    for (const edit of this.members) {
+      const id = this.edits.ids[edit];
+      yield [id.slice(this.prefix.length, -'.png'.length), id];
+    }
+  }
+
+  /** The id of this group's edit named `name`, if there is one. */
+  match(name: string): string | undefined {
+    const edit = this.edits.numberOf.get(`${this.prefix}${name}.png`);
+    return edit !== undefined && this.edits.groupOf[edit] === this ? this.edits.ids[edit] : undefined;
   }
 }
 
@@ -125,10 +201,16 @@ const MODEL_ALIASES: Record<string, string> = { OJ: 'OpenJourney', SDv4: 'Stable
 const canonicalModel = (name: string) => MODEL_ALIASES[name] ?? name;
 
 const REQUIRED = ['img_id', 'perturbed_img_id', 'dataset'] as const;
+/** The columns an edit's id and group are read from (editOf), the only ones split while indexing. */
+const KEY_COLUMNS = ['img_id', 'image_id', 'perturbed_img_id', 'mask_id', 'dataset', 'diffusion_model', 'model', 'method', 'language_model'];
 
 /** Other names a column is found under (the Evalset's, and an inpainting row's mask_id is its perturbed_img_id). */
 const ALIASES: Record<string, string[]> = { img_id: ['image_id'], perturbed_img_id: ['mask_id'], diffusion_model: ['model'] };
-const cell = (record: Record<string, string>, column: string) => [column, ...(ALIASES[column] ?? [])].map((c) => record[c]).find((v) => v) ?? '';
+function cell(record: Record<string, string>, column: string): string {
+  if (record[column]) return record[column];
+  for (const alias of ALIASES[column] ?? []) if (record[alias]) return record[alias];
+  return '';
+}
 
 function checkReleaseColumns(columns: string[], file: string): void {
   for (const required of [...REQUIRED, 'diffusion_model']) {
@@ -202,7 +284,8 @@ function editOf(record: Record<string, string>, fileMethod: Method | undefined, 
   const method = fileMethod ?? rowMethod ?? (record.mask_id ? 'inpainting' : 'p2p');
   const key = `${pid}_${dataset}_${model}`;
   return {
-    id: `${method}/${dataset}/${key}.png`,
+    // join makes one flat string; a template literal would keep a tree of its parts (2 × the memory, per edit)
+    id: [method, '/', dataset, '/', key, '.png'].join(''),
     dataset,
     imageId: pairIdOf(imageId, dataset),
     method,
@@ -255,10 +338,13 @@ const stemOf = (name: string) => {
 class ReleaseLayout {
   private readonly byKey = new Map<string, ArchiveGroup>();
   private readonly archivesIn = new Map<string, string[]>();
+  /** An edit's group by its method, dataset, model and language model (finding it scans the archive folders). */
+  private readonly editGroups = new Map<string, EditRows>();
 
   constructor(
     private readonly root: string,
     archives: string[],
+    private readonly edits: Edits,
   ) {
     for (const archive of archives) {
       const key = groupKeyOf(archive);
@@ -269,17 +355,25 @@ class ReleaseLayout {
     }
   }
 
-  realGroup(dataset: string): ArchiveGroup {
-    return this.make(`original/images/${dataset}`, (expected) => (name) => expected.get(pairIdOf(stemOf(name), dataset)));
+  realGroup(dataset: string): ArchiveGroup & { expected: Map<string, string> } {
+    return this.make(`original/images/${dataset}`, () => new Map<string, string>(), (expected) => (name) => expected.get(pairIdOf(stemOf(name), dataset)));
   }
 
   /** Masks are looked up by stem (`{mask_id}`), whatever their extension. */
   maskGroup(dataset: string): ArchiveGroup {
-    return this.make(`original/masks/${dataset}`, () => (name) => stemOf(name));
+    return this.make(`original/masks/${dataset}`, () => new Map<string, string>(), () => (name) => stemOf(name));
   }
 
-  group(edit: Edit['group']): ArchiveGroup {
+  /** An edit's group (its rows). */
+  group(edit: Edit['group']): EditRows {
     const { method, dataset, model, languageModel } = edit;
+    const memo = `${method}\u0000${dataset}\u0000${model}\u0000${languageModel}`;
+    let rows = this.editGroups.get(memo);
+    if (!rows) this.editGroups.set(memo, (rows = this.findGroup(edit)));
+    return rows;
+  }
+
+  private findGroup({ method, dataset, model, languageModel }: Edit['group']): EditRows {
     let key = `inpainting/${dataset}/${model}`;
     if (method === 'p2p') {
       // The later layout (its language model's folder, else any), else the older one; archives before folders.
@@ -291,17 +385,18 @@ class ReleaseLayout {
         later[0] ??
         (this.archivesIn.has(older) ? older : existsSync(join(this.root, laterFolder)) ? laterFolder : existsSync(join(this.root, older)) ? older : laterFolder);
     }
-    return this.make(key, (expected) => (name) => expected.get(editKey(name)));
+    const prefix = `${method}/${dataset}/`;
+    return this.make(key, () => new EditRows(this.edits, prefix), (rows) => (name) => rows.match(editKey(name))).expected;
   }
 
   groups(): ArchiveGroup[] {
     return [...this.byKey.values()].filter((g) => g.expected.size > 0).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  private make(key: string, matcher: (expected: Map<string, string>) => (name: string) => string | undefined): ArchiveGroup {
-    let group = this.byKey.get(key);
+  private make<Rows extends GroupRows>(key: string, rows: () => Rows, matcher: (expected: Rows) => (name: string) => string | undefined): ArchiveGroup & { expected: Rows } {
+    let group = this.byKey.get(key) as (ArchiveGroup & { expected: Rows }) | undefined;
     if (!group) {
-      const expected = new Map<string, string>();
+      const expected = rows();
       group = { key, archives: this.archivesIn.get(key) ?? [], folder: key, expected, match: matcher(expected) };
       this.byKey.set(key, group);
     }

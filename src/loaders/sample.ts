@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { decodeImage } from '../image/decode.js';
 import type { SampleContext } from '../image/run1-crop.js';
 import { readDataFile, resolveDataPath } from '../util/fs.js';
+import type { ResumeHint } from './ledger.js';
 
 /** One image a loader yields. Loaders stream these; nothing holds the whole set. */
 export interface Sample {
@@ -46,8 +48,11 @@ export function readSampleFile(sample: Pick<Sample, 'root' | 'path' | 'read'>): 
 export interface DataSource {
   /** Where the data lives, for run.json. */
   readonly root: string;
-  /** Streams the samples in a stable order. */
-  samples(): AsyncIterable<Sample>;
+  /**
+   * Streams the samples in a stable order. `resume` (archive sources): the run's archive ledger and stored rows,
+   * so a group of archives whose rows are all scored is skipped unread (see ledger.ts).
+   */
+  samples(resume?: ResumeHint): AsyncIterable<Sample>;
   /** How many samples `samples()` yields, when the source knows without streaming them (archives: the metadata rows). */
   count?(): Promise<number>;
   /** What the data itself got wrong (archives: orphan members, rows without a member, failed archives), for run.json; complete once `samples()` was read to the end. */
@@ -63,6 +68,11 @@ export interface DataSource {
    * they need: an archive source opens only the archives of kept groups. Without it, samples() is filtered.
    */
   select?(keep: (shardKey: string) => boolean): DataSource;
+}
+
+/** An image's key: the first 16 hex digits of the sha256 of its bytes (predictions' cache_key, the score cache's key). */
+export function imageKey(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 }
 
 /** A source's samples for listing (ids, labels, meta), without reading images when the source can. */

@@ -1,10 +1,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import { parse as parseSync } from 'csv-parse/sync';
 import { UserError } from '../util/errors.js';
 import { MAX_DATA_FILE_BYTES } from '../util/fs.js';
-import { GroupedArchiveSource, indexMetadata, memberPath, type ArchiveGroup, type GroupIndex, type IndexedRow } from './archives.js';
+import { GroupedArchiveSource, indexMetadata, memberPath, type ArchiveGroup, type GroupIndex } from './archives.js';
 import type { Bzip2Decoder } from './bzip2.js';
 import { pairIdOf, parseLabel } from './evalset.js';
 import { PANDAS_NA } from './sample.js';
@@ -51,13 +49,13 @@ export class TenPercentEvalsetSource extends GroupedArchiveSource {
   }
 
   protected async buildIndex(): Promise<GroupIndex> {
-    const { header, rows } = await this.readMetadata();
+    const { header, rows, reader } = await this.readMetadata();
     const expected = new Map<string, string>();
     for (const id of rows.keys()) expected.set(memberPath(id.replace(/\\/g, '/')), id);
     const maskColumn = header.indexOf('mask_path');
     const masks = new Map<string, string>();
-    for (const { raw } of maskColumn < 0 ? [] : rows.values()) {
-      const cell = ((parseSync(raw)[0] as string[])[maskColumn] ?? '').trim().replace(/\\/g, '/');
+    for (const { offset, bytes } of maskColumn < 0 ? [] : rows.values()) {
+      const cell = (reader.record(0, offset, bytes)[maskColumn] ?? '').trim().replace(/\\/g, '/');
       if (!PANDAS_NA.has(cell)) masks.set(memberPath(cell), memberPath(cell));
     }
     const group: ArchiveGroup = {
@@ -80,7 +78,8 @@ export class TenPercentEvalsetSource extends GroupedArchiveSource {
       onDisk: [],
       count: rows.size,
       sample: (id, path, read) => {
-        const values = parseSync(rows.get(id)!.raw, { relax_quotes: false })[0] as string[];
+        const row = rows.get(id)!;
+        const values = reader.record(0, row.offset, row.bytes);
         const meta = Object.fromEntries(header.map((column, i) => [column, values[i] ?? '']));
         const pairId = meta.image_id ? pairIdOf(meta.image_id, meta.dataset) : id;
         return { id, path, root: this.root, label: parseLabel(meta.label)!, pairId, meta, read };
@@ -88,7 +87,7 @@ export class TenPercentEvalsetSource extends GroupedArchiveSource {
     };
   }
 
-  private async readMetadata(): Promise<{ header: string[]; rows: Map<string, IndexedRow> }> {
+  private async readMetadata(): Promise<ReturnType<typeof indexMetadata>> {
     const beside = join(this.root, 'metadata.csv');
     if (existsSync(beside)) {
       this.metadataFrom = 'metadata.csv';
@@ -103,7 +102,7 @@ export class TenPercentEvalsetSource extends GroupedArchiveSource {
           if (member.name.split('/').pop() !== 'metadata.csv') continue;
           if (!member.bytes) throw new UserError(`${file}:${member.name}: ${member.refused}`, 'E_DATA');
           this.metadataFrom = `${part}:${member.name}`;
-          return await indexMetadata(`${file}:${member.name}`, [], Readable.from([member.bytes]));
+          return indexMetadata(`${file}:${member.name}`, [], member.bytes);
         }
       } catch (error) {
         if (!(error instanceof ArchiveError)) throw error;

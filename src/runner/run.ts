@@ -2,12 +2,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchConfig } from '../config/schema.js';
 import { InferenceWorkerDied } from '../detectors/inference-session.js';
-import { loadDetector, loadOptions, MissingWeightsError, scoreProblem, sha256, type Detector } from '../detectors/adapter.js';
+import { loadDetector, loadOptions, MissingWeightsError, scoreProblem, type Detector } from '../detectors/adapter.js';
 import { listDetectors, selectDetectors, type RegistryEntry } from '../detectors/registry.js';
 import { applyCondition, runConditions, type Condition } from '../conditions/index.js';
 import { decodeImage } from '../image/decode.js';
 import type { Chw, RgbImage } from '../image/types.js';
-import { EvalsetSource, openDataSource, readSampleFile, sampleContext, type DataSource, type DuplicateRow, type Sample } from '../loaders/index.js';
+import { EvalsetSource, imageKey, openDataSource, readSampleFile, sampleContext, type DataSource, type DuplicateRow, type Sample } from '../loaders/index.js';
+import { ArchiveLedger, type ResumeHint } from '../loaders/ledger.js';
 import { beginAttempt, writeRunJson } from '../reports/run-json.js';
 import { errorMessage, RunStopped, UserError } from '../util/errors.js';
 import { scoreIdentity, staleReason, type ScoreIdentity, type StaleReason } from './identity.js';
@@ -107,7 +108,7 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
   const entries = selectDetectors(config.detectors, listDetectors(config));
   if (options.lock && options.lock.out !== config.out) throw new Error(`runDetectors: the lock given is for ${options.lock.out}, not ${config.out}`);
   const { shard } = options;
-  const files = shard ? shardFiles(config.out, shard) : { predictions: join(config.out, 'predictions.csv'), runJson: join(config.out, 'run.json'), lock: undefined };
+  const files = shard ? shardFiles(config.out, shard) : { predictions: join(config.out, 'predictions.csv'), runJson: join(config.out, 'run.json'), ledger: join(config.out, 'archives.json'), lock: undefined };
   if (shard) checkSplit(config.out, shard);
   const lock = options.lock ? undefined : lockRunFolder(config.out, undefined, files.lock);
   try {
@@ -123,9 +124,10 @@ export async function runDetectors(config: BenchConfig, progress: Progress = sil
     beginAttempt(config, data, files.runJson);
     const predictionsFile = files.predictions;
     const store = await PredictionStore.open(predictionsFile);
+    const ledger = ArchiveLedger.open(files.ledger);
     const outcomes: DetectorOutcome[] = [];
     try {
-      for (const entry of entries) outcomes.push(await runOne(entry, config, scored, store, samples, progress, options));
+      for (const entry of entries) outcomes.push(await runOne(entry, config, scored, store, ledger, samples, progress, options));
       await store.compact();
     } finally {
       store.close();
@@ -143,6 +145,7 @@ async function runOne(
   config: BenchConfig,
   source: DataSource,
   store: PredictionStore,
+  ledger: ArchiveLedger,
   total: number,
   progress: Progress,
   options: RunOptions,
@@ -171,7 +174,7 @@ async function runOne(
   try {
     // one score cache per identity (condition included)
     if (options.cache !== undefined) for (const p of passes) p.cache = await ScoreCache.open(options.cache, p.identity);
-    await runPass(detector, passes, config, source, store, total, progress, outcome.counts);
+    await runPass(detector, passes, config, source, store, ledger, total, progress, outcome.counts);
   } finally {
     for (const p of passes) p.cache?.close();
     await detector.close();
@@ -187,6 +190,7 @@ async function runPass(
   config: BenchConfig,
   source: DataSource,
   store: PredictionStore,
+  ledger: ArchiveLedger,
   total: number,
   progress: Progress,
   counts: DetectorOutcome['counts'],
@@ -201,7 +205,16 @@ async function runPass(
   try {
     // prefetch counts prepared tensors: a sample brings one per condition (at least 2 samples, so decode overlaps inference)
     const ahead = Math.max(2, Math.ceil(Math.max(1, config.prefetch) / passes.length));
-    const prepared = flatten(mapOrdered(source.samples(), (s) => prepare(s, detector, passes, store, config.maxImagePixels), ahead));
+    // An archive group whose rows all have valid stored rows is skipped unread: they count as reused.
+    const resume: ResumeHint = {
+      ledger,
+      storedKey: (id) => storedKey(store, detector, passes, id),
+      skipped: (rows) => {
+        counts.resumed += rows * passes.length;
+        tick();
+      },
+    };
+    const prepared = flatten(mapOrdered(source.samples(resume), (s) => prepare(s, detector, passes, store, config.maxImagePixels), ahead));
     const pending = filter(prepared, (p) => {
       if (p.stale) counts.rescored[p.stale] = (counts.rescored[p.stale] ?? 0) + 1;
       if (!p.reused) return true;
@@ -264,7 +277,7 @@ async function prepare(sample: Sample, detector: Detector, passes: ConditionPass
     const ms = (performance.now() - t0) / passes.length;
     return passes.map((pass) => ({ sample, pass, error: errorMessage(error), cacheKey: '', ms, ...check(pass, '') }));
   }
-  const cacheKey = sha256(bytes).slice(0, 16);
+  const cacheKey = imageKey(bytes);
   const out: Prepared[] = [];
   const todo: Prepared[] = [];
   for (const pass of passes) {
@@ -299,6 +312,17 @@ async function prepare(sample: Sample, detector: Detector, passes: ConditionPass
     p.ms = decodeMs + performance.now() - t1;
   }
   return out;
+}
+
+/** The image key the stored rows of a sample (one per condition) were all scored from, if each is valid for its pass. */
+function storedKey(store: PredictionStore, detector: Detector, passes: ConditionPass[], id: string): string | undefined {
+  let key: string | undefined;
+  for (const pass of passes) {
+    const stored = store.lookup(detector.manifest.name, id, pass.condition.name);
+    if (!stored || staleReason(stored, stored.cache_key, pass.identity) || (key !== undefined && key !== stored.cache_key)) return undefined;
+    key = stored.cache_key;
+  }
+  return key;
 }
 
 /**

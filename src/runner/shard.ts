@@ -18,11 +18,13 @@ export interface Shard {
 export const formatShard = (shard: Shard) => `${shard.index}/${shard.count}`;
 
 /** Where a shard writes, inside the run folder: nothing it writes is shared with another shard. */
-export function shardFiles(out: string, shard: Shard): { predictions: string; runJson: string; lock: LockSpec } {
+export function shardFiles(out: string, shard: Shard): { predictions: string; runJson: string; ledger: string; lock: LockSpec } {
   const tag = `${shard.index}-of-${shard.count}`;
   return {
     predictions: join(out, SHARDS_DIR, `predictions-${tag}.csv`),
     runJson: join(out, SHARDS_DIR, `run-${tag}.json`),
+    /** The archive groups this shard read (loaders/ledger.ts). */
+    ledger: join(out, SHARDS_DIR, `archives-${tag}.json`),
     // Not ending in digits: the lock's leftovers are told apart by a trailing pid (run-folder.ts).
     lock: { name: join(SHARDS_DIR, `run-${tag}.lock`), owns: (name) => name.includes(`-${tag}.`) },
   };
@@ -80,7 +82,7 @@ export function shardSource(source: DataSource, shard: Shard): DataSource {
   if (shard.count === 1) return source;
   const keep = (key: string) => shardOf(key, shard.count) === shard.index;
   if (source.select) return source.select(keep);
-  return { root: source.root, samples: () => filter(source.samples(), (s) => keep(shardKey(s))) };
+  return { root: source.root, samples: (resume) => filter(source.samples(resume), (s) => keep(shardKey(s))) };
 }
 
 /** Parses `--shard i/n` (0 ≤ i < n). */

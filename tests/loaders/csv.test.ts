@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { fieldLatin1, fieldLatin1Transient, fieldNumber, fieldText, latin1ToUtf8, readCsvHeader, readCsvRecords, scanCsv } from '../../src/loaders/csv.js';
+import { CsvRecordReader, fieldLatin1, fieldLatin1Transient, fieldNumber, fieldText, latin1ToUtf8, readCsvHeader, readCsvRecords, scanCsv } from '../../src/loaders/csv.js';
 import { UserError } from '../../src/util/errors.js';
 import { tempDir } from '../helpers.js';
 
@@ -69,6 +69,24 @@ describe('scanCsv', () => {
     const text = 'a,b,c\n1,2,"x\ny"\n3,4,z\n';
     const { rows } = scanAll(text, { wanted: 1, chunkBytes: 4 });
     expect(rows.map((r) => r[0])).toEqual(['1', '3']);
+  });
+
+  it('a record re-read by its byte range (CsvRecordReader) has the fields the scan gave it, at every chunk size; a changed file is refused', () => {
+    // A last record without a line end, a trailing empty field, a quoted last field before CRLF.
+    const text = `${TRICKY}\r\nh,"end ""q""",\r\ni,x,"y"\r\nj,"z\r\n",9`;
+    const file = csvFile(text);
+    const expected = scanAll(text).rows;
+    for (const chunkBytes of [3, 16, 1 << 16]) {
+      const ranges: [number, number][] = [];
+      scanCsv(file, { chunkBytes, onHeader: () => 1, onRow: (row) => ranges.push([row.offset, row.bytes]) });
+      const reader = new CsvRecordReader([file]);
+      // Backwards, so no record is served from the block read for the one before it.
+      const reread = ranges.map((_, i) => reader.record(0, ...ranges[ranges.length - 1 - i])).reverse();
+      expect(reread).toEqual(expected);
+    }
+    const reader = new CsvRecordReader([file]);
+    writeFileSync(file, text.replace('plain', 'plainer'));
+    expect(() => reader.record(0, 0, 10)).toThrow(`${file} changed while it was being read`);
   });
 
   it('fails on a quote that is never closed', () => {

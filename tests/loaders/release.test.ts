@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/image/decode.js';
-import { ArchiveEvalsetSource, FullReleaseSource, listSamples, openDataSource, readSampleFile, sampleContext, type DataSource, type Sample } from '../../src/loaders/index.js';
+import { ArchiveEvalsetSource, FullReleaseSource, imageKey, listSamples, openDataSource, readSampleFile, sampleContext, type DataSource, type Sample } from '../../src/loaders/index.js';
 import type { ArchiveProblems } from '../../src/loaders/archives.js';
 import { DAMAGE, makeReleaseFixture, MISSING_ROW, ORPHAN_MEMBER } from '../../tools/make-release-fixture.js';
 import { copyEvalset, predictionsWithoutTiming, startCli, tempDir } from '../helpers.js';
@@ -187,5 +187,80 @@ describe('semibench run on the full release', () => {
     expect(merge.code, merge.stderr).toBeLessThanOrEqual(1);
     expect(predictionsWithoutTiming(out)).toEqual(predictionsWithoutTiming(reference));
     expect(readFileSync(join(out, 'slices/all.csv'), 'utf8')).toBe(readFileSync(join(reference, 'slices/all.csv'), 'utf8'));
+  }, 600_000);
+});
+
+describe('resuming a run over archives', () => {
+  it('a resumed run skips the archive groups it scored (nothing decompressed); a touched archive is read again, an altered one rescored', async () => {
+    const { release: data } = makeReleaseFixture(tempDir());
+    const out = join(tempDir(), 'run');
+    // A bzip2 first on PATH that logs each archive it decodes, then decodes it with the system's.
+    const bin = tempDir();
+    const log = join(bin, 'decoded.log');
+    const real = execFileSync('sh', ['-c', 'command -v bzip2'], { encoding: 'utf8' }).trim();
+    writeFileSync(join(bin, 'bzip2'), `#!/bin/sh\nfor a in "$@"; do last="$a"; done\necho "$last" >> '${log}'\nexec '${real}' "$@"\n`);
+    chmodSync(join(bin, 'bzip2'), 0o755);
+    const env = { PATH: `${bin}:${process.env.PATH}`, SEMIBENCH_BZIP2: 'bzip2' };
+    const resume = async (detectors = [DETECTORS[0]]) => {
+      writeFileSync(log, '');
+      const done = await startCli(['run', '--detector', ...detectors, '--data', data, '--out', out, '--batch-size', '2'], { env }).exit;
+      expect(done.code, done.stderr).toBeLessThanOrEqual(1); // 1: the row without an image, when scored in this run
+      const decoded = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((file) => file.slice(data.length + 1));
+      return { decoded: decoded.sort(), stdout: done.stdout, predictions: readFileSync(join(out, 'predictions.csv'), 'utf8') };
+    };
+    const problems = () => JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).data.problems;
+    const first = await resume(DETECTORS);
+    expect(first.decoded.length).toBeGreaterThan(20);
+    const firstProblems = problems();
+
+    // Nothing changed: no archive is decompressed, the rows are the same bytes, run.json lists the same problems.
+    const again = await resume();
+    expect(again.decoded).toEqual([]);
+    expect(again.stdout).toMatch(new RegExp(`${evalsetRows.length + 1} reused`));
+    expect(again.stdout).not.toMatch(/rescored/);
+    expect(again.predictions).toBe(first.predictions);
+    expect(problems()).toEqual(firstProblems);
+
+    // A touched archive (new mtime, same bytes): its group is read again (both parts), and its rows still reused.
+    const group = 'inpainting/ADE20K/StableDiffusion_XL';
+    utimesSync(join(data, group, 'ADE20K_StableDiffusion_XL_1.tar.bz2'), new Date(), new Date(Date.now() + 5000));
+    const touched = await resume();
+    expect(touched.decoded).toEqual([`${group}/ADE20K_StableDiffusion_XL_0.tar.bz2`, `${group}/ADE20K_StableDiffusion_XL_1.tar.bz2`]);
+    expect(touched.predictions).toBe(first.predictions);
+    expect((await resume()).decoded).toEqual([]); // and recorded again
+
+    // An altered archive (two members' bytes swapped): read again, its two rows rescored with their new image keys.
+    const archive = 'original/images/ADE20K_images_0.tar.bz2';
+    const unpacked = tempDir();
+    execFileSync('tar', ['-C', unpacked, '-xjf', join(data, archive)]);
+    const members = readdirSync(join(unpacked, 'ADE20K')).sort();
+    expect(members.length).toBe(2);
+    const [a, b] = members.map((m) => join(unpacked, 'ADE20K', m));
+    renameSync(a, `${a}.swap`);
+    renameSync(b, a);
+    renameSync(`${a}.swap`, b);
+    execFileSync('tar', ['-C', unpacked, '-cjf', join(data, archive), ...members.map((m) => `ADE20K/${m}`)]);
+    const altered = await resume();
+    expect(altered.decoded).toEqual(['original/images/ADE20K_images_0.tar.bz2', 'original/images/ADE20K_images_1.tar.bz2']);
+    expect(altered.stdout).toMatch(/rescored: 2 image changed/);
+    const rows = parse(altered.predictions, { columns: true }) as Record<string, string>[];
+    for (const m of members) {
+      const row = rows.find((r) => r.sample_id === `original/images/ADE20K/${m}`)!;
+      expect(row.cache_key).toBe(imageKey(readFileSync(join(unpacked, 'ADE20K', m))));
+    }
+    const unaltered = (csv: string) => (parse(csv, { columns: true }) as Record<string, string>[]).filter((r) => !(r.sample_id.startsWith('original/images/ADE20K/') && r.detector === DETECTORS[0]));
+    expect(unaltered(altered.predictions)).toEqual(unaltered(first.predictions));
+
+    // The archive is as the ledger last recorded it, but the other detector's rows were scored from the old bytes:
+    // its pass reads the group again (their cache_key is not the members'), and rescores them.
+    const both = await resume(DETECTORS);
+    expect(both.decoded).toEqual(['original/images/ADE20K_images_0.tar.bz2', 'original/images/ADE20K_images_1.tar.bz2']);
+    expect(both.stdout).toMatch(new RegExp(`${DETECTORS[0]} +ok 0, errors 0, ${evalsetRows.length + 1} reused(?!, rescored)`));
+    expect(both.stdout).toMatch(new RegExp(`${DETECTORS[1]} +ok 2, errors 0, ${evalsetRows.length - 1} reused, rescored: 2 image changed`));
+    for (const m of members) {
+      const key = imageKey(readFileSync(join(unpacked, 'ADE20K', m)));
+      const keys = (parse(both.predictions, { columns: true }) as Record<string, string>[]).filter((r) => r.sample_id === `original/images/ADE20K/${m}`).map((r) => r.cache_key);
+      expect(keys).toEqual([key, key]);
+    }
   }, 600_000);
 });
