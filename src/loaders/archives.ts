@@ -458,6 +458,7 @@ export function indexMetadata(file: string, archives: string[], bytes?: Buffer):
   let [path, label] = [0, 0];
   const rows = new Map<string, IndexedRow>();
   scanCsv(file, {
+    bytes,
     onHeader: (names) => {
       header = names;
       checkColumns(header, file);
