@@ -249,18 +249,19 @@ export class GroupStats {
 
   /** Cluster c's sums (a reused object), or the group's totals with c = -1. */
   private clusterSums(c: number, out: ClusterSums): ClusterSums {
-    const [two, b] = c < 0 ? [this.totals, 0] : [this.sums, c * STRIDE];
+    const r = c < 0 ? this.totals : this.sums;
+    const b = c < 0 ? 0 : c * STRIDE;
     const twoClass = this.twoClass;
-    out.fakes = two[b + FAKES];
-    out.tp = two[b + TP];
+    out.fakes = r[b + FAKES];
+    out.tp = r[b + TP];
     out.fn = out.fakes - out.tp;
-    out.size = twoClass ? two[b + SIZE] : out.fakes;
+    out.size = twoClass ? r[b + SIZE] : out.fakes;
     out.reals = out.size - out.fakes;
-    out.tn = twoClass ? two[b + TN] : 0;
+    out.tn = twoClass ? r[b + TN] : 0;
     out.fp = out.reals - out.tn;
-    out.se = twoClass ? two[b + SE] : 0;
-    out.wins = two[b + WINS2] / 2;
-    out.pairedFakes = two[b + P_FAKES];
+    out.se = twoClass ? r[b + SE] : 0;
+    out.wins = r[b + WINS2] / 2;
+    out.pairedFakes = r[b + P_FAKES];
     return out;
   }
 
