@@ -137,6 +137,7 @@ export function aggregateDetector(view: DetectorView, d: number, t: DetectorThre
     const rows: SliceRow[] = [];
     out.push(rows);
     const { start, positions: all } = parts[s];
+    parts[s] = { start, positions: new Int32Array(0) }; // free this slice's positions once done
     const bad = badCounts(matrix, S, s, slice.values.length, view, badRows);
     for (let g = 0; g < slice.values.length; g++) {
       const twin = twins.get(s)?.get(g);

@@ -105,22 +105,19 @@ export function partitionAllSlices(
       count[offset[s] + c]++;
     }
   }
-  // every slice's positions in one buffer (slice after slice), so the scatter below indexes one array
-  const sliceStart = new Int32Array(S + 1);
-  for (let s = 0; s < S; s++) sliceStart[s + 1] = sliceStart[s] + n - count[offset[s]];
-  const all = new Int32Array(sliceStart[S]);
   const result = groups.map((g, s) => {
     const start = new Int32Array(g + 1);
     for (let i = 0; i < g; i++) start[i + 1] = start[i] + count[offset[s] + i + 1];
-    return { start, positions: all.subarray(sliceStart[s], sliceStart[s + 1]) };
+    return { start, positions: new Int32Array(start[g]) };
   });
-  // fill[offset[s] + c] = next free slot of code c in slice s, within `all`
+  // fill[offset[s] + c] = next free slot of code c in slice s
   const fill = new Int32Array(offset[S]);
-  for (let s = 0; s < S; s++) for (let i = 0; i < groups[s]; i++) fill[offset[s] + i + 1] = sliceStart[s] + result[s].start[i];
+  for (let s = 0; s < S; s++) for (let i = 0; i < groups[s]; i++) fill[offset[s] + i + 1] = result[s].start[i];
+  const positions = result.map((r) => r.positions);
   for (let k = 0, at = 0; k < n; k++) {
     for (let s = 0; s < S; s++, at++) {
       const c = ranked[at];
-      if (c > 0) all[fill[offset[s] + c]++] = k;
+      if (c > 0) positions[s][fill[offset[s] + c]++] = k;
     }
   }
   return result;
