@@ -4,28 +4,24 @@ import { WIN, type DetectorView } from './detector-view.js';
 /** Metrics with a cluster-robust normal interval (the registry's `normal` entries; the others get a reason). */
 export const NORMAL_CI_METRICS: ReadonlySet<MetricKey> = new Set(METRICS.filter((m) => 'normal' in m).map((m) => m.key));
 
-// Per-cluster sums. Every fake row updates 4 integer counts (16 bytes per cluster: the array stays in L2 for
-// 28 k source images) and, in the merge, one placement sum; placement sums are kept doubled
-// (2·below + ties) so that they stay integers. Field positions within each array:
-const FAKES = 0; // counts (Int32)
+// Per-cluster sums, one record of STRIDE doubles per cluster (source image): the fields a row's first pass
+// updates share one 64-byte cache line, the merge's fields the next, so a row costs one random line, not one
+// per array. Counts are integers (exact in doubles); placement sums are kept doubled (2·below + ties) so that
+// they stay integers. Field positions within a record (and in the totals):
+const FAKES = 0;
 const TP = 1; // fakes at or above the threshold
 const P_FAKES = 2; // fakes with a scored source real
 const WINS2 = 3; // Σ 2 × 2AFC outcome (2 win, 1 tie, 0 loss)
-const COUNTS = 4;
-const P_REAL_PLACE2 = 0; // per-real sums (Float64, stride 4; touched once per real): Σ 2·(paired fakes above) + ties
-const P_REALS = 1; // the cluster's real is in the paired set (0 or 1)
-const REAL_PLACE2 = 2; // two-class: Σ over the group's reals of 2·(fakes above) + (fakes tied)
-const REALS_STRIDE = 4;
-const SIZE = 0; // two-class groups only (Float64, stride 4)
-const TN = 1; // reals below the threshold
-const SE = 2; // Σ (score − label)²
-const FAKE_PLACE2 = 3; // Σ over fakes of 2·(reals below) + (reals tied)
-const STRIDE = 4;
-// totals: the fields above, laid out one after another
-const T_COUNTS = 0;
-const T_PFP = COUNTS; // Σ P_FAKE_PLACE2 (paired fakes: Float64, stride 1)
-const T_PR = T_PFP + 1;
-const T_TWO = T_PR + REALS_STRIDE;
+const SIZE = 4; // two-class groups only: rows
+const TN = 5; // two-class: reals below the threshold
+const SE = 6; // two-class: Σ (score − label)²
+const FAKE_PLACE2 = 7; // two-class: Σ over fakes of 2·(reals below) + (reals tied)
+const P_FAKE_PLACE2 = 8; // Σ over paired fakes of 2·(paired reals below) + ties
+const P_REAL_PLACE2 = 9; // per-real sums (touched once per real): Σ 2·(paired fakes above) + ties
+const P_REALS = 10; // the cluster's real is in the paired set (0 or 1)
+const REAL_PLACE2 = 11; // two-class: Σ over the group's reals of 2·(fakes above) + (fakes tied)
+const FIELDS = 12;
+const STRIDE = 16;
 
 /**
  * One group's counts, paired metrics and per-source-image sums, from a single pass over its rows in rank
@@ -45,10 +41,7 @@ const T_TWO = T_PR + REALS_STRIDE;
  * One instance is reused group after group.
  */
 export class GroupStats {
-  private counts = new Int32Array(0);
-  private pFakePlace = new Float64Array(0);
-  private pReal = new Float64Array(0);
-  private two = new Float64Array(0);
+  private sums = new Float64Array(0);
   private touched = new Int32Array(0);
   private mark = new Uint8Array(0);
   private fakeScore = new Float64Array(0);
@@ -69,7 +62,7 @@ export class GroupStats {
   nUnpaired = 0;
   wins2 = 0;
   place2 = 0;
-  private totals = new Float64Array(T_TWO + STRIDE);
+  private totals = new Float64Array(FIELDS);
 
   /**
    * Reads a group: `positions` are the detector's rank positions of its rows, ascending. `threshold` null
@@ -87,7 +80,7 @@ export class GroupStats {
   ): this {
     this.reserve(clusters, positions.length, view.meta.pairIds.length, view.realPairsDesc.length);
     const { rankedScore, rankedPair, rankedWin, realRankOfPair, realPairsDesc, realScoreOfPair } = view;
-    const { counts, pFakePlace, pReal, two, mark, fakeScore, fakeCluster, realRank, touched } = this;
+    const { sums, mark, fakeScore, fakeCluster, realRank, touched } = this;
     const t = threshold ?? Infinity;
     const n = positions.length;
     this.twoClass = twoClass;
@@ -112,33 +105,32 @@ export class GroupStats {
       const w = rankedWin[at];
       const b = c * STRIDE;
       if (twoClass) {
-        if (two[b + SIZE] === 0) touched[nTouched++] = c;
-        two[b + SIZE]++;
+        if (sums[b + SIZE] === 0) touched[nTouched++] = c;
+        sums[b + SIZE]++;
       }
       if (w !== WIN.real) {
-        const q = c * COUNTS;
-        if (!twoClass && counts[q + FAKES] === 0) touched[nTouched++] = c;
-        counts[q + FAKES]++;
-        counts[q + TP] += pred;
+        if (!twoClass && sums[b + FAKES] === 0) touched[nTouched++] = c;
+        sums[b + FAKES]++;
+        sums[b + TP] += pred;
         nFake++;
         tp += pred;
         if (w === WIN.unpaired) {
           nUnpaired++;
         } else {
-          counts[q + P_FAKES]++;
-          counts[q + WINS2] += w;
+          sums[b + P_FAKES]++;
+          sums[b + WINS2] += w;
           wins2 += w;
           fakeScore[nPF] = s;
-          fakeCluster[nPF++] = c;
+          fakeCluster[nPF++] = b;
           if (mark[p] === 0) {
             mark[p] = 1;
             realRank[nPR++] = realRankOfPair[p];
           }
         }
-        if (twoClass) two[b + SE] += (s - 1) * (s - 1);
+        if (twoClass) sums[b + SE] += (s - 1) * (s - 1);
       } else if (twoClass) {
-        two[b + TN] += 1 - pred;
-        two[b + SE] += s * s;
+        sums[b + TN] += 1 - pred;
+        sums[b + SE] += s * s;
         tn += 1 - pred;
       }
     }
@@ -152,7 +144,7 @@ export class GroupStats {
       const p = realPairsDesc[ranks[i]];
       mark[p] = 0; // leave the marks clean for the next group
       realScore[i] = realScoreOfPair[p];
-      realCluster[i] = clusterOfPair ? clusterOfPair[p] : p;
+      realCluster[i] = (clusterOfPair ? clusterOfPair[p] : p) * STRIDE;
     }
     let place2 = 0;
     let a = 0;
@@ -164,7 +156,7 @@ export class GroupStats {
       // the run of fakes strictly above the next real all beat the same reals: one placement for the run
       const v10run = 2 * (nPR - realsAbove);
       const a0 = a;
-      while (a < nPF && fakeScore[a] > sr) pFakePlace[fakeCluster[a++]] += v10run;
+      while (a < nPF && fakeScore[a] > sr) sums[fakeCluster[a++] + P_FAKE_PLACE2] += v10run;
       place2 += (a - a0) * v10run;
       fakesAbove += a - a0;
       if (r >= nPR) break;
@@ -177,12 +169,12 @@ export class GroupStats {
       const rt = r2 - r;
       const v10 = 2 * (nPR - realsAbove - rt) + rt;
       const v01 = 2 * fakesAbove + f;
-      for (let i = a; i < a2; i++) pFakePlace[fakeCluster[i]] += v10;
+      for (let i = a; i < a2; i++) sums[fakeCluster[i] + P_FAKE_PLACE2] += v10;
       place2 += f * v10;
       for (let i = r; i < r2; i++) {
-        const b = realCluster[i] * REALS_STRIDE;
-        pReal[b + P_REAL_PLACE2] += v01;
-        pReal[b + P_REALS]++;
+        const b = realCluster[i];
+        sums[b + P_REAL_PLACE2] += v01;
+        sums[b + P_REALS]++;
       }
       fakesAbove += f;
       realsAbove += rt;
@@ -210,8 +202,8 @@ export class GroupStats {
           const at = positions[i];
           const p = rankedPair[at];
           const c = clusterOfPair ? clusterOfPair[p] : p;
-          if (rankedWin[at] !== WIN.real) two[c * STRIDE + FAKE_PLACE2] += v10;
-          else pReal[c * REALS_STRIDE + REAL_PLACE2] += v01;
+          if (rankedWin[at] !== WIN.real) sums[c * STRIDE + FAKE_PLACE2] += v10;
+          else sums[c * STRIDE + REAL_PLACE2] += v01;
         }
         fAbove += f;
         rAbove += rt;
@@ -233,10 +225,7 @@ export class GroupStats {
     totals.fill(0);
     for (let i = 0; i < nTouched; i++) {
       const c = touched[i];
-      for (let f = 0; f < COUNTS; f++) totals[T_COUNTS + f] += counts[c * COUNTS + f];
-      totals[T_PFP] += pFakePlace[c];
-      for (let f = 0; f < REALS_STRIDE; f++) totals[T_PR + f] += pReal[c * REALS_STRIDE + f];
-      if (twoClass) for (let f = 0; f < STRIDE; f++) totals[T_TWO + f] += two[c * STRIDE + f];
+      for (let f = 0; f < FIELDS; f++) totals[f] += sums[c * STRIDE + f];
     }
     return this;
   }
@@ -259,20 +248,20 @@ export class GroupStats {
   }
 
   /** Cluster c's sums (a reused object), or the group's totals with c = -1. */
-  private sums(c: number, out: ClusterSums): ClusterSums {
-    const [cnt, q] = c < 0 ? [this.totals, T_COUNTS] : [this.counts, c * COUNTS];
-    const [two, b] = c < 0 ? [this.totals, T_TWO] : [this.two, c * STRIDE];
+  private clusterSums(c: number, out: ClusterSums): ClusterSums {
+    const r = c < 0 ? this.totals : this.sums;
+    const b = c < 0 ? 0 : c * STRIDE;
     const twoClass = this.twoClass;
-    out.fakes = cnt[q + FAKES];
-    out.tp = cnt[q + TP];
+    out.fakes = r[b + FAKES];
+    out.tp = r[b + TP];
     out.fn = out.fakes - out.tp;
-    out.size = twoClass ? two[b + SIZE] : out.fakes;
+    out.size = twoClass ? r[b + SIZE] : out.fakes;
     out.reals = out.size - out.fakes;
-    out.tn = twoClass ? two[b + TN] : 0;
+    out.tn = twoClass ? r[b + TN] : 0;
     out.fp = out.reals - out.tn;
-    out.se = twoClass ? two[b + SE] : 0;
-    out.wins = cnt[q + WINS2] / 2;
-    out.pairedFakes = cnt[q + P_FAKES];
+    out.se = twoClass ? r[b + SE] : 0;
+    out.wins = r[b + WINS2] / 2;
+    out.pairedFakes = r[b + P_FAKES];
     return out;
   }
 
@@ -293,27 +282,31 @@ export class GroupStats {
         const [{ num, den, scale, R }] = parts;
         return (_c, s) => scale * (num(s) - R * den(s));
       }
-      return (_c, s) => parts.reduce((z, p) => z + p.scale * (p.num(s) - p.R * p.den(s)), 0);
+      return (_c, s) => {
+        let z = 0;
+        for (let i = 0; i < parts.length; i++) z += parts[i].scale * (parts[i].num(s) - parts[i].R * parts[i].den(s));
+        return z;
+      };
     }
     const T = this.totals;
-    const { pFakePlace, pReal, two } = this;
+    const sums = this.sums;
     if (spec.auc === 'paired') {
-      const M = T[T_COUNTS + P_FAKES];
-      const N = T[T_PR + P_REALS];
-      return (c, s) => (pFakePlace[c] / (2 * N) - s.pairedFakes * v) / M + (pReal[c * REALS_STRIDE + P_REAL_PLACE2] / (2 * M) - pReal[c * REALS_STRIDE + P_REALS] * v) / N;
+      const M = T[P_FAKES];
+      const N = T[P_REALS];
+      return (c, s) => (sums[c * STRIDE + P_FAKE_PLACE2] / (2 * N) - s.pairedFakes * v) / M + (sums[c * STRIDE + P_REAL_PLACE2] / (2 * M) - sums[c * STRIDE + P_REALS] * v) / N;
     }
     return (c, s) =>
-      (two[c * STRIDE + FAKE_PLACE2] / (2 * total.reals) - s.fakes * v) / total.fakes + (pReal[c * REALS_STRIDE + REAL_PLACE2] / (2 * total.fakes) - s.reals * v) / total.reals;
+      (sums[c * STRIDE + FAKE_PLACE2] / (2 * total.reals) - s.fakes * v) / total.fakes + (sums[c * STRIDE + REAL_PLACE2] / (2 * total.fakes) - s.reals * v) / total.reals;
   }
 
   /** Per-cluster influences of `metric` over `clusters` cluster numbers (for differences between runs). */
   influence(metric: MetricKey, value: number, clusters: number): Float64Array {
     const z = new Float64Array(clusters);
-    const fn = this.influenceFn(metric, value, this.sums(-1, emptySums()));
+    const fn = this.influenceFn(metric, value, this.clusterSums(-1, emptySums()));
     const s = emptySums();
     for (let t = 0; t < this.nTouched; t++) {
       const c = this.touched[t];
-      z[c] = fn(c, this.sums(c, s));
+      z[c] = fn(c, this.clusterSums(c, s));
     }
     return z;
   }
@@ -321,13 +314,13 @@ export class GroupStats {
   /** 95% normal intervals of the metrics with a NormalSpec whose point value is given (one pass over the clusters). */
   intervals(values: Partial<Record<MetricKey, number | null>>): Map<MetricKey, { lo: number; hi: number } | { reason: string }> {
     const keys = [...NORMAL_CI_METRICS].filter((m) => values[m] !== null && values[m] !== undefined);
-    const total = this.sums(-1, emptySums());
+    const total = this.clusterSums(-1, emptySums());
     const fns = keys.map((m) => this.influenceFn(m, values[m]!, total));
     const ss = new Float64Array(keys.length);
     const s = emptySums();
     for (let t = 0; t < this.nTouched; t++) {
       const c = this.touched[t];
-      this.sums(c, s);
+      this.clusterSums(c, s);
       for (let i = 0; i < fns.length; i++) {
         const z = fns[i](c, s);
         ss[i] += z * z;
@@ -338,19 +331,18 @@ export class GroupStats {
 
   /** Zeroes the sums of the clusters the last group touched, and grows the buffers. */
   private reserve(clusters: number, rows: number, pairs: number, reals: number): void {
-    for (let i = 0; i < this.nTouched; i++) {
-      const c = this.touched[i];
-      this.counts.fill(0, c * COUNTS, (c + 1) * COUNTS);
-      this.pFakePlace[c] = 0;
-      this.pReal.fill(0, c * REALS_STRIDE, (c + 1) * REALS_STRIDE);
-      if (this.twoClass) this.two.fill(0, c * STRIDE, (c + 1) * STRIDE);
+    const { sums, touched, nTouched } = this;
+    // a plain store loop: a fill() call per cluster costs more than the stores
+    if (nTouched * 4 > sums.length / STRIDE) sums.fill(0);
+    else {
+      for (let i = 0; i < nTouched; i++) {
+        const b = touched[i] * STRIDE;
+        for (let f = 0; f < FIELDS; f++) sums[b + f] = 0;
+      }
     }
     this.nTouched = 0;
     if (this.touched.length < clusters) {
-      this.counts = new Int32Array(clusters * COUNTS);
-      this.pFakePlace = new Float64Array(clusters);
-      this.pReal = new Float64Array(clusters * REALS_STRIDE);
-      this.two = new Float64Array(clusters * STRIDE);
+      this.sums = new Float64Array(clusters * STRIDE);
       this.touched = new Int32Array(clusters);
     }
     // marks are per pair code (cleared again by the merge of every group)

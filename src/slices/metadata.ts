@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { listSamples, openDataSource, parseLabel, REQUIRED_COLUMNS } from '../loaders/index.js';
 import { UserError } from '../util/errors.js';
 import { nearest } from '../util/suggest.js';
-import { fieldEquals, fieldLatin1, fieldNumber, fieldText, latin1ToUtf8, readCsvHeader, scanCsv, type CsvRow } from '../loaders/csv.js';
+import { fieldEquals, fieldLatin1, fieldLatin1Transient, fieldNumber, fieldText, latin1ToUtf8, readCsvHeader, scanCsv, type CsvRow } from '../loaders/csv.js';
 import { countListItems, DERIVED_COLUMNS, listCountKey } from './derived.js';
 import { IdIndex } from './id-index.js';
 import type { ColumnNeeds } from './plan.js';
@@ -125,7 +125,7 @@ function scanMetadata(file: string, builder: TableBuilder, part: MetadataPart): 
         if (label === undefined) throw new UserError(`${file}:${row.line}: label '${labelText}' is not real/fake (or 0/1).`, 'E_DATA');
       }
       // the ids only matter to the half that joins predictions (an empty image_id falls back to the id)
-      const pair = fieldLatin1(row, pairField);
+      const pair = fieldLatin1Transient(row, pairField); // kept only when new (addRow copies it)
       const id = builder.keepIds || pair === '' ? fieldLatin1(row, idField) : '';
       if (builder.keepIds && id === '') throw new UserError(`${file}:${row.line}: empty image_path.`, 'E_DATA');
       builder.addRow(id, label, pair === '' ? id : pair, row.line);
@@ -150,6 +150,11 @@ function checkColumns(columns: string[], file: string): void {
 function lazyIndex(ids: string[], source: string): (id: string) => number | undefined {
   let index: IdIndex | undefined;
   return (id) => (index ??= new IdIndex(ids, source, latin1ToUtf8)).get(id);
+}
+
+/** A string of its own: a key sliced from a chunk's text would keep the whole chunk alive. */
+function ownCopy(key: string): string {
+  return Buffer.from(key, 'latin1').toString('latin1');
 }
 
 /** A sample id as the Latin-1 key of its UTF-8 bytes (how the scanner keys ids). */
@@ -198,7 +203,7 @@ class TableBuilder {
     // rows of one source image usually come together: skip the lookup when the image repeats
     if (pairKey !== this.lastPairKey) {
       let code = this.pairCodes.get(pairKey);
-      if (code === undefined) this.pairCodes.set(pairKey, (code = this.pairCodes.size));
+      if (code === undefined) this.pairCodes.set(ownCopy(pairKey), (code = this.pairCodes.size));
       this.lastPairKey = pairKey;
       this.lastPairCode = code;
     }
@@ -210,9 +215,9 @@ class TableBuilder {
   readFields(record: CsvRow): void {
     const row = this.n - 1;
     for (const c of this.cat) {
-      const key = fieldLatin1(record, c.field);
-      let v = c.dict.get(key);
-      if (v === undefined) c.dict.set(key, (v = c.dict.size));
+      // looked up as a slice of the chunk's text; only a new value is copied out to be kept
+      let v = c.dict.get(fieldLatin1Transient(record, c.field));
+      if (v === undefined) c.dict.set(fieldLatin1(record, c.field), (v = c.dict.size));
       c.codes[row] = v;
     }
     for (const c of this.num) c.values[row] = c.count ? countListItems(fieldText(record, c.field)) : fieldNumber(record, c.field);
