@@ -462,13 +462,17 @@ export function latin1ToUtf8(key: string): string {
   return Buffer.from(key, 'latin1').toString('utf8');
 }
 
-/** Integers up to 2^53 are exact doubles; so is every step of accumulating one digit by digit. */
-const MAX_EXACT = 2 ** 53;
+/**
+ * Integers below 2^53 are exact doubles, so a mantissa accumulated digit by digit that stays below it is exact.
+ * Rounding is monotonic, so a true mantissa of 2^53 or more never computes to less; but 2^53 + 1 rounds to
+ * exactly 2^53, hence the strict bound.
+ */
+const EXACT_BELOW = 2 ** 53;
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
 /**
  * A field as a number, exactly as `Number(text)` would read it, or NaN when empty. Plain decimals whose
- * digits form an integer <= 2^53 with at most 22 decimals take Clinger's fast path (an exact integer divided
+ * digits form an integer below 2^53 with at most 22 decimals take Clinger's fast path (an exact integer divided
  * by an exact power of ten is correctly rounded); everything else goes through `Number`. Python's
  * `nan`/`inf` spellings are accepted.
  */
@@ -498,7 +502,7 @@ export function fieldNumber(row: CsvRow, f: number): number {
       break;
     }
   }
-  if (q === e && q > p && mantissa <= MAX_EXACT && scale <= 22 && !(dot && q === p + 1)) {
+  if (q === e && q > p && mantissa < EXACT_BELOW && scale <= 22 && !(dot && q === p + 1)) {
     const v = mantissa / POW10[scale];
     return negative ? -v : v;
   }

@@ -222,6 +222,41 @@ describe('field readers', () => {
     for (const s of samples) expect(one(s, (r) => fieldNumber(r, 0)), s).toBe(Number(s));
   });
 
+  it('fieldNumber equals Number() on adversarial mantissas around 2^53 and 100 k random decimal strings', () => {
+    const samples = ['-0', '0', '-0.0', '.5', '-.5', '5.', '-5.', '0.', '00.000', '+5', '1e5', '1E-5', '-1.5e+300', '4.9e-324', '1e-400', '1e400', '0x10', '1_0', '1..2', '-', '.', '--1', ' 1', '1 '];
+    const pow53 = 2n ** 53n;
+    for (let k = -40n; k <= 40n; k++) {
+      for (const big of [pow53 + k, pow53 * 10n + k, pow53 * 100n + k, pow53 / 10n + k]) {
+        const digits = String(big);
+        samples.push(digits, `-${digits}`, `000${digits}`, `${digits}.`, `${digits}.0`, `${digits}e-3`);
+        // the same digits with the point at every position: 2^53 ± k scaled by 10^-i
+        for (let i = 1; i <= digits.length; i++) samples.push(`${digits.slice(0, -i)}.${digits.slice(-i)}`, `0.${'0'.repeat(i)}${digits}`);
+      }
+    }
+    for (let n = 14; n <= 40; n++) samples.push('9'.repeat(n), `0.${'9'.repeat(n)}`, `1${'0'.repeat(n - 1)}1`, `0.${'3'.repeat(n)}`);
+    let seed = 12345;
+    const random = (): number => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    };
+    const digits = (n: number): string => Array.from({ length: n }, () => Math.floor(random() * 10)).join('');
+    for (let i = 0; i < 100_000; i++) {
+      const sign = random() < 0.3 ? '-' : '';
+      const whole = digits(Math.floor(random() * 20));
+      const fraction = random() < 0.7 ? `.${digits(Math.floor(random() * 25))}` : '';
+      const exponent = random() < 0.1 ? `e${Math.floor(random() * 40) - 20}` : '';
+      samples.push(`${sign}${whole || (fraction ? '' : '0')}${fraction}${exponent}`);
+    }
+    const file = csvFile(`v\n${samples.join('\n')}\n`);
+    const got: number[] = [];
+    scanCsv(file, { onHeader: () => 1, onRow: (row) => got.push(fieldNumber(row, 0)) });
+    expect(got.length).toBe(samples.length);
+    const wrong = samples.map((s, i) => [s, got[i], Number(s)] as const).filter(([, g, want]) => !Object.is(g, want));
+    expect(wrong.slice(0, 10)).toEqual([]);
+  });
+
   it('fieldNumber: empty is NaN; Python spellings of NaN and infinity are understood; text is NaN', () => {
     expect(one('', (r) => fieldNumber(r, 0))).toBeNaN();
     expect(one('nan', (r) => fieldNumber(r, 0))).toBeNaN();
