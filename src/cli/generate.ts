@@ -70,7 +70,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('checkpoints', { type: 'string', describe: 'a1111/comfyui: JSON file {"StableDiffusion_v5": "checkpoint name", ...} over the default names' })
       .option('workflow', { type: 'string', describe: '--inpaint comfyui: a workflow template (API format, {{placeholders}}) instead of the bundled one' })
       .option('edit-workflow', { type: 'string', describe: '--edit comfyui: a workflow template (API format, {{placeholders}}) instead of the bundled img2img one' })
-      .option('edit-mode', { choices: DIFFUSERS_EDIT_MODES, describe: '--edit diffusers: p2p (the authors\' null-text inversion + prompt-to-prompt) or img2img [default: p2p]' })
+      .option('edit-mode', { choices: DIFFUSERS_EDIT_MODES, describe: '--edit diffusers: p2p (the authors\' null-text inversion + prompt-to-prompt), img2img, or instruct-pix2pix (model InstructPix2Pix, not the authors\') [default: p2p]' })
       .option('plan', { type: 'boolean', default: false, describe: 'Print what would run (counts per stage, backends, outputs) and call nothing' })
       .option('metrics-dir', { type: 'string', default: DEFAULT_METRICS_DIR, describe: 'Folder of metric models for the measure stage' })
       .option('learned', { type: 'boolean', default: true, describe: 'Compute the learned metrics in the measure stage (--no-learned: pixel metrics only)' })

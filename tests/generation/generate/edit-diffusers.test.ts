@@ -19,8 +19,8 @@ function diffusersStub(stub: Stub) {
   return async (req: StubRequest, res: ServerResponse) => {
     if (req.method === 'GET' && req.path === '/health') {
       return sendJson(res, 200, {
-        models: ['StableDiffusion_v5', 'StableDiffusion_XL'], edit_models: ['StableDiffusion_v5', 'OpenJourney'],
-        edit_modes: { StableDiffusion_v5: ['p2p', 'img2img'], OpenJourney: ['img2img'] }, device: 'cuda',
+        models: ['StableDiffusion_v5', 'StableDiffusion_XL'], edit_models: ['StableDiffusion_v5', 'OpenJourney', 'InstructPix2Pix'],
+        edit_modes: { StableDiffusion_v5: ['p2p', 'img2img'], OpenJourney: ['img2img'], InstructPix2Pix: ['instruct-pix2pix'] }, device: 'cuda',
       });
     }
     if (req.method !== 'POST' || req.path !== '/edit') return sendJson(res, 404, { error: 'no route' });
@@ -29,7 +29,8 @@ function diffusersStub(stub: Stub) {
     for (const key of Object.keys(body)) if (!(key in FIELDS)) stub.problems.push(`edit: unexpected field ${key}`);
     for (const [k, t] of Object.entries(FIELDS)) expectField(stub, 'edit', body, k, t);
     if (!Buffer.from(body.image, 'base64').equals(IMAGE)) stub.problems.push('edit: image is not the base64 of the photo sent');
-    if (!['p2p', 'img2img'].includes(body.mode)) stub.problems.push(`edit: unknown mode ${body.mode}`);
+    if (!['p2p', 'img2img', 'instruct-pix2pix'].includes(body.mode)) stub.problems.push(`edit: unknown mode ${body.mode}`);
+    if ((body.model === 'InstructPix2Pix') !== (body.mode === 'instruct-pix2pix')) stub.problems.push(`edit: mode ${body.mode} does not apply to ${body.model}`);
     const png = (bytes: Buffer) => res.writeHead(200, { 'content-type': 'image/png' }).end(bytes);
     switch (body.edited_caption) {
       case 'http 503': return sendJson(res, 503, { error: 'CUDA out of memory' });
@@ -63,7 +64,7 @@ describe('diffusers edit backend against a stub of the /edit contract', () => {
   it('offers the three LANCE models and probes the edit models the server lists (not its inpainting ones)', async () => {
     expect(backend.models).toEqual(['StableDiffusion_v4', 'StableDiffusion_v5', 'OpenJourney']);
     await expect(backend.probe(['StableDiffusion_v5', 'OpenJourney'])).resolves.toBeUndefined();
-    await expect(backend.probe(['StableDiffusion_v4'])).rejects.toThrow(/diffusers-img2img: the server does not serve StableDiffusion_v4 \(it serves: StableDiffusion_v5, OpenJourney\)/);
+    await expect(backend.probe(['StableDiffusion_v4'])).rejects.toThrow(/diffusers-img2img: the server does not serve StableDiffusion_v4 \(it serves: StableDiffusion_v5, OpenJourney, InstructPix2Pix\)/);
   });
 
   it('p2p (the default) needs a server that says it runs p2p for each model', async () => {
@@ -72,6 +73,19 @@ describe('diffusers edit backend against a stub of the /edit contract', () => {
     await expect(p2p.probe(['StableDiffusion_v5'])).resolves.toBeUndefined();
     await expect(p2p.probe(['StableDiffusion_v5', 'OpenJourney'])).rejects.toThrow(/diffusers-p2p: the server does not run p2p edits for OpenJourney/);
     expect(() => new DiffusersEditBackend(stub.url, { editMode: 'sdedit' as 'p2p' })).toThrow(/unknown edit mode 'sdedit'/);
+  });
+
+  it('instruct-pix2pix offers only InstructPix2Pix, probes its mode, and posts the captions for the server to turn into an instruction', async () => {
+    const pix2pix = new DiffusersEditBackend(stub.url, { timeoutMs: 30_000, retries: 0, editMode: 'instruct-pix2pix' });
+    expect([pix2pix.mode, pix2pix.name, pix2pix.models]).toEqual(['instruct-pix2pix', 'diffusers-instruct-pix2pix', ['InstructPix2Pix']]);
+    await expect(pix2pix.probe(['InstructPix2Pix'])).resolves.toBeUndefined();
+    await expect(pix2pix.probe(['OpenJourney'])).rejects.toThrow(/diffusers-instruct-pix2pix: the server does not run instruct-pix2pix edits for OpenJourney/);
+    const out = await pix2pix.edit({ ...request('a man riding a zebra'), model: 'InstructPix2Pix' });
+    expect(out.equals(await invertedPng(IMAGE))).toBe(true);
+    expect(JSON.parse(stub.requests.at(-1)!.body.toString())).toMatchObject({
+      model: 'InstructPix2Pix', mode: 'instruct-pix2pix', source_caption: 'a man riding a horse', edited_caption: 'a man riding a zebra', seed: 21,
+    });
+    expect(stub.problems).toEqual([]);
   });
 
   it('an older diffusers_server.py (no edit_modes: img2img only) serves img2img but is refused for p2p', async () => {
@@ -171,6 +185,14 @@ describe('tools/diffusers_server.py --dry-run accepts exactly what the clients s
       const out = await backend.edit(edit);
       expect((await pixels(out)).equals(await pixels(IMAGE))).toBe(true);
     }
+  });
+
+  it.skipIf(!existsSync(python))('an instruct-pix2pix request passes every server check and comes back as the photo', async () => {
+    const backend = new DiffusersEditBackend(url, { timeoutMs: 10_000, retries: 0, editMode: 'instruct-pix2pix' });
+    await expect(backend.probe([...backend.models])).resolves.toBeUndefined();
+    await expect(backend.probe(['OpenJourney'])).rejects.toThrow(/does not run instruct-pix2pix edits for OpenJourney/);
+    const out = await backend.edit({ ...edit, model: 'InstructPix2Pix' });
+    expect((await pixels(out)).equals(await pixels(IMAGE))).toBe(true);
   });
 
   /** A raw /edit request as the contract allows it (optional fields the TypeScript client does not send). */

@@ -32,12 +32,19 @@ export const DEFAULT_EDIT_CHECKPOINTS: Readonly<Record<string, string>> = Object
 export const EDIT_DEFAULTS = { steps: 50, guidanceScale: 7.5, strength: 0.75 } as const;
 
 /**
- * What the diffusers server's /edit runs for LANCE's models (tools/diffusers_server.py): 'p2p' is the authors'
+ * What the diffusers server's /edit runs (tools/diffusers_server.py): for LANCE's models 'p2p' is the authors'
  * algorithm (LANCE's null-text inversion + prompt-to-prompt attention control, with LANCE's settings, which live
- * in tools/lance_settings.py); 'img2img' the SDEdit rewrite with EDIT_DEFAULTS that the WebUI backends run.
+ * in tools/lance_settings.py) and 'img2img' the SDEdit rewrite with EDIT_DEFAULTS that the WebUI backends run;
+ * 'instruct-pix2pix' is not the authors': the one mode of INSTRUCT_PIX2PIX_MODELS.
  */
-export const DIFFUSERS_EDIT_MODES = ['p2p', 'img2img'] as const;
+export const DIFFUSERS_EDIT_MODES = ['p2p', 'img2img', 'instruct-pix2pix'] as const;
 export type DiffusersEditMode = (typeof DIFFUSERS_EDIT_MODES)[number];
+
+/**
+ * The model value the diffusers server gives timbrooks/instruct-pix2pix (StableDiffusionInstructPix2PixPipeline,
+ * prompted with an instruction the server builds from the two captions); the only model of that mode.
+ */
+export const INSTRUCT_PIX2PIX_MODELS: readonly string[] = ['InstructPix2Pix'];
 
 /**
  * What the edit backends are built with (the factory passes it through): HTTP policy, checkpoints, workflow,
