@@ -75,6 +75,26 @@ describe('diffusers server backend against a stub of its contract', () => {
   });
 });
 
+describe('every HTTP inpainting client', () => {
+  it('fails a photo whose sides are not multiples of 8 before any request, with the reason', async () => {
+    const stub = await startStub(() => (_req, res) => sendJson(res, 500, { error: 'no request was expected' }));
+    try {
+      const backends = [new DiffusersBackend(stub.url), new A1111Backend(stub.url), new ComfyUIBackend(stub.url)];
+      for (const backend of backends) {
+        for (const [width, height] of [[63, 48], [64, 44], [0, 48]]) {
+          const error = await backend.inpaint({ image: IMAGE, mask: MASK, prompt: 'a hat', seed: 1, width, height, model: 'StableDiffusion_v5' }).catch((e) => e);
+          expect(error, backend.name).toBeInstanceOf(InpaintFailure);
+          expect(error.reason).toBe('size not a multiple of 8');
+          expect(error.message).toContain(`${backend.name}: the photo is ${width}x${height}`);
+        }
+      }
+      expect(stub.requests).toEqual([]);
+    } finally {
+      await stub.close();
+    }
+  });
+});
+
 describe('tools/diffusers_server.py speaks the same contract (HTTP layer; no GPU, no weights needed)', () => {
   const python = '/usr/bin/python3';
   let child: ChildProcess | undefined;
@@ -103,8 +123,12 @@ describe('tools/diffusers_server.py speaks the same contract (HTTP layer; no GPU
     await expect(backend.probe(['StableDiffusion_XL'])).rejects.toThrow(UserError);
     const unserved = await backend.inpaint({ image: IMAGE, mask: MASK, prompt: 'x', seed: 1, width: 64, height: 48, model: 'Kandinsky_2_2' }).catch((e) => e);
     expect(unserved.message).toMatch(/http 404: .*model Kandinsky_2_2 is not served/);
-    const odd = await backend.inpaint({ image: IMAGE, mask: MASK, prompt: 'x', seed: 1, width: 63, height: 48, model: 'StableDiffusion_v5' }).catch((e) => e);
-    expect(odd.message).toMatch(/http 400: .*multiples of 8, got 63x48/);
+    // the client never sends such a size (above); the server refuses it too
+    const odd = await fetch(`${url}/inpaint`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'StableDiffusion_v5', prompt: 'x', seed: 1, width: 63, height: 48, image: IMAGE.toString('base64'), mask: MASK.toString('base64') }),
+    });
+    expect(`${odd.status} ${(await odd.json()).error}`).toMatch(/^400 .*multiples of 8, got 63x48/);
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import type { InpaintBackend, InpaintRequest } from '../contracts.js';
 import { A1111Client } from '../servers/a1111.js';
-import type { ServerOptions } from '../servers/http.js';
+import { checkLatentSize, type ServerOptions } from '../servers/http.js';
 import { DEFAULT_CHECKPOINTS, PIPELINE_DEFAULTS } from './models.js';
 
 export interface A1111Options extends ServerOptions {
@@ -30,7 +30,8 @@ export class A1111Backend implements InpaintBackend {
     return this.client.probe(models);
   }
 
-  inpaint(request: InpaintRequest): Promise<Buffer> {
+  async inpaint(request: InpaintRequest): Promise<Buffer> {
+    checkLatentSize(request.width, request.height, this.name);
     const o = this.options;
     return this.client.img2img(request.model, {
       prompt: request.prompt,

@@ -5,6 +5,7 @@
  */
 import type { InpaintBackend, InpaintRequest } from '../contracts.js';
 import { ComfyUIClient, loadWorkflow as loadTemplate, type ComfyUIOptions, type TemplateSpec, type Workflow } from '../servers/comfyui.js';
+import { checkLatentSize } from '../servers/http.js';
 import { DEFAULT_CHECKPOINTS } from './models.js';
 
 export { fillWorkflow } from '../servers/comfyui.js';
@@ -37,6 +38,7 @@ export class ComfyUIBackend implements InpaintBackend {
   }
 
   async inpaint(request: InpaintRequest): Promise<Buffer> {
+    checkLatentSize(request.width, request.height, this.name);
     const checkpoint = this.client.checkpoint(request.model);
     const image = await this.client.upload(request.image, request.signal);
     const mask = await this.client.upload(request.mask, request.signal);

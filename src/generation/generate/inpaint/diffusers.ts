@@ -9,7 +9,7 @@
  */
 import type { InpaintBackend, InpaintRequest } from '../contracts.js';
 import { DiffusersClient } from '../servers/diffusers.js';
-import type { HttpOptions } from '../servers/http.js';
+import { checkLatentSize, type HttpOptions } from '../servers/http.js';
 import { AUTHORS_MODELS } from './models.js';
 
 export class DiffusersBackend implements InpaintBackend {
@@ -25,7 +25,8 @@ export class DiffusersBackend implements InpaintBackend {
     await this.client.probe('models', models);
   }
 
-  inpaint(request: InpaintRequest): Promise<Buffer> {
+  async inpaint(request: InpaintRequest): Promise<Buffer> {
+    checkLatentSize(request.width, request.height, this.name);
     return this.client.post('/inpaint', {
       model: request.model,
       prompt: request.prompt,
