@@ -36,7 +36,7 @@ function forbidNativeAddons(): string {
 }
 
 describe('semibench as a package', () => {
-  it('--help and run --help list every command and flag without loading onnxruntime or sharp; --version prints the package version', async () => {
+  it('--help and run/report/merge/compare --help list every command and flag without loading onnxruntime or sharp; --version prints the package version', async () => {
     const forbid = forbidNativeAddons();
     const help = await node(['--import', forbid, BIN, '--help']);
     expect(help.code, help.stderr).toBe(0);
@@ -47,6 +47,12 @@ describe('semibench as a package', () => {
     const runHelp = await node(['--import', forbid, BIN, 'run', '--help']);
     expect(runHelp.code, runHelp.stderr).toBe(0);
     expect(runHelp.stdout).toContain('--intra-op-threads');
+    // so do the other commands whose work lives in a *-action.ts module
+    for (const [command, flag] of [['report', '--predictions'], ['merge', '--data'], ['compare', '--conditions']]) {
+      const commandHelp = await node(['--import', forbid, BIN, command, '--help']);
+      expect(commandHelp.code, `${command}: ${commandHelp.stderr}`).toBe(0);
+      expect(commandHelp.stdout).toContain(flag);
+    }
     // the hook does bite: a command whose module needs sharp fails under it
     const preprocess = await node(['--import', forbid, BIN, 'preprocess', '--help']);
     expect(preprocess.code).not.toBe(0);

@@ -11,8 +11,7 @@ import { PairDistanceModel } from './pair-distance.js';
 import { SentenceEmbeddingModel } from './sentence-embedding.js';
 import { METRIC_ZOO } from './zoo.js';
 
-/** Default folder of metric models, relative to the working directory. */
-export const DEFAULT_METRICS_DIR = 'models/metrics';
+export { DEFAULT_METRICS_DIR } from './zoo.js';
 
 /** What happened to one metric model: loaded, or why its columns stay empty. */
 export interface ModelStatus {

@@ -1,5 +1,9 @@
 import type { ClipManifest, ImageEmbeddingManifest, MetricModelManifest, PairDistanceManifest, SentenceEmbeddingManifest } from './manifest.js';
 
+/** Default folder of metric models, relative to the working directory (here, not in registry.ts, so that a
+ * command's --help can show it without loading onnxruntime). */
+export const DEFAULT_METRICS_DIR = 'models/metrics';
+
 /** OpenAI CLIP's normalisation (CLIPImageProcessor image_mean / image_std). */
 const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073];
 const CLIP_STD = [0.26862954, 0.26130258, 0.27577711];
