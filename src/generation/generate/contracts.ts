@@ -111,6 +111,10 @@ export interface EditBackend {
 export type Method = 'inpainting' | 'p2p';
 export const METHODS: readonly Method[] = ['inpainting', 'p2p'];
 
+/** The stages of `semibench generate`, in the order they run (pipeline.ts). */
+export const STAGES = ['perturb', 'inpaint', 'caption', 'edit', 'assemble', 'measure'] as const;
+export type Stage = (typeof STAGES)[number];
+
 /** One source photo with its object masks (its rows in the source set, in source order; the first names the photo). */
 export interface SourcePhoto {
   imageId: string;

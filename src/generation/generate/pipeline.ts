@@ -10,7 +10,7 @@ import { evalsetTable } from '../table.js';
 import { assemble, type AssembleCounts } from './assemble.js';
 import { captionStage, isCaptionDone, photosOf, type CaptionEntry } from './caption-stage.js';
 import type { CaptionPromptSet } from './caption/prompts.js';
-import type { CaptionBackend, EditBackend, InpaintBackend, LabelBackend, Method, SourceMask } from './contracts.js';
+import { STAGES, type CaptionBackend, type EditBackend, type InpaintBackend, type LabelBackend, type Method, type SourceMask, type Stage } from './contracts.js';
 import { editItems, editKey, editStage, type EditEntry } from './edit-stage.js';
 import { inpaintItems, inpaintKey, inpaintStage, type InpaintEntry, type MaskPreparer } from './inpaint-stage.js';
 import { originalImageRelPath, outputPaths } from './layout.js';
@@ -19,8 +19,7 @@ import type { PromptSet } from './perturb/prompts.js';
 import { loadSourceSet, type SourceSet } from './source.js';
 import { JsonlLog, readLog } from './state.js';
 
-export const STAGES = ['perturb', 'inpaint', 'caption', 'edit', 'assemble', 'measure'] as const;
-export type Stage = (typeof STAGES)[number];
+export { STAGES, type Stage } from './contracts.js';
 
 /** The stages that belong to one method; the others (assemble, measure) serve both. */
 const METHOD_STAGES: Record<Method, readonly Stage[]> = { inpainting: ['perturb', 'inpaint'], p2p: ['caption', 'edit'] };

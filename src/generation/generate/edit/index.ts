@@ -8,16 +8,15 @@ import { parseBackendSpec } from '../servers/http.js';
 import { A1111EditBackend } from './a1111.js';
 import { ComfyUIEditBackend } from './comfyui.js';
 import { DiffusersEditBackend } from './diffusers.js';
-import type { EditBackendOptions } from './models.js';
+import { EDIT_SPECS, type EditBackendOptions } from './models.js';
 import { OfflineEditBackend } from './offline.js';
 
 export { A1111EditBackend } from './a1111.js';
 export { ComfyUIEditBackend } from './comfyui.js';
 export { DiffusersEditBackend } from './diffusers.js';
-export { DEFAULT_EDIT_CHECKPOINTS, DIFFUSERS_EDIT_MODES, EDIT_MODELS, type DiffusersEditMode, type EditBackendOptions } from './models.js';
+export { DEFAULT_EDIT_CHECKPOINTS, DIFFUSERS_EDIT_MODES, EDIT_MODELS, EDIT_SPECS, type DiffusersEditMode, type EditBackendOptions } from './models.js';
 export { OfflineEditBackend, OFFLINE_EDIT_MODEL } from './offline.js';
 
-export const EDIT_SPECS = 'offline | a1111:URL | comfyui:URL | diffusers:URL';
 
 export function createEditBackend(spec: string, options: EditBackendOptions = {}): EditBackend {
   if (options.editMode !== undefined && !spec.trim().startsWith('diffusers:')) {

@@ -31,6 +31,9 @@ export const DEFAULT_EDIT_CHECKPOINTS: Readonly<Record<string, string>> = Object
  */
 export const EDIT_DEFAULTS = { steps: 50, guidanceScale: 7.5, strength: 0.75 } as const;
 
+/** The --edit backends createEditBackend (index.ts) builds. */
+export const EDIT_SPECS = 'offline | a1111:URL | comfyui:URL | diffusers:URL';
+
 /**
  * What the diffusers server's /edit runs (tools/diffusers_server.py): for LANCE's models 'p2p' is the authors'
  * algorithm (LANCE's null-text inversion + prompt-to-prompt attention control, with LANCE's settings, which live
