@@ -6,6 +6,7 @@ import { DEFAULT_METRICS_DIR } from '../generation/learned/registry.js';
 import { loadConfig } from '../config/index.js';
 import { loadQcConfig, qcFromThresholds, SEMITRUTHS_QC, SEMITRUTHS_QC_THRESHOLDS } from '../generation/qc.js';
 import { formatMeasureSummary } from '../generation/summary.js';
+import { releaseTable } from '../generation/release-table.js';
 import { evalsetTable, pairsTable } from '../generation/table.js';
 import { createProgress } from '../runner/progress.js';
 import { UserError } from '../util/errors.js';
@@ -14,6 +15,7 @@ import { configOptions } from './options.js';
 interface MeasureArgs {
   data?: string;
   pairs?: string;
+  out?: string;
   'metrics-dir': string;
   qc?: string;
   config?: string;
@@ -34,6 +36,7 @@ export const measureCommand: CommandModule<object, MeasureArgs> = {
   builder: (y) =>
     y
       .option('data', { type: 'string', describe: 'Eval set folder with metadata.csv (fakes are paired with the real row of their image_id)' })
+      .option('out', { type: 'string', describe: 'The full Semi-Truths release (--data): the folder its measured table is written to (OUT/metadata.csv, with bins.json, measure.json)' })
       .option('pairs', { type: 'string', describe: 'Or: a CSV of pairs (real_path, edited_path[, mask_path, original_caption, perturbed_caption])' })
       .option('metrics-dir', { type: 'string', default: DEFAULT_METRICS_DIR, describe: 'Folder of metric models (LPIPS, DreamSim, MiniLM, CLIP)' })
       .option('qc', { type: 'string', describe: 'QC thresholds JSON: {"metric_thresholds": {"cap2_img2": [0.2083, 0.2971], ...}} (default: bench.config.ts `qc`, the Semi-Truths thresholds)' })
@@ -60,14 +63,16 @@ export const measureCommand: CommandModule<object, MeasureArgs> = {
         describe: 'An Evalset read from its .tar.bz2 archives: the most original-image bytes held at once (more than this: the edit archives are read again per part)',
       })
       .conflicts('data', 'pairs')
+      .conflicts('out', 'pairs')
       .check((args) => {
         if (!args.data && !args.pairs) throw new UserError('Name the eval set: --data DIR (metadata.csv) or --pairs FILE.csv.');
         return true;
       })
       .example('$0 measure --data ~/my-evalset', 'measure every pair of DIR/metadata.csv in place')
+      .example('$0 measure --data ~/Semi-Truths --out ~/semi-truths-measured', 'the full release, read from its archives in place')
       .example('$0 measure --pairs edits/pairs.csv --metrics-dir ~/models/metrics', 'a folder of (real, edited) pairs'),
   handler: async (args) => {
-    const table = args.data ? evalsetTable(args.data) : pairsTable(args.pairs!);
+    const table = args.data ? (args.out ? releaseTable(args.data, args.out) : evalsetTable(args.data)) : pairsTable(args.pairs!);
     if (!(args['batch-size'] >= 1 && args.concurrency >= 1)) throw new UserError('--batch-size and --concurrency must be at least 1.');
     if (!(args['archive-cache-mib'] > 0)) throw new UserError('--archive-cache-mib must be a positive number of MiB.');
     const config = await loadConfig(args.config);
