@@ -1,6 +1,7 @@
-import { cpSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { METRIC_COLUMNS } from '../../src/generation/columns.js';
 import { measure } from '../../src/generation/measure.js';
 import { releaseTable } from '../../src/generation/release-table.js';
@@ -112,8 +113,22 @@ describe('semibench measure on the full release read from its archives', () => {
     for (const f of result.archives!.failedArchives) expect(f.error).not.toContain('\n');
   });
 
-  it('the release without --out: a one-line hint to add it; --out on an Evalset: refused', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    process.exitCode = undefined;
+  });
+
+  it('the CLI: --data RELEASE --out DIR measures into DIR and leaves the release as it was; without --out a one-line hint; --out on an Evalset: refused', async () => {
     const { release } = makeReleaseFixture(tempDir());
+    const before = (readdirSync(release, { recursive: true }) as string[]).sort();
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const out = join(tempDir(), 'measured');
+    await main(['measure', '--data', release, '--out', out, '--no-learned', '--no-brisque']);
+    expect(process.exitCode ?? 0).toBe(0);
+    expect(String(vi.mocked(console.log).mock.calls.at(-1)?.[0])).toMatch(/measure: \d+ rows, 49 pairs/);
+    for (const file of ['metadata.csv', 'metadata.orig.csv', 'bins.json', 'measure.json']) expect(existsSync(join(out, file)), file).toBe(true);
+    expect((readdirSync(release, { recursive: true }) as string[]).sort()).toEqual(before);
     expect(() => evalsetTable(release)).toThrow(/^No metadata\.csv in .*\. This folder is the full Semi-Truths release, which measure reads into a table of its own: add --out DIR/);
     expect(() => releaseTable(EVALSET, tempDir())).toThrow(/is not the full Semi-Truths release: --out is for it/);
   });
