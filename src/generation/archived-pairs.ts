@@ -70,6 +70,8 @@ export class ArchivedPairs {
   readonly report: ArchiveReport;
   /** Archives read as one (their members together hold the unit's files): one each, or every part of the first Evalset version. */
   private readonly units: Unit[];
+  /** Units that say which paths they hold (else: by path prefix, or one unit of parts). */
+  private readonly matched: boolean;
   private readonly byPrefix: Map<string, number>;
   private readonly failed = new Map<string, { error: string; rows: Set<string> }>();
 
@@ -84,6 +86,7 @@ export class ArchivedPairs {
     private readonly cacheBytes: number,
     private readonly decoder?: Bzip2Decoder,
   ) {
+    this.matched = 'units' in archives;
     if ('units' in archives) this.units = archives.units;
     else this.units = Array.isArray(archives) ? archives.map((a) => ({ name: a, files: [a] })) : [{ name: archives.parts.join(' + '), files: archives.parts }];
     const list = this.units.flatMap((u) => u.files);
@@ -123,7 +126,7 @@ export class ArchivedPairs {
   private place(path: string): Place {
     const rel = relative(this.root, path).split(sep).join('/');
     if (rel.startsWith('..')) return { archive: ON_DISK, key: rel };
-    if (this.units[0]?.holds) {
+    if (this.matched) {
       for (const [archive, unit] of this.units.entries()) {
         const key = unit.holds!(rel);
         if (key !== undefined) return { archive, key };

@@ -10,7 +10,7 @@ import { ArchivedPairs, DEFAULT_ARCHIVE_CACHE_MIB, type ArchiveReport } from './
 import { OUTPUT_COLUMNS } from './columns.js';
 import { finalizeTable, type BinsReport } from './finalize.js';
 import { loadLearnedMetrics, type ModelStatus } from './learned/registry.js';
-import { releaseUnits, writeReleaseTable } from './release-table.js';
+import { extractedFiles, releaseUnits, writeReleaseTable } from './release-table.js';
 import { MeasuredStore, type MeasuredRow } from './measured-store.js';
 import { createRowMeasurer } from './measure-row.js';
 import type { ProblemKind } from './problems.js';
@@ -109,6 +109,9 @@ export async function measure(options: MeasureOptions): Promise<MeasureResult> {
       : parts.length > 0
         ? new ArchivedPairs(table.root, { parts }, cacheBytes)
         : undefined;
+  // The release's groups present as extracted folders: a pair's path there is the file `run` would read.
+  const extracted = release ? await extractedFiles(release) : undefined;
+  const relocate = (path: string | undefined) => (path === undefined ? undefined : extracted?.get(path) ?? path);
   let measured = 0;
   let alreadyMeasured = 0;
   let errors = 0;
@@ -120,7 +123,8 @@ export async function measure(options: MeasureOptions): Promise<MeasureResult> {
         const plan = planRow(table, index, record, line);
         if (plan.role !== 'pair') continue;
         if (isDone(store.latest.get(plan.pair.key))) alreadyMeasured++;
-        else yield plan.pair;
+        else if (!extracted?.size) yield plan.pair;
+        else yield { ...plan.pair, realPath: relocate(plan.pair.realPath), editedPath: relocate(plan.pair.editedPath), maskPath: relocate(plan.pair.maskPath) };
       }
     }
     progress.start('measure', index.pairs, 0);

@@ -1,6 +1,7 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { memberPath } from '../loaders/archives.js';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { memberPath, type ArchiveGroup } from '../loaders/archives.js';
+import { walkImages } from '../loaders/folder.js';
 import { FullReleaseSource, isFullRelease } from '../loaders/release.js';
 import { csvText, DATA_FILE } from '../reports/csv.js';
 import { UserError } from '../util/errors.js';
@@ -61,23 +62,44 @@ export async function writeReleaseTable(table: MeasureTable, source: FullRelease
 /**
  * The release's groups of archives as units of ArchivedPairs: a group holds the paths its `match` names (a real
  * photo `original/images/{DS}/{img_id}.jpg`, an edit `inpainting/{DS}/{pid}_{DS}_{Model}.png`), a dataset's mask
- * group the masks below `original/masks/{DS}/` (matched by stem, `{mask_id}`). Groups without archives (extracted
- * folders) are not units: measure does not read an extracted release yet.
+ * group the masks below `original/masks/{DS}/` (matched by stem, `{mask_id}`). Groups without archives are read
+ * from their extracted folders (extractedFiles).
  */
 export async function releaseUnits(source: FullReleaseSource): Promise<MatchedUnit[]> {
-  const { groups, maskGroup } = await source.archiveGroups();
   const units: MatchedUnit[] = [];
-  for (const group of groups) {
+  for (const { group, mask } of await allGroups(source)) {
     if (group.archives.length === 0) continue;
-    units.push({ name: group.key, files: group.archives, match: (name) => group.match(name), holds: (path) => (group.match(path) === path ? path : undefined) });
-  }
-  const datasets = groups.filter((g) => g.key.startsWith('original/images/')).map((g) => g.key.slice('original/images/'.length));
-  for (const dataset of datasets) {
-    const group = maskGroup(dataset);
-    if (group.archives.length === 0) continue;
-    units.push({ name: group.key, files: group.archives, match: (name) => group.match(name), holds: (path) => (path.startsWith(`${group.key}/`) ? stemOf(path) : undefined) });
+    const holds = mask ? (path: string) => (path.startsWith(`${group.key}/`) ? stemOf(path) : undefined) : (path: string) => (group.match(path) === path ? path : undefined);
+    units.push({ name: group.key, files: group.archives, match: (name) => group.match(name), holds });
   }
   return units;
+}
+
+/**
+ * Where the files of the groups without archives are: the table's path of each (absolute, as a pair plans it) → the
+ * file in the group's extracted folder that `match` gives it (the folder walked once, as `run` walks it).
+ */
+export async function extractedFiles(source: FullReleaseSource): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for (const { group, mask } of await allGroups(source)) {
+    if (group.archives.length > 0 || group.folder === undefined) continue;
+    const folder = join(source.root, group.folder);
+    if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) continue;
+    for (const path of walkImages(folder)) {
+      const key = group.match(relative(folder, path).split(sep).join('/'));
+      // A mask's table path is `original/masks/{DS}/{mask_id}.png` (release.ts evalsetMeta).
+      const id = key === undefined ? undefined : mask ? `${group.key}/${key}.png` : key;
+      if (id !== undefined && !files.has(join(source.root, id))) files.set(join(source.root, id), path);
+    }
+  }
+  return files;
+}
+
+/** The release's image and edit groups, then each dataset's mask group. */
+async function allGroups(source: FullReleaseSource): Promise<{ group: ArchiveGroup; mask: boolean }[]> {
+  const { groups, maskGroup } = await source.archiveGroups();
+  const datasets = groups.filter((g) => g.key.startsWith('original/images/')).map((g) => g.key.slice('original/images/'.length));
+  return [...groups.map((group) => ({ group, mask: false })), ...datasets.map((dataset) => ({ group: maskGroup(dataset), mask: true }))];
 }
 
 function stemOf(name: string): string {

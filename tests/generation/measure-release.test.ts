@@ -19,13 +19,15 @@ function blankMetrics(file: string): void {
   writeCsv(file, columns, rows.map((r) => ({ ...r, ...Object.fromEntries(RELEASED.map((c) => [c, ''])) })));
 }
 
-/** The release fixture with its released metric values emptied (every metadata CSV). */
-function releaseFixture(options: { damaged?: boolean } = {}): string {
-  const { release } = makeReleaseFixture(tempDir(), options);
-  const csvs = (readdirSync(release, { recursive: true }) as string[]).filter((f) => f.endsWith('.csv'));
-  expect(csvs.length).toBeGreaterThan(5);
-  for (const file of csvs) blankMetrics(join(release, file));
-  return release;
+/** The release fixture (archives, and the same extracted) with its released metric values emptied (every metadata CSV). */
+function releaseFixture(options: { damaged?: boolean } = {}): { release: string; extracted: string } {
+  const made = makeReleaseFixture(tempDir(), options);
+  for (const dir of [made.release, made.extracted]) {
+    const csvs = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.csv'));
+    expect(csvs.length).toBeGreaterThan(5);
+    for (const file of csvs) blankMetrics(join(dir, file));
+  }
+  return made;
 }
 
 /** The same edits in Evalset form (the bundled eval set the release fixture is made from), measured. */
@@ -48,7 +50,7 @@ function measureRelease(release: string, out: string, options: { archiveCacheMiB
 
 describe('semibench measure on the full release read from its archives', () => {
   it('writes OUT/metadata.csv in Evalset form whose metric columns equal a run on the Evalset, whatever the cache size', async () => {
-    const release = releaseFixture();
+    const { release, extracted } = releaseFixture();
     const want = await measuredEvalset();
     const [small, large] = [join(tempDir(), 'out'), join(tempDir(), 'out')];
     const result = await measureRelease(release, small, { archiveCacheMiB: 0.01 });
@@ -76,6 +78,13 @@ describe('semibench measure on the full release read from its archives', () => {
     expect(result.pairs).toBe(fakes.length);
     expect(Math.max(...Object.values(result.archives!.passes))).toBeGreaterThan(1);
     expect(result.archives!.failedArchives).toEqual([]);
+    // The release extracted where its archives lie (no archives): the same table, but the message of the row no file holds.
+    const fromFolders = join(tempDir(), 'out');
+    await measureRelease(extracted, fromFolders);
+    const folderRows = readCsv(join(fromFolders, 'metadata.csv')).rows;
+    expect(folderRows.map((r) => (r.image_path === MISSING_ROW ? { ...r, measure_error: '' } : r))).toEqual(rows.map((r) => (r.image_path === MISSING_ROW ? { ...r, measure_error: '' } : r)));
+    expect(folderRows.find((r) => r.image_path === MISSING_ROW)!.measure_error).toMatch(/^missing_file: edited image \S+: /);
+    expect(readFileSync(join(fromFolders, 'bins.json'), 'utf8')).toBe(readFileSync(join(small, 'bins.json'), 'utf8'));
     // The release is not written to; a rerun measures nothing and writes the same table.
     const again = await measureRelease(release, large);
     expect([again.measured, again.alreadyMeasured]).toEqual([0, fakes.length]);
@@ -83,7 +92,7 @@ describe('semibench measure on the full release read from its archives', () => {
   });
 
   it('an LFS stub and a truncated archive: the rows they held get one line naming the archive, the others are measured as in the Evalset', async () => {
-    const release = releaseFixture({ damaged: true });
+    const { release } = releaseFixture({ damaged: true });
     const want = await measuredEvalset();
     const out = join(tempDir(), 'out');
     const result = await measureRelease(release, out);
