@@ -3,6 +3,7 @@ import { measure } from '../generation/measure.js';
 import { loadConfig } from '../config/index.js';
 import { loadQcConfig, qcFromThresholds, SEMITRUTHS_QC, SEMITRUTHS_QC_THRESHOLDS } from '../generation/qc.js';
 import { formatMeasureSummary } from '../generation/summary.js';
+import { releaseTable } from '../generation/release-table.js';
 import { evalsetTable, pairsTable } from '../generation/table.js';
 import { createProgress } from '../runner/progress.js';
 import { UserError } from '../util/errors.js';
@@ -10,7 +11,7 @@ import type { MeasureArgs } from './measure.js';
 
 /** `semibench measure` (src/cli/measure.ts: the flags). */
 export async function measureAction(args: MeasureArgs): Promise<void> {
-  const table = args.data ? evalsetTable(args.data) : pairsTable(args.pairs!);
+  const table = args.data ? (args.out ? releaseTable(args.data, args.out) : evalsetTable(args.data)) : pairsTable(args.pairs!);
   if (!(args['batch-size'] >= 1 && args.concurrency >= 1)) throw new UserError('--batch-size and --concurrency must be at least 1.');
   if (!(args['archive-cache-mib'] > 0)) throw new UserError('--archive-cache-mib must be a positive number of MiB.');
   const config = await loadConfig(args.config);

@@ -7,6 +7,7 @@ import { configOptions } from './options.js';
 export interface MeasureArgs {
   data?: string;
   pairs?: string;
+  out?: string;
   'metrics-dir': string;
   qc?: string;
   config?: string;
@@ -27,6 +28,7 @@ export const measureCommand: CommandModule<object, MeasureArgs> = {
   builder: (y) =>
     y
       .option('data', { type: 'string', describe: 'Eval set folder with metadata.csv (fakes are paired with the real row of their image_id)' })
+      .option('out', { type: 'string', describe: 'The full Semi-Truths release (--data): the folder its measured table is written to (OUT/metadata.csv, with bins.json, measure.json)' })
       .option('pairs', { type: 'string', describe: 'Or: a CSV of pairs (real_path, edited_path[, mask_path, original_caption, perturbed_caption])' })
       .option('metrics-dir', { type: 'string', default: DEFAULT_METRICS_DIR, describe: 'Folder of metric models (LPIPS, DreamSim, MiniLM, CLIP)' })
       .option('qc', { type: 'string', describe: 'QC thresholds JSON: {"metric_thresholds": {"cap2_img2": [0.2083, 0.2971], ...}} (default: bench.config.ts `qc`, the Semi-Truths thresholds)' })
@@ -53,11 +55,13 @@ export const measureCommand: CommandModule<object, MeasureArgs> = {
         describe: 'An Evalset read from its .tar.bz2 archives: the most original-image bytes held at once (more than this: the edit archives are read again per part)',
       })
       .conflicts('data', 'pairs')
+      .conflicts('out', 'pairs')
       .check((args) => {
         if (!args.data && !args.pairs) throw new UserError('Name the eval set: --data DIR (metadata.csv) or --pairs FILE.csv.');
         return true;
       })
       .example('$0 measure --data ~/my-evalset', 'measure every pair of DIR/metadata.csv in place')
+      .example('$0 measure --data ~/Semi-Truths --out ~/semi-truths-measured', 'the full release, read from its archives in place')
       .example('$0 measure --pairs edits/pairs.csv --metrics-dir ~/models/metrics', 'a folder of (real, edited) pairs'),
   // The measurement (onnxruntime, sharp) is imported only when it runs: `measure --help` needs none of it.
   handler: async (args) => (await import('./measure-action.js')).measureAction(args),

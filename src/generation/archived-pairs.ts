@@ -35,7 +35,18 @@ interface Entry {
   mask?: Place;
 }
 
-type Role = keyof PairReads;
+/**
+ * Archives read as one whose members are matched by the unit itself (the full release's groups, release-table.ts):
+ * `holds` gives the key of a path (relative to the data folder) the unit holds, `match` the key a member holds.
+ */
+export interface MatchedUnit {
+  name: string;
+  files: string[];
+  holds(path: string): string | undefined;
+  match(member: string): string | undefined;
+}
+
+type Unit = { name: string; files: string[] } & Partial<MatchedUnit>;
 type Bytes = { bytes?: Buffer; refused?: string };
 
 /**
@@ -58,22 +69,27 @@ type Bytes = { bytes?: Buffer; refused?: string };
 export class ArchivedPairs {
   readonly report: ArchiveReport;
   /** Archives read as one (their members together hold the unit's files): one each, or every part of the first Evalset version. */
-  private readonly units: { name: string; files: string[] }[];
+  private readonly units: Unit[];
+  /** Units that say which paths they hold (else: by path prefix, or one unit of parts). */
+  private readonly matched: boolean;
   private readonly byPrefix: Map<string, number>;
   private readonly failed = new Map<string, { error: string; rows: Set<string> }>();
 
   /**
    * `archives`: the restructured layout's archives, each holding the paths below its name; or `{ parts }`: the
-   * first Evalset version's `semi_truths_10p_{k}` parts, which together hold every path (ten-percent.ts).
+   * first Evalset version's `semi_truths_10p_{k}` parts, which together hold every path (ten-percent.ts); or
+   * `{ units }`: units that say which paths and members they hold (the full release's groups).
    */
   constructor(
     private readonly root: string,
-    archives: string[] | { parts: string[] },
+    archives: string[] | { parts: string[] } | { units: MatchedUnit[] },
     private readonly cacheBytes: number,
     private readonly decoder?: Bzip2Decoder,
   ) {
-    const list = Array.isArray(archives) ? archives : archives.parts;
-    this.units = Array.isArray(archives) ? archives.map((a) => ({ name: a, files: [a] })) : [{ name: archives.parts.join(' + '), files: archives.parts }];
+    this.matched = 'units' in archives;
+    if ('units' in archives) this.units = archives.units;
+    else this.units = Array.isArray(archives) ? archives.map((a) => ({ name: a, files: [a] })) : [{ name: archives.parts.join(' + '), files: archives.parts }];
+    const list = this.units.flatMap((u) => u.files);
     this.byPrefix = Array.isArray(archives) ? new Map(archives.map((a, i) => [a.slice(0, -ARCHIVE_SUFFIX.length), i])) : new Map();
     this.report = { archives: list, cacheMiB: cacheBytes / 2 ** 20, passes: {}, failedArchives: [] };
   }
@@ -110,6 +126,13 @@ export class ArchivedPairs {
   private place(path: string): Place {
     const rel = relative(this.root, path).split(sep).join('/');
     if (rel.startsWith('..')) return { archive: ON_DISK, key: rel };
+    if (this.matched) {
+      for (const [archive, unit] of this.units.entries()) {
+        const key = unit.holds!(rel);
+        if (key !== undefined) return { archive, key };
+      }
+      return { archive: ON_DISK, key: rel };
+    }
     if (this.byPrefix.size === 0) return { archive: 0, key: rel };
     const archive = archiveOf(rel, this.byPrefix);
     return { archive, key: archive === ON_DISK ? rel : rel.slice(this.units[archive].name.length - ARCHIVE_SUFFIX.length + 1) };
@@ -147,7 +170,7 @@ export class ArchivedPairs {
     const seen = new Set<string>();
     const failures: ArchiveError[] = [];
     for await (const member of this.members(archive, failures)) {
-      const key = memberKey(member.name, wanted);
+      const key = this.memberKey(archive, member.name, wanted);
       if (key === undefined || seen.has(key)) continue;
       seen.add(key);
       held.set(key, member);
@@ -183,7 +206,7 @@ export class ArchivedPairs {
       const seen = new Set<string>();
       const failures: ArchiveError[] = [];
       for await (const member of this.members(archive, failures)) {
-        const key = memberKey(member.name, wanted);
+        const key = this.memberKey(archive, member.name, wanted);
         if (key === undefined || seen.has(key)) continue;
         seen.add(key);
         for (const e of wanted.get(key)!) yield make(e, this.reader(archive, key, member));
@@ -207,7 +230,7 @@ export class ArchivedPairs {
       const wanted = groupBy(list, (e) => e.mask!.key);
       const failed: ArchiveError[] = [];
       for await (const member of this.members(archive, failed)) {
-        const key = memberKey(member.name, wanted);
+        const key = this.memberKey(archive, member.name, wanted);
         if (key !== undefined && !found.has(`${archive}\t${key}`)) found.set(`${archive}\t${key}`, member);
       }
       if (failed.length > 0) failures.set(archive, failed[0]);
@@ -217,6 +240,14 @@ export class ArchivedPairs {
       const member = found.get(`${archive}\t${key}`);
       return member ? this.reader(archive, key, member) : this.absent(e.pair, archive, key, failures.get(archive));
     };
+  }
+
+  /** The key of `wanted` a member of the unit is: the unit's own match, else the longest tail of its path. */
+  private memberKey(unit: number, name: string, wanted: Map<string, unknown>): string | undefined {
+    const { match } = this.units[unit];
+    if (!match) return tailKey(name, wanted);
+    const key = match(name);
+    return key !== undefined && wanted.has(key) ? key : undefined;
   }
 
   /** A read of a member that was found (or refused for its size). */
@@ -245,7 +276,7 @@ export class ArchivedPairs {
 }
 
 /** The key of `wanted` a member is: the longest tail of its path (members may carry a leading folder or `./`). */
-function memberKey(name: string, wanted: Map<string, unknown>): string | undefined {
+function tailKey(name: string, wanted: Map<string, unknown>): string | undefined {
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   for (let i = 0; i < parts.length; i++) {
     const key = parts.slice(i).join('/');

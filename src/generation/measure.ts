@@ -1,6 +1,7 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, renameSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { findArchives } from '../loaders/archives.js';
+import { FullReleaseSource } from '../loaders/release.js';
 import { findTenPercentParts } from '../loaders/ten-percent.js';
 import { writeAtomic } from '../reports/csv.js';
 import { silentProgress, type Progress } from '../runner/progress.js';
@@ -9,6 +10,7 @@ import { ArchivedPairs, DEFAULT_ARCHIVE_CACHE_MIB, type ArchiveReport } from './
 import { OUTPUT_COLUMNS } from './columns.js';
 import { finalizeTable, type BinsReport } from './finalize.js';
 import { loadLearnedMetrics, type ModelStatus } from './learned/registry.js';
+import { extractedFiles, releaseUnits, writeReleaseTable } from './release-table.js';
 import { MeasuredStore, type MeasuredRow } from './measured-store.js';
 import { createRowMeasurer } from './measure-row.js';
 import type { ProblemKind } from './problems.js';
@@ -85,6 +87,8 @@ export async function measure(options: MeasureOptions): Promise<MeasureResult> {
   const qc = options.qc ?? SEMITRUTHS_QC;
   const progress = options.progress ?? silentProgress;
   // Index first: a table without the required columns is refused before anything is written.
+  const release = table.release ? new FullReleaseSource(table.root) : undefined;
+  if (release) await writeReleaseTable(table, release);
   const index = await indexTable(table);
   backupOnce(table);
   const owned = await ownedColumns(table.backupFile);
@@ -93,11 +97,21 @@ export async function measure(options: MeasureOptions): Promise<MeasureResult> {
   const measurer = createRowMeasurer(learned.models, table.root, { brisque: !options.noBrisque });
   // An Evalset as released (restructured archives, or the first version's parts): images read from the archives in place.
   // (As `run` picks them, src/loaders/index.ts: the restructured archives win over the parts when both are there.)
-  const parts = table.mode === 'evalset' ? findTenPercentParts(table.root) : [];
-  const archives = table.mode === 'evalset' ? findArchives(table.root).filter((a) => !parts.includes(a)) : [];
+  // The full release: its groups of archives (release-table.ts).
+  const evalset = table.mode === 'evalset' && !release;
+  const parts = evalset ? findTenPercentParts(table.root) : [];
+  const archives = evalset ? findArchives(table.root).filter((a) => !parts.includes(a)) : [];
   const cacheBytes = (options.archiveCacheMiB ?? DEFAULT_ARCHIVE_CACHE_MIB) * 2 ** 20;
-  const archived =
-    archives.length > 0 ? new ArchivedPairs(table.root, archives, cacheBytes) : parts.length > 0 ? new ArchivedPairs(table.root, { parts }, cacheBytes) : undefined;
+  const archived = release
+    ? new ArchivedPairs(table.root, { units: await releaseUnits(release) }, cacheBytes)
+    : archives.length > 0
+      ? new ArchivedPairs(table.root, archives, cacheBytes)
+      : parts.length > 0
+        ? new ArchivedPairs(table.root, { parts }, cacheBytes)
+        : undefined;
+  // The release's groups present as extracted folders: a pair's path there is the file `run` would read.
+  const extracted = release ? await extractedFiles(release) : undefined;
+  const relocate = (path: string | undefined) => (path === undefined ? undefined : extracted?.get(path) ?? path);
   let measured = 0;
   let alreadyMeasured = 0;
   let errors = 0;
@@ -109,7 +123,8 @@ export async function measure(options: MeasureOptions): Promise<MeasureResult> {
         const plan = planRow(table, index, record, line);
         if (plan.role !== 'pair') continue;
         if (isDone(store.latest.get(plan.pair.key))) alreadyMeasured++;
-        else yield plan.pair;
+        else if (!extracted?.size) yield plan.pair;
+        else yield { ...plan.pair, realPath: relocate(plan.pair.realPath), editedPath: relocate(plan.pair.editedPath), maskPath: relocate(plan.pair.maskPath) };
       }
     }
     progress.start('measure', index.pairs, 0);

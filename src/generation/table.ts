@@ -18,6 +18,8 @@ import type { Problem } from './problems.js';
  */
 export interface MeasureTable {
   mode: 'evalset' | 'pairs';
+  /** `file` is written from the full release's metadata at `root`, whose archives hold the images (release-table.ts). */
+  release?: boolean;
   /** The CSV measured and rewritten in place. */
   file: string;
   /** Folder that relative paths in the CSV resolve against; every image and mask read must lie inside it. */
@@ -38,7 +40,7 @@ export function evalsetTable(dir: string): MeasureTable {
   const file = join(root, 'metadata.csv');
   const parts = findTenPercentParts(root);
   const inParts = parts.length > 0 ? ` The first Evalset version keeps it inside a part, which measure cannot rewrite: extract it beside the parts (tar -xjf ${parts[0]} --wildcards '*metadata.csv', then move it to DIR).` : '';
-  const release = !existsSync(file) && isFullRelease(root) ? ' This folder is the full Semi-Truths release, which measure does not read yet (run does): measure the Evalset, or a --pairs CSV.' : '';
+  const release = !existsSync(file) && isFullRelease(root) ? ' This folder is the full Semi-Truths release, which measure reads into a table of its own: add --out DIR (DIR/metadata.csv is written and measured).' : '';
   checkFile(file, `No metadata.csv in ${root}: measure --data needs DIR/metadata.csv.${inParts}${release}`);
   return {
     mode: 'evalset',

@@ -37,6 +37,7 @@ export class FullReleaseSource extends GroupedArchiveSource {
   readonly root: string;
   /** The metadata files read, relative to the root, in reading order. */
   readonly metadataFiles: string[];
+  private layout?: ReleaseLayout;
 
   constructor(root: string, decoder?: Bzip2Decoder) {
     super(decoder);
@@ -53,7 +54,7 @@ export class FullReleaseSource extends GroupedArchiveSource {
     // Rows stay in the files: an edit keeps its id and where its rows lie (~1.5 M edits in the release).
     const reader = new CsvRecordReader(files);
     const edits = new Edits();
-    const layout = new ReleaseLayout(this.root, archives, edits);
+    const layout = (this.layout = new ReleaseLayout(this.root, archives, edits));
     const headers: string[][] = [];
     /** Real photos: id → dataset and img_id. */
     const reals = new Map<string, { dataset: string; imageId: string }>();
@@ -106,6 +107,15 @@ export class FullReleaseSource extends GroupedArchiveSource {
         return maskId ? { group: layout.maskGroup(s.meta.dataset), key: maskId } : undefined;
       },
     };
+  }
+
+  /**
+   * Its groups of archives (real photos, edits) and the mask group of each dataset: measure reads a pair's three
+   * files from them (src/generation/archived-pairs.ts).
+   */
+  async archiveGroups(): Promise<{ groups: ArchiveGroup[]; maskGroup: (dataset: string) => ArchiveGroup }> {
+    const index = await this.index();
+    return { groups: index.groups, maskGroup: (dataset) => this.layout!.maskGroup(dataset) };
   }
 }
 

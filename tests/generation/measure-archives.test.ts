@@ -89,7 +89,7 @@ describe('semibench measure on an Evalset read from its .tar.bz2 archives', () =
     // Its metadata only inside a part: measure says how to put it beside them.
     const release = tempDir();
     mkdirSync(join(release, 'metadata/edited'), { recursive: true });
-    expect(() => measureEvalset(release)).toThrow(/^No metadata\.csv in .*\. This folder is the full Semi-Truths release, which measure does not read yet/);
+    expect(() => measureEvalset(release)).toThrow(/^No metadata\.csv in .*\. This folder is the full Semi-Truths release, which measure reads into a table of its own: add --out DIR/);
     const { archived: inside } = makeEvalsetArchives(tempDir(), { layout: '10p' });
     expect(() => measureEvalset(inside)).toThrow(/^No metadata\.csv in .*: measure --data needs DIR\/metadata\.csv\. The first Evalset version keeps it inside a part/);
   });
