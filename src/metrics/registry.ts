@@ -48,13 +48,26 @@ export interface ClusterSums {
 }
 
 /**
+ * A weighted sum of a cluster's sums, e.g. { tp: 2, fp: 1, fn: 1 } is 2·tp + fp + fn: plain data, so that the
+ * interval kernel evaluates it column by column over all clusters without a call per cluster.
+ */
+export type LinearSum = Readonly<Partial<Record<keyof ClusterSums, number>>>;
+
+/** `form`'s value for the sums `s` (in the form's key order). */
+export function linearSum(form: LinearSum, s: ClusterSums): number {
+  let v = 0;
+  for (const key in form) v += form[key as keyof ClusterSums]! * s[key as keyof ClusterSums];
+  return v;
+}
+
+/**
  * How the cluster-robust normal interval linearises a metric: a weighted sum of ratios Σ_j w_j·num_j/den_j of
  * per-cluster sums (influence z_c = Σ_j w_j (num_j(c) − R_j·den_j(c)) / den_j(total); a ratio whose total
  * denominator is 0 is left out and the weights renormalised), or an AUC by its
  * placement values (clustered DeLong, Obuchowski 1997), of the group ('group') or of the paired set ('paired').
  */
 export type NormalSpec =
-  | { ratios: readonly { num: (s: ClusterSums) => number; den: (s: ClusterSums) => number; weight: number }[] }
+  | { ratios: readonly { num: LinearSum; den: LinearSum; weight: number }[] }
   | { auc: 'group' | 'paired' };
 
 export interface MetricDef {
@@ -84,7 +97,7 @@ export interface MetricDef {
   headline: boolean;
 }
 
-const ratio = (num: (s: ClusterSums) => number, den: (s: ClusterSums) => number, weight = 1) => ({ num, den, weight });
+const ratio = (num: LinearSum, den: LinearSum, weight = 1) => ({ num, den, weight });
 
 export const METRICS = [
   {
@@ -96,7 +109,7 @@ export const METRICS = [
     fakeOnly: false,
     undefinedWhen: 'empty slice',
     value: (x) => x.cls.accuracy,
-    normal: { ratios: [ratio((s) => s.tp + s.tn, (s) => s.size)] },
+    normal: { ratios: [ratio({ tp: 1, tn: 1 }, { size: 1 })] },
     proportion: ({ confusion: c }) => ({ k: c.tp + c.tn, n: c.tp + c.fp + c.tn + c.fn }),
     headline: true,
   },
@@ -115,7 +128,7 @@ export const METRICS = [
       const only = present[0] === cls.fake ? 'fakes' : 'reals';
       return defined(present[0].recall.value!, `single class (only ${only}): equals ${only === 'fakes' ? 'recall on fakes' : 'specificity on reals'}, as sklearn`);
     },
-    normal: { ratios: [ratio((s) => s.tp, (s) => s.fakes, 0.5), ratio((s) => s.tn, (s) => s.reals, 0.5)] },
+    normal: { ratios: [ratio({ tp: 1 }, { fakes: 1 }, 0.5), ratio({ tn: 1 }, { reals: 1 }, 0.5)] },
     headline: true,
   },
   {
@@ -127,7 +140,7 @@ export const METRICS = [
     fakeOnly: true,
     undefinedWhen: 'no fakes in the slice',
     value: (x) => x.cls.fake.recall,
-    normal: { ratios: [ratio((s) => s.tp, (s) => s.fakes)] },
+    normal: { ratios: [ratio({ tp: 1 }, { fakes: 1 })] },
     proportion: ({ confusion: c }) => ({ k: c.tp, n: c.tp + c.fn }),
     headline: true,
   },
@@ -140,7 +153,7 @@ export const METRICS = [
     fakeOnly: false,
     undefinedWhen: 'no reals in the slice',
     value: (x) => x.cls.real.recall,
-    normal: { ratios: [ratio((s) => s.tn, (s) => s.reals)] },
+    normal: { ratios: [ratio({ tn: 1 }, { reals: 1 })] },
     proportion: ({ confusion: c }) => ({ k: c.tn, n: c.tn + c.fp }),
     headline: true,
   },
@@ -153,7 +166,7 @@ export const METRICS = [
     fakeOnly: false,
     undefinedWhen: 'no row predicted fake',
     value: (x) => x.cls.fake.precision,
-    normal: { ratios: [ratio((s) => s.tp, (s) => s.tp + s.fp)] },
+    normal: { ratios: [ratio({ tp: 1 }, { tp: 1, fp: 1 })] },
     proportion: ({ confusion: c }) => ({ k: c.tp, n: c.tp + c.fp }),
     headline: false,
   },
@@ -166,7 +179,7 @@ export const METRICS = [
     fakeOnly: false,
     undefinedWhen: 'no fakes in labels or predictions',
     value: (x) => x.cls.fake.f1,
-    normal: { ratios: [ratio((s) => 2 * s.tp, (s) => 2 * s.tp + s.fp + s.fn)] },
+    normal: { ratios: [ratio({ tp: 2 }, { tp: 2, fp: 1, fn: 1 })] },
     headline: false,
   },
   {
@@ -257,7 +270,7 @@ export const METRICS = [
     fakeOnly: true,
     undefinedWhen: 'no fake has a scored source real',
     value: (x) => x.twoAfc,
-    normal: { ratios: [ratio((s) => s.wins, (s) => s.pairedFakes)] },
+    normal: { ratios: [ratio({ wins: 1 }, { pairedFakes: 1 })] },
     proportion: ({ wins, pairedFakes }) => ({ k: wins, n: pairedFakes }),
     headline: true,
   },
@@ -281,7 +294,7 @@ export const METRICS = [
     fakeOnly: false,
     undefinedWhen: 'empty slice',
     value: (x) => x.brier,
-    normal: { ratios: [ratio((s) => s.se, (s) => s.size)] },
+    normal: { ratios: [ratio({ se: 1 }, { size: 1 })] },
     headline: false,
   },
 ] as const satisfies readonly MetricDef[];

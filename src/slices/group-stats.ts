@@ -1,4 +1,4 @@
-import { metricDef, METRICS, Z95, type ClusterSums, type MetricKey } from '../metrics/index.js';
+import { linearSum, metricDef, METRICS, Z95, type ClusterSums, type LinearSum, type MetricKey } from '../metrics/index.js';
 import { WIN, type DetectorView } from './detector-view.js';
 
 /** Metrics with a cluster-robust normal interval (the registry's `normal` entries; the others get a reason). */
@@ -51,6 +51,13 @@ export class GroupStats {
   private realCluster = new Int32Array(0);
   private nTouched = 0;
   private twoClass = false;
+  // the interval kernel's columns (of group number columnsFor) and scratch, over the touched clusters
+  private group = 0;
+  private columnsFor = -1;
+  private columns = emptyColumns(0);
+  private scratchNum = new Float64Array(0);
+  private scratchDen = new Float64Array(0);
+  private scratchZ = new Float64Array(0);
 
   // totals
   n = 0;
@@ -247,86 +254,109 @@ export class GroupStats {
     return this.nTouched;
   }
 
-  /** Cluster c's sums (a reused object), or the group's totals with c = -1. */
-  private clusterSums(c: number, out: ClusterSums): ClusterSums {
-    const r = c < 0 ? this.totals : this.sums;
-    const b = c < 0 ? 0 : c * STRIDE;
-    const twoClass = this.twoClass;
-    out.fakes = r[b + FAKES];
-    out.tp = r[b + TP];
-    out.fn = out.fakes - out.tp;
-    out.size = twoClass ? r[b + SIZE] : out.fakes;
-    out.reals = out.size - out.fakes;
-    out.tn = twoClass ? r[b + TN] : 0;
-    out.fp = out.reals - out.tn;
-    out.se = twoClass ? r[b + SE] : 0;
-    out.wins = r[b + WINS2] / 2;
-    out.pairedFakes = r[b + P_FAKES];
-    return out;
+  /** The group's totals as the registry's ClusterSums. */
+  private totalSums(): ClusterSums {
+    const r = this.totals;
+    const fakes = r[FAKES];
+    const tp = r[TP];
+    const size = this.twoClass ? r[SIZE] : fakes;
+    const reals = size - fakes;
+    const tn = this.twoClass ? r[TN] : 0;
+    return { fakes, tp, fn: fakes - tp, size, reals, tn, fp: reals - tn, se: this.twoClass ? r[SE] : 0, wins: r[WINS2] / 2, pairedFakes: r[P_FAKES] };
+  }
+
+  /** Every touched cluster's ClusterSums as columns (index t: the t-th touched cluster), once per group. */
+  private clusterColumns(): Record<keyof ClusterSums, Float64Array> {
+    const n = this.nTouched;
+    if (this.columnsFor === this.group) return this.columns;
+    if (this.columns.tp.length < n) this.columns = emptyColumns(this.touched.length);
+    const { fakes, tp, fn, size, reals, tn, fp, se, wins, pairedFakes } = this.columns;
+    const { sums, touched, twoClass } = this;
+    for (let t = 0; t < n; t++) {
+      const b = touched[t] * STRIDE;
+      fakes[t] = sums[b + FAKES];
+      tp[t] = sums[b + TP];
+      fn[t] = fakes[t] - tp[t];
+      size[t] = twoClass ? sums[b + SIZE] : fakes[t];
+      reals[t] = size[t] - fakes[t];
+      tn[t] = twoClass ? sums[b + TN] : 0;
+      fp[t] = reals[t] - tn[t];
+      se[t] = twoClass ? sums[b + SE] : 0;
+      wins[t] = sums[b + WINS2] / 2;
+      pairedFakes[t] = sums[b + P_FAKES];
+    }
+    this.columnsFor = this.group;
+    return this.columns;
   }
 
   /**
-   * `metric`'s influence function for this group at its point value `v`: the linearisation of the registry's
-   * NormalSpec, value(w) ≈ value + Σ_c (w_c − 1)·z_c. Ratios Σa/Σb: z = (a_c − R·b_c)/Σb per ratio (the totals
-   * fixed here, once per group); AUCs: z = (ΣV10_c − m_c·A)/M + (ΣV01_c − n_c·A)/N, placements kept doubled.
+   * `metric`'s influences for this group at its point value `v`, into `z` (index t: the t-th touched cluster):
+   * the linearisation of the registry's NormalSpec, value(w) ≈ value + Σ_c (w_c − 1)·z_c. Ratios Σa/Σb:
+   * z = (a_c − R·b_c)/Σb per ratio (the totals fixed once per group); AUCs: z = (ΣV10_c − m_c·A)/M +
+   * (ΣV01_c − n_c·A)/N, placements kept doubled. Column by column, with no call per cluster.
    */
-  private influenceFn(metric: MetricKey, v: number, total: ClusterSums): (c: number, s: ClusterSums) => number {
+  private influences(metric: MetricKey, v: number, total: ClusterSums, z: Float64Array): void {
     const spec = metricDef(metric).normal!;
+    const n = this.nTouched;
+    const cols = this.clusterColumns();
+    const { sums, touched } = this;
     if ('ratios' in spec) {
       // a ratio over nothing (recall on reals of a fake-only group) is left out and the weights renormalised,
       // as sklearn averages only the classes present
-      const terms = spec.ratios.filter((r) => r.den(total) !== 0);
+      const terms = spec.ratios.filter((r) => linearSum(r.den, total) !== 0);
       const weights = terms.reduce((w, r) => w + r.weight, 0);
-      const parts = terms.map((r) => ({ num: r.num, den: r.den, scale: r.weight / weights / r.den(total), R: r.num(total) / r.den(total) }));
-      if (parts.length === 1) {
-        const [{ num, den, scale, R }] = parts;
-        return (_c, s) => scale * (num(s) - R * den(s));
+      z.fill(0, 0, n);
+      const num = this.scratchNum;
+      const den = this.scratchDen;
+      for (const r of terms) {
+        const D = linearSum(r.den, total);
+        const scale = r.weight / weights / D;
+        const R = linearSum(r.num, total) / D;
+        linearColumn(r.num, cols, num, n);
+        linearColumn(r.den, cols, den, n);
+        for (let t = 0; t < n; t++) z[t] += scale * (num[t] - R * den[t]);
       }
-      return (_c, s) => {
-        let z = 0;
-        for (let i = 0; i < parts.length; i++) z += parts[i].scale * (parts[i].num(s) - parts[i].R * parts[i].den(s));
-        return z;
-      };
+      return;
     }
-    const T = this.totals;
-    const sums = this.sums;
     if (spec.auc === 'paired') {
-      const M = T[P_FAKES];
-      const N = T[P_REALS];
-      return (c, s) => (sums[c * STRIDE + P_FAKE_PLACE2] / (2 * N) - s.pairedFakes * v) / M + (sums[c * STRIDE + P_REAL_PLACE2] / (2 * M) - sums[c * STRIDE + P_REALS] * v) / N;
+      const M = this.totals[P_FAKES];
+      const N = this.totals[P_REALS];
+      const pairedFakes = cols.pairedFakes;
+      for (let t = 0; t < n; t++) {
+        const b = touched[t] * STRIDE;
+        z[t] = (sums[b + P_FAKE_PLACE2] / (2 * N) - pairedFakes[t] * v) / M + (sums[b + P_REAL_PLACE2] / (2 * M) - sums[b + P_REALS] * v) / N;
+      }
+      return;
     }
-    return (c, s) =>
-      (sums[c * STRIDE + FAKE_PLACE2] / (2 * total.reals) - s.fakes * v) / total.fakes + (sums[c * STRIDE + REAL_PLACE2] / (2 * total.fakes) - s.reals * v) / total.reals;
+    const { fakes, reals } = cols;
+    for (let t = 0; t < n; t++) {
+      const b = touched[t] * STRIDE;
+      z[t] = (sums[b + FAKE_PLACE2] / (2 * total.reals) - fakes[t] * v) / total.fakes + (sums[b + REAL_PLACE2] / (2 * total.fakes) - reals[t] * v) / total.reals;
+    }
   }
 
   /** Per-cluster influences of `metric` over `clusters` cluster numbers (for differences between runs). */
   influence(metric: MetricKey, value: number, clusters: number): Float64Array {
     const z = new Float64Array(clusters);
-    const fn = this.influenceFn(metric, value, this.clusterSums(-1, emptySums()));
-    const s = emptySums();
-    for (let t = 0; t < this.nTouched; t++) {
-      const c = this.touched[t];
-      z[c] = fn(c, this.clusterSums(c, s));
-    }
+    const zt = this.scratchZ;
+    this.influences(metric, value, this.totalSums(), zt);
+    for (let t = 0; t < this.nTouched; t++) z[this.touched[t]] = zt[t];
     return z;
   }
 
-  /** 95% normal intervals of the metrics with a NormalSpec whose point value is given (one pass over the clusters). */
+  /** 95% normal intervals of the metrics with a NormalSpec whose point value is given. */
   intervals(values: Partial<Record<MetricKey, number | null>>): Map<MetricKey, { lo: number; hi: number } | { reason: string }> {
     const keys = [...NORMAL_CI_METRICS].filter((m) => values[m] !== null && values[m] !== undefined);
-    const total = this.clusterSums(-1, emptySums());
-    const fns = keys.map((m) => this.influenceFn(m, values[m]!, total));
-    const ss = new Float64Array(keys.length);
-    const s = emptySums();
-    for (let t = 0; t < this.nTouched; t++) {
-      const c = this.touched[t];
-      this.clusterSums(c, s);
-      for (let i = 0; i < fns.length; i++) {
-        const z = fns[i](c, s);
-        ss[i] += z * z;
-      }
+    const total = this.totalSums();
+    const z = this.scratchZ;
+    const out = new Map<MetricKey, { lo: number; hi: number } | { reason: string }>();
+    for (const m of keys) {
+      this.influences(m, values[m]!, total, z);
+      let ss = 0;
+      for (let t = 0; t < this.nTouched; t++) ss += z[t] * z[t];
+      out.set(m, normalInterval(values[m]!, ss, this.nTouched));
     }
-    return new Map(keys.map((m, i) => [m, normalInterval(values[m]!, ss[i], this.nTouched)]));
+    return out;
   }
 
   /** Zeroes the sums of the clusters the last group touched, and grows the buffers. */
@@ -341,9 +371,13 @@ export class GroupStats {
       }
     }
     this.nTouched = 0;
+    this.group++;
     if (this.touched.length < clusters) {
       this.sums = new Float64Array(clusters * STRIDE);
       this.touched = new Int32Array(clusters);
+      this.scratchNum = new Float64Array(clusters);
+      this.scratchDen = new Float64Array(clusters);
+      this.scratchZ = new Float64Array(clusters);
     }
     // marks are per pair code (cleared again by the merge of every group)
     if (this.mark.length < pairs) this.mark = new Uint8Array(pairs);
@@ -360,8 +394,19 @@ export class GroupStats {
 
 }
 
-function emptySums(): ClusterSums {
-  return { tp: 0, fp: 0, tn: 0, fn: 0, fakes: 0, reals: 0, size: 0, se: 0, wins: 0, pairedFakes: 0 };
+function emptyColumns(n: number): Record<keyof ClusterSums, Float64Array> {
+  const col = () => new Float64Array(n);
+  return { tp: col(), fp: col(), tn: col(), fn: col(), fakes: col(), reals: col(), size: col(), se: col(), wins: col(), pairedFakes: col() };
+}
+
+/** `form` (linearSum) evaluated for the first n clusters of `cols`, into `out`, in the form's key order. */
+function linearColumn(form: LinearSum, cols: Record<keyof ClusterSums, Float64Array>, out: Float64Array, n: number): void {
+  out.fill(0, 0, n);
+  for (const key in form) {
+    const coef = form[key as keyof ClusterSums]!;
+    const col = cols[key as keyof ClusterSums];
+    for (let t = 0; t < n; t++) out[t] += coef * col[t];
+  }
 }
 
 /**

@@ -83,8 +83,9 @@ export interface PrPoint {
  * segment between their neighbours are left out: the curve drawn is the same), from (0, 0) up; fake iff
  * score >= threshold. Thinned evenly to MAX_CURVE_POINTS (first and last kept). Empty without both classes.
  */
-export function rocPoints({ detector, scores, labels }: DetectorScoresForCurves): RocPoint[] {
-  const curve = binaryCurve(scores, labels);
+export function rocPoints(input: DetectorScoresForCurves): RocPoint[] {
+  const { detector } = input;
+  const curve = binaryCurve(input);
   if (!curve) return [];
   const { fps, tps, thresholds } = curve;
   const last = fps.length - 1;
@@ -102,8 +103,9 @@ export function rocPoints({ detector, scores, labels }: DetectorScoresForCurves)
  * drop_intermediate here), in its reverse order: from (recall 0, precision 1) to the lowest threshold.
  * Thinned evenly to MAX_CURVE_POINTS. Empty without both classes.
  */
-export function prPoints({ detector, scores, labels }: DetectorScoresForCurves): PrPoint[] {
-  const curve = binaryCurve(scores, labels);
+export function prPoints(input: DetectorScoresForCurves): PrPoint[] {
+  const { detector } = input;
+  const curve = binaryCurve(input);
   if (!curve) return [];
   const { fps, tps, thresholds } = curve;
   const fakes = tps[tps.length - 1];
@@ -112,11 +114,21 @@ export function prPoints({ detector, scores, labels }: DetectorScoresForCurves):
   return thin(points, MAX_CURVE_POINTS);
 }
 
-/** Cumulative fps and tps at each distinct score, highest first (sklearn's _binary_clf_curve); none without both classes. */
-function binaryCurve(scores: number[], labels: number[]): ClfCurve | undefined {
+// a report draws the ROC and the PR curve from the same inputs: rank each detector's scores (millions of rows at
+// scale) once for both
+const curveOf = new WeakMap<DetectorScoresForCurves, ClfCurve | undefined>();
+
+/**
+ * Cumulative fps and tps at each distinct score, highest first (sklearn's _binary_clf_curve); none without both
+ * classes. Kept per input object (inputs are not changed once built).
+ */
+function binaryCurve(input: DetectorScoresForCurves): ClfCurve | undefined {
+  if (curveOf.has(input)) return curveOf.get(input);
+  const { scores, labels } = input;
   const fakes = labels.reduce((a, b) => a + b, 0);
-  if (fakes === 0 || fakes === labels.length) return undefined;
-  return clfCurve(rankScores(labels, scores));
+  const curve = fakes === 0 || fakes === labels.length ? undefined : clfCurve(rankScores(labels, scores));
+  curveOf.set(input, curve);
+  return curve;
 }
 
 function thin<T>(points: T[], max: number): T[] {
