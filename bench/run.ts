@@ -39,6 +39,7 @@ import { cnnspotBlur01 } from '../src/detectors/zoo/cnnspot.js';
 import { decodeImage } from '../src/image/decode.js';
 import { runDetectors } from '../src/runner/run.js';
 import { uniform } from '../src/util/random.js';
+import { isAlive } from '../src/util/process.js';
 
 const PYTHON = '/usr/bin/python3';
 const CACHE = resolve('.cache/bench-run');
@@ -97,15 +98,6 @@ mkdirSync(TMP, { recursive: true });
 for (const name of readdirSync(CACHE)) {
   const pid = /^tmp-(\d+)$/.exec(name)?.[1];
   if (pid && Number(pid) !== process.pid && !isAlive(Number(pid))) rmSync(join(CACHE, name), { recursive: true, force: true });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const load = () => loadavg()[0].toFixed(1);

@@ -4,17 +4,9 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isAlive } from '../src/util/process.js';
 
 const PREFIX = 'semibench-tests-';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function removeAbandonedRoots(): void {
   for (const name of readdirSync(tmpdir())) {
@@ -26,7 +18,7 @@ function removeAbandonedRoots(): void {
     } catch {
       // no pid file: made by a run that died while creating it
     }
-    if (!(pid > 0 && alive(pid))) rmSync(root, { recursive: true, force: true });
+    if (!(pid > 0 && isAlive(pid))) rmSync(root, { recursive: true, force: true });
   }
 }
 

@@ -5,6 +5,7 @@ import { stringify } from 'csv-stringify/sync';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { DEFAULTS, type BenchConfig } from '../src/config/index.js';
+import { readSampleFile, type DataSource, type Sample } from '../src/loaders/index.js';
 
 export const FIXTURE_EVALSET = resolve('fixtures/evalset');
 
@@ -143,5 +144,15 @@ export function filesUnder(root: string): Map<string, Buffer> {
     }
   };
   walk(root);
+  return out;
+}
+
+/** Every sample of a source by id, with its bytes or the error its read gave (an id seen twice fails the test). */
+export async function collectSamples(source: DataSource): Promise<Map<string, { sample: Sample; bytes?: Buffer; error?: string }>> {
+  const out = new Map<string, { sample: Sample; bytes?: Buffer; error?: string }>();
+  for await (const sample of source.samples()) {
+    if (out.has(sample.id)) throw new Error(`sample ${sample.id} came twice`);
+    out.set(sample.id, await readSampleFile(sample).then((bytes) => ({ sample, bytes }), (e: Error) => ({ sample, error: e.message })));
+  }
   return out;
 }

@@ -412,13 +412,7 @@ export class ArchiveEvalsetSource extends GroupedArchiveSource {
       groups,
       onDisk,
       count: rows.size,
-      sample: (id, path, read) => {
-        const row = rows.get(id)!;
-        const values = reader.record(0, row.offset, row.bytes);
-        const meta = Object.fromEntries(header.map((column, i) => [column, values[i] ?? '']));
-        const pairId = meta.image_id ? pairIdOf(meta.image_id, meta.dataset) : id;
-        return { id, path, root: this.root, label: parseLabel(meta.label)!, pairId, meta, read };
-      },
+      sample: (id, path, read) => indexedSample(this.root, header, rows, reader, id, path, read),
       mask: (sample) => {
         const maskPath = sample.meta.mask_path?.replace(/\\/g, '/');
         const number = maskPath ? archiveOf(maskPath, byPrefix) : ON_DISK;
@@ -444,6 +438,23 @@ function matchMember(name: string, expected: Map<string, string>): string | unde
     if (id !== undefined) return id;
   }
   return undefined;
+}
+
+/** The sample of an indexed metadata row: ids, labels and pair ids as EvalsetSource makes them. */
+export function indexedSample(
+  root: string,
+  header: readonly string[],
+  rows: ReadonlyMap<string, IndexedRow>,
+  reader: CsvRecordReader,
+  id: string,
+  path: string,
+  read: () => Promise<Buffer>,
+): Sample {
+  const row = rows.get(id)!;
+  const values = reader.record(0, row.offset, row.bytes);
+  const meta = Object.fromEntries(header.map((column, i) => [column, values[i] ?? '']));
+  const pairId = meta.image_id ? pairIdOf(meta.image_id, meta.dataset) : id;
+  return { id, path, root, label: parseLabel(meta.label)!, pairId, meta, read };
 }
 
 /**

@@ -2,9 +2,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { MAX_DATA_FILE_BYTES } from '../util/fs.js';
-import { GroupedArchiveSource, indexMetadata, memberPath, type ArchiveGroup, type GroupIndex } from './archives.js';
+import { GroupedArchiveSource, indexedSample, indexMetadata, memberPath, type ArchiveGroup, type GroupIndex } from './archives.js';
 import type { Bzip2Decoder } from './bzip2.js';
-import { pairIdOf, parseLabel } from './evalset.js';
 import { PANDAS_NA } from './sample.js';
 import { ArchiveError, readTarBz2 } from './tar.js';
 
@@ -77,13 +76,7 @@ export class TenPercentEvalsetSource extends GroupedArchiveSource {
       },
       onDisk: [],
       count: rows.size,
-      sample: (id, path, read) => {
-        const row = rows.get(id)!;
-        const values = reader.record(0, row.offset, row.bytes);
-        const meta = Object.fromEntries(header.map((column, i) => [column, values[i] ?? '']));
-        const pairId = meta.image_id ? pairIdOf(meta.image_id, meta.dataset) : id;
-        return { id, path, root: this.root, label: parseLabel(meta.label)!, pairId, meta, read };
-      },
+      sample: (id, path, read) => indexedSample(this.root, header, rows, reader, id, path, read),
     };
   }
 

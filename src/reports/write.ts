@@ -8,6 +8,7 @@ import { writeResultsJson } from './results-json.js';
 import { writeSliceCsvs } from './slice-csv.js';
 import { writeSummary } from './summary-md.js';
 import { writeRobustnessCsv } from './robustness.js';
+import { isAlive } from '../util/process.js';
 
 /** What writeReport wrote, and the Markdown to print. */
 export interface WrittenReport {
@@ -91,11 +92,3 @@ function removeStaleStaging(outDir: string): void {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

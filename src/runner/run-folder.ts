@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { EvalsetSource, listSamples, type DataSource } from '../loaders/index.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { ensureOutputFolder } from '../util/fs.js';
+import { isAlive } from '../util/process.js';
 
 /** The lock file in a run folder: held by the one `semibench run` writing there. */
 export const LOCK_FILE = '.semibench.lock';
@@ -182,15 +183,6 @@ function parseHolder(text: string): LockHolder | undefined {
     return Number.isInteger(doc.pid) && typeof doc.host === 'string' ? doc : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
   }
 }
 

@@ -4,10 +4,10 @@ import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/image/decode.js';
-import { ArchiveEvalsetSource, FullReleaseSource, imageKey, listSamples, openDataSource, readSampleFile, sampleContext, type DataSource, type Sample } from '../../src/loaders/index.js';
+import { ArchiveEvalsetSource, FullReleaseSource, imageKey, listSamples, openDataSource, sampleContext } from '../../src/loaders/index.js';
 import type { ArchiveProblems } from '../../src/loaders/archives.js';
 import { DAMAGE, makeReleaseFixture, MISSING_ROW, ORPHAN_MEMBER } from '../../tools/make-release-fixture.js';
-import { copyEvalset, predictionsWithoutTiming, startCli, tempDir } from '../helpers.js';
+import { collectSamples, copyEvalset, predictionsWithoutTiming, startCli, tempDir } from '../helpers.js';
 
 /**
  * The full release's layout (tools/make-release-fixture.ts: real archive names, parts _0/_1, per-model meta
@@ -22,15 +22,6 @@ beforeAll(() => {
   ({ release: damaged } = makeReleaseFixture(tempDir(), { damaged: true }));
 });
 
-async function collect(source: DataSource): Promise<Map<string, { sample: Sample; bytes?: Buffer; error?: string }>> {
-  const out = new Map<string, { sample: Sample; bytes?: Buffer; error?: string }>();
-  for await (const sample of source.samples()) {
-    expect(out.has(sample.id), sample.id).toBe(false);
-    out.set(sample.id, await readSampleFile(sample).then((bytes) => ({ sample, bytes }), (e: Error) => ({ sample, error: e.message })));
-  }
-  return out;
-}
-
 const evalsetRows = parse(readFileSync('fixtures/evalset/metadata.csv'), { columns: true }) as Record<string, string>[];
 
 describe('the full release read in place', () => {
@@ -38,7 +29,7 @@ describe('the full release read in place', () => {
     const source = openDataSource(release);
     expect(source).toBeInstanceOf(FullReleaseSource);
     expect(openDataSource(extracted)).toBeInstanceOf(FullReleaseSource);
-    const got = await collect(source);
+    const got = await collectSamples(source);
     // Every image of the bundled eval set, under its Evalset id, with the same bytes, plus the row without one.
     expect([...got.keys()].sort()).toEqual([...evalsetRows.map((r) => r.image_path), MISSING_ROW].sort());
     expect(await source.count!()).toBe(got.size);
@@ -61,7 +52,7 @@ describe('the full release read in place', () => {
   });
 
   it('the extracted files give the same samples in the same order', async () => {
-    const [fromArchives, fromFiles] = await Promise.all([collect(openDataSource(release)), collect(openDataSource(extracted))]);
+    const [fromArchives, fromFiles] = await Promise.all([collectSamples(openDataSource(release)), collectSamples(openDataSource(extracted))]);
     expect([...fromFiles.keys()]).toEqual([...fromArchives.keys()]);
     for (const [id, { bytes, sample }] of fromArchives) {
       const file = fromFiles.get(id)!;
@@ -72,7 +63,7 @@ describe('the full release read in place', () => {
 
   it('an LFS stub and a truncated archive are errors naming the file, on the rows it would have held', async () => {
     const source = openDataSource(damaged);
-    const got = await collect(source);
+    const got = await collectSamples(source);
     expect(got.size).toBe(evalsetRows.length + 1);
     const stubRows = ['inpainting/OpenImages/instance_001_oi_3a7def_OpenImages_StableDiffusion_XL.png'];
     const truncatedRows = ['original/images/CityScapes/aachen_000002_000019_leftImg8bit.png', 'original/images/CityScapes/aachen_000003_000019_leftImg8bit.png'];
@@ -109,7 +100,7 @@ describe('the full release read in place', () => {
   it('a shard reads only its own archive groups', async () => {
     const source = openDataSource(damaged);
     const mine = source.select!((key) => key === 'original/images/ADE20K');
-    const got = await collect(mine);
+    const got = await collectSamples(mine);
     expect([...got.keys()]).toEqual(evalsetRows.filter((r) => r.label === 'real' && r.dataset === 'ADE20K').map((r) => r.image_path).sort());
     expect(await mine.count!()).toBe(got.size);
     // The broken archives belong to other groups: this shard never opened them.
@@ -118,7 +109,7 @@ describe('the full release read in place', () => {
 
   it('masks come from the mask archives (and the extracted mask folders), decoded as the files are', async () => {
     for (const dir of [release, extracted]) {
-      const fakes = [...(await collect(openDataSource(dir))).values()].filter((g) => g.sample.meta.method === 'inpainting' && g.bytes);
+      const fakes = [...(await collectSamples(openDataSource(dir))).values()].filter((g) => g.sample.meta.method === 'inpainting' && g.bytes);
       expect(fakes.length).toBeGreaterThan(10);
       for (const { sample } of fakes) {
         const mask = await sampleContext(sample).mask!();

@@ -4,9 +4,9 @@ import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ArchiveProblems } from '../../src/loaders/archives.js';
 import { decodeImage } from '../../src/image/decode.js';
-import { ArchiveEvalsetSource, EvalsetSource, listSamples, openDataSource, readSampleFile, sampleContext, TenPercentEvalsetSource, type DataSource, type Sample } from '../../src/loaders/index.js';
+import { ArchiveEvalsetSource, EvalsetSource, listSamples, openDataSource, sampleContext, TenPercentEvalsetSource } from '../../src/loaders/index.js';
 import { DAMAGE, makeEvalsetArchives } from '../../tools/make-evalset-archives.js';
-import { predictionsWithoutTiming, startCli, tempDir } from '../helpers.js';
+import { collectSamples, predictionsWithoutTiming, startCli, tempDir } from '../helpers.js';
 
 /**
  * The first Evalset version (tools/make-evalset-archives.ts --layout 10p): semi_truths_10p_{0,1,2}.tar.bz2 with
@@ -24,18 +24,9 @@ beforeAll(() => {
 
 const rows = parse(readFileSync('fixtures/evalset/metadata.csv'), { columns: true }) as Record<string, string>[];
 
-async function collect(source: DataSource): Promise<Map<string, { sample: Sample; bytes?: Buffer; error?: string }>> {
-  const out = new Map<string, { sample: Sample; bytes?: Buffer; error?: string }>();
-  for await (const sample of source.samples()) {
-    expect(out.has(sample.id), sample.id).toBe(false);
-    out.set(sample.id, await readSampleFile(sample).then((bytes) => ({ sample, bytes }), (e: Error) => ({ sample, error: e.message })));
-  }
-  return out;
-}
-
 describe('the first Evalset version (semi_truths_10p_{k}.tar.bz2) read in place', () => {
   it('is detected, with its metadata inside a part or beside the parts, and gives the samples of the extracted files', async () => {
-    const fromFiles = await collect(openDataSource(extracted));
+    const fromFiles = await collectSamples(openDataSource(extracted));
     expect(openDataSource(extracted)).toBeInstanceOf(EvalsetSource);
     for (const dir of [inside, beside]) {
       const source = openDataSource(dir) as TenPercentEvalsetSource;
@@ -43,7 +34,7 @@ describe('the first Evalset version (semi_truths_10p_{k}.tar.bz2) read in place'
       expect(source.parts).toEqual(['semi_truths_10p_0.tar.bz2', 'semi_truths_10p_1.tar.bz2', 'semi_truths_10p_2.tar.bz2']);
       expect(await source.count()).toBe(rows.length);
       expect(source.metadataFrom).toBe(dir === inside ? 'semi_truths_10p_0.tar.bz2:semi_truths_10p/metadata.csv' : 'metadata.csv');
-      const got = await collect(source);
+      const got = await collectSamples(source);
       expect([...got.keys()].sort()).toEqual(rows.map((r) => r.image_path).sort());
       for (const [id, { sample, bytes }] of got) {
         const file = fromFiles.get(id)!;
@@ -62,7 +53,7 @@ describe('the first Evalset version (semi_truths_10p_{k}.tar.bz2) read in place'
   });
 
   it('masks come from the parts, decoded as the files are', async () => {
-    const got = await collect(openDataSource(inside));
+    const got = await collectSamples(openDataSource(inside));
     let checked = 0;
     for (const { sample } of got.values()) {
       const context = sampleContext(sample);
@@ -80,7 +71,7 @@ describe('the first Evalset version (semi_truths_10p_{k}.tar.bz2) read in place'
 
   it('a truncated part: its rows are errors naming it, the others are read', async () => {
     const source = openDataSource(damaged);
-    const got = await collect(source);
+    const got = await collectSamples(source);
     expect(got.size).toBe(rows.length);
     const inPart = rows.filter((r) => r.image_path.startsWith('p2p/')).map((r) => r.image_path);
     const lost = [...got].filter(([, g]) => g.error).map(([id]) => id);

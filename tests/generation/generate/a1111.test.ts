@@ -56,11 +56,15 @@ function a1111Stub(stub: Stub) {
 describe('A1111 / Forge backend against a stub of the published API', () => {
   let stub: Stub;
   let backend: A1111Backend;
+  // The timeout is tested on 'slow', which the stub never answers, so its short timeout races nothing; every
+  // answered request gets a timeout no loaded machine reaches.
+  let impatient: A1111Backend;
   const request = (prompt: string) => ({ image: IMAGE, mask: MASK, prompt, seed: 1234, width: WIDTH, height: HEIGHT, model: 'StableDiffusion_v5' });
 
   beforeAll(async () => {
     stub = await startStub(a1111Stub);
-    backend = new A1111Backend(stub.url, { timeoutMs: 400, retries: 1, backoffMs: 10 });
+    backend = new A1111Backend(stub.url, { timeoutMs: 30_000, retries: 1, backoffMs: 10 });
+    impatient = new A1111Backend(stub.url, { timeoutMs: 400, retries: 1, backoffMs: 10 });
   });
   afterAll(async () => {
     await stub.close();
@@ -101,7 +105,7 @@ describe('A1111 / Forge backend against a stub of the published API', () => {
 
   it('a request with no answer times out (and is retried)', async () => {
     const before = stub.requests.length;
-    const error = await backend.inpaint(request('slow')).catch((e) => e);
+    const error = await impatient.inpaint(request('slow')).catch((e) => e);
     expect(error.reason).toBe('timeout');
     expect(stub.requests.length - before).toBe(2);
   });

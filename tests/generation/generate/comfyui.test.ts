@@ -18,11 +18,15 @@ const inpaintStub = comfyStub((nodesOf, uploads, problems) => {
 describe('ComfyUI backend against a stub of its HTTP API', () => {
   let stub: Stub;
   let backend: ComfyUIBackend;
+  // The timeout is tested on 'slow', which the stub never answers, so its short timeout races nothing; every
+  // answered request gets a timeout no loaded machine reaches.
+  let impatient: ComfyUIBackend;
   const request = (prompt: string) => ({ image: IMAGE, mask: MASK, prompt, seed: 7, width: WIDTH, height: HEIGHT, model: 'StableDiffusion_v5' });
 
   beforeAll(async () => {
     stub = await startStub(inpaintStub);
-    backend = new ComfyUIBackend(stub.url, { timeoutMs: 500, retries: 1, backoffMs: 10, pollMs: 20 });
+    backend = new ComfyUIBackend(stub.url, { timeoutMs: 30_000, retries: 1, backoffMs: 10, pollMs: 20 });
+    impatient = new ComfyUIBackend(stub.url, { timeoutMs: 500, retries: 1, backoffMs: 10, pollMs: 20 });
   });
   afterAll(async () => {
     await stub.close();
@@ -50,7 +54,7 @@ describe('ComfyUI backend against a stub of its HTTP API', () => {
     ['wrong size', 'wrong size'],
     ['black', 'blank image'],
   ])('a bad answer (%s) fails with reason %s', async (prompt, reason) => {
-    const error = await backend.inpaint(request(prompt)).catch((e) => e);
+    const error = await (prompt === 'slow' ? impatient : backend).inpaint(request(prompt)).catch((e) => e);
     expect(error).toBeInstanceOf(InpaintFailure);
     expect(error.reason).toBe(reason);
   });

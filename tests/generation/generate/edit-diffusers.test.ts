@@ -48,6 +48,9 @@ function diffusersStub(stub: Stub) {
 describe('diffusers edit backend against a stub of the /edit contract', () => {
   let stub: Stub;
   let backend: DiffusersEditBackend;
+  // The timeout is tested on 'slow', which the stub never answers, so its short timeout races nothing; every
+  // answered request gets a timeout no loaded machine reaches.
+  let impatient: DiffusersEditBackend;
   const request = (editedCaption: string) => ({
     image: IMAGE, sourceCaption: 'a man riding a horse', editedCaption, seed: 21, width: WIDTH, height: HEIGHT, model: 'OpenJourney',
   });
@@ -55,7 +58,8 @@ describe('diffusers edit backend against a stub of the /edit contract', () => {
   beforeAll(async () => {
     stub = await startStub(diffusersStub);
     // the stub runs only img2img for OpenJourney (the requests below); p2p is the default, probed separately
-    backend = new DiffusersEditBackend(stub.url, { timeoutMs: 400, retries: 1, backoffMs: 10, editMode: 'img2img' });
+    backend = new DiffusersEditBackend(stub.url, { timeoutMs: 30_000, retries: 1, backoffMs: 10, editMode: 'img2img' });
+    impatient = new DiffusersEditBackend(stub.url, { timeoutMs: 400, retries: 1, backoffMs: 10, editMode: 'img2img' });
   });
   afterAll(async () => {
     await stub.close();
@@ -137,7 +141,7 @@ describe('diffusers edit backend against a stub of the /edit contract', () => {
     ['slow', 'timeout', 2, /no answer within 400 ms/],
   ])('a bad answer (%s) fails with reason %s after %i request(s)', async (caption, reason, tries, message) => {
     const before = stub.requests.length;
-    const error = await backend.edit(request(caption)).catch((e) => e);
+    const error = await (caption === 'slow' ? impatient : backend).edit(request(caption)).catch((e) => e);
     expect(error).toBeInstanceOf(BackendFailure);
     expect(error.reason).toBe(reason);
     expect(error.message).toMatch(message);
