@@ -153,6 +153,16 @@ export class ArchivedPairs {
     }
   }
 
+  /** The unit's members that are keys of `wanted`, each key once (the first member wins), noted in `seen`. */
+  private async *wantedMembers(unit: number, wanted: Map<string, unknown>, seen: Set<string>, failures: ArchiveError[]): AsyncGenerator<[string, Bytes]> {
+    for await (const member of this.members(unit, failures)) {
+      const key = this.memberKey(unit, member.name, wanted);
+      if (key === undefined || seen.has(key)) continue;
+      seen.add(key);
+      yield [key, member];
+    }
+  }
+
   /** Streams one archive of real images, holding the members its pairs need up to the cache size at a time. */
   private async *byRealArchive(archive: number, entries: Entry[]): AsyncGenerator<PairPlan> {
     const wanted = groupBy(entries, (e) => e.real.key);
@@ -169,10 +179,7 @@ export class ArchivedPairs {
     }.bind(this);
     const seen = new Set<string>();
     const failures: ArchiveError[] = [];
-    for await (const member of this.members(archive, failures)) {
-      const key = this.memberKey(archive, member.name, wanted);
-      if (key === undefined || seen.has(key)) continue;
-      seen.add(key);
+    for await (const [key, member] of this.wantedMembers(archive, wanted, seen, failures)) {
       held.set(key, member);
       heldBytes += member.bytes?.length ?? 0;
       if (heldBytes >= this.cacheBytes) yield* flush();
@@ -205,10 +212,7 @@ export class ArchivedPairs {
       const wanted = groupBy(byEditArchive.get(String(archive))!, (e) => e.edited.key);
       const seen = new Set<string>();
       const failures: ArchiveError[] = [];
-      for await (const member of this.members(archive, failures)) {
-        const key = this.memberKey(archive, member.name, wanted);
-        if (key === undefined || seen.has(key)) continue;
-        seen.add(key);
+      for await (const [key, member] of this.wantedMembers(archive, wanted, seen, failures)) {
         for (const e of wanted.get(key)!) yield make(e, this.reader(archive, key, member));
       }
       for (const [key, list] of wanted) {
@@ -229,10 +233,7 @@ export class ArchivedPairs {
       const archive = Number(number);
       const wanted = groupBy(list, (e) => e.mask!.key);
       const failed: ArchiveError[] = [];
-      for await (const member of this.members(archive, failed)) {
-        const key = this.memberKey(archive, member.name, wanted);
-        if (key !== undefined && !found.has(`${archive}\t${key}`)) found.set(`${archive}\t${key}`, member);
-      }
+      for await (const [key, member] of this.wantedMembers(archive, wanted, new Set(), failed)) found.set(`${archive}\t${key}`, member);
       if (failed.length > 0) failures.set(archive, failed[0]);
     }
     return (e) => {
