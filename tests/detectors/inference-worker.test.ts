@@ -7,21 +7,13 @@ import type { DetectorManifest } from '../../src/detectors/manifest.js';
 import type { Chw } from '../../src/image/types.js';
 import { uniform } from '../../src/util/random.js';
 import { tempDir } from '../helpers.js';
-import { convModel } from './tiny-models.js';
+import { convManifest, convModel } from './tiny-models.js';
 
 function setup(): { dir: string; manifest: DetectorManifest } {
   const dir = tempDir();
   mkdirSync(join(dir, 'm'));
   writeFileSync(join(dir, 'm/conv.onnx'), convModel());
-  const manifest: DetectorManifest = {
-    name: 'conv',
-    description: 'test CNN',
-    model: { path: 'm/conv.onnx', input: 'input', output: 'out' },
-    protocols: { native: [{ op: 'toTensor' }] },
-    output: { type: 'logit', threshold: 0.5 },
-    provenance: { calibrated: false },
-  };
-  return { dir, manifest };
+  return { dir, manifest: convManifest('m/conv.onnx') };
 }
 
 /** Seeded random CHW tensors of a few sizes (fresh copies each call: score() takes a lone tensor's buffer). */

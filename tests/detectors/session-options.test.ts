@@ -4,20 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { checkConfig } from '../../src/config/load.js';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { loadDetector, loadOptions, type Detector } from '../../src/detectors/adapter.js';
-import type { DetectorManifest } from '../../src/detectors/manifest.js';
 import { scoreIdentity } from '../../src/runner/identity.js';
 import { uniform } from '../../src/util/random.js';
 import { tempDir } from '../helpers.js';
-import { convModel } from './tiny-models.js';
+import { convManifest, convModel } from './tiny-models.js';
 
-const manifest: DetectorManifest = {
-  name: 'conv',
-  description: 'test CNN',
-  model: { path: 'conv.onnx', input: 'input', output: 'out' },
-  protocols: { native: [{ op: 'toTensor' }] },
-  output: { type: 'logit', threshold: 0.5 },
-  provenance: { calibrated: false },
-};
+const manifest = convManifest('conv.onnx');
 
 async function scores(detector: Detector): Promise<number[]> {
   const rand = uniform(5);

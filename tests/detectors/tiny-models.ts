@@ -1,4 +1,5 @@
 import { GraphBuilder } from '../../src/detectors/onnx-graph.js';
+import type { DetectorManifest } from '../../src/detectors/manifest.js';
 import { uniform } from '../../src/util/random.js';
 
 /**
@@ -39,4 +40,16 @@ export function convModel(seed = 7): Uint8Array {
   g.op('Gemm', [pooled, g.floats(weights(32, 1), [32, 1]), g.floats([0.1], [1])], {}, 'out');
   g.output('out', ['N', 1]);
   return g.build();
+}
+
+/** A manifest for {@link convModel} written at `path` (relative to the manifest's folder): a logit, ToTensor only. */
+export function convManifest(path: string): DetectorManifest {
+  return {
+    name: 'conv',
+    description: 'test CNN',
+    model: { path, input: 'input', output: 'out' },
+    protocols: { native: [{ op: 'toTensor' }] },
+    output: { type: 'logit', threshold: 0.5 },
+    provenance: { calibrated: false },
+  };
 }
