@@ -221,7 +221,7 @@ async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex
     problems.orphanMembers.push(...orphanMembers);
     problems.missingRows.push(...missingRows);
     problems.failedArchives.push(...failedArchives);
-    resume!.skipped(group.expected.size);
+    resume!.skipped(unreadSamples(root, group, index));
     return;
   }
   const before = { orphanMembers: problems.orphanMembers.length, missingRows: problems.missingRows.length, failedArchives: problems.failedArchives.length };
@@ -307,6 +307,14 @@ function stampsOf(root: string, group: ArchiveGroup): ArchiveStamp[] | undefined
     return group.archives.map((archive) => stampArchive(join(root, archive), archive));
   } catch {
     return undefined;
+  }
+}
+
+/** A skipped group's samples, from the metadata alone: their images were not read, and reading one is an error. */
+function* unreadSamples(root: string, group: ArchiveGroup, index: GroupIndex): Generator<Sample> {
+  for (const [name, id] of group.expected) {
+    const path = `${join(root, group.key)}:${name}`;
+    yield index.sample(id, path, () => Promise.reject(new DataFileError(path, 'its archive group was skipped on resume', 'unreadable')));
   }
 }
 

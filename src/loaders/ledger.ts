@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { writeAtomic } from '../reports/csv.js';
 import type { ArchiveProblems } from './archives.js';
+import type { Sample } from './sample.js';
 
 /** One archive as it was read: a changed size, mtime or fingerprint means its members must be read again. */
 export interface ArchiveStamp {
@@ -94,6 +95,6 @@ export interface ResumeHint {
   ledger: ArchiveLedger;
   /** The image key every stored row of sample `id` was scored from, when all of them are valid for this run; else undefined. */
   storedKey(id: string): string | undefined;
-  /** A group of `rows` rows was skipped: its rows are all reused. */
-  skipped(rows: number): void;
+  /** A group was skipped: its rows are all reused (the samples carry the current metadata; they cannot be read). */
+  skipped(samples: Iterable<Sample>): void;
 }

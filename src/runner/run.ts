@@ -205,12 +205,16 @@ async function runPass(
   try {
     // prefetch counts prepared tensors: a sample brings one per condition (at least 2 samples, so decode overlaps inference)
     const ahead = Math.max(2, Math.ceil(Math.max(1, config.prefetch) / passes.length));
-    // An archive group whose rows all have valid stored rows is skipped unread: they count as reused.
+    // An archive group whose rows all have valid stored rows is skipped unread: they count as reused, and take
+    // the current metadata's label as every reused row does.
     const resume: ResumeHint = {
       ledger,
       storedKey: (id) => storedKey(store, detector, passes, id),
-      skipped: (rows) => {
-        counts.resumed += rows * passes.length;
+      skipped: (samples) => {
+        for (const sample of samples) {
+          for (const pass of passes) store.relabel(detector.manifest.name, sample.id, pass.condition.name, sample.label);
+          counts.resumed += passes.length;
+        }
         tick();
       },
     };
