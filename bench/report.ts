@@ -10,6 +10,7 @@
  *   npx tsx bench/report.ts --workers 1     # on one thread only (default: the report's choice, then 1 thread)
  *   npx tsx bench/report.ts --reps 3        # repetitions, interleaved
  *   npx tsx bench/report.ts --no-reference  # without the pandas + sklearn baseline (bench/report_reference.py)
+ *   npx tsx bench/report.ts --out DIR       # write the report there (default: report/ beside the generated data)
  *
  * Prints a side-by-side table: semibench with the report's own thread choice, semibench on one thread, and
  * the pandas + sklearn baseline (which does less: see its docstring), each with the machine's 1-minute load
@@ -40,6 +41,8 @@ interface Args {
   workers?: number;
   reps: number;
   reference: boolean;
+  /** Where the report is written (default: DIR/report beside the generated data). */
+  out?: string;
   child?: string;
 }
 
@@ -53,6 +56,7 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--workers') args.workers = Number(argv[++i]);
     else if (argv[i] === '--reps') args.reps = Number(argv[++i]);
     else if (argv[i] === '--no-reference') args.reference = false;
+    else if (argv[i] === '--out') args.out = resolve(argv[++i]);
   }
   return args;
 }
@@ -155,12 +159,12 @@ function generate(dir: string, { fakes, reals }: Args): void {
 }
 
 /** The timed part, in its own process: the whole report as `semibench report` runs it. */
-async function child(dir: string, workers?: number): Promise<void> {
+async function child(dir: string, out: string, workers?: number): Promise<void> {
   const repo = resolve(fileURLToPath(import.meta.url), '../..');
   const config = await loadConfig(join(repo, 'bench.config.ts'), {});
   const t0 = performance.now();
   const report = await buildReport({ runDir: join(dir, 'run'), config, workers });
-  const written = writeReport(report, join(dir, 'report'));
+  const written = writeReport(report, out);
   const wallS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(); // every thread of the process
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
@@ -182,7 +186,8 @@ async function child(dir: string, workers?: number): Promise<void> {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  if (args.child) return child(args.child, args.workers);
+  const out = args.out ?? join(args.child ?? join(tmpdir(), `semibench-bench-report-${args.fakes}-${args.reals}`), 'report');
+  if (args.child) return child(args.child, out, args.workers);
   const dir = join(tmpdir(), `semibench-bench-report-${args.fakes}-${args.reals}`);
   if (args.fresh) rmSync(dir, { recursive: true, force: true });
   if (!existsSync(join(dir, 'complete'))) {
@@ -193,7 +198,7 @@ async function main(): Promise<void> {
   }
   const runs: Run[] = [];
   for (let rep = 0; rep < args.reps; rep++) {
-    for (const workers of args.workers ? [args.workers] : [undefined, 1]) runs.push(semibench(dir, workers));
+    for (const workers of args.workers ? [args.workers] : [undefined, 1]) runs.push(semibench(dir, out, workers));
     if (args.reference) runs.push(reference(dir));
   }
   printTable(runs);
@@ -208,10 +213,10 @@ interface Run {
 }
 
 /** One report in a fresh process (so its peak RSS is the report's alone). */
-function semibench(dir: string, workers?: number): Run {
+function semibench(dir: string, out: string, workers?: number): Run {
   const load = loadavg()[0];
   const self = fileURLToPath(import.meta.url);
-  const childArgs = ['--import', 'tsx', self, '--child', dir, ...(workers ? ['--workers', String(workers)] : [])];
+  const childArgs = ['--import', 'tsx', self, '--child', dir, '--out', out, ...(workers ? ['--workers', String(workers)] : [])];
   const run = spawnSync(process.execPath, childArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (run.status !== 0) throw new Error(`report process failed (exit ${run.status})`);
   const result = JSON.parse(run.stdout.trim().split('\n').pop()!);
@@ -220,7 +225,7 @@ function semibench(dir: string, workers?: number): Run {
   console.log(`  wall ${result.wallS.toFixed(2)} s, CPU ${result.cpuS.toFixed(2)} s, peak RSS ${(result.peakRssMb / 1024).toFixed(2)} GB`);
   console.log(`  phases (ms): ${JSON.stringify(result.phasesMs)}`);
   console.log(`  intervals: ${result.intervals.bootstrapGroups} groups bootstrapped, ${result.intervals.normalGroups} normal (budget ${result.intervals.budget})`);
-  console.log(`  output: ${join(dir, 'report')}`);
+  console.log(`  output: ${out}`);
   return { name, load, wallS: result.wallS, cpuS: result.cpuS, peakRssMb: result.peakRssMb };
 }
 
