@@ -5,7 +5,7 @@ import { jpegRoundTrip } from './jpeg.js';
 import type { OpName, PreprocessOp } from './ops.js';
 import { pilResize, tvResize, tvResizeCenterCrop } from './resize.js';
 import { hfProcessorOnTensor } from './hf-reprocess.js';
-import { clamp, normalize, toNormalizedTensor, toTensor } from './tensor.js';
+import { byteValues, clamp, normalize, toTensorThrough } from './tensor.js';
 import { run1Crop, type SampleContext } from './run1-crop.js';
 import type { Chw, RgbImage } from './types.js';
 
@@ -13,6 +13,8 @@ import type { Chw, RgbImage } from './types.js';
 const IMAGE_OPS: ReadonlySet<OpName> = new Set(['resize', 'pilResize', 'centerCrop', 'centerCropFloor', 'cropToEven', 'gaussianBlur', 'jpeg', 'semitruthsRun1Crop', 'isotropicResizePad']);
 /** Ops that run on the float tensor, after `toTensor`. */
 const TENSOR_OPS: ReadonlySet<OpName> = new Set(['normalize', 'clamp', 'hfProcessorOnTensor']);
+/** Tensor ops that map each value on its own, per channel: right after `toTensor` they fold into its table. */
+const PER_VALUE_OPS: ReadonlySet<OpName> = new Set(['normalize', 'clamp']);
 
 /**
  * Checks that `ops` is runnable: uint8 ops before exactly one `toTensor`, float ops after it.
@@ -60,15 +62,15 @@ export async function preprocess(img: RgbImage, ops: readonly PreprocessOp[], co
   validateOps(ops);
   const tensorAt = ops.findIndex((op) => op.op === 'toTensor');
   const image = await applyImageOps(img, ops.slice(0, tensorAt), 0, context);
-  const next = ops[tensorAt + 1];
-  let t: Chw;
+  // ToTensor and the per-value ops right after it (Normalize, Clamp: the torchvision classic) in one pass: they
+  // run on the 3 x 256 values a byte can give, and the image is mapped through the result (same float32 bits).
+  let table = byteValues();
   let i = tensorAt + 1;
-  if (next?.op === 'normalize') {
-    // ToTensor + Normalize (the torchvision classic) in one pass: same float32 values, one array.
-    t = await withIndex(i++, next, () => toNormalizedTensor(image, next.mean, next.std));
-  } else {
-    t = toTensor(image);
+  for (; i < ops.length && PER_VALUE_OPS.has(ops[i].op); i++) {
+    const at = i;
+    table = await withIndex(at, ops[at], () => applyTensorOp(table, ops[at], at));
   }
+  let t = toTensorThrough(image, table);
   for (; i < ops.length; i++) t = await withIndex(i, ops[i], () => applyTensorOp(t, ops[i], i));
   return t;
 }

@@ -5,9 +5,30 @@ import type { Chw, RgbImage } from './types.js';
  * A true float32 division (checked against torch: multiplying by fround(1/255) differs on 126 of 256 values).
  */
 export function toTensor(img: RgbImage): Chw {
-  const lut = new Float32Array(3 * 256);
-  for (let v = 0; v < 256; v++) lut[v] = lut[256 + v] = lut[512 + v] = v / 255; // the store rounds the double quotient once
-  return chwFromTable(img, lut);
+  return toTensorThrough(img, byteValues());
+}
+
+/**
+ * What `toTensor` gives each byte value in each channel, as a 3-channel 1 × 256 tensor (channel c, column v:
+ * `v / 255`). Running per-value tensor ops (Normalize, Clamp) on it gives the table {@link toTensorThrough} reads.
+ */
+export function byteValues(): Chw {
+  const data = new Float32Array(3 * 256);
+  for (let v = 0; v < 256; v++) data[v] = data[256 + v] = data[512 + v] = v / 255; // the store rounds the double quotient once
+  return { channels: 3, height: 1, width: 256, data };
+}
+
+/**
+ * `toTensor` followed by per-value ops in one pass over the image: after ToTensor each channel's value depends only
+ * on its byte, so ops that map each value on its own (Normalize, Clamp) are run once on {@link byteValues} and
+ * give `table`; the image is then mapped through it. Same float32 bits as running the ops on the whole tensor,
+ * without a full-size array per op.
+ */
+export function toTensorThrough(img: RgbImage, table: Chw): Chw {
+  if (table.channels !== 3 || table.height !== 1 || table.width !== 256) {
+    throw new Error(`toTensorThrough: the table must be 3 x 1 x 256 (byteValues()), got ${table.channels} x ${table.height} x ${table.width}`);
+  }
+  return chwFromTable(img, table.data);
 }
 
 /**
@@ -26,19 +47,9 @@ export function normalize(t: Chw, mean: readonly number[], std: readonly number[
   return { ...t, data };
 }
 
-/**
- * `normalize(toTensor(img), mean, std)` in one pass and the same float32 values: after ToTensor each channel's
- * value depends only on its byte, so Normalize is a 3 × 256 table.
- */
+/** `normalize(toTensor(img), mean, std)` in one pass and the same float32 values (see {@link toTensorThrough}). */
 export function toNormalizedTensor(img: RgbImage, mean: readonly number[], std: readonly number[]): Chw {
-  checkMeanStd(3, mean, std);
-  const lut = new Float32Array(3 * 256);
-  for (let c = 0; c < 3; c++) {
-    const m = Math.fround(mean[c]);
-    const s = Math.fround(std[c]);
-    for (let v = 0; v < 256; v++) lut[c * 256 + v] = Math.fround(Math.fround(v / 255) - m) / s;
-  }
-  return chwFromTable(img, lut);
+  return toTensorThrough(img, normalize(byteValues(), mean, std));
 }
 
 function checkMeanStd(channels: number, mean: readonly number[], std: readonly number[]): void {

@@ -4,7 +4,7 @@ import { decodeImage } from '../../src/image/decode.js';
 import { jpegRoundTrip } from '../../src/image/jpeg.js';
 import type { PreprocessOp } from '../../src/image/ops.js';
 import { preprocess, validateOps } from '../../src/image/pipeline.js';
-import { normalize, toNormalizedTensor, toTensor } from '../../src/image/tensor.js';
+import { clamp, normalize, toNormalizedTensor, toTensor } from '../../src/image/tensor.js';
 import type { RgbImage } from '../../src/image/types.js';
 import { diff, expectedImage, goldenCase, inputPath, readExpected, runCase } from './goldens.js';
 
@@ -51,7 +51,7 @@ describe('jpegRoundTrip', () => {
   });
 });
 
-describe('toNormalizedTensor (ToTensor + Normalize fused)', () => {
+describe('ToTensor + per-value ops fused (toNormalizedTensor, preprocess)', () => {
   // Every byte value in every channel, in an image whose width makes HWC and CHW orders differ.
   const all: RgbImage = { width: 256, height: 3, data: new Uint8Array(256 * 3 * 3).map((_, i) => (i * 7 + (i % 3) * 85) & 255) };
   it.each([
@@ -65,10 +65,23 @@ describe('toNormalizedTensor (ToTensor + Normalize fused)', () => {
     expect(Buffer.from(fused.data.buffer).equals(Buffer.from(twoStep.data.buffer))).toBe(true);
   });
 
+  it.each<[string, PreprocessOp[]]>([
+    ['normalize, clamp (run_1.py)', [{ op: 'normalize', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }, { op: 'clamp', min: 0, max: 1 }]],
+    ['clamp, normalize, clamp', [{ op: 'clamp', min: 0.1, max: 0.9 }, { op: 'normalize', mean: [0.5, 0.4, 0.3], std: [0.2, 0.3, 0.4] }, { op: 'clamp', min: -0.5, max: 2 }]],
+    ['normalize twice', [{ op: 'normalize', mean: [0.1, 0.2, 0.3], std: [0.3, 0.2, 0.1] }, { op: 'normalize', mean: [1, -1, 0.5], std: [2, 3, 0.7] }]],
+  ])('preprocess gives the float32 bits of each op run on the whole tensor (%s)', async (_, tensorOps) => {
+    const fused = await preprocess(all, [{ op: 'toTensor' }, ...tensorOps]);
+    let reference = toTensor(all);
+    for (const op of tensorOps) reference = op.op === 'clamp' ? clamp(reference, op.min, op.max) : op.op === 'normalize' ? normalize(reference, op.mean, op.std) : reference;
+    expect([fused.channels, fused.height, fused.width]).toEqual([3, 3, 256]);
+    expect(Buffer.from(fused.data.buffer).equals(Buffer.from(reference.data.buffer))).toBe(true);
+  });
+
   it('is what preprocess runs for toTensor then normalize, and keeps the op index in errors', async () => {
     const ops: PreprocessOp[] = [{ op: 'toTensor' }, { op: 'normalize', mean: [0.1, 0.2, 0.3], std: [0.3, 0.2, 0.1] }, { op: 'clamp', min: -1, max: 1 }];
     const t = await preprocess(all, ops);
     expect(t.data[0]).toBe(Math.max(-1, Math.min(1, Math.fround(Math.fround(Math.fround(all.data[0] / 255) - Math.fround(0.1)) / Math.fround(0.3)))));
     await expect(preprocess(all, [{ op: 'toTensor' }, { op: 'normalize', mean: [0, 0, 0], std: [1, 0, 1] }])).rejects.toThrow(/^preprocess op #1 \(normalize\): normalize: std contains 0/);
+    await expect(preprocess(all, [{ op: 'toTensor' }, { op: 'clamp', min: 0, max: 1 }, { op: 'normalize', mean: [0], std: [1] }])).rejects.toThrow(/^preprocess op #2 \(normalize\): normalize: mean and std need 3 values/);
   });
 });
