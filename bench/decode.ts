@@ -12,7 +12,8 @@
  * - hash: imageKey (sha256 of the bytes: the score cache key) / hashlib.sha256;
  * - decode: decodeImage (one sharp call, Pillow's rules) / Image.open(BytesIO).convert('RGB');
  * - preprocess: the semitruths protocol (Resize 256, CenterCrop 224, ToTensor, Normalize, clamp) / torchvision.
- * Images: procedural photo-like JPEGs (q90) and PNGs at 256², 512² and 2048×1536, as bench/run.ts makes them.
+ * Images: procedural photo-like JPEGs (q90) and PNGs at 256², 512² and 2048×1536, as bench/run.ts makes them, and a
+ * 2048×1536 RGBA PNG.
  * Then, for the decode alone, sharp's own cost: a 16×16 image (the fixed cost of one call) and variants of the
  * sharp call at each size (options that could have made it cheaper), CPU ms.
  * The 1-minute load average is printed beside each side's figures.
@@ -46,7 +47,7 @@ const load = () => loadavg()[0].toFixed(1);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** bench/run.ts's photo-like procedural image: gradients, hard edges and noise. */
-async function writeImage(path: string, width: number, height: number, seed: number): Promise<void> {
+async function writeImage(path: string, width: number, height: number, seed: number, alpha = false): Promise<void> {
   const rand = uniform(seed);
   const data = Buffer.alloc(width * height * 3);
   for (let y = 0, i = 0; y < height; y++)
@@ -56,6 +57,7 @@ async function writeImage(path: string, width: number, height: number, seed: num
         data[i] = Math.min(255, Math.round((x * (c + 1) * 255) / width / 3 + (y * 120) / height + edge + rand() * 40));
       }
   const image = sharp(data, { raw: { width, height, channels: 3 } });
+  if (alpha) image.ensureAlpha(0.8);
   await (path.endsWith('.png') ? image.png({ compressionLevel: 6 }) : image.jpeg({ quality: 90 })).toFile(path);
 }
 
@@ -130,6 +132,9 @@ async function main(): Promise<void> {
         paths.push(path);
       }
     }
+    // an edit saved with an alpha channel (RGBA PNG)
+    paths.push(join(dir, '2048x1536-rgba.png'));
+    await writeImage(paths[paths.length - 1], 2048, 1536, 7, true);
     console.log(`decode bench: CPU ms per image outside inference (wall ms in brackets), median of ${REPS} per round, ` +
       `median of ${ROUNDS} rounds; ${availableParallelism()} cores, sharp concurrency ${sharp.concurrency()}, node ${process.version}`);
     const mine: Record<string, Figures[]> = {};
@@ -157,13 +162,13 @@ async function main(): Promise<void> {
     };
     const fmt = (v: number[] | undefined) => (v ? `${v[0].toFixed(2)} [${v[1].toFixed(2)}]` : 'n/a').padStart(15);
     console.log(`load while semibench ran: ${loads.ours.join(', ')}; while Python ran: ${loads.python.join(', ') || 'n/a'}`);
-    console.log('image         | stage      |       semibench |          Python | Python/semibench (CPU)');
+    console.log('image              | stage      |       semibench |          Python | Python/semibench (CPU)');
     for (const p of paths) {
       const name = p.slice(dir.length + 1);
       for (const s of [...STAGES, 'total'] as const) {
         const a = pick(mine[p], s);
         const b = pick(theirs[p], s);
-        console.log(`${(s === 'read' ? name : '').padEnd(13)} | ${s.padEnd(10)} | ${fmt(a)} | ${fmt(b)} | ${a && b ? `${(b[0] / a[0]).toFixed(2)}x` : 'n/a'}`);
+        console.log(`${(s === 'read' ? name : '').padEnd(18)} | ${s.padEnd(10)} | ${fmt(a)} | ${fmt(b)} | ${a && b ? `${(b[0] / a[0]).toFixed(2)}x` : 'n/a'}`);
       }
     }
 
