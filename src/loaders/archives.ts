@@ -70,6 +70,26 @@ export interface ArchiveProblems {
   failedArchives: { archive: string; error: string; rows: number }[];
 }
 
+/**
+ * Problem lists in one order whatever order the groups were read in (by archive, then member or row id): the
+ * shards of a run each find the problems of their own groups, and `semibench merge` joins them into the list a
+ * single process gives.
+ */
+export function joinProblems(parts: ArchiveProblems[]): ArchiveProblems {
+  const by = <T>(...keys: ((x: T) => string)[]) => (a: T, b: T) => {
+    for (const key of keys) {
+      const [x, y] = [key(a), key(b)];
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  };
+  return {
+    orphanMembers: parts.flatMap((p) => p.orphanMembers).sort(by((o) => o.archive, (o) => o.member)),
+    missingRows: parts.flatMap((p) => p.missingRows).sort(by((m) => m.archive, (m) => m.id)),
+    failedArchives: parts.flatMap((p) => p.failedArchives).sort(by((f) => f.archive)),
+  };
+}
+
 /** One metadata row: where it lies in metadata.csv (its text is read again when its sample is made), and its archive. */
 export interface IndexedRow {
   offset: number;
@@ -190,7 +210,7 @@ export abstract class GroupedArchiveSource implements DataSource {
       const sample = index.sample(id, path, () => readDataFile(this.root, path));
       if (!keep || keep(sample.pairId)) yield withMask(sample);
     }
-    this.problems = problems;
+    this.problems = joinProblems([problems]);
   }
 
   /** This source restricted to the groups (and on-disk rows, by pair id) whose shard key `keep` accepts. */

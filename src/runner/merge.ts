@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { joinProblems, type ArchiveProblems } from '../loaders/archives.js';
 import { listSamples, openDataSource } from '../loaders/index.js';
 import { readCsvRecords } from '../loaders/csv.js';
 import { csvText, DATA_FILE, writeAtomic } from '../reports/csv.js';
@@ -19,7 +20,7 @@ interface ShardDoc {
   startedAt: string;
   finishedAt?: string;
   config: Record<string, unknown> & { data: string; protocol: string };
-  data: { root: string; fingerprint: string; samples: number };
+  data: { root: string; fingerprint: string; samples: number; problems?: ArchiveProblems };
   detectors: DetectorOutcome[];
   attempts: Attempt[];
   timings?: { wallMs: number };
@@ -228,7 +229,8 @@ function writeMergedRunJson(file: string, docs: ShardDoc[], shards: Shard[], mer
     mergedAt: new Date().toISOString(),
     versions: toolVersions(),
     config: { ...first.config, data: merged.dataDir },
-    data: { ...first.data, samples: merged.samples },
+    // Each shard lists the problems of the archive groups it read: the run's are all of them.
+    data: { ...first.data, samples: merged.samples, ...(first.data.problems ? { problems: joinProblems(docs.map((d) => d.data.problems!).filter(Boolean)) } : {}) },
     detectors,
     timings: { wallMs: Math.max(...docs.map((d) => d.timings?.wallMs ?? 0)) },
     shards: docs.map((d, i) => ({ shard: formatShard(shards[i]), runId: d.runId, root: d.data.root, samples: d.data.samples, attempts: d.attempts })),
