@@ -66,11 +66,12 @@ export async function checkBzip2File(file: string): Promise<number> {
  * Only verified bytes are handed out: with a decoder that writes a block before checking its CRC (bzip2,
  * pbzip2) a member waits until the decoder is a whole block past its end (or the file decoded well), so a
  * corrupt block never reaches a detector. That holds up to {@link unverifiedBytes} in memory; lbzip2 holds none.
+ * `onInput` sees the compressed bytes as they are read (see decompressBzip2).
  */
-export async function* readTarBz2(file: string, maxBytes: number, decoder: Bzip2Decoder = chooseDecoder()): AsyncGenerator<TarMember> {
+export async function* readTarBz2(file: string, maxBytes: number, decoder: Bzip2Decoder = chooseDecoder(), onInput?: (chunk: Buffer) => void): AsyncGenerator<TarMember> {
   const level = await checkBzip2File(file);
   const hold = verifiesBeforeOutput(decoder) ? 0 : unverifiedBytes(level);
-  const { stream: data, result } = decompressBzip2(file, decoder);
+  const { stream: data, result } = decompressBzip2(file, decoder, onInput);
   let decoded = 0;
   data.on('data', (chunk: Buffer) => (decoded += chunk.length));
   const tar = extract();
