@@ -91,6 +91,27 @@ export function joinProblems(parts: ArchiveProblems[]): ArchiveProblems {
   };
 }
 
+/**
+ * What a run prints of its archive problems (the full lists are in run.json): the archives that could not be
+ * read, each with why and how many rows it lost, then how many rows had no member and members no row.
+ */
+export function problemLines(problems: ArchiveProblems, shown = 5): string[] {
+  const { failedArchives: failed, missingRows, orphanMembers } = problems;
+  const lines: string[] = [];
+  // A row a failed archive lost is a missing row named after that archive.
+  const failedFiles = new Set(failed.map((f) => f.archive));
+  const unmatched = missingRows.filter((m) => !failedFiles.has(m.archive)).length;
+  if (failed.length > 0) {
+    const lost = missingRows.length - unmatched;
+    lines.push(`  ${failed.length} archive${failed.length > 1 ? 's' : ''} not read whole (${lost} row${lost === 1 ? '' : 's'} lost: error rows):`);
+    for (const f of failed.slice(0, shown)) lines.push(`    ${f.error} (${f.rows} row${f.rows === 1 ? '' : 's'})`);
+    if (failed.length > shown) lines.push(`    … ${failed.length - shown} more`);
+  }
+  if (unmatched > 0 || orphanMembers.length > 0) lines.push(`  ${unmatched} row${unmatched === 1 ? '' : 's'} without an image, ${orphanMembers.length} archive member${orphanMembers.length === 1 ? '' : 's'} without a row`);
+  if (lines.length > 0) lines.push('  (every one in run.json, data.problems)');
+  return lines;
+}
+
 /** One metadata row: where it lies in metadata.csv (its text is read again when its sample is made), and its archive. */
 export interface IndexedRow {
   offset: number;

@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { extract } from 'tar-stream';
 import { UserError } from '../util/errors.js';
@@ -44,7 +45,7 @@ export async function checkBzip2File(file: string): Promise<number> {
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     const text = head.subarray(0, bytesRead).toString('latin1');
     if (text.startsWith(LFS_POINTER)) {
-      throw new ArchiveError(file, `a Git-LFS pointer (${size} bytes), not the archive: fetch it (git lfs pull --include '<path>') or download it again`);
+      throw new ArchiveError(file, `a Git-LFS pointer (${size} bytes), not the archive: fetch it (git lfs pull --include '${basename(file)}' in the dataset's clone) or download it again`);
     }
     if (!text.startsWith(BZIP2_MAGIC)) {
       const stub = size < 1024 ? ` (only ${size} bytes: a Git-LFS stub in place of the archive? download it again)` : '';

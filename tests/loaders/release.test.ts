@@ -181,6 +181,7 @@ describe('semibench run on the full release', () => {
     expect(again.stdout).toMatch(/[1-9]\d* reused/);
     const merge = await semibench(['merge', out]);
     expect(merge.code, merge.stderr).toBeLessThanOrEqual(1);
+    expect(merge.stdout).toContain('1 row without an image, 1 archive member without a row');
     expect(predictionsWithoutTiming(out)).toEqual(predictionsWithoutTiming(reference));
     expect(readFileSync(join(out, 'slices/all.csv'), 'utf8')).toBe(readFileSync(join(reference, 'slices/all.csv'), 'utf8'));
     // What did not match is listed whichever shard found it (the orphan and the missing row are in different groups).
