@@ -1,14 +1,16 @@
 // bzip2 decoders side by side: MB/s of compressed input through each available decoder (system lbzip2, pbzip2,
 // bzip2 as child processes; unbzip2-stream in JS), on a tar.bz2 of Semi-Truths-like PNGs made here; then the
-// archive loader's metadata index on a generated metadata.csv of the released size (~45 MB): load time, heap.
+// resume ledger's sha256 fingerprint of the compressed file; the archive loader's metadata index on a generated metadata.csv of the released size (~45 MB): load time, heap.
 // Usage: npx tsx bench/bzip2.ts [archive.tar.bz2] [--mb 40]
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ArchiveEvalsetSource, availableDecoders, chooseDecoder } from '../src/loaders/index.js';
 import { decompressBzip2 } from '../src/loaders/bzip2.js';
+import { fileSha256 } from '../src/loaders/ledger.js';
 
 const args = process.argv.slice(2);
 const mb = Number(args[args.indexOf('--mb') + 1] || 40);
@@ -41,6 +43,23 @@ try {
     if (failed) throw new Error(failed);
     const s = (performance.now() - t0) / 1000;
     console.log(`${decoder.padEnd(9)} ${(size / 1e6 / s).toFixed(1).padStart(10)} ${(out / 1e6 / s).toFixed(1).padStart(22)} ${s.toFixed(2).padStart(12)}   load ${loadavg()[0].toFixed(2)}`);
+  }
+
+  // The resume ledger's fingerprint: sha256 of the whole compressed file (docs/data-layouts.md, "Resuming over
+  // archives"), read alone (checking a skip) and while decoding with the default decoder (reading a group).
+  {
+    const t0 = performance.now();
+    await fileSha256(archive);
+    const s = (performance.now() - t0) / 1000;
+    console.log(`${'sha256'.padEnd(9)} ${(size / 1e6 / s).toFixed(1).padStart(10)} ${'-'.padStart(22)} ${s.toFixed(2).padStart(12)}   load ${loadavg()[0].toFixed(2)}   (reading + hashing the archive, no decoding)`);
+    const t1 = performance.now();
+    const hash = createHash('sha256');
+    const { stream, result } = decompressBzip2(archive, chooseDecoder(), (chunk) => hash.update(chunk));
+    for await (const _ of stream);
+    if (await result) throw new Error('decoding failed');
+    hash.digest();
+    const s1 = (performance.now() - t1) / 1000;
+    console.log(`${(chooseDecoder() + '+sha').padEnd(9)} ${(size / 1e6 / s1).toFixed(1).padStart(10)} ${'-'.padStart(22)} ${s1.toFixed(2).padStart(12)}   load ${loadavg()[0].toFixed(2)}   (decoding while hashing its input, as a read of a group does)`);
   }
 
   // The metadata index: a metadata.csv of ~45 MB with the fixture's 49 columns.

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { DEFAULT_ARCHIVE_CACHE_MIB } from '../generation/archived-pairs.js';
+import { DEFAULT_ARCHIVE_CACHE_MIB } from '../config/defaults.js';
 import { DEFAULT_METRICS_DIR } from '../generation/learned/zoo.js';
 import { UserError } from '../util/errors.js';
 import { configOptions } from './options.js';

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config/index.js';
+import { problemLines } from '../loaders/archives.js';
 import { buildReport } from '../reports/report.js';
 import { wroteLines } from '../reports/summary-md.js';
 import { reportHtml } from '../reports/report-html.js';
@@ -23,6 +24,7 @@ export async function mergeAction(args: MergeArgs): Promise<void> {
     const written = writeReport(report, out, { html: await reportHtml(report) });
     console.log(written.summary);
     console.log(`\nmerged ${merged.shards} shards: ${merged.samples} samples, ${merged.rows} rows`);
+    if (merged.problems) console.log(problemLines(merged.problems).join('\n'));
     console.log([...wroteLines([merged.predictionsFile, merged.runJson, ...written.files])].join('\n'));
   } finally {
     lock.release();

@@ -1,4 +1,5 @@
 import { loadConfig } from '../config/index.js';
+import { problemLines, type ArchiveProblems } from '../loaders/archives.js';
 import { buildReport } from '../reports/report.js';
 import { wroteLines } from '../reports/summary-md.js';
 import { writeReport } from '../reports/write.js';
@@ -72,6 +73,8 @@ function printSummary(result: RunResult, files: string[]): void {
       lines.push(`  ${d.name.padEnd(30)} not run: ${d.reason}`);
     }
   }
+  const problems = result.dataProblems as ArchiveProblems | undefined;
+  if (problems?.failedArchives) lines.push(...problemLines(problems));
   if (missing.length > 1) {
     lines.push(`  not run, weights missing: ${missing.map((d) => d.name).join(', ')}`, '  (paths in run.json and `semibench detectors list`; export them with tools/export, see docs/exporting.md)');
   }

@@ -26,3 +26,6 @@ export const DEFAULTS: BenchConfig = {
   bootstrap: { resamples: 1000, seed: 20241107 },
   generate: { llm: 'offline', inpaint: 'classical', methods: ['inpainting'], edit: 'offline', seed: 0, concurrency: 2 },
 };
+
+/** `semibench measure --archive-cache-mib`: the bound on the original images held at once when reading archives (their file bytes, not decoded). Here, not in archived-pairs.ts, so `measure --help` loads nothing heavy. */
+export const DEFAULT_ARCHIVE_CACHE_MIB = 512;

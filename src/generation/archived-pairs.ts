@@ -5,9 +5,6 @@ import { ArchiveError, readTarBz2 } from '../loaders/tar.js';
 import { DataFileError, MAX_DATA_FILE_BYTES } from '../util/fs.js';
 import type { PairPlan, PairReads } from './table.js';
 
-/** Default bound on the original images held at once (their file bytes, not decoded). */
-export const DEFAULT_ARCHIVE_CACHE_MIB = 512;
-
 /** What reading the archives did, for measure.json and the summary. */
 export interface ArchiveReport {
   /** The archives found (relative to the data folder). */

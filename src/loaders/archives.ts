@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../util/errors.js';
@@ -8,7 +9,7 @@ import { checkColumns, parseLabel } from './evalset.js';
 import { pairIdOf } from './evalset.js';
 import { walkImages } from './folder.js';
 import { imageKey, type DataSource, type Sample } from './sample.js';
-import { rowsDigest, sameStamps, stampArchive, unchangedSince, type ArchiveStamp, type ResumeHint } from './ledger.js';
+import { fileSha256, rowsDigest, sameSizes, statArchive, unchangedSince, type ArchiveSize, type ResumeHint } from './ledger.js';
 import { ArchiveError, readTarBz2 } from './tar.js';
 
 export const ARCHIVE_SUFFIX = '.tar.bz2';
@@ -68,6 +69,47 @@ export interface ArchiveProblems {
   orphanMembers: OrphanMember[];
   missingRows: MissingRow[];
   failedArchives: { archive: string; error: string; rows: number }[];
+}
+
+/**
+ * Problem lists in one order whatever order the groups were read in (by archive, then member or row id): the
+ * shards of a run each find the problems of their own groups, and `semibench merge` joins them into the list a
+ * single process gives.
+ */
+export function joinProblems(parts: ArchiveProblems[]): ArchiveProblems {
+  const by = <T>(...keys: ((x: T) => string)[]) => (a: T, b: T) => {
+    for (const key of keys) {
+      const [x, y] = [key(a), key(b)];
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  };
+  return {
+    orphanMembers: parts.flatMap((p) => p.orphanMembers).sort(by((o) => o.archive, (o) => o.member)),
+    missingRows: parts.flatMap((p) => p.missingRows).sort(by((m) => m.archive, (m) => m.id)),
+    failedArchives: parts.flatMap((p) => p.failedArchives).sort(by((f) => f.archive)),
+  };
+}
+
+/**
+ * What a run prints of its archive problems (the full lists are in run.json): the archives that could not be
+ * read, each with why and how many rows it lost, then how many rows had no member and members no row.
+ */
+export function problemLines(problems: ArchiveProblems, shown = 5): string[] {
+  const { failedArchives: failed, missingRows, orphanMembers } = problems;
+  const lines: string[] = [];
+  // A row a failed archive lost is a missing row named after that archive.
+  const failedFiles = new Set(failed.map((f) => f.archive));
+  const unmatched = missingRows.filter((m) => !failedFiles.has(m.archive)).length;
+  if (failed.length > 0) {
+    const lost = missingRows.length - unmatched;
+    lines.push(`  ${failed.length} archive${failed.length > 1 ? 's' : ''} not read whole (${lost} row${lost === 1 ? '' : 's'} lost: error rows):`);
+    for (const f of failed.slice(0, shown)) lines.push(`    ${f.error} (${f.rows} row${f.rows === 1 ? '' : 's'})`);
+    if (failed.length > shown) lines.push(`    … ${failed.length - shown} more`);
+  }
+  if (unmatched > 0 || orphanMembers.length > 0) lines.push(`  ${unmatched} row${unmatched === 1 ? '' : 's'} without an image, ${orphanMembers.length} archive member${orphanMembers.length === 1 ? '' : 's'} without a row`);
+  if (lines.length > 0) lines.push('  (every one in run.json, data.problems)');
+  return lines;
 }
 
 /** One metadata row: where it lies in metadata.csv (its text is read again when its sample is made), and its archive. */
@@ -190,7 +232,7 @@ export abstract class GroupedArchiveSource implements DataSource {
       const sample = index.sample(id, path, () => readDataFile(this.root, path));
       if (!keep || keep(sample.pairId)) yield withMask(sample);
     }
-    this.problems = problems;
+    this.problems = joinProblems([problems]);
   }
 
   /** This source restricted to the groups (and on-disk rows, by pair id) whose shard key `keep` accepts. */
@@ -215,8 +257,8 @@ export abstract class GroupedArchiveSource implements DataSource {
  */
 async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex, problems: ArchiveProblems, decoder?: Bzip2Decoder, resume?: ResumeHint): AsyncGenerator<Sample> {
   if (group.expected.size === 0) return;
-  const stamps = resume && group.archives.length > 0 ? stampsOf(root, group) : undefined;
-  if (stamps && skippable(group, stamps, resume!)) {
+  const stamps = resume && group.archives.length > 0 ? sizesOf(root, group) : undefined;
+  if (stamps && (await skippable(root, group, stamps, resume!))) {
     const { orphanMembers, missingRows, failedArchives } = resume!.ledger.find(group.key)!.problems;
     problems.orphanMembers.push(...orphanMembers);
     problems.missingRows.push(...missingRows);
@@ -239,10 +281,15 @@ async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex
     seen.add(id);
     return id;
   };
-  for (const archive of group.archives) {
+  /** The sha256 of each archive read whole, hashed as it was decoded (for the ledger). */
+  const fingerprints: (string | undefined)[] = [];
+  for (const [i, archive] of group.archives.entries()) {
     const file = join(root, archive);
+    const hash = stamps ? createHash('sha256') : undefined;
+    let hashed = 0;
+    const onInput = hash && ((chunk: Buffer) => (hash.update(chunk), (hashed += chunk.length)));
     try {
-      for await (const member of readTarBz2(file, MAX_DATA_FILE_BYTES, decoder)) {
+      for await (const member of readTarBz2(file, MAX_DATA_FILE_BYTES, decoder, onInput)) {
         const id = claim(member.name, archive);
         if (id === undefined) continue;
         const path = `${file}:${member.name}`;
@@ -251,6 +298,7 @@ async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex
         if (stamps && bytes) keys.set(id, imageKey(bytes));
         yield index.sample(id, path, () => (bytes ? Promise.resolve(bytes) : Promise.reject(new DataFileError(path, refused!, 'refused'))));
       }
+      if (hash && hashed === stamps![i].size) fingerprints[i] = hash.digest('hex');
     } catch (error) {
       if (!(error instanceof ArchiveError)) throw error;
       failures.push(error);
@@ -287,9 +335,9 @@ async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex
   // A failed part would have held the group's rows no other part had.
   for (const f of failures) problems.failedArchives.push({ archive: relative(root, f.file).split(sep).join('/'), error: f.message, rows: unread });
   // Read whole, from archives that did not change meanwhile: what a later run may skip it on.
-  if (stamps && failures.length === 0 && group.archives.every((a, i) => unchangedSince(join(root, a), stamps[i]))) {
+  if (stamps && failures.length === 0 && group.archives.every((a, i) => fingerprints[i] !== undefined && unchangedSince(join(root, a), stamps[i]))) {
     resume!.ledger.record(group.key, {
-      archives: stamps,
+      archives: stamps.map((stamp, i) => ({ ...stamp, fingerprint: fingerprints[i]! })),
       rows: group.expected.size,
       digest: rowsDigest([...group.expected].map(([, id]): [string, string] => [id, keys.get(id) ?? ''])),
       problems: {
@@ -301,10 +349,10 @@ async function* streamGroup(root: string, group: ArchiveGroup, index: GroupIndex
   }
 }
 
-/** The group's archives as they are now; undefined when one cannot be read (reading it then names the problem). */
-function stampsOf(root: string, group: ArchiveGroup): ArchiveStamp[] | undefined {
+/** The size and mtime of the group's archives now; undefined when one cannot be read (reading it then names the problem). */
+function sizesOf(root: string, group: ArchiveGroup): ArchiveSize[] | undefined {
   try {
-    return group.archives.map((archive) => stampArchive(join(root, archive), archive));
+    return group.archives.map((archive) => statArchive(join(root, archive), archive));
   } catch {
     return undefined;
   }
@@ -319,19 +367,25 @@ function* unreadSamples(root: string, group: ArchiveGroup, index: GroupIndex): G
 }
 
 /**
- * Whether a group need not be read again: the ledger has it read from archives with these very stamps, and every
- * row's stored scores were made from the image key that read gave it (so the stored cache_key is the member's).
+ * Whether a group need not be read again: the ledger has it read from archives of this size and mtime, every
+ * row's stored scores were made from the image key that read gave it (so the stored cache_key is the member's),
+ * and each archive's bytes still hash to the fingerprint taken as it was decoded (read once here, no decoding).
  */
-function skippable(group: ArchiveGroup, stamps: ArchiveStamp[], resume: ResumeHint): boolean {
+async function skippable(root: string, group: ArchiveGroup, stamps: ArchiveSize[], resume: ResumeHint): Promise<boolean> {
   const known = resume.ledger.find(group.key);
-  if (!known || known.rows !== group.expected.size || !sameStamps(known.archives, stamps)) return false;
+  if (!known || known.rows !== group.expected.size || !sameSizes(known.archives, stamps)) return false;
   const keys: [string, string][] = [];
   for (const [, id] of group.expected) {
     const key = resume.storedKey(id);
     if (key === undefined) return false;
     keys.push([id, key]);
   }
-  return rowsDigest(keys) === known.digest;
+  if (rowsDigest(keys) !== known.digest) return false;
+  for (const [i, archive] of group.archives.entries()) {
+    const now = await fileSha256(join(root, archive)).catch(() => undefined);
+    if (now !== known.archives[i].fingerprint || !unchangedSince(join(root, archive), stamps[i])) return false;
+  }
+  return true;
 }
 
 /**

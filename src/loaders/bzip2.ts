@@ -53,12 +53,18 @@ export interface Decoding {
   result: Promise<string | undefined>;
 }
 
-/** Decodes a .bz2 file. A failure (truncated, corrupt) ends `stream` with an error and `result` with one line. */
-export function decompressBzip2(file: string, decoder: Bzip2Decoder = chooseDecoder()): Decoding {
+/**
+ * Decodes a .bz2 file. A failure (truncated, corrupt) ends `stream` with an error and `result` with one line.
+ * The file is read here (a system decoder gets it on stdin), so `onInput` sees every compressed byte read, in
+ * order: a caller hashes the archive as it decodes it, without a second read.
+ */
+export function decompressBzip2(file: string, decoder: Bzip2Decoder = chooseDecoder(), onInput?: (chunk: Buffer) => void): Decoding {
   const out = new PassThrough({ highWaterMark: 1 << 20 });
+  const input = createReadStream(file, { highWaterMark: 1 << 20 });
+  if (onInput) input.on('data', (chunk) => onInput(chunk as Buffer));
   if (decoder === 'js') {
     const result = new Promise<string | undefined>((done) => {
-      pipeline(createReadStream(file), unbzip2(), out, (error) => {
+      pipeline(input, unbzip2(), out, (error) => {
         if (!error) return done(undefined);
         const message = oneLine(`bzip2 (js): ${error.message}`);
         out.destroy(new Error(message));
@@ -67,7 +73,11 @@ export function decompressBzip2(file: string, decoder: Bzip2Decoder = chooseDeco
     });
     return { stream: out, result };
   }
-  const child = spawn(onPath(decoder)!, ['-d', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(onPath(decoder)!, ['-d', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // A decoder that stops early (a corrupt block) closes its stdin: its exit status says why, not the EPIPE.
+  child.stdin.on('error', () => {});
+  input.on('error', (error) => child.stdin.destroy(error));
+  input.pipe(child.stdin);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-2000)));
   // The stream ends only once the program has exited well, so a failure is never taken for the end of the data.
@@ -96,6 +106,7 @@ export function decompressBzip2(file: string, decoder: Bzip2Decoder = chooseDeco
   });
   // A consumer that stops early (or fails) ends the program too.
   out.on('close', () => {
+    input.destroy();
     if (child.exitCode === null && child.signalCode === null) child.kill();
   });
   return { stream: out, result };

@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { extract } from 'tar-stream';
 import { UserError } from '../util/errors.js';
@@ -44,7 +45,7 @@ export async function checkBzip2File(file: string): Promise<number> {
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     const text = head.subarray(0, bytesRead).toString('latin1');
     if (text.startsWith(LFS_POINTER)) {
-      throw new ArchiveError(file, `a Git-LFS pointer (${size} bytes), not the archive: fetch it (git lfs pull --include '<path>') or download it again`);
+      throw new ArchiveError(file, `a Git-LFS pointer (${size} bytes), not the archive: fetch it (git lfs pull --include '${basename(file)}' in the dataset's clone) or download it again`);
     }
     if (!text.startsWith(BZIP2_MAGIC)) {
       const stub = size < 1024 ? ` (only ${size} bytes: a Git-LFS stub in place of the archive? download it again)` : '';
@@ -66,11 +67,12 @@ export async function checkBzip2File(file: string): Promise<number> {
  * Only verified bytes are handed out: with a decoder that writes a block before checking its CRC (bzip2,
  * pbzip2) a member waits until the decoder is a whole block past its end (or the file decoded well), so a
  * corrupt block never reaches a detector. That holds up to {@link unverifiedBytes} in memory; lbzip2 holds none.
+ * `onInput` sees the compressed bytes as they are read (see decompressBzip2).
  */
-export async function* readTarBz2(file: string, maxBytes: number, decoder: Bzip2Decoder = chooseDecoder()): AsyncGenerator<TarMember> {
+export async function* readTarBz2(file: string, maxBytes: number, decoder: Bzip2Decoder = chooseDecoder(), onInput?: (chunk: Buffer) => void): AsyncGenerator<TarMember> {
   const level = await checkBzip2File(file);
   const hold = verifiesBeforeOutput(decoder) ? 0 : unverifiedBytes(level);
-  const { stream: data, result } = decompressBzip2(file, decoder);
+  const { stream: data, result } = decompressBzip2(file, decoder, onInput);
   let decoded = 0;
   data.on('data', (chunk: Buffer) => (decoded += chunk.length));
   const tar = extract();

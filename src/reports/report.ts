@@ -8,7 +8,7 @@ import { allSlice, type AssignedSlice } from '../slices/assign.js';
 import type { Bins } from '../slices/bins.js';
 import { detectorView, type DetectorView } from '../slices/detector-view.js';
 import { MISSING } from '../slices/assign.js';
-import { metadataCsv, readHeader, type MetadataTable } from '../slices/metadata.js';
+import { metadataCsv, readColumns, type MetadataTable } from '../slices/metadata.js';
 import { planSlices, type SlicePlan } from '../slices/plan.js';
 import type { ScoreTable } from '../slices/scores.js';
 import { PARALLEL_METADATA_BYTES, readInputs } from '../slices/read-inputs.js';
@@ -88,7 +88,7 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
   const csv = metadataCsv(dataDir);
   const early = opts.workers !== 1 && csv && (opts.workers === 2 || statSync(csv).size >= PARALLEL_METADATA_BYTES) ? startWorker() : undefined;
   const computed = await (async () => {
-    const header = readHeader(dataDir);
+    const header = await readColumns(dataDir);
     const plan = planSlices(opts.config.slices, header, opts.slices);
     if (opts.notebook) for (const c of notebookColumns(header)) plan.needs.categorical.add(c);
     const inputs = await readInputs(dataDir, plan.needs, plan.slices, join(runDir, 'predictions.csv'), { fixedBins: opts.fixedBins, workers: opts.workers });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { joinProblems, type ArchiveProblems } from '../loaders/archives.js';
 import { listSamples, openDataSource } from '../loaders/index.js';
 import { readCsvRecords } from '../loaders/csv.js';
 import { csvText, DATA_FILE, writeAtomic } from '../reports/csv.js';
@@ -19,7 +20,7 @@ interface ShardDoc {
   startedAt: string;
   finishedAt?: string;
   config: Record<string, unknown> & { data: string; protocol: string };
-  data: { root: string; fingerprint: string; samples: number };
+  data: { root: string; fingerprint: string; samples: number; problems?: ArchiveProblems };
   detectors: DetectorOutcome[];
   attempts: Attempt[];
   timings?: { wallMs: number };
@@ -31,6 +32,8 @@ export interface MergeResult {
   shards: number;
   rows: number;
   samples: number;
+  /** What every shard found wrong in the archives (run.json's data.problems), when the data is archived. */
+  problems?: ArchiveProblems;
 }
 
 /**
@@ -64,8 +67,10 @@ export async function mergeShards(out: string, options: { data?: string } = {}):
     const predictionsFile = join(out, 'predictions.csv');
     const { rows, samples } = await writeMerged(out, shards, dataDir, ran, predictionsFile);
     const runJson = join(out, 'run.json');
-    writeMergedRunJson(runJson, docs, shards, { dataDir, samples });
-    return { predictionsFile, runJson, shards: count, rows, samples };
+    // Each shard lists the problems of the archive groups it read: the run's are all of them.
+    const problems = first.data.problems ? joinProblems(docs.map((d) => d.data.problems!).filter(Boolean)) : undefined;
+    writeMergedRunJson(runJson, docs, shards, { dataDir, samples, problems });
+    return { predictionsFile, runJson, shards: count, rows, samples, problems };
   } finally {
     for (const lock of locks) lock.release();
   }
@@ -207,7 +212,7 @@ function readPrevious(file: string): { runId?: string; data?: { fingerprint?: st
 }
 
 /** OUT/run.json of the merged run: shard 0's config and detectors, counts summed, each shard's attempts kept. */
-function writeMergedRunJson(file: string, docs: ShardDoc[], shards: Shard[], merged: { dataDir: string; samples: number }): void {
+function writeMergedRunJson(file: string, docs: ShardDoc[], shards: Shard[], merged: { dataDir: string; samples: number; problems?: ArchiveProblems }): void {
   const previous = readPrevious(file);
   const first = docs[0];
   const detectors = first.detectors.map((d) => {
@@ -228,7 +233,7 @@ function writeMergedRunJson(file: string, docs: ShardDoc[], shards: Shard[], mer
     mergedAt: new Date().toISOString(),
     versions: toolVersions(),
     config: { ...first.config, data: merged.dataDir },
-    data: { ...first.data, samples: merged.samples },
+    data: { ...first.data, samples: merged.samples, ...(merged.problems ? { problems: merged.problems } : {}) },
     detectors,
     timings: { wallMs: Math.max(...docs.map((d) => d.timings?.wallMs ?? 0)) },
     shards: docs.map((d, i) => ({ shard: formatShard(shards[i]), runId: d.runId, root: d.data.root, samples: d.data.samples, attempts: d.attempts })),

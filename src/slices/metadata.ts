@@ -52,6 +52,19 @@ export function readHeader(dataDir: string): string[] {
   return readCsvHeader(file);
 }
 
+/**
+ * Every column the eval set's samples carry, for planning slices: metadata.csv's header, or without one the
+ * columns its loader gives the samples' meta (the full release's per-model CSVs mapped onto Evalset names, the
+ * first Evalset version's metadata inside an archive, a real/ + fake/ folder's core columns). Without a
+ * metadata.csv this lists the samples once (the metadata only, no image is read).
+ */
+export async function readColumns(dataDir: string): Promise<string[]> {
+  if (metadataFile(dataDir)) return readHeader(dataDir);
+  const columns = new Set(readHeader(dataDir));
+  for await (const s of listSamples(openDataSource(resolve(dataDir)))) for (const column of Object.keys(s.meta)) columns.add(column);
+  return [...columns];
+}
+
 function metadataFile(dataDir: string): string | undefined {
   const root = resolve(dataDir);
   if (!existsSync(root)) throw new UserError(`Data folder not found: ${root}`, 'E_DATA');

@@ -36,7 +36,7 @@ function forbidNativeAddons(): string {
 }
 
 describe('semibench as a package', () => {
-  it('--help and run/report/merge/compare/generate/detectors --help list every command and flag without loading onnxruntime or sharp; --version prints the package version', async () => {
+  it('--help and run/report/merge/compare/generate/measure/detectors --help list every command and flag without loading onnxruntime or sharp; --version prints the package version', async () => {
     const forbid = forbidNativeAddons();
     const help = await node(['--import', forbid, BIN, '--help']);
     expect(help.code, help.stderr).toBe(0);
@@ -48,7 +48,7 @@ describe('semibench as a package', () => {
     expect(runHelp.code, runHelp.stderr).toBe(0);
     expect(runHelp.stdout).toContain('--intra-op-threads');
     // so do the other commands whose work lives in a *-action.ts module
-    for (const [command, flag] of [['report', '--predictions'], ['merge', '--data'], ['compare', '--conditions'], ['generate', '--edit-mode'], ['detectors list', '--models-dir'], ['detectors add', '--onnx']]) {
+    for (const [command, flag] of [['report', '--predictions'], ['merge', '--data'], ['compare', '--conditions'], ['generate', '--edit-mode'], ['measure', '--archive-cache-mib'], ['detectors list', '--models-dir'], ['detectors add', '--onnx']]) {
       const commandHelp = await node(['--import', forbid, BIN, ...command.split(' '), '--help']);
       expect(commandHelp.code, `${command}: ${commandHelp.stderr}`).toBe(0);
       expect(commandHelp.stdout).toContain(flag);

@@ -136,28 +136,33 @@ describe('Evalset read from its .tar.bz2 archives', () => {
 
 const exec = promisify(execFile);
 
-async function predictions(data: string, runJson?: (doc: { data: { problems?: Record<string, unknown[]> } }) => void): Promise<Map<string, Record<string, string>>> {
+async function predictions(data: string, runJson?: (doc: { data: { problems?: Record<string, unknown[]> } }, stdout: string) => void): Promise<Map<string, Record<string, string>>> {
   const out = join(tempDir(), 'run');
   // Exit status 1: the run finished with error rows (the row without a file, the broken archives). The default
   // batch size: archive order batches other images together than file order, and scores must not care.
   const args = ['run', '--detector', 'all', '--data', data, '--out', out];
-  const code = await exec(process.execPath, [resolve('bin/semibench.js'), ...args]).then(
-    () => 0,
-    (e: { code: number }) => e.code,
+  const { code, stdout } = await exec(process.execPath, [resolve('bin/semibench.js'), ...args]).then(
+    (done) => ({ code: 0, stdout: done.stdout }),
+    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
   );
   expect(code).toBe(1);
   const rows = parse(readFileSync(join(out, 'predictions.csv')), { columns: true }) as Record<string, string>[];
-  runJson?.(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')));
+  runJson?.(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')), stdout);
   return new Map(rows.map((r) => [`${r.detector}\t${r.sample_id}`, r]));
 }
 
 describe('semibench run on the archives', () => {
   it('gives the predictions of the extracted files, and error rows naming the archive for the rest', async () => {
     let problems: Record<string, unknown[]> | undefined;
-    const [fromArchives, fromFiles] = await Promise.all([predictions(release, (doc) => (problems = doc.data.problems)), predictions(extracted)]);
-    // run.json lists what the release itself got wrong.
+    let said = '';
+    const [fromArchives, fromFiles] = await Promise.all([predictions(release, (doc, stdout) => ((problems = doc.data.problems), (said = stdout))), predictions(extracted)]);
+    // run.json lists what the release itself got wrong, and the run says which archives failed and the rows they lost.
     expect(problems?.orphanMembers.length).toBeGreaterThan(0);
-    expect(problems?.failedArchives.length).toBeGreaterThan(0);
+    expect(problems?.failedArchives.length).toBe(3);
+    expect(said).toMatch(/\n {2}3 archives not read whole \(\d+ rows lost: error rows\):\n/);
+    for (const archive of [STUB, TRUNCATED, CORRUPT]) expect(said).toMatch(new RegExp(`\\n {4}\\S+/${archive.replace(/\./g, '\\.')}: .*\\(\\d+ rows?\\)\\n`));
+    expect(said).toContain('1 row without an image, 1 archive member without a row');
+    expect(said).toContain(`git lfs pull --include '${STUB.split('/').pop()}'`);
     expect([...fromArchives.keys()].sort()).toEqual([...fromFiles.keys()].sort());
     let same = 0;
     for (const [key, row] of fromArchives) {

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/image/decode.js';
 import { ArchiveEvalsetSource, FullReleaseSource, imageKey, listSamples, openDataSource, sampleContext } from '../../src/loaders/index.js';
-import type { ArchiveProblems } from '../../src/loaders/archives.js';
+import { findArchives, type ArchiveProblems } from '../../src/loaders/archives.js';
 import { DAMAGE, makeReleaseFixture, MISSING_ROW, ORPHAN_MEMBER } from '../../tools/make-release-fixture.js';
 import { collectSamples, copyEvalset, predictionsWithoutTiming, startCli, tempDir } from '../helpers.js';
 
@@ -160,7 +161,11 @@ describe('semibench run on the full release', () => {
     const problems = JSON.parse(readFileSync(join(reference, 'run.json'), 'utf8')).data.problems;
     expect(problems.orphanMembers).toEqual([{ archive: 'original/images/OpenImages_images_1.tar.bz2', member: ORPHAN_MEMBER }]);
     expect(problems.missingRows.map((m: { id: string }) => m.id)).toEqual([MISSING_ROW]);
-    expect(readFileSync(join(out, 'slices/all.csv'), 'utf8')).toBe(readFileSync(join(reference, 'slices/all.csv'), 'utf8'));
+    // The release's columns, mapped onto the Evalset's, give the paper's slices (not only all and dataset).
+    const slices = readdirSync(join(reference, 'slices'));
+    for (const name of ['method', 'model', 'method_x_model', 'sem_magnitude', 'area_ratio', 'ssim', 'mse', 'post_edit_ratio', 'lpips_paper', 'dreamsim_paper']) expect(slices).toContain(`${name}.csv`);
+    expect(readdirSync(join(out, 'slices')).sort()).toEqual(slices.sort());
+    for (const file of slices) expect(readFileSync(join(out, 'slices', file), 'utf8'), file).toBe(readFileSync(join(reference, 'slices', file), 'utf8'));
   }, 300_000);
 
   it('3 shards (by archive group) + merge equal one process; a shard rerun after losing rows resumes to the same', async () => {
@@ -176,8 +181,12 @@ describe('semibench run on the full release', () => {
     expect(again.stdout).toMatch(/[1-9]\d* reused/);
     const merge = await semibench(['merge', out]);
     expect(merge.code, merge.stderr).toBeLessThanOrEqual(1);
+    expect(merge.stdout).toContain('1 row without an image, 1 archive member without a row');
     expect(predictionsWithoutTiming(out)).toEqual(predictionsWithoutTiming(reference));
     expect(readFileSync(join(out, 'slices/all.csv'), 'utf8')).toBe(readFileSync(join(reference, 'slices/all.csv'), 'utf8'));
+    // What did not match is listed whichever shard found it (the orphan and the missing row are in different groups).
+    const problems = (dir: string) => JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).data.problems;
+    expect(problems(out)).toEqual(problems(reference));
   }, 600_000);
 });
 
@@ -185,18 +194,19 @@ describe('resuming a run over archives', () => {
   it('a resumed run skips the archive groups it scored (nothing decompressed); a touched archive is read again, an altered one rescored', async () => {
     const { release: data } = makeReleaseFixture(tempDir());
     const out = join(tempDir(), 'run');
-    // A bzip2 first on PATH that logs each archive it decodes, then decodes it with the system's.
+    // A bzip2 first on PATH that logs the sha256 of each archive it decodes (given on stdin), then decodes it with the system's.
     const bin = tempDir();
     const log = join(bin, 'decoded.log');
     const real = execFileSync('sh', ['-c', 'command -v bzip2'], { encoding: 'utf8' }).trim();
-    writeFileSync(join(bin, 'bzip2'), `#!/bin/sh\nfor a in "$@"; do last="$a"; done\necho "$last" >> '${log}'\nexec '${real}' "$@"\n`);
+    writeFileSync(join(bin, 'bzip2'), `#!/bin/sh\ntmp=$(mktemp)\ncat > "$tmp"\nsha256sum "$tmp" | cut -c1-64 >> '${log}'\n'${real}' "$@" < "$tmp"\nrc=$?\nrm -f "$tmp"\nexit $rc\n`);
     chmodSync(join(bin, 'bzip2'), 0o755);
     const env = { PATH: `${bin}:${process.env.PATH}`, SEMIBENCH_BZIP2: 'bzip2' };
     const resume = async (detectors = [DETECTORS[0]]) => {
       writeFileSync(log, '');
       const done = await startCli(['run', '--detector', ...detectors, '--data', data, '--out', out, '--batch-size', '2'], { env }).exit;
       expect(done.code, done.stderr).toBeLessThanOrEqual(1); // 1: the row without an image, when scored in this run
-      const decoded = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((file) => file.slice(data.length + 1));
+      const archiveOf = new Map(findArchives(data).map((a) => [createHash('sha256').update(readFileSync(join(data, a))).digest('hex'), a]));
+      const decoded = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((sha) => archiveOf.get(sha) ?? sha);
       return { decoded: decoded.sort(), stdout: done.stdout, predictions: readFileSync(join(out, 'predictions.csv'), 'utf8') };
     };
     const problems = () => JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).data.problems;
