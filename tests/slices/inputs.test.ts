@@ -26,7 +26,7 @@ describe('reading predictions against the metadata', () => {
   it('joins by sample id in any order (quoted and non-ASCII ids included) and keeps the last of duplicate rows', async () => {
     const { meta, scores } = await load(META, ['f/b1.png,d,0.7,1,ok,,1,', '"r/a,1.jpg",d,0.2,0,ok,,1,', 'f/ä1.png,d,0.3,1,ok,,1,', 'f/ä1.png,d,0.4,1,ok,,1,']);
     const d = scores().detectors[0];
-    const row = (id: string) => meta.ids.indexOf(Buffer.from(id).toString('latin1'));
+    const row = (id: string) => meta.rowOf(Buffer.from(id).toString('latin1'))!;
     expect(d.score[row('r/a,1.jpg')]).toBe(0.2);
     expect(d.score[row('f/ä1.png')]).toBe(0.4);
     expect(d.counts).toMatchObject({ ok: 3, missing: 2, duplicates: 1 });
