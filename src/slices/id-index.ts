@@ -13,6 +13,8 @@ export class SampleIds {
   private used = 0;
   length = 0;
   private index: IdIndex | undefined;
+  /** Lookups answered by a scan so far (see {@link rowOf}). */
+  private scanned = 0;
 
   /** Appends the id held in src[start, end). */
   push(src: Uint8Array, start: number, end: number): void {
@@ -25,6 +27,7 @@ export class SampleIds {
     this.used = at;
     this.ends[this.length++] = at;
     this.index = undefined;
+    this.scanned = 0;
   }
 
   /** Appends an id given as its Latin-1 key. */
@@ -49,13 +52,39 @@ export class SampleIds {
   }
 
   /**
-   * The row of an id (Latin-1 key), or undefined. Builds the index on first call; a duplicate id is an error
-   * then, naming `source` and the id as `display` shows it.
+   * The row of an id (Latin-1 key), or undefined. The first few lookups scan the ids (a report whose predictions
+   * are in metadata order looks up only the ids that are not there, one per detector: a scan costs a
+   * hundredth of the index); later ones build the index. An id that appears twice is an error naming `source`
+   * and the id as `display` shows it: the looked-up one when scanning, any when the index is built.
    */
   rowOf(key: string, source: string, display: (key: string) => string = (k) => k): number | undefined {
+    if (!this.index && this.scanned < SCANNED_LOOKUPS) {
+      this.scanned++;
+      const [first, second] = this.scan(key);
+      if (second !== undefined) throw duplicate(source, display(key), first!, second);
+      return first;
+    }
     return (this.index ??= new IdIndex(this, this.bytes, this.ends, source, display)).get(key);
   }
+
+  /** The first two rows holding `key` (lengths compared first). */
+  private scan(key: string): (number | undefined)[] {
+    const { bytes, ends } = this;
+    const n = key.length;
+    const found: number[] = [];
+    let start = 0;
+    for (let row = 0; row < this.length && found.length < 2; start = ends[row++]) {
+      if (ends[row] - start !== n) continue;
+      let i = 0;
+      while (i < n && bytes[start + i] === key.charCodeAt(i)) i++;
+      if (i === n) found.push(row);
+    }
+    return found;
+  }
 }
+
+/** Lookups {@link SampleIds.rowOf} answers by scanning before it builds the index. */
+const SCANNED_LOOKUPS = 16;
 
 function grown<T extends Buffer | Int32Array>(a: T, need: number): T {
   let size = a.length * 2;
@@ -95,9 +124,7 @@ class IdIndex {
           this.slots[s] = row;
           break;
         }
-        if (ids.matches(at, bytes, start, ends[row])) {
-          throw new UserError(`${source}: image_path '${display(ids.key(row))}' appears twice (rows ${at + 1} and ${row + 1}).`, 'E_DATA');
-        }
+        if (ids.matches(at, bytes, start, ends[row])) throw duplicate(source, display(ids.key(row)), at, row);
         s = (s + 1) & this.mask;
       }
     }
@@ -120,6 +147,10 @@ class IdIndex {
     for (let i = 0; i < key.length; i++) if (this.bytes[start + i] !== key.charCodeAt(i)) return false;
     return true;
   }
+}
+
+function duplicate(source: string, id: string, first: number, second: number): UserError {
+  return new UserError(`${source}: image_path '${id}' appears twice (rows ${first + 1} and ${second + 1}).`, 'E_DATA');
 }
 
 /** 32-bit FNV-1a over bytes. */

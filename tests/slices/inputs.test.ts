@@ -64,9 +64,11 @@ describe('reading metadata', () => {
     await expect(load([...META, 'c,x.png,Z,maybe,,'])).rejects.toThrow(/metadata.csv:7: label 'maybe'/);
   });
 
-  it('fails on a duplicate image_path when the id index is built', async () => {
+  it('fails on a duplicate image_path when it is looked up, and on any once the id index is built (after 16 lookups)', async () => {
     const { meta } = await load([...META, 'c,r/b.jpg,Z,real,,']);
-    expect(() => meta.rowOf('x')).toThrow(/'r\/b.jpg' appears twice/);
+    expect(() => meta.rowOf('r/b.jpg')).toThrow(/'r\/b.jpg' appears twice \(rows 4 and 6\)/);
+    for (let i = 1; i < 16; i++) expect(meta.rowOf('f/a2.png')).toBe(2);
+    expect(() => meta.rowOf('x')).toThrow(/'r\/b.jpg' appears twice \(rows 4 and 6\)/);
   });
 });
 
