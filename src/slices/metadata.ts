@@ -6,7 +6,7 @@ import { UserError } from '../util/errors.js';
 import { nearest } from '../util/suggest.js';
 import { fieldEquals, fieldLatin1, fieldLatin1Transient, fieldNumber, fieldText, latin1ToUtf8, readCsvHeader, scanCsv, type CsvRow } from '../loaders/csv.js';
 import { countListItems, DERIVED_COLUMNS, listCountKey } from './derived.js';
-import { IdIndex } from './id-index.js';
+import { SampleIds } from './id-index.js';
 import type { ColumnNeeds } from './plan.js';
 
 /** A text column, integer-coded: `values[codes[row]]` is the row's text ('' = empty). */
@@ -33,8 +33,8 @@ export interface MetadataTable {
   /** Source image code per row (Sample.pairId = image_id); `pairIds[code]` is its text. */
   pair: Int32Array;
   pairIds: string[];
-  /** Sample id (Latin-1 key) of each row. */
-  ids: string[];
+  /** Sample id of each row, as bytes (empty for the `columns` part). */
+  ids: SampleIds;
   /**
    * The row of a sample id (Latin-1 key). The index behind it is built on first use: predictions normally
    * arrive in metadata order and are joined by position (see scores.ts), so most reports never build it.
@@ -73,9 +73,9 @@ function metadataFile(dataDir: string): string | undefined {
 }
 
 /**
- * Which part of the metadata to read: everything; only ids, labels and pairs (`core`, what joining
- * predictions needs); or labels, pairs, the slice columns and the fingerprint without the ids (`columns`,
- * what assigning slices needs). A large report reads the two halves on two threads at once.
+ * Which part of the metadata to read: everything; only ids and labels (`core`, what joining predictions
+ * needs: its `pair` is empty); or labels, pairs, the slice columns and the fingerprint without the ids
+ * (`columns`, what assigning slices needs). A large report reads the two halves on two threads at once.
  */
 export type MetadataPart = 'all' | 'core' | 'columns';
 
@@ -92,7 +92,7 @@ export function metadataCsv(dataDir: string): string | undefined {
 export async function readMetadata(dataDir: string, needs: ColumnNeeds, part: MetadataPart = 'all'): Promise<MetadataTable> {
   const file = metadataFile(dataDir);
   const none: ColumnNeeds = { categorical: new Set(), numeric: new Set(), listCounts: new Set(), derived: new Set() };
-  const builder = new TableBuilder(part === 'core' ? none : needs, part !== 'columns');
+  const builder = new TableBuilder(part === 'core' ? none : needs, part !== 'columns', part !== 'core');
   let table: MetadataTable;
   if (file) {
     table = scanMetadata(file, builder, part);
@@ -101,7 +101,8 @@ export async function readMetadata(dataDir: string, needs: ColumnNeeds, part: Me
     const lines: string[] = [];
     builder.start(['image_id', 'image_path', 'dataset', 'label']);
     for await (const s of listSamples(openDataSource(root))) {
-      builder.addRow(latin1Key(s.id), s.label, latin1Key(s.pairId), lines.length + 1);
+      builder.ids.pushKey(latin1Key(s.id));
+      builder.addRow(s.label, latin1Key(s.pairId));
       builder.readText((column) => s.meta[column] ?? '');
       lines.push(`${s.id}\t${s.label}`);
     }
@@ -137,11 +138,15 @@ function scanMetadata(file: string, builder: TableBuilder, part: MetadataPart): 
         label = parseLabel(labelText);
         if (label === undefined) throw new UserError(`${file}:${row.line}: label '${labelText}' is not real/fake (or 0/1).`, 'E_DATA');
       }
-      // the ids only matter to the half that joins predictions (an empty image_id falls back to the id)
-      const pair = fieldLatin1Transient(row, pairField); // kept only when new (addRow copies it)
-      const id = builder.keepIds || pair === '' ? fieldLatin1(row, idField) : '';
-      if (builder.keepIds && id === '') throw new UserError(`${file}:${row.line}: empty image_path.`, 'E_DATA');
-      builder.addRow(id, label, pair === '' ? id : pair, row.line);
+      // the ids only matter to the half that joins predictions, the pairs to the other (an empty image_id falls back to the id)
+      if (builder.keepIds) {
+        if (row.start[idField] === row.end[idField]) throw new UserError(`${file}:${row.line}: empty image_path.`, 'E_DATA');
+        if (row.escaped[idField]) builder.ids.pushKey(fieldLatin1(row, idField));
+        else builder.ids.push(row.buf, row.start[idField], row.end[idField]);
+      }
+      let pair = builder.keepPairs ? fieldLatin1Transient(row, pairField) : ''; // kept only when new (addRow copies it)
+      if (builder.keepPairs && pair === '') pair = fieldLatin1(row, idField);
+      builder.addRow(label, pair);
       builder.readFields(row);
     },
   });
@@ -157,12 +162,6 @@ function checkColumns(columns: string[], file: string): void {
       'E_DATA',
     );
   }
-}
-
-/** id → row, built on first call; a duplicate id is an error then (the Evalset loader rejects them too). */
-function lazyIndex(ids: string[], source: string): (id: string) => number | undefined {
-  let index: IdIndex | undefined;
-  return (id) => (index ??= new IdIndex(ids, source, latin1ToUtf8)).get(id);
 }
 
 /** A string of its own: a key sliced from a chunk's text would keep the whole chunk alive. */
@@ -182,7 +181,7 @@ class TableBuilder {
   private label = new Uint8Array(this.capacity);
   private pair = new Int32Array(this.capacity);
   private readonly pairCodes = new Map<string, number>();
-  private ids: string[] = [];
+  readonly ids = new SampleIds();
   private lastPairKey = '';
   private lastPairCode = -1;
   private cat: { name: string; field: number; codes: Int32Array; dict: Map<string, number> }[] = [];
@@ -193,6 +192,7 @@ class TableBuilder {
   constructor(
     private readonly needs: ColumnNeeds,
     readonly keepIds = true,
+    readonly keepPairs = true,
   ) {}
 
   /** Sets up the columns for a header; returns how many leading fields a record must be split into. */
@@ -207,12 +207,12 @@ class TableBuilder {
     return Math.max(-1, ...this.cat.map((c) => c.field), ...this.num.map((c) => c.field)) + 1;
   }
 
-  /** Adds a row's id, label and pair; its columns follow through {@link readFields} or {@link readText}. */
-  addRow(id: string, label: 0 | 1, pairKey: string, line: number): void {
+  /** Adds a row's label and pair (its id goes into {@link ids}); its columns follow through {@link readFields} or {@link readText}. */
+  addRow(label: 0 | 1, pairKey: string): void {
     if (this.n === this.capacity) this.grow();
     const row = this.n++;
-    if (this.keepIds) this.ids.push(id);
     this.label[row] = label;
+    if (!this.keepPairs) return;
     // rows of one source image usually come together: skip the lookup when the image repeats
     if (pairKey !== this.lastPairKey) {
       let code = this.pairCodes.get(pairKey);
@@ -221,7 +221,6 @@ class TableBuilder {
       this.lastPairCode = code;
     }
     this.pair[row] = this.lastPairCode;
-    void line;
   }
 
   /** The scanner path: the last added row's columns from a CSV record. */
@@ -275,7 +274,7 @@ class TableBuilder {
       pair: this.pair.slice(0, n),
       pairIds: [...this.pairCodes.keys()].map(latin1ToUtf8),
       ids: this.ids,
-      rowOf: lazyIndex(this.ids, source),
+      rowOf: (id) => this.ids.rowOf(id, source, latin1ToUtf8),
       categorical: new Map(this.cat.map((c) => [c.name, { codes: c.codes.slice(0, n), values: [...c.dict.keys()].map(latin1ToUtf8) }])),
       numeric: new Map(this.num.map((c) => [c.name, c.values.slice(0, n)])),
     };

@@ -20,9 +20,10 @@ export interface Inputs {
 }
 
 /**
- * Reads metadata and predictions and assigns the slices. For a large metadata.csv a worker thread reads the
- * slice columns and assigns the slices while this thread reads ids, labels and pairs and joins the
- * predictions; both halves scan the same file the same way, so pair codes and labels agree.
+ * Reads metadata and predictions and assigns the slices. For a large metadata.csv a worker thread reads
+ * labels, pairs and the slice columns and assigns the slices while this thread reads ids and labels and
+ * joins the predictions; the pairs come from the worker (interned once), the labels from both (each half
+ * checks every row).
  */
 export async function readInputs(
   dataDir: string,
@@ -44,13 +45,15 @@ export async function readInputs(
   const scores = readScores(predictionsFile, core);
   const half = await columns;
   if (half.rowCount !== core.rowCount) throw new Error(`metadata halves disagree: ${half.rowCount} vs ${core.rowCount} rows`);
-  const meta: MetadataTable = { ...core, fingerprint: half.fingerprint, categorical: half.categorical, numeric: half.numeric };
+  const meta: MetadataTable = { ...core, fingerprint: half.fingerprint, pair: half.pair, pairIds: half.pairIds, categorical: half.categorical, numeric: half.numeric };
   return { meta, scores, slices: half.slices };
 }
 
 interface ColumnsHalf {
   rowCount: number;
   fingerprint: string;
+  pair: Int32Array;
+  pairIds: string[];
   categorical: Map<string, CategoricalColumn>;
   numeric: Map<string, Float64Array>;
   slices: AssignedSlice[];

@@ -109,9 +109,10 @@ export function readScores(file: string, meta: MetadataTable): ScoreTable {
         currentName = isAscii(base) ? base : '\u0000'; // non-ASCII names take the slow path every row
         currentCondition = isAscii(cell) ? cell : '\u0000';
       }
-      const id = fieldLatin1Transient(row, f.id); // looked up, never kept
-      // the runner writes each detector's rows in metadata order: try the row after the last one first
-      let i: number | undefined = next < meta.rowCount && meta.ids[next] === id ? next : meta.rowOf(id);
+      // the runner writes each detector's rows in metadata order: compare the id's bytes with the row after the last one first
+      const at = next < meta.rowCount && !row.escaped[f.id] && meta.ids.matches(next, row.buf, row.start[f.id], row.end[f.id]);
+      const id = at ? '' : fieldLatin1Transient(row, f.id); // looked up, never kept
+      const i = at ? next : meta.rowOf(id);
       if (i === undefined) {
         if (unknown.length < UNKNOWN_IDS_LISTED) unknown.push(latin1ToUtf8(id));
         unknownCount++;

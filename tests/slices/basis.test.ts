@@ -18,7 +18,7 @@ async function areaGroups(rows: string[]) {
   return Object.fromEntries(
     assignSlices(plan.slices, meta).map((s) => {
       const groups: Record<string, string[]> = {};
-      s.codes.forEach((c, i) => c >= 0 && (groups[s.values[c]] ??= []).push(meta.ids[i]));
+      s.codes.forEach((c, i) => c >= 0 && (groups[s.values[c]] ??= []).push(meta.ids.key(i)));
       return [s.name, groups];
     }),
   );

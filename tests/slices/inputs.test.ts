@@ -26,7 +26,7 @@ describe('reading predictions against the metadata', () => {
   it('joins by sample id in any order (quoted and non-ASCII ids included) and keeps the last of duplicate rows', async () => {
     const { meta, scores } = await load(META, ['f/b1.png,d,0.7,1,ok,,1,', '"r/a,1.jpg",d,0.2,0,ok,,1,', 'f/ä1.png,d,0.3,1,ok,,1,', 'f/ä1.png,d,0.4,1,ok,,1,']);
     const d = scores().detectors[0];
-    const row = (id: string) => meta.ids.indexOf(Buffer.from(id).toString('latin1'));
+    const row = (id: string) => meta.rowOf(Buffer.from(id).toString('latin1'))!;
     expect(d.score[row('r/a,1.jpg')]).toBe(0.2);
     expect(d.score[row('f/ä1.png')]).toBe(0.4);
     expect(d.counts).toMatchObject({ ok: 3, missing: 2, duplicates: 1 });
@@ -64,9 +64,11 @@ describe('reading metadata', () => {
     await expect(load([...META, 'c,x.png,Z,maybe,,'])).rejects.toThrow(/metadata.csv:7: label 'maybe'/);
   });
 
-  it('fails on a duplicate image_path when the id index is built', async () => {
+  it('fails on a duplicate image_path when it is looked up, and on any once the id index is built (after 16 lookups)', async () => {
     const { meta } = await load([...META, 'c,r/b.jpg,Z,real,,']);
-    expect(() => meta.rowOf('x')).toThrow(/'r\/b.jpg' appears twice/);
+    expect(() => meta.rowOf('r/b.jpg')).toThrow(/'r\/b.jpg' appears twice \(rows 4 and 6\)/);
+    for (let i = 1; i < 16; i++) expect(meta.rowOf('f/a2.png')).toBe(2);
+    expect(() => meta.rowOf('x')).toThrow(/'r\/b.jpg' appears twice \(rows 4 and 6\)/);
   });
 });
 
