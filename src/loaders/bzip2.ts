@@ -66,7 +66,7 @@ export function decompressBzip2(file: string, decoder: Bzip2Decoder = chooseDeco
     const result = new Promise<string | undefined>((done) => {
       pipeline(input, unbzip2(), out, (error) => {
         if (!error) return done(undefined);
-        const message = oneLine(`bzip2 (js): ${error.message}`);
+        const message = oneLine(`bzip2 (js): ${jsDecoderReason(error, input.readableEnded)}`);
         out.destroy(new Error(message));
         done(message);
       });
@@ -110,6 +110,20 @@ export function decompressBzip2(file: string, decoder: Bzip2Decoder = chooseDeco
     if (child.exitCode === null && child.signalCode === null) child.kill();
   });
   return { stream: out, result };
+}
+
+/**
+ * What went wrong, in the system decoders' words: unbzip2-stream says "Cannot read properties of undefined"
+ * when its input runs out mid-block (its bit reader reads past the last buffer), "input stream ended
+ * prematurely" when it ends between blocks, and jokes ("meow i'm a kitty, that's an error") for a bad block.
+ */
+function jsDecoderReason(error: Error, inputEnded: boolean): string {
+  if (error.name === 'Bzip2Error') {
+    return /crc/i.test(error.message) ? 'data integrity error (a block fails its CRC check)' : 'compressed data error (not a valid bzip2 block)';
+  }
+  if (/ended prematurely/.test(error.message) || (error instanceof TypeError && inputEnded)) return 'compressed file ends unexpectedly';
+  if (error instanceof TypeError) return 'compressed data error (a block reads past its data)';
+  return error.message;
 }
 
 function onPath(name: string): string | undefined {

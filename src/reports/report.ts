@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchConfig } from '../config/schema.js';
 import { listDetectors } from '../detectors/registry.js';
+import { openDataSource } from '../loaders/index.js';
 import { DEFAULT_CI_BUDGET, type CiSummary, type SliceRow } from '../slices/aggregate.js';
 import { allSlice, type AssignedSlice } from '../slices/assign.js';
 import type { Bins } from '../slices/bins.js';
@@ -88,10 +89,12 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
   const csv = metadataCsv(dataDir);
   const early = opts.workers !== 1 && csv && (opts.workers === 2 || statSync(csv).size >= PARALLEL_METADATA_BYTES) ? startWorker() : undefined;
   const computed = await (async () => {
-    const header = await readColumns(dataDir);
+    // Without metadata.csv the columns and the table come from the loader's listing: one source, indexed once.
+    const source = csv ? undefined : openDataSource(dataDir);
+    const header = await readColumns(dataDir, source);
     const plan = planSlices(opts.config.slices, header, opts.slices);
     if (opts.notebook) for (const c of notebookColumns(header)) plan.needs.categorical.add(c);
-    const inputs = await readInputs(dataDir, plan.needs, plan.slices, join(runDir, 'predictions.csv'), { fixedBins: opts.fixedBins, workers: opts.workers });
+    const inputs = await readInputs(dataDir, plan.needs, plan.slices, join(runDir, 'predictions.csv'), { fixedBins: opts.fixedBins, workers: opts.workers, source });
     const { meta, scores } = inputs;
     if (scores.detectors.length === 0) throw new UserError(`${join(runDir, 'predictions.csv')} has no prediction rows.`, 'E_DATA');
     // An optional slice whose column is present but empty everywhere (a learned metric whose model was missing

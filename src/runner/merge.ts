@@ -101,26 +101,42 @@ function readShardDoc(out: string, shard: Shard): ShardDoc {
 
 /** Every shard scored the same data with the same detectors, models and protocol as shard 0. */
 function checkOneRun(docs: ShardDoc[], shards: Shard[]): void {
-  const describe = (doc: ShardDoc) => ({
-    'data fingerprint': doc.data.fingerprint,
-    protocol: doc.config.protocol,
-    detectors: doc.detectors.map((d) => `${d.name}:${d.status}`).join(', '),
-    conditions: doc.detectors.filter((d) => d.status === 'ran').map((d) => `${d.name}: ${(d.conditions ?? ['none']).join(' ')}`).join(', '),
-    ...Object.fromEntries(doc.detectors.filter((d) => d.identity).map((d) => [`score identity of ${d.name}`, IDENTITY_COLUMNS.map((c) => d.identity![c]).join('/')])),
-  });
-  const reference = describe(docs[0]);
   docs.forEach((doc, i) => {
-    const mine = describe(doc);
-    for (const key of new Set([...Object.keys(reference), ...Object.keys(mine)])) {
-      const [a, b] = [reference[key as keyof typeof reference], mine[key as keyof typeof mine]];
-      if (a !== b) {
-        throw new UserError(
-          `shard ${formatShard(shards[i])} is not of the same run as shard ${formatShard(shards[0])}: its ${key} is ${b ?? '(none)'}, not ${a ?? '(none)'}; rerun the shards that differ.`,
-          'E_DATA',
-        );
-      }
+    const differs = runDifference(docs[0], doc, formatShard(shards[0]));
+    if (differs) {
+      throw new UserError(`shard ${formatShard(shards[i])} is not of the same run as shard ${formatShard(shards[0])}: ${differs}; rerun the shards that differ.`, 'E_DATA');
     }
   });
+}
+
+/**
+ * The first way a shard's run differs from shard 0's (`first`, called `firstName`), in words; undefined when
+ * none does. Detectors and their conditions are compared as sets: the merged files take their order from shard 0,
+ * so a shard rerun with the same ones in another order is of the same run.
+ */
+function runDifference(first: ShardDoc, doc: ShardDoc, firstName: string): string | undefined {
+  if (doc.data.fingerprint !== first.data.fingerprint) return `its data fingerprint is ${doc.data.fingerprint}, not ${first.data.fingerprint}`;
+  if (doc.config.protocol !== first.config.protocol) return `its protocol is ${doc.config.protocol}, not ${first.config.protocol}`;
+  const list = (names: string[]) => `[${names.join(', ')}]`;
+  const ran = (d: ShardDoc) => d.detectors.filter((x) => x.status === 'ran').map((x) => x.name);
+  if (!sameSet(ran(doc), ran(first))) return `it ran detectors ${list(ran(doc))}, shard ${firstName} ran ${list(ran(first))}`;
+  const listed = (d: ShardDoc) => d.detectors.map((x) => (x.status === 'ran' ? x.name : `${x.name} (${x.status})`));
+  if (!sameSet(listed(doc), listed(first))) return `it lists detectors ${list(listed(doc))}, shard ${firstName} ${list(listed(first))}`;
+  for (const theirs of first.detectors) {
+    const mine = doc.detectors.find((x) => x.name === theirs.name)!;
+    const [a, b] = [theirs.conditions ?? ['none'], mine.conditions ?? ['none']];
+    if (theirs.status === 'ran' && !sameSet(a, b)) return `it scored ${mine.name} under conditions ${list(b)}, shard ${firstName} under ${list(a)}`;
+    for (const column of IDENTITY_COLUMNS) {
+      const [x, y] = [theirs.identity?.[column], mine.identity?.[column]];
+      if (x !== y) return `it scored ${mine.name} with ${column} ${y ?? '(none)'}, shard ${firstName} with ${x ?? '(none)'}`;
+    }
+  }
+  return undefined;
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  const set = new Set(a);
+  return set.size === new Set(b).size && b.every((x) => set.has(x));
 }
 
 /**

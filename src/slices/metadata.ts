@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { listSamples, openDataSource, parseLabel, REQUIRED_COLUMNS } from '../loaders/index.js';
+import { listSamples, openDataSource, parseLabel, REQUIRED_COLUMNS, type DataSource } from '../loaders/index.js';
 import { UserError } from '../util/errors.js';
 import { nearest } from '../util/suggest.js';
 import { fieldEquals, fieldLatin1, fieldLatin1Transient, fieldNumber, fieldText, latin1ToUtf8, readCsvHeader, scanCsv, type CsvRow } from '../loaders/csv.js';
@@ -56,12 +56,14 @@ export function readHeader(dataDir: string): string[] {
  * Every column the eval set's samples carry, for planning slices: metadata.csv's header, or without one the
  * columns its loader gives the samples' meta (the full release's per-model CSVs mapped onto Evalset names, the
  * first Evalset version's metadata inside an archive, a real/ + fake/ folder's core columns). Without a
- * metadata.csv this lists the samples once (the metadata only, no image is read).
+ * metadata.csv this lists the samples once (the metadata only, no image is read) from `source`: pass the same
+ * one to readMetadata, so its index (per-model CSVs parsed, or a part decompressed to its metadata.csv) is
+ * built once.
  */
-export async function readColumns(dataDir: string): Promise<string[]> {
+export async function readColumns(dataDir: string, source?: DataSource): Promise<string[]> {
   if (metadataFile(dataDir)) return readHeader(dataDir);
   const columns = new Set(readHeader(dataDir));
-  for await (const s of listSamples(openDataSource(resolve(dataDir)))) for (const column of Object.keys(s.meta)) columns.add(column);
+  for await (const s of listSamples(source ?? openDataSource(resolve(dataDir)))) for (const column of Object.keys(s.meta)) columns.add(column);
   return [...columns];
 }
 
@@ -87,9 +89,10 @@ export function metadataCsv(dataDir: string): string | undefined {
 /**
  * Reads the metadata a report needs. An Evalset's metadata.csv is scanned column-wise (no per-row objects:
  * 1.5 M rows in a few seconds); a real/ + fake/ folder goes through its loader. The sample id is
- * `image_path` and the pair id `image_id`, as the Evalset loader defines them.
+ * `image_path` and the pair id `image_id`, as the Evalset loader defines them. `source`: the loader already
+ * opened on `dataDir` (see readColumns).
  */
-export async function readMetadata(dataDir: string, needs: ColumnNeeds, part: MetadataPart = 'all'): Promise<MetadataTable> {
+export async function readMetadata(dataDir: string, needs: ColumnNeeds, part: MetadataPart = 'all', source?: DataSource): Promise<MetadataTable> {
   const file = metadataFile(dataDir);
   const none: ColumnNeeds = { categorical: new Set(), numeric: new Set(), listCounts: new Set(), derived: new Set() };
   const builder = new TableBuilder(part === 'core' ? none : needs, part !== 'columns', part !== 'core');
@@ -100,7 +103,7 @@ export async function readMetadata(dataDir: string, needs: ColumnNeeds, part: Me
     const root = resolve(dataDir);
     const lines: string[] = [];
     builder.start(['image_id', 'image_path', 'dataset', 'label']);
-    for await (const s of listSamples(openDataSource(root))) {
+    for await (const s of listSamples(source ?? openDataSource(root))) {
       builder.ids.pushKey(latin1Key(s.id));
       builder.addRow(s.label, latin1Key(s.pairId));
       builder.readText((column) => s.meta[column] ?? '');

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { UserError } from '../util/errors.js';
 import { workerEntry } from '../util/worker-entry.js';
 import { assignSlices, type AssignedSlice } from './assign.js';
+import type { DataSource } from '../loaders/index.js';
 import type { Bins } from './bins.js';
 import { metadataCsv, readMetadata, type CategoricalColumn, type MetadataTable } from './metadata.js';
 import type { ColumnNeeds, PlannedSlice } from './plan.js';
@@ -23,19 +24,19 @@ export interface Inputs {
  * Reads metadata and predictions and assigns the slices. For a large metadata.csv a worker thread reads
  * labels, pairs and the slice columns and assigns the slices while this thread reads ids and labels and
  * joins the predictions; the pairs come from the worker (interned once), the labels from both (each half
- * checks every row).
+ * checks every row). Without a metadata.csv the table is listed from `source` (see readColumns).
  */
 export async function readInputs(
   dataDir: string,
   needs: ColumnNeeds,
   planned: PlannedSlice[],
   predictionsFile: string,
-  opts: { fixedBins?: ReadonlyMap<string, Bins>; workers?: number } = {},
+  opts: { fixedBins?: ReadonlyMap<string, Bins>; workers?: number; source?: DataSource } = {},
 ): Promise<Inputs> {
   const csv = metadataCsv(dataDir);
   const parallel = csv !== undefined && opts.workers !== 1 && (opts.workers === 2 || (statSync(csv).size >= PARALLEL_METADATA_BYTES && availableParallelism() >= 2));
   if (!parallel) {
-    const meta = await readMetadata(dataDir, needs);
+    const meta = await readMetadata(dataDir, needs, 'all', opts.source);
     const scores = readScores(predictionsFile, meta);
     return { meta, scores, slices: assignSlices(planned, meta, opts.fixedBins) };
   }

@@ -1,4 +1,6 @@
-import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +119,23 @@ describe('semibench run on the first Evalset version', () => {
     // Every slice, not only those of the core columns: the metadata inside a part names the same columns.
     expect(readdirSync(join(a, 'slices')).sort()).toEqual(readdirSync(join(b, 'slices')).sort());
     expect(readdirSync(join(a, 'slices'))).toContain('method_x_model.csv');
+    for (const file of readdirSync(join(b, 'slices'))) expect(readFileSync(join(a, 'slices', file), 'utf8'), file).toBe(readFileSync(join(b, 'slices', file), 'utf8'));
+
+    // `semibench report` lists the samples for their columns and for the table from one index: the part holding
+    // metadata.csv is decompressed once, not twice (a real part is GBs). A bzip2 first on PATH logs each archive it decodes.
+    const bin = tempDir();
+    const log = join(bin, 'decoded.log');
+    const real = execFileSync('sh', ['-c', 'command -v bzip2'], { encoding: 'utf8' }).trim();
+    writeFileSync(join(bin, 'bzip2'), `#!/bin/sh\ntmp=$(mktemp)\ncat > "$tmp"\nsha256sum "$tmp" | cut -c1-64 >> '${log}'\n'${real}' "$@" < "$tmp"\nrc=$?\nrm -f "$tmp"\nexit $rc\n`);
+    chmodSync(join(bin, 'bzip2'), 0o755);
+    writeFileSync(log, '');
+    const report = await startCli(['report', a], { env: { PATH: `${bin}:${process.env.PATH}`, SEMIBENCH_BZIP2: 'bzip2' } }).exit;
+    expect(report.code, report.stderr).toBe(0);
+    const metadataPart = createHash('sha256').update(readFileSync(join(inside, 'semi_truths_10p_0.tar.bz2'))).digest('hex');
+    const decoded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    // the parts smaller than it are looked in first (see TenPercentEvalsetSource): each one once
+    expect(decoded).toContain(metadataPart);
+    expect(decoded.length).toBe(new Set(decoded).size);
     for (const file of readdirSync(join(b, 'slices'))) expect(readFileSync(join(a, 'slices', file), 'utf8'), file).toBe(readFileSync(join(b, 'slices', file), 'utf8'));
   }, 300_000);
 });

@@ -34,7 +34,9 @@ describe('conditions × shards', () => {
     await runDetectors({ ...config, conditions: ['jpeg:75'] }, undefined, { shard: { index: 1, count: 2 } });
     const again = lockRunFolder(config.out);
     try {
-      await expect(mergeShards(config.out)).rejects.toThrow(/shard 1\/2 is not of the same run as shard 0\/2: its conditions is npr-residual: none jpeg:75, not npr-residual: none jpeg:75 crop:0\.8/);
+      await expect(mergeShards(config.out)).rejects.toThrow(
+        'shard 1/2 is not of the same run as shard 0/2: it scored npr-residual under conditions [none, jpeg:75], shard 0/2 under [none, jpeg:75, crop:0.8]; rerun the shards that differ.',
+      );
     } finally {
       again.release();
     }
