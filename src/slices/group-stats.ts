@@ -1,5 +1,6 @@
 import { linearSum, metricDef, METRICS, Z95, type ClusterSums, type LinearSum, type MetricKey } from '../metrics/index.js';
 import { WIN, type DetectorView } from './detector-view.js';
+import type { GroupRows } from './group.js';
 
 /** Metrics with a cluster-robust normal interval (the registry's `normal` entries; the others get a reason). */
 export const NORMAL_CI_METRICS: ReadonlySet<MetricKey> = new Set(METRICS.filter((m) => 'normal' in m).map((m) => m.key));
@@ -62,6 +63,7 @@ export class GroupStats {
   private realScore = new Float64Array(0);
   private realCluster = new Int32Array(0);
   private nTouched = 0;
+  private gathered: GroupRows = { score: new Float64Array(0), pair: new Int32Array(0), win: new Uint8Array(0) };
   private twoClass = false;
   // the interval kernel's columns (of group number columnsFor) and scratch, over the touched clusters
   private group = 0;
@@ -84,10 +86,8 @@ export class GroupStats {
   private totals = new Float64Array(FIELDS);
 
   /**
-   * Reads a group: `positions` are the detector's rank positions of its rows, ascending. `threshold` null
-   * leaves the thresholded sums at 0 (the caller blanks those metrics). `twoClass` adds the sums two-class
-   * metrics need (group AUC placements, TN, squared error). `clusterOfPair` renumbers source images
-   * (compare's shared numbering); by default a cluster is the pair code.
+   * Reads a group given by the detector's rank positions of its rows, ascending (collectRows on their rows
+   * gathered from the view).
    */
   collect(
     view: DetectorView,
@@ -97,11 +97,41 @@ export class GroupStats {
     clusterOfPair?: Int32Array,
     clusters = view.meta.pairIds.length,
   ): this {
-    this.reserve(clusters, positions.length, view.meta.pairIds.length, view.realPairsDesc.length);
-    const { rankedScore, rankedPair, rankedWin, realRankOfPair, realPairsDesc, realScoreOfPair } = view;
+    const n = positions.length;
+    if (this.gathered.score.length < n) this.gathered = { score: new Float64Array(n), pair: new Int32Array(n), win: new Uint8Array(n) };
+    const score = this.gathered.score.subarray(0, n);
+    const pair = this.gathered.pair.subarray(0, n);
+    const win = this.gathered.win.subarray(0, n);
+    for (let k = 0; k < n; k++) {
+      const at = positions[k];
+      score[k] = view.rankedScore[at];
+      pair[k] = view.rankedPair[at];
+      win[k] = view.rankedWin[at];
+    }
+    return this.collectRows(view, { score, pair, win }, threshold, twoClass, clusterOfPair, clusters);
+  }
+
+  /**
+   * Reads a group: `rows` are its rows' scores, pair codes and WIN codes in the detector's rank order
+   * (contiguous, so that the pass reads memory in order). `threshold` null leaves the thresholded sums at 0
+   * (the caller blanks those metrics). `twoClass` adds the sums two-class metrics need (group AUC placements,
+   * TN, squared error). `clusterOfPair` renumbers source images (compare's shared numbering); by default a
+   * cluster is the pair code.
+   */
+  collectRows(
+    view: DetectorView,
+    rows: GroupRows,
+    threshold: number | null,
+    twoClass: boolean,
+    clusterOfPair?: Int32Array,
+    clusters = view.meta.pairIds.length,
+  ): this {
+    this.reserve(clusters, rows.score.length, view.meta.pairIds.length, view.realPairsDesc.length);
+    const { score: rankedScore, pair: rankedPair, win: rankedWin } = rows;
+    const { realRankOfPair, realPairsDesc, realScoreOfPair } = view;
     const { counts, pFakePlace2, pReal, two, mark, fakeScore, fakeCluster, realRank, touched } = this;
     const t = threshold ?? Infinity;
-    const n = positions.length;
+    const n = rankedScore.length;
     this.twoClass = twoClass;
     // hot loops keep their counters in locals (fields would be loaded and stored on every row)
     let nTouched = 0;
@@ -116,12 +146,11 @@ export class GroupStats {
     // pass 1: counts per cluster; compact the paired fakes; collect the paired reals' ranks. A cluster is
     // touched when its first row arrives: its row count (fake count for fake-only groups) is still 0.
     for (let k = 0; k < n; k++) {
-      const at = positions[k];
-      const p = rankedPair[at];
+      const p = rankedPair[k];
       const c = clusterOfPair ? clusterOfPair[p] : p;
-      const s = rankedScore[at];
+      const s = rankedScore[k];
       const pred = s >= t ? 1 : 0;
-      const w = rankedWin[at];
+      const w = rankedWin[k];
       const b = c * COUNT_STRIDE;
       const b2 = c * TWO_STRIDE;
       if (twoClass) {
@@ -210,19 +239,17 @@ export class GroupStats {
       let fAbove = 0;
       let rAbove = 0;
       while (k < n) {
-        const at0 = positions[k];
-        const s = rankedScore[at0];
+        const s = rankedScore[k];
         let k2 = k + 1;
-        let f = rankedWin[at0] === WIN.real ? 0 : 1;
-        while (k2 < n && rankedScore[positions[k2]] === s) f += rankedWin[positions[k2++]] === WIN.real ? 0 : 1;
+        let f = rankedWin[k] === WIN.real ? 0 : 1;
+        while (k2 < n && rankedScore[k2] === s) f += rankedWin[k2++] === WIN.real ? 0 : 1;
         const rt = k2 - k - f;
         const v10 = 2 * (nReal - rAbove - rt) + rt;
         const v01 = 2 * fAbove + f;
         for (let i = k; i < k2; i++) {
-          const at = positions[i];
-          const p = rankedPair[at];
+          const p = rankedPair[i];
           const c = clusterOfPair ? clusterOfPair[p] : p;
-          if (rankedWin[at] !== WIN.real) two[c * TWO_STRIDE + FAKE_PLACE2] += v10;
+          if (rankedWin[i] !== WIN.real) two[c * TWO_STRIDE + FAKE_PLACE2] += v10;
           else two[c * TWO_STRIDE + REAL_PLACE2] += v01;
         }
         fAbove += f;
