@@ -2,7 +2,7 @@ import { computeMetrics, METRIC_KEYS, metricDef, wilsonInterval, type MetricKey,
 import type { AssignedSlice } from './assign.js';
 import { realScoreMap, WIN, type DetectorView } from './detector-view.js';
 import { GroupStats } from './group-stats.js';
-import { GroupScratch, groupSlice, rankedInOrder, type GroupRows } from './group.js';
+import { GroupScratch, groupSlice, rankedInOrder, type GroupRows, type SliceGroups } from './group.js';
 import { pointMetrics } from './point-metrics.js';
 import { codesByRank } from './rank.js';
 import { STATUS } from './scores.js';
@@ -138,25 +138,32 @@ export function aggregateDetector(view: DetectorView, d: number, t: DetectorThre
   const n = view.order.length;
   const stats = new GroupStats();
   const scratch = new GroupScratch();
-  const byRank = codesByRank(matrix, S, view.order);
   const badRows = rowsWithout(view, STATUS.ok);
   let realMap: Map<string, number> | undefined;
   const realScores = (): Map<string, number> => (realMap ??= realScoreMap(view));
-  const twins = new Map(ctx.twins.map((tw) => [`${tw.s} ${tw.g}`, tw.earlier]));
+  // the same rows as an earlier group of the same interval method: the same numbers, copied
+  const earlier = new Map(ctx.twins.map((tw) => [`${tw.s} ${tw.g}`, tw.earlier]));
+  const twinOf = (s: number, g: number) => earlier.get(`${s} ${g}`)?.find((e) => plan.methodOf(e.s, d, e.g) === plan.methodOf(s, d, g));
+  // only slices with a group to compute are ranked (the paper's bins are all copies)
+  const computed = slices.map((slice, s) => slice.values.some((_, g) => !twinOf(s, g)));
+  const column = new Int32Array(S).fill(-1);
+  const which = computed.flatMap((c, s) => (c ? [s] : []));
+  which.forEach((s, j) => (column[s] = j));
+  const byRank = codesByRank(matrix, S, view.order, which);
   const out: SliceRow[][] = [];
   for (const [s, slice] of slices.entries()) {
     const rows: SliceRow[] = [];
     out.push(rows);
     const bad = badCounts(matrix, S, s, slice.values.length, view, badRows);
-    const groups = groupSlice(byRank, s * n, slice.values.length, view, scratch);
+    let groups: SliceGroups | undefined;
     for (let g = 0; g < slice.values.length; g++) {
-      // the same rows as an earlier group of the same interval method: the same numbers, copied
-      const twin = twins.get(`${s} ${g}`)?.find((e) => plan.methodOf(e.s, d, e.g) === plan.methodOf(s, d, g));
+      const twin = twinOf(s, g);
       if (twin) {
         const row = out[twin.s][twin.g];
         rows.push({ ...row, slice: slice.name, value: slice.values[g], n_error: bad.error[g], n_invalid: bad.invalid[g], n_missing: bad.missing[g], metrics: copyCells(row.metrics) });
         continue;
       }
+      groups ??= groupSlice(byRank, column[s] * n, slice.values.length, view, scratch);
       const a = groups.start[g];
       const b = groups.start[g + 1];
       const group: GroupRows = { score: groups.rows.score.subarray(a, b), pair: groups.rows.pair.subarray(a, b), win: groups.rows.win.subarray(a, b) };

@@ -80,17 +80,19 @@ export function codesInRankOrder(order: Int32Array, codes: Int32Array): Int32Arr
 }
 
 /**
- * Every slice's codes (code + 1; 0 = not in the slice) at each of a detector's rank positions, one column per
- * slice (slice s at `[s·n, (s+1)·n)`), from the row-major code matrix (a row's codes at `[row·S, (row+1)·S)`):
- * one random read per rank position serves every slice, and each slice's partition then reads its column in
- * order.
+ * The codes (code + 1; 0 = not in the slice) of the slices `which` at each of a detector's rank positions, one
+ * column per slice (`which[j]` at `[j·n, (j+1)·n)`), from the row-major code matrix (a row's codes at
+ * `[row·S, (row+1)·S)`): one random read per rank position serves every slice, and each slice's partition
+ * then reads its column in order.
  */
-export function codesByRank<T extends Uint8Array | Uint16Array | Int32Array>(matrix: T, S: number, order: Int32Array): T {
+export function codesByRank<T extends Uint8Array | Uint16Array | Int32Array>(matrix: T, S: number, order: Int32Array, which: readonly number[]): T {
   const n = order.length;
-  const out = new (matrix.constructor as new (n: number) => T)(n * S);
+  const m = which.length;
+  const slice = Int32Array.from(which);
+  const out = new (matrix.constructor as new (n: number) => T)(n * m);
   for (let k = 0; k < n; k++) {
     const base = order[k] * S;
-    for (let s = 0, at = k; s < S; s++, at += n) out[at] = matrix[base + s];
+    for (let j = 0, at = k; j < m; j++, at += n) out[at] = matrix[base + slice[j]];
   }
   return out;
 }

@@ -37,7 +37,7 @@ describe('ranking', () => {
       rankedPair: Int32Array.from(order, (r) => r % 13),
       rankedWin: Uint8Array.from(order, (r) => r % 5),
     };
-    const byRank = codesByRank(matrix, groups.length, order);
+    const byRank = codesByRank(matrix, groups.length, order, [0, 1, 2]);
     const scratch = new GroupScratch();
     groups.forEach((g, s) => {
       const one = partitionRanks(codesInRankOrder(order, codes[s]), g);
