@@ -114,7 +114,16 @@ export function sliceInfo(slice: AssignedSlice): SliceInfo {
 /** Builds the shared context; `shared` puts the code matrix in shared memory, for worker threads. */
 export function aggregateContext(slices: readonly AssignedSlice[], detectors: number, opts: AggregateOptions, shared = false): AggregateContext {
   const info = slices.map(sliceInfo);
-  return { slices: info, matrix: codeMatrix(slices, shared), plan: planIntervals(slices, detectors, opts), opts, twins: sameRowGroups(slices, info) };
+  const sizes = slices.map(groupSizes);
+  return { slices: info, matrix: codeMatrix(slices, shared), plan: planIntervals(slices, detectors, opts, sizes), opts, twins: sameRowGroups(slices, info, sizes) };
+}
+
+/** Metadata rows per group of a slice. */
+export function groupSizes(slice: AssignedSlice): Int32Array {
+  const count = new Int32Array(slice.values.length);
+  const codes = slice.codes;
+  for (let i = 0; i < codes.length; i++) if (codes[i] >= 0) count[codes[i]]++;
+  return count;
 }
 
 /** Rows slice by slice, then detector, then value: the order of the per-slice CSVs. */
@@ -199,11 +208,14 @@ export function aggregateDetector(view: DetectorView, d: number, t: DetectorThre
  * scored rows, so with the same interval method their numbers are the same, and aggregateDetector copies them
  * rather than computing them again. Found once per report from the slice codes, compared row by row.
  */
-export function sameRowGroups(slices: readonly AssignedSlice[], info: readonly SliceInfo[]): TwinGroup[] {
+export function sameRowGroups(slices: readonly AssignedSlice[], info: readonly SliceInfo[], groupRows = slices.map(groupSizes)): TwinGroup[] {
   const found = new Map<string, TwinGroup>();
+  // only slices with a group size in common can share a group
+  const sizes = groupRows.map((count) => new Set(Array.from(count).filter((n) => n > 0)));
   for (let s = 0; s < slices.length; s++) {
     for (let e = 0; e < s; e++) {
       if (info[e].column !== info[s].column || info[e].fakeOnly !== info[s].fakeOnly) continue;
+      if (![...sizes[s]].some((n) => sizes[e].has(n))) continue;
       // for each group of s the group of e its rows are in, and back (-2: no rows yet, -1: rows outside one group)
       const a = slices[s].codes;
       const b = slices[e].codes;
@@ -383,7 +395,7 @@ const METHODS: CiMethod[] = ['none', 'bootstrap', 'normal'];
  * sizes are counted over all metadata rows, the same estimate for every detector (a detector's errors only
  * shrink its groups); equal sizes keep slice/detector/value order, so the plan is reproducible.
  */
-export function planIntervals(slices: readonly AssignedSlice[], detectors: number, opts: AggregateOptions): IntervalPlan {
+export function planIntervals(slices: readonly AssignedSlice[], detectors: number, opts: AggregateOptions, groupRows = slices.map(groupSizes)): IntervalPlan {
   const groups = slices.map((s) => s.values.length);
   const offsets: number[] = [];
   let total = 0;
@@ -393,8 +405,7 @@ export function planIntervals(slices: readonly AssignedSlice[], detectors: numbe
   }
   const sizes: { at: number; n: number }[] = [];
   for (const [s, slice] of slices.entries()) {
-    const count = new Int32Array(slice.values.length);
-    for (let i = 0; i < slice.codes.length; i++) if (slice.codes[i] >= 0) count[slice.codes[i]]++;
+    const count = groupRows[s];
     for (let d = 0; d < detectors; d++) count.forEach((n, g) => sizes.push({ at: offsets[s] + d * groups[s] + g, n }));
   }
   const methods = new Uint8Array(total);
