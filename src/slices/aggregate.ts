@@ -1,10 +1,10 @@
 import { computeMetrics, METRIC_KEYS, metricDef, wilsonInterval, type MetricKey, type MetricValue, type ProportionCounts, type RankedScores } from '../metrics/index.js';
 import type { AssignedSlice } from './assign.js';
-import { realScoreMap, type DetectorView } from './detector-view.js';
+import { realScoreMap, WIN, type DetectorView } from './detector-view.js';
 import { GroupStats } from './group-stats.js';
-import { GroupScratch, rankedInOrder } from './group.js';
+import { GroupScratch, groupSlice, rankedInOrder, type GroupRows, type SliceGroups } from './group.js';
 import { pointMetrics } from './point-metrics.js';
-import { partitionAllSlices } from './rank.js';
+import { codesByRank } from './rank.js';
 import { STATUS } from './scores.js';
 import type { DetectorThreshold } from './threshold-policy.js';
 
@@ -95,6 +95,15 @@ export interface AggregateContext {
   matrix: Uint8Array | Uint16Array | Int32Array;
   plan: IntervalPlan;
   opts: AggregateOptions;
+  /** Groups with the same metadata rows as earlier groups (see sameRowGroups). */
+  twins: TwinGroup[];
+}
+
+/** A group (slice s, group g) and the earlier groups, in slice order, that hold exactly its metadata rows. */
+export interface TwinGroup {
+  s: number;
+  g: number;
+  earlier: { s: number; g: number }[];
 }
 
 /** The slice facts a context carries. */
@@ -104,7 +113,17 @@ export function sliceInfo(slice: AssignedSlice): SliceInfo {
 
 /** Builds the shared context; `shared` puts the code matrix in shared memory, for worker threads. */
 export function aggregateContext(slices: readonly AssignedSlice[], detectors: number, opts: AggregateOptions, shared = false): AggregateContext {
-  return { slices: slices.map(sliceInfo), matrix: codeMatrix(slices, shared), plan: planIntervals(slices, detectors, opts), opts };
+  const info = slices.map(sliceInfo);
+  const sizes = slices.map(groupSizes);
+  return { slices: info, matrix: codeMatrix(slices, shared), plan: planIntervals(slices, detectors, opts, sizes), opts, twins: sameRowGroups(slices, info, sizes) };
+}
+
+/** Metadata rows per group of a slice. */
+export function groupSizes(slice: AssignedSlice): Int32Array {
+  const count = new Int32Array(slice.values.length);
+  const codes = slice.codes;
+  for (let i = 0; i < codes.length; i++) if (codes[i] >= 0) count[codes[i]]++;
+  return count;
 }
 
 /** Rows slice by slice, then detector, then value: the order of the per-slice CSVs. */
@@ -115,41 +134,51 @@ export function orderRows(perDetector: SliceRow[][][], slices: number): SliceRow
 }
 
 /**
- * One detector's rows, per slice. Every slice's groups come out of one partition of the detector's ranking
- * (one random read per row serves every slice), so every later pass reads memory in order. Each group's
- * registry metrics come from src/metrics on typed arrays; intervals from a cluster bootstrap over source images
- * (metrics' computeMetrics) for groups that fit the budget, the cluster-robust normal interval (group-stats.ts)
- * for the rest, and never of zero width (replaceDegenerate). parallel.ts runs it per detector, on two threads
- * for large reports.
+ * One detector's rows, per slice. The detector's ranking is read once for the codes of every slice (one
+ * random read per row serves every slice); each slice's groups are then copied out contiguously, so every
+ * later pass reads memory in order. Each group's registry metrics come from src/metrics on typed arrays;
+ * intervals from a cluster bootstrap over source images (metrics' computeMetrics) for groups that fit the
+ * budget, the cluster-robust normal interval (group-stats.ts) for the rest, and never of zero width
+ * (replaceDegenerate). parallel.ts runs it per detector, on two threads for large reports.
  */
 export function aggregateDetector(view: DetectorView, d: number, t: DetectorThreshold, ctx: AggregateContext): SliceRow[][] {
   const { slices, matrix, plan, opts } = ctx;
   const S = slices.length;
+  const n = view.order.length;
   const stats = new GroupStats();
   const scratch = new GroupScratch();
-  const parts = partitionAllSlices(matrix, S, slices.map((x) => x.values.length), view.order);
   const badRows = rowsWithout(view, STATUS.ok);
   let realMap: Map<string, number> | undefined;
   const realScores = (): Map<string, number> => (realMap ??= realScoreMap(view));
-  const twins = twinGroups(parts, slices, (s, g) => plan.methodOf(s, d, g));
+  // the same rows as an earlier group of the same interval method: the same numbers, copied
+  const earlier = new Map(ctx.twins.map((tw) => [`${tw.s} ${tw.g}`, tw.earlier]));
+  const twinOf = (s: number, g: number) => earlier.get(`${s} ${g}`)?.find((e) => plan.methodOf(e.s, d, e.g) === plan.methodOf(s, d, g));
+  // only slices with a group to compute are ranked (the paper's bins are all copies)
+  const computed = slices.map((slice, s) => slice.values.some((_, g) => !twinOf(s, g)));
+  const column = new Int32Array(S).fill(-1);
+  const which = computed.flatMap((c, s) => (c ? [s] : []));
+  which.forEach((s, j) => (column[s] = j));
+  const byRank = codesByRank(matrix, S, view.order, which);
   const out: SliceRow[][] = [];
   for (const [s, slice] of slices.entries()) {
     const rows: SliceRow[] = [];
     out.push(rows);
-    const { start, positions: all } = parts[s];
-    parts[s] = { start, positions: new Int32Array(0) }; // free this slice's positions once done
     const bad = badCounts(matrix, S, s, slice.values.length, view, badRows);
+    let groups: SliceGroups | undefined;
     for (let g = 0; g < slice.values.length; g++) {
-      const twin = twins.get(s)?.get(g);
+      const twin = twinOf(s, g);
       if (twin) {
         const row = out[twin.s][twin.g];
         rows.push({ ...row, slice: slice.name, value: slice.values[g], n_error: bad.error[g], n_invalid: bad.invalid[g], n_missing: bad.missing[g], metrics: copyCells(row.metrics) });
         continue;
       }
-      const positions = all.subarray(start[g], start[g + 1]);
-      const method = positions.length === 0 ? 'none' : plan.methodOf(s, d, g);
-      stats.collect(view, positions, t.threshold?.value ?? null, !slice.fakeOnly);
-      const metrics = groupMetrics(positions, stats, slice, view, t, method, opts, realScores, scratch);
+      groups ??= groupSlice(byRank, column[s] * n, slice.values.length, view, scratch);
+      const a = groups.start[g];
+      const b = groups.start[g + 1];
+      const group: GroupRows = { score: groups.rows.score.subarray(a, b), pair: groups.rows.pair.subarray(a, b), win: groups.rows.win.subarray(a, b) };
+      const method = b === a ? 'none' : plan.methodOf(s, d, g);
+      stats.collectRows(view, group, t.threshold?.value ?? null, !slice.fakeOnly);
+      const metrics = groupMetrics(group, stats, slice, view, t, method, opts, realScores, scratch);
       rows.push({
         detector: view.detector,
         slice: slice.name,
@@ -174,39 +203,40 @@ export function aggregateDetector(view: DetectorView, d: number, t: DetectorThre
 }
 
 /**
- * Groups whose scored rows, kind, column and interval method equal an earlier slice's group (the paper's
- * small / medium / large are the 5-bin slice's bins 1, 3 and 5): their numbers are the same, so they are
- * copied rather than computed again. Slice → group → the earlier (slice, group). Rows are compared in full.
+ * Groups that hold exactly the metadata rows of an earlier group of a slice with the same column and kind (the
+ * paper's small / medium / large are the 5-bin slice's bins 1, 3 and 5): for any detector they hold the same
+ * scored rows, so with the same interval method their numbers are the same, and aggregateDetector copies them
+ * rather than computing them again. Found once per report from the slice codes, compared row by row.
  */
-function twinGroups(
-  parts: readonly { start: Int32Array; positions: Int32Array }[],
-  slices: readonly SliceInfo[],
-  methodOf: (s: number, g: number) => CiMethod,
-): Map<number, Map<number, { s: number; g: number }>> {
-  const first = new Map<string, { s: number; g: number }>();
-  const twins = new Map<number, Map<number, { s: number; g: number }>>();
-  for (const [s, slice] of slices.entries()) {
-    const { start, positions } = parts[s];
-    for (let g = 0; g < slice.values.length; g++) {
-      const a = start[g];
-      const n = start[g + 1] - a;
-      if (n === 0) continue;
-      const key = `${n} ${positions[a]} ${positions[a + n - 1]} ${slice.fakeOnly} ${slice.column} ${methodOf(s, g)}`;
-      const earlier = first.get(key);
-      if (!earlier) {
-        first.set(key, { s, g });
-        continue;
+export function sameRowGroups(slices: readonly AssignedSlice[], info: readonly SliceInfo[], groupRows = slices.map(groupSizes)): TwinGroup[] {
+  const found = new Map<string, TwinGroup>();
+  // only slices with a group size in common can share a group
+  const sizes = groupRows.map((count) => new Set(Array.from(count).filter((n) => n > 0)));
+  for (let s = 0; s < slices.length; s++) {
+    for (let e = 0; e < s; e++) {
+      if (info[e].column !== info[s].column || info[e].fakeOnly !== info[s].fakeOnly) continue;
+      if (![...sizes[s]].some((n) => sizes[e].has(n))) continue;
+      // for each group of s the group of e its rows are in, and back (-2: no rows yet, -1: rows outside one group)
+      const a = slices[s].codes;
+      const b = slices[e].codes;
+      const to = new Int32Array(slices[s].values.length).fill(-2);
+      const from = new Int32Array(slices[e].values.length).fill(-2);
+      for (let i = 0; i < a.length; i++) {
+        const x = a[i];
+        const y = b[i];
+        if (x >= 0) to[x] = to[x] === -2 || to[x] === y ? y : -1;
+        if (y >= 0) from[y] = from[y] === -2 || from[y] === x ? x : -1;
       }
-      const b = parts[earlier.s].start[earlier.g];
-      const other = parts[earlier.s].positions;
-      let same = true;
-      for (let k = 0; k < n && same; k++) same = positions[a + k] === other[b + k];
-      if (!same) continue;
-      if (!twins.has(s)) twins.set(s, new Map());
-      twins.get(s)!.set(g, earlier);
+      for (let g = 0; g < to.length; g++) {
+        const h = to[g];
+        if (h < 0 || from[h] !== g) continue;
+        const key = `${s} ${g}`;
+        if (!found.has(key)) found.set(key, { s, g, earlier: [] });
+        found.get(key)!.earlier.push({ s: e, g: h });
+      }
     }
   }
-  return twins;
+  return [...found.values()];
 }
 
 function copyCells(cells: Record<MetricKey, MetricCell>): Record<MetricKey, MetricCell> {
@@ -235,7 +265,7 @@ function codeMatrix(slices: readonly AssignedSlice[], shared: boolean): Uint8Arr
 }
 
 function groupMetrics(
-  positions: Int32Array,
+  group: GroupRows,
   stats: GroupStats,
   slice: SliceInfo,
   view: DetectorView,
@@ -247,7 +277,7 @@ function groupMetrics(
 ): Record<MetricKey, MetricCell> {
   const column = slice.column;
   const threshold = t.threshold ? { value: t.threshold.value } : { reason: `no threshold: ${t.reason}` };
-  const columns = slice.fakeOnly && method !== 'bootstrap' ? null : gatherColumns(view, positions, scratch);
+  const columns = slice.fakeOnly && method !== 'bootstrap' ? null : rankedColumns(group, scratch);
   const point = pointMetrics(stats, slice.fakeOnly ? null : columns, threshold, { sliceColumn: column });
   const cells = {} as Record<MetricKey, MetricCell>;
   for (const key of METRIC_KEYS) cells[key] = cell(point.values[key], method);
@@ -306,18 +336,11 @@ function replaceDegenerate(key: MetricKey, c: MetricCell, counts: ProportionCoun
 }
 
 /** The group's labels, scores and pairs in rank order, and their ranking (scratch-backed). */
-function gatherColumns(view: DetectorView, positions: Int32Array, scratch: GroupScratch): { labels: Uint8Array; scores: Float64Array; pairs: Int32Array; ranked: RankedScores } {
-  const n = positions.length;
-  const labels = scratch.u8('labels', n);
-  const scores = scratch.f64('scores', n);
-  const pairs = scratch.i32('pairs', n);
-  for (let k = 0; k < n; k++) {
-    const at = positions[k];
-    labels[k] = view.rankedLabel[at];
-    scores[k] = view.rankedScore[at];
-    pairs[k] = view.rankedPair[at];
-  }
-  return { labels, scores, pairs, ranked: rankedInOrder(labels, scores, scratch) };
+function rankedColumns(group: GroupRows, scratch: GroupScratch): { labels: Uint8Array; scores: Float64Array; pairs: Int32Array; ranked: RankedScores } {
+  const { score, pair, win } = group;
+  const labels = scratch.u8('labels', score.length);
+  for (let k = 0; k < score.length; k++) labels[k] = win[k] === WIN.real ? 0 : 1;
+  return { labels, scores: score, pairs: pair, ranked: rankedInOrder(labels, score, scratch) };
 }
 
 function cell(v: MetricValue, method: CiMethod): MetricCell {
@@ -372,7 +395,7 @@ const METHODS: CiMethod[] = ['none', 'bootstrap', 'normal'];
  * sizes are counted over all metadata rows, the same estimate for every detector (a detector's errors only
  * shrink its groups); equal sizes keep slice/detector/value order, so the plan is reproducible.
  */
-export function planIntervals(slices: readonly AssignedSlice[], detectors: number, opts: AggregateOptions): IntervalPlan {
+export function planIntervals(slices: readonly AssignedSlice[], detectors: number, opts: AggregateOptions, groupRows = slices.map(groupSizes)): IntervalPlan {
   const groups = slices.map((s) => s.values.length);
   const offsets: number[] = [];
   let total = 0;
@@ -382,8 +405,7 @@ export function planIntervals(slices: readonly AssignedSlice[], detectors: numbe
   }
   const sizes: { at: number; n: number }[] = [];
   for (const [s, slice] of slices.entries()) {
-    const count = new Int32Array(slice.values.length);
-    for (let i = 0; i < slice.codes.length; i++) if (slice.codes[i] >= 0) count[slice.codes[i]]++;
+    const count = groupRows[s];
     for (let d = 0; d < detectors; d++) count.forEach((n, g) => sizes.push({ at: offsets[s] + d * groups[s] + g, n }));
   }
   const methods = new Uint8Array(total);

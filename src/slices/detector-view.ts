@@ -55,14 +55,8 @@ export function detectorView(meta: MetaCore, scores: DetectorScores): DetectorVi
     owner[p] = i;
     realScoreOfPair[p] = scores.score[i];
   }
+  // one pass in rank order (each row's metadata read once): the ranked columns and the reals in score order
   const pairs: number[] = [];
-  for (let k = 0; k < order.length; k++) {
-    const r = order[k];
-    if (meta.label[r] === 0 && owner[meta.pair[r]] === r) pairs.push(meta.pair[r]);
-  }
-  const realPairsDesc = Int32Array.from(pairs);
-  const realRankOfPair = new Int32Array(meta.pairIds.length).fill(-1);
-  for (let j = 0; j < realPairsDesc.length; j++) realRankOfPair[realPairsDesc[j]] = j;
   const rankedScore = new Float64Array(order.length);
   const rankedLabel = new Uint8Array(order.length);
   const rankedPair = new Int32Array(order.length);
@@ -71,12 +65,17 @@ export function detectorView(meta: MetaCore, scores: DetectorScores): DetectorVi
     const r = order[k];
     const s = scores.score[r];
     const p = meta.pair[r];
+    const label = meta.label[r];
     rankedScore[k] = s;
-    rankedLabel[k] = meta.label[r];
+    rankedLabel[k] = label;
     rankedPair[k] = p;
     const real = realScoreOfPair[p];
-    rankedWin[k] = meta.label[r] === 0 ? WIN.real : Number.isNaN(real) ? WIN.unpaired : s > real ? WIN.win : s === real ? WIN.tie : WIN.lose;
+    rankedWin[k] = label === 0 ? WIN.real : Number.isNaN(real) ? WIN.unpaired : s > real ? WIN.win : s === real ? WIN.tie : WIN.lose;
+    if (label === 0 && owner[p] === r) pairs.push(p);
   }
+  const realPairsDesc = Int32Array.from(pairs);
+  const realRankOfPair = new Int32Array(meta.pairIds.length).fill(-1);
+  for (let j = 0; j < realPairsDesc.length; j++) realRankOfPair[realPairsDesc[j]] = j;
   return {
     detector: scores.detector,
     meta,

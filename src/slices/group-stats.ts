@@ -1,27 +1,37 @@
 import { linearSum, metricDef, METRICS, Z95, type ClusterSums, type LinearSum, type MetricKey } from '../metrics/index.js';
 import { WIN, type DetectorView } from './detector-view.js';
+import type { GroupRows } from './group.js';
 
 /** Metrics with a cluster-robust normal interval (the registry's `normal` entries; the others get a reason). */
 export const NORMAL_CI_METRICS: ReadonlySet<MetricKey> = new Set(METRICS.filter((m) => 'normal' in m).map((m) => m.key));
 
-// Per-cluster sums, one record of STRIDE doubles per cluster (source image): the fields a row's first pass
-// updates share one 64-byte cache line, the merge's fields the next, so a row costs one random line, not one
-// per array. Counts are integers (exact in doubles); placement sums are kept doubled (2·below + ties) so that
-// they stay integers. Field positions within a record (and in the totals):
+// Per-cluster sums (cluster = source image), split by when they are touched so that the arrays a row's
+// random access lands in stay small enough for the core's L2 cache (at 28 k source images the one 128-byte
+// record per cluster this replaced missed it on nearly every row, ~75 % of the report's time):
+// - `counts`: Int32 records of COUNT_STRIDE, the fields every fake row updates (exact integers, < 2^31 rows);
+// - `pFakePlace2`: per paired fake in the merge; `pReal`: per paired real (touched once per real);
+// - `two`: two-class groups only.
+// Placement sums are kept doubled (2·below + ties) so that they stay integers.
 const FAKES = 0;
 const TP = 1; // fakes at or above the threshold
 const P_FAKES = 2; // fakes with a scored source real
 const WINS2 = 3; // Σ 2 × 2AFC outcome (2 win, 1 tie, 0 loss)
-const SIZE = 4; // two-class groups only: rows
-const TN = 5; // two-class: reals below the threshold
-const SE = 6; // two-class: Σ (score − label)²
-const FAKE_PLACE2 = 7; // two-class: Σ over fakes of 2·(reals below) + (reals tied)
-const P_FAKE_PLACE2 = 8; // Σ over paired fakes of 2·(paired reals below) + ties
-const P_REAL_PLACE2 = 9; // per-real sums (touched once per real): Σ 2·(paired fakes above) + ties
-const P_REALS = 10; // the cluster's real is in the paired set (0 or 1)
-const REAL_PLACE2 = 11; // two-class: Σ over the group's reals of 2·(fakes above) + (fakes tied)
-const FIELDS = 12;
-const STRIDE = 16;
+const COUNT_STRIDE = 4;
+// pReal: Σ over the cluster's paired real of 2·(paired fakes above) + ties, and whether the real is in the set
+const P_REAL_PLACE2 = 0;
+const P_REALS = 1;
+const P_REAL_STRIDE = 2;
+// two: rows, reals below the threshold, Σ (score − label)², Σ over fakes of 2·(reals below) + (reals tied),
+// Σ over reals of 2·(fakes above) + (fakes tied)
+const SIZE = 0;
+const TN = 1;
+const SE = 2;
+const FAKE_PLACE2 = 3;
+const REAL_PLACE2 = 4;
+const TWO_STRIDE = 8;
+// field positions in the group's totals
+const T = { FAKES: 0, TP: 1, P_FAKES: 2, WINS2: 3, SIZE: 4, TN: 5, SE: 6, P_FAKE_PLACE2: 7, P_REAL_PLACE2: 8, P_REALS: 9 } as const;
+const FIELDS = 10;
 
 /**
  * One group's counts, paired metrics and per-source-image sums, from a single pass over its rows in rank
@@ -41,7 +51,10 @@ const STRIDE = 16;
  * One instance is reused group after group.
  */
 export class GroupStats {
-  private sums = new Float64Array(0);
+  private counts = new Int32Array(0);
+  private pFakePlace2 = new Float64Array(0);
+  private pReal = new Float64Array(0);
+  private two = new Float64Array(0);
   private touched = new Int32Array(0);
   private mark = new Uint8Array(0);
   private fakeScore = new Float64Array(0);
@@ -50,6 +63,7 @@ export class GroupStats {
   private realScore = new Float64Array(0);
   private realCluster = new Int32Array(0);
   private nTouched = 0;
+  private gathered: GroupRows = { score: new Float64Array(0), pair: new Int32Array(0), win: new Uint8Array(0) };
   private twoClass = false;
   // the interval kernel's columns (of group number columnsFor) and scratch, over the touched clusters
   private group = 0;
@@ -72,10 +86,8 @@ export class GroupStats {
   private totals = new Float64Array(FIELDS);
 
   /**
-   * Reads a group: `positions` are the detector's rank positions of its rows, ascending. `threshold` null
-   * leaves the thresholded sums at 0 (the caller blanks those metrics). `twoClass` adds the sums two-class
-   * metrics need (group AUC placements, TN, squared error). `clusterOfPair` renumbers source images
-   * (compare's shared numbering); by default a cluster is the pair code.
+   * Reads a group given by the detector's rank positions of its rows, ascending (collectRows on their rows
+   * gathered from the view).
    */
   collect(
     view: DetectorView,
@@ -85,11 +97,41 @@ export class GroupStats {
     clusterOfPair?: Int32Array,
     clusters = view.meta.pairIds.length,
   ): this {
-    this.reserve(clusters, positions.length, view.meta.pairIds.length, view.realPairsDesc.length);
-    const { rankedScore, rankedPair, rankedWin, realRankOfPair, realPairsDesc, realScoreOfPair } = view;
-    const { sums, mark, fakeScore, fakeCluster, realRank, touched } = this;
-    const t = threshold ?? Infinity;
     const n = positions.length;
+    if (this.gathered.score.length < n) this.gathered = { score: new Float64Array(n), pair: new Int32Array(n), win: new Uint8Array(n) };
+    const score = this.gathered.score.subarray(0, n);
+    const pair = this.gathered.pair.subarray(0, n);
+    const win = this.gathered.win.subarray(0, n);
+    for (let k = 0; k < n; k++) {
+      const at = positions[k];
+      score[k] = view.rankedScore[at];
+      pair[k] = view.rankedPair[at];
+      win[k] = view.rankedWin[at];
+    }
+    return this.collectRows(view, { score, pair, win }, threshold, twoClass, clusterOfPair, clusters);
+  }
+
+  /**
+   * Reads a group: `rows` are its rows' scores, pair codes and WIN codes in the detector's rank order
+   * (contiguous, so that the pass reads memory in order). `threshold` null leaves the thresholded sums at 0
+   * (the caller blanks those metrics). `twoClass` adds the sums two-class metrics need (group AUC placements,
+   * TN, squared error). `clusterOfPair` renumbers source images (compare's shared numbering); by default a
+   * cluster is the pair code.
+   */
+  collectRows(
+    view: DetectorView,
+    rows: GroupRows,
+    threshold: number | null,
+    twoClass: boolean,
+    clusterOfPair?: Int32Array,
+    clusters = view.meta.pairIds.length,
+  ): this {
+    this.reserve(clusters, rows.score.length, view.meta.pairIds.length, view.realPairsDesc.length);
+    const { score: rankedScore, pair: rankedPair, win: rankedWin } = rows;
+    const { realRankOfPair, realPairsDesc, realScoreOfPair } = view;
+    const { counts, pFakePlace2, pReal, two, mark, fakeScore, fakeCluster, realRank, touched } = this;
+    const t = threshold ?? Infinity;
+    const n = rankedScore.length;
     this.twoClass = twoClass;
     // hot loops keep their counters in locals (fields would be loaded and stored on every row)
     let nTouched = 0;
@@ -104,40 +146,40 @@ export class GroupStats {
     // pass 1: counts per cluster; compact the paired fakes; collect the paired reals' ranks. A cluster is
     // touched when its first row arrives: its row count (fake count for fake-only groups) is still 0.
     for (let k = 0; k < n; k++) {
-      const at = positions[k];
-      const p = rankedPair[at];
+      const p = rankedPair[k];
       const c = clusterOfPair ? clusterOfPair[p] : p;
-      const s = rankedScore[at];
+      const s = rankedScore[k];
       const pred = s >= t ? 1 : 0;
-      const w = rankedWin[at];
-      const b = c * STRIDE;
+      const w = rankedWin[k];
+      const b = c * COUNT_STRIDE;
+      const b2 = c * TWO_STRIDE;
       if (twoClass) {
-        if (sums[b + SIZE] === 0) touched[nTouched++] = c;
-        sums[b + SIZE]++;
+        if (two[b2 + SIZE] === 0) touched[nTouched++] = c;
+        two[b2 + SIZE]++;
       }
       if (w !== WIN.real) {
-        if (!twoClass && sums[b + FAKES] === 0) touched[nTouched++] = c;
-        sums[b + FAKES]++;
-        sums[b + TP] += pred;
+        if (!twoClass && counts[b + FAKES] === 0) touched[nTouched++] = c;
+        counts[b + FAKES]++;
+        counts[b + TP] += pred;
         nFake++;
         tp += pred;
         if (w === WIN.unpaired) {
           nUnpaired++;
         } else {
-          sums[b + P_FAKES]++;
-          sums[b + WINS2] += w;
+          counts[b + P_FAKES]++;
+          counts[b + WINS2] += w;
           wins2 += w;
           fakeScore[nPF] = s;
-          fakeCluster[nPF++] = b;
+          fakeCluster[nPF++] = c;
           if (mark[p] === 0) {
             mark[p] = 1;
             realRank[nPR++] = realRankOfPair[p];
           }
         }
-        if (twoClass) sums[b + SE] += (s - 1) * (s - 1);
+        if (twoClass) two[b2 + SE] += (s - 1) * (s - 1);
       } else if (twoClass) {
-        sums[b + TN] += 1 - pred;
-        sums[b + SE] += s * s;
+        two[b2 + TN] += 1 - pred;
+        two[b2 + SE] += s * s;
         tn += 1 - pred;
       }
     }
@@ -151,7 +193,7 @@ export class GroupStats {
       const p = realPairsDesc[ranks[i]];
       mark[p] = 0; // leave the marks clean for the next group
       realScore[i] = realScoreOfPair[p];
-      realCluster[i] = (clusterOfPair ? clusterOfPair[p] : p) * STRIDE;
+      realCluster[i] = (clusterOfPair ? clusterOfPair[p] : p) * P_REAL_STRIDE;
     }
     let place2 = 0;
     let a = 0;
@@ -163,7 +205,7 @@ export class GroupStats {
       // the run of fakes strictly above the next real all beat the same reals: one placement for the run
       const v10run = 2 * (nPR - realsAbove);
       const a0 = a;
-      while (a < nPF && fakeScore[a] > sr) sums[fakeCluster[a++] + P_FAKE_PLACE2] += v10run;
+      while (a < nPF && fakeScore[a] > sr) pFakePlace2[fakeCluster[a++]] += v10run;
       place2 += (a - a0) * v10run;
       fakesAbove += a - a0;
       if (r >= nPR) break;
@@ -176,12 +218,12 @@ export class GroupStats {
       const rt = r2 - r;
       const v10 = 2 * (nPR - realsAbove - rt) + rt;
       const v01 = 2 * fakesAbove + f;
-      for (let i = a; i < a2; i++) sums[fakeCluster[i] + P_FAKE_PLACE2] += v10;
+      for (let i = a; i < a2; i++) pFakePlace2[fakeCluster[i]] += v10;
       place2 += f * v10;
       for (let i = r; i < r2; i++) {
         const b = realCluster[i];
-        sums[b + P_REAL_PLACE2] += v01;
-        sums[b + P_REALS]++;
+        pReal[b + P_REAL_PLACE2] += v01;
+        pReal[b + P_REALS]++;
       }
       fakesAbove += f;
       realsAbove += rt;
@@ -197,20 +239,18 @@ export class GroupStats {
       let fAbove = 0;
       let rAbove = 0;
       while (k < n) {
-        const at0 = positions[k];
-        const s = rankedScore[at0];
+        const s = rankedScore[k];
         let k2 = k + 1;
-        let f = rankedWin[at0] === WIN.real ? 0 : 1;
-        while (k2 < n && rankedScore[positions[k2]] === s) f += rankedWin[positions[k2++]] === WIN.real ? 0 : 1;
+        let f = rankedWin[k] === WIN.real ? 0 : 1;
+        while (k2 < n && rankedScore[k2] === s) f += rankedWin[k2++] === WIN.real ? 0 : 1;
         const rt = k2 - k - f;
         const v10 = 2 * (nReal - rAbove - rt) + rt;
         const v01 = 2 * fAbove + f;
         for (let i = k; i < k2; i++) {
-          const at = positions[i];
-          const p = rankedPair[at];
+          const p = rankedPair[i];
           const c = clusterOfPair ? clusterOfPair[p] : p;
-          if (rankedWin[at] !== WIN.real) sums[c * STRIDE + FAKE_PLACE2] += v10;
-          else sums[c * STRIDE + REAL_PLACE2] += v01;
+          if (rankedWin[i] !== WIN.real) two[c * TWO_STRIDE + FAKE_PLACE2] += v10;
+          else two[c * TWO_STRIDE + REAL_PLACE2] += v01;
         }
         fAbove += f;
         rAbove += rt;
@@ -230,9 +270,23 @@ export class GroupStats {
     this.nTouched = nTouched;
     const totals = this.totals;
     totals.fill(0);
+    // in the order the clusters were touched (SE is a float sum)
     for (let i = 0; i < nTouched; i++) {
       const c = touched[i];
-      for (let f = 0; f < FIELDS; f++) totals[f] += sums[c * STRIDE + f];
+      const b = c * COUNT_STRIDE;
+      totals[T.FAKES] += counts[b + FAKES];
+      totals[T.TP] += counts[b + TP];
+      totals[T.P_FAKES] += counts[b + P_FAKES];
+      totals[T.WINS2] += counts[b + WINS2];
+      totals[T.P_FAKE_PLACE2] += pFakePlace2[c];
+      totals[T.P_REAL_PLACE2] += pReal[c * P_REAL_STRIDE + P_REAL_PLACE2];
+      totals[T.P_REALS] += pReal[c * P_REAL_STRIDE + P_REALS];
+      if (twoClass) {
+        const b2 = c * TWO_STRIDE;
+        totals[T.SIZE] += two[b2 + SIZE];
+        totals[T.TN] += two[b2 + TN];
+        totals[T.SE] += two[b2 + SE];
+      }
     }
     return this;
   }
@@ -257,12 +311,12 @@ export class GroupStats {
   /** The group's totals as the registry's ClusterSums. */
   private totalSums(): ClusterSums {
     const r = this.totals;
-    const fakes = r[FAKES];
-    const tp = r[TP];
-    const size = this.twoClass ? r[SIZE] : fakes;
+    const fakes = r[T.FAKES];
+    const tp = r[T.TP];
+    const size = this.twoClass ? r[T.SIZE] : fakes;
     const reals = size - fakes;
-    const tn = this.twoClass ? r[TN] : 0;
-    return { fakes, tp, fn: fakes - tp, size, reals, tn, fp: reals - tn, se: this.twoClass ? r[SE] : 0, wins: r[WINS2] / 2, pairedFakes: r[P_FAKES] };
+    const tn = this.twoClass ? r[T.TN] : 0;
+    return { fakes, tp, fn: fakes - tp, size, reals, tn, fp: reals - tn, se: this.twoClass ? r[T.SE] : 0, wins: r[T.WINS2] / 2, pairedFakes: r[T.P_FAKES] };
   }
 
   /** Every touched cluster's ClusterSums as columns (index t: the t-th touched cluster), once per group. */
@@ -271,19 +325,20 @@ export class GroupStats {
     if (this.columnsFor === this.group) return this.columns;
     if (this.columns.tp.length < n) this.columns = emptyColumns(this.touched.length);
     const { fakes, tp, fn, size, reals, tn, fp, se, wins, pairedFakes } = this.columns;
-    const { sums, touched, twoClass } = this;
+    const { counts, two, touched, twoClass } = this;
     for (let t = 0; t < n; t++) {
-      const b = touched[t] * STRIDE;
-      fakes[t] = sums[b + FAKES];
-      tp[t] = sums[b + TP];
+      const b = touched[t] * COUNT_STRIDE;
+      const b2 = touched[t] * TWO_STRIDE;
+      fakes[t] = counts[b + FAKES];
+      tp[t] = counts[b + TP];
       fn[t] = fakes[t] - tp[t];
-      size[t] = twoClass ? sums[b + SIZE] : fakes[t];
+      size[t] = twoClass ? two[b2 + SIZE] : fakes[t];
       reals[t] = size[t] - fakes[t];
-      tn[t] = twoClass ? sums[b + TN] : 0;
+      tn[t] = twoClass ? two[b2 + TN] : 0;
       fp[t] = reals[t] - tn[t];
-      se[t] = twoClass ? sums[b + SE] : 0;
-      wins[t] = sums[b + WINS2] / 2;
-      pairedFakes[t] = sums[b + P_FAKES];
+      se[t] = twoClass ? two[b2 + SE] : 0;
+      wins[t] = counts[b + WINS2] / 2;
+      pairedFakes[t] = counts[b + P_FAKES];
     }
     this.columnsFor = this.group;
     return this.columns;
@@ -299,7 +354,7 @@ export class GroupStats {
     const spec = metricDef(metric).normal!;
     const n = this.nTouched;
     const cols = this.clusterColumns();
-    const { sums, touched } = this;
+    const { pFakePlace2, pReal, two, touched } = this;
     if ('ratios' in spec) {
       // a ratio over nothing (recall on reals of a fake-only group) is left out and the weights renormalised,
       // as sklearn averages only the classes present
@@ -319,19 +374,20 @@ export class GroupStats {
       return;
     }
     if (spec.auc === 'paired') {
-      const M = this.totals[P_FAKES];
-      const N = this.totals[P_REALS];
+      const M = this.totals[T.P_FAKES];
+      const N = this.totals[T.P_REALS];
       const pairedFakes = cols.pairedFakes;
       for (let t = 0; t < n; t++) {
-        const b = touched[t] * STRIDE;
-        z[t] = (sums[b + P_FAKE_PLACE2] / (2 * N) - pairedFakes[t] * v) / M + (sums[b + P_REAL_PLACE2] / (2 * M) - sums[b + P_REALS] * v) / N;
+        const c = touched[t];
+        const b = c * P_REAL_STRIDE;
+        z[t] = (pFakePlace2[c] / (2 * N) - pairedFakes[t] * v) / M + (pReal[b + P_REAL_PLACE2] / (2 * M) - pReal[b + P_REALS] * v) / N;
       }
       return;
     }
     const { fakes, reals } = cols;
     for (let t = 0; t < n; t++) {
-      const b = touched[t] * STRIDE;
-      z[t] = (sums[b + FAKE_PLACE2] / (2 * total.reals) - fakes[t] * v) / total.fakes + (sums[b + REAL_PLACE2] / (2 * total.fakes) - reals[t] * v) / total.reals;
+      const b = touched[t] * TWO_STRIDE;
+      z[t] = (two[b + FAKE_PLACE2] / (2 * total.reals) - fakes[t] * v) / total.fakes + (two[b + REAL_PLACE2] / (2 * total.fakes) - reals[t] * v) / total.reals;
     }
   }
 
@@ -361,19 +417,30 @@ export class GroupStats {
 
   /** Zeroes the sums of the clusters the last group touched, and grows the buffers. */
   private reserve(clusters: number, rows: number, pairs: number, reals: number): void {
-    const { sums, touched, nTouched } = this;
-    // a plain store loop: a fill() call per cluster costs more than the stores
-    if (nTouched * 4 > sums.length / STRIDE) sums.fill(0);
-    else {
+    const { counts, pFakePlace2, pReal, two, touched, nTouched } = this;
+    // plain store loops: a fill() call per cluster costs more than the stores
+    if (nTouched * 4 > clusters) {
+      counts.fill(0);
+      pFakePlace2.fill(0);
+      pReal.fill(0);
+      two.fill(0);
+    } else {
       for (let i = 0; i < nTouched; i++) {
-        const b = touched[i] * STRIDE;
-        for (let f = 0; f < FIELDS; f++) sums[b + f] = 0;
+        const c = touched[i];
+        for (let f = 0; f < COUNT_STRIDE; f++) counts[c * COUNT_STRIDE + f] = 0;
+        pFakePlace2[c] = 0;
+        pReal[c * P_REAL_STRIDE + P_REAL_PLACE2] = 0;
+        pReal[c * P_REAL_STRIDE + P_REALS] = 0;
+        if (this.twoClass) for (let f = 0; f < TWO_STRIDE; f++) two[c * TWO_STRIDE + f] = 0;
       }
     }
     this.nTouched = 0;
     this.group++;
     if (this.touched.length < clusters) {
-      this.sums = new Float64Array(clusters * STRIDE);
+      this.counts = new Int32Array(clusters * COUNT_STRIDE);
+      this.pFakePlace2 = new Float64Array(clusters);
+      this.pReal = new Float64Array(clusters * P_REAL_STRIDE);
+      this.two = new Float64Array(clusters * TWO_STRIDE);
       this.touched = new Int32Array(clusters);
       this.scratchNum = new Float64Array(clusters);
       this.scratchDen = new Float64Array(clusters);

@@ -1,5 +1,12 @@
 import type { RankedScores } from '../metrics/index.js';
 
+/** A group's rows in a detector's rank order: score, pair code and WIN code (DetectorView's ranked columns). */
+export interface GroupRows {
+  score: Float64Array;
+  pair: Int32Array;
+  win: Uint8Array;
+}
+
 /**
  * Buffers for building groups, reused from one group to the next: at 9 M prediction rows, fresh arrays per
  * group cost more in allocation and page faults than the metrics themselves.
@@ -45,4 +52,51 @@ export function rankedInOrder(labels: Uint8Array, scores: Float64Array, scratch:
     ends[g] = j + 1;
   }
   return { order, sortedLabels: labels, groupEnd: ends.subarray(0, g + 1), groupScore: values.subarray(0, g + 1), groupOf };
+}
+
+/** A slice's groups, each a contiguous run in rank order: group g is `[start[g], start[g+1])` of every array. */
+export interface SliceGroups {
+  start: Int32Array;
+  /** The detector's rank positions of the rows. */
+  positions: Int32Array;
+  /** Their ranked columns, copied out so that each group's pass reads memory in order. */
+  rows: GroupRows;
+}
+
+/**
+ * Splits a detector's rank positions into one slice's groups by their codes (code + 1, 0 = none, at
+ * `codes[offset + k]` for position k), keeping rank order within each group, and copies each row's ranked
+ * score, pair and WIN code beside its position: a counting sort that reads the codes and the ranked columns
+ * in order. The arrays are `scratch`'s (valid until the next call).
+ */
+export function groupSlice(
+  codes: ArrayLike<number>,
+  offset: number,
+  groups: number,
+  view: { rankedScore: Float64Array; rankedPair: Int32Array; rankedWin: Uint8Array },
+  scratch: GroupScratch,
+): SliceGroups {
+  const n = view.rankedScore.length;
+  const count = new Int32Array(groups + 1);
+  for (let k = 0; k < n; k++) count[codes[offset + k]]++;
+  const start = new Int32Array(groups + 1);
+  for (let g = 0; g < groups; g++) start[g + 1] = start[g] + count[g + 1];
+  const fill = new Int32Array(groups + 1);
+  fill.set(start.subarray(0, groups), 1);
+  const total = start[groups];
+  const positions = scratch.i32('slice.positions', total);
+  const score = scratch.f64('slice.score', total);
+  const pair = scratch.i32('slice.pair', total);
+  const win = scratch.u8('slice.win', total);
+  const { rankedScore, rankedPair, rankedWin } = view;
+  for (let k = 0; k < n; k++) {
+    const c = codes[offset + k];
+    if (c === 0) continue;
+    const at = fill[c]++;
+    positions[at] = k;
+    score[at] = rankedScore[k];
+    pair[at] = rankedPair[k];
+    win[at] = rankedWin[k];
+  }
+  return { start, positions, rows: { score, pair, win } };
 }

@@ -80,45 +80,19 @@ export function codesInRankOrder(order: Int32Array, codes: Int32Array): Int32Arr
 }
 
 /**
- * partitionRanks for every slice of a detector at once, straight from the row-major code matrix (a row's
- * codes + 1 at `[row·S, (row+1)·S)`): one pass reads each rank position's matrix row (one random read serves
- * every slice) and counts, a second scatters positions. Slice s's group g is
- * `positions[s][start[s][g] .. start[s][g+1])`, in rank order.
+ * The codes (code + 1; 0 = not in the slice) of the slices `which` at each of a detector's rank positions, one
+ * column per slice (`which[j]` at `[j·n, (j+1)·n)`), from the row-major code matrix (a row's codes at
+ * `[row·S, (row+1)·S)`): one random read per rank position serves every slice, and each slice's partition
+ * then reads its column in order.
  */
-export function partitionAllSlices(
-  matrix: ArrayLike<number>,
-  S: number,
-  groups: readonly number[],
-  order: Int32Array,
-): { start: Int32Array; positions: Int32Array }[] {
+export function codesByRank<T extends Uint8Array | Uint16Array | Int32Array>(matrix: T, S: number, order: Int32Array, which: readonly number[]): T {
   const n = order.length;
-  // count[s] per code (code 0 = not in the slice), laid out slice after slice
-  const offset = new Int32Array(S + 1);
-  for (let s = 0; s < S; s++) offset[s + 1] = offset[s] + groups[s] + 1;
-  const count = new Int32Array(offset[S]);
-  const ranked = new (matrix.constructor as new (n: number) => Uint8Array | Uint16Array | Int32Array)(n * S);
-  for (let k = 0, out = 0; k < n; k++) {
+  const m = which.length;
+  const slice = Int32Array.from(which);
+  const out = new (matrix.constructor as new (n: number) => T)(n * m);
+  for (let k = 0; k < n; k++) {
     const base = order[k] * S;
-    for (let s = 0; s < S; s++, out++) {
-      const c = matrix[base + s];
-      ranked[out] = c;
-      count[offset[s] + c]++;
-    }
+    for (let j = 0, at = k; j < m; j++, at += n) out[at] = matrix[base + slice[j]];
   }
-  const result = groups.map((g, s) => {
-    const start = new Int32Array(g + 1);
-    for (let i = 0; i < g; i++) start[i + 1] = start[i] + count[offset[s] + i + 1];
-    return { start, positions: new Int32Array(start[g]) };
-  });
-  // fill[offset[s] + c] = next free slot of code c in slice s
-  const fill = new Int32Array(offset[S]);
-  for (let s = 0; s < S; s++) for (let i = 0; i < groups[s]; i++) fill[offset[s] + i + 1] = result[s].start[i];
-  const positions = result.map((r) => r.positions);
-  for (let k = 0, at = 0; k < n; k++) {
-    for (let s = 0; s < S; s++, at++) {
-      const c = ranked[at];
-      if (c > 0) positions[s][fill[offset[s] + c]++] = k;
-    }
-  }
-  return result;
+  return out;
 }

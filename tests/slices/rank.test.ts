@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rankScores } from '../../src/metrics/index.js';
-import { rankedInOrder } from '../../src/slices/group.js';
-import { codesInRankOrder, partitionAllSlices, partitionRanks, sortRowsByScoreDesc } from '../../src/slices/rank.js';
+import { GroupScratch, groupSlice, rankedInOrder } from '../../src/slices/group.js';
+import { codesByRank, codesInRankOrder, partitionRanks, sortRowsByScoreDesc } from '../../src/slices/rank.js';
 import { uniform } from '../../src/util/random.js';
 
 describe('ranking', () => {
@@ -24,7 +24,7 @@ describe('ranking', () => {
     expect(Array.from(positions)).toEqual([0, 4, 1, 2]);
   });
 
-  it('partitioning every slice from the row-major code matrix equals partitioning each slice', () => {
+  it('grouping each slice from the row-major code matrix equals partitioning it alone, with their ranked columns', () => {
     const next = uniform(2);
     const rows = 300;
     const groups = [3, 1, 7];
@@ -32,11 +32,21 @@ describe('ranking', () => {
     const matrix = new Uint8Array(rows * groups.length);
     codes.forEach((c, s) => c.forEach((v, i) => (matrix[i * groups.length + s] = v + 1)));
     const order = Int32Array.from({ length: rows }, (_, i) => i).sort((a, b) => ((a * 37) % 101) - ((b * 37) % 101) || a - b);
-    const all = partitionAllSlices(matrix, groups.length, groups, order);
+    const view = {
+      rankedScore: Float64Array.from(order, (r) => r / rows),
+      rankedPair: Int32Array.from(order, (r) => r % 13),
+      rankedWin: Uint8Array.from(order, (r) => r % 5),
+    };
+    const byRank = codesByRank(matrix, groups.length, order, [0, 1, 2]);
+    const scratch = new GroupScratch();
     groups.forEach((g, s) => {
       const one = partitionRanks(codesInRankOrder(order, codes[s]), g);
-      expect(Array.from(all[s].start)).toEqual(Array.from(one.start));
-      expect(Array.from(all[s].positions)).toEqual(Array.from(one.positions));
+      const mine = groupSlice(byRank, s * rows, g, view, scratch);
+      expect(Array.from(mine.start)).toEqual(Array.from(one.start));
+      expect(Array.from(mine.positions)).toEqual(Array.from(one.positions));
+      expect(Array.from(mine.rows.score)).toEqual(Array.from(one.positions, (k) => view.rankedScore[k]));
+      expect(Array.from(mine.rows.pair)).toEqual(Array.from(one.positions, (k) => view.rankedPair[k]));
+      expect(Array.from(mine.rows.win)).toEqual(Array.from(one.positions, (k) => view.rankedWin[k]));
     });
   });
 
