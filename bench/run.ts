@@ -14,9 +14,12 @@
  * Prints, each with the 1-minute load average beside it:
  * - semibench end to end (`runDetectors` in a child process: decode, preprocess, inference in its worker
  *   thread, predictions.csv), images/s;
- * - onnxruntime alone on pre-made tensors (node, the same session options), images/s;
+ * - onnxruntime alone on pre-made tensors (node), images/s, twice: at onnxruntime's own defaults (one session on
+ *   this thread, its own thread count, spinning) and at the settings semibench runs with (the same inference plan:
+ *   sessions in worker threads, intra-op threads, spinning, tensors in flight); the 0.95 target is against the
+ *   latter, so that it measures what semibench loses around the model, not a different way of running it;
  * - the reference PyTorch loop (bench/reference_loop.py: PIL + torchvision + torch, 2 threads) at batch 1 and 32;
- * - the ratios the issue targets: semibench / onnxruntime-only (≥ 0.95), semibench / PyTorch (≥ 1.6);
+ * - the ratios the issue targets: semibench / onnxruntime-only at semibench's settings (≥ 0.95), semibench / PyTorch (≥ 1.6);
  * - decode and preprocessing alone per image at 512² and 2000×1500, semibench vs PIL + torchvision;
  * - semibench's peak RSS and time at the two --rss image counts (the same files hard-linked over and over);
  * then the issue's targets, each PASS or FAIL, and checks that semibench's scores equal PyTorch's within 1e-4 on
@@ -33,8 +36,8 @@ import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
 import { DEFAULTS } from '../src/config/defaults.js';
 import type { BenchConfig } from '../src/config/schema.js';
-import { loadDetector } from '../src/detectors/adapter.js';
-import { openLocalSession, type TensorData } from '../src/detectors/inference-session.js';
+import { loadDetector, loadOptions, opsOutputSize } from '../src/detectors/adapter.js';
+import { inferencePlan, openLocalSession, openWorkerPool, sessionOptions, type ModelSession, type TensorData } from '../src/detectors/inference-session.js';
 import { cnnspotBlur01 } from '../src/detectors/zoo/cnnspot.js';
 import { decodeImage } from '../src/image/decode.js';
 import { runDetectors } from '../src/runner/run.js';
@@ -194,13 +197,21 @@ function pytorch(weights: string, files: string[], batch: number): { seconds: nu
   return JSON.parse(child.stdout.trim().split('\n').at(-1)!);
 }
 
-/** onnxruntime alone: the same session options as a run, on this thread, over tensors prepared beforehand. */
-async function onnxruntimeOnly(onnx: string, tensors: TensorData[]): Promise<number> {
-  const session = await openLocalSession(readFileSync(onnx), {});
+/**
+ * onnxruntime alone over tensors prepared beforehand: `session` runs them with `inFlight` runs at a time
+ * (semibench keeps two per inference worker), each tensor a fresh copy made before the clock starts (a run
+ * in a worker takes its tensor's buffer).
+ */
+async function onnxruntimeOnly(session: ModelSession, tensors: TensorData[], inFlight: number): Promise<number> {
   try {
-    await session.run('input', 'logit', { data: tensors[0].data.slice(), dims: tensors[0].dims }); // warm-up
+    await Promise.all(Array.from({ length: session.parallel }, () => session.run('input', 'logit', { data: tensors[0].data.slice(), dims: tensors[0].dims }, true))); // warm-up
+    const copies = tensors.map((t) => ({ data: t.data.slice(), dims: t.dims }));
+    let next = 0;
+    const lane = async () => {
+      while (next < copies.length) await session.run('input', 'logit', copies[next++], true);
+    };
     const t0 = performance.now();
-    for (const t of tensors) await session.run('input', 'logit', t);
+    await Promise.all(Array.from({ length: inFlight }, lane));
     return performance.now() - t0;
   } finally {
     await session.release();
@@ -230,6 +241,17 @@ for (const file of files) {
   tensors.push({ data: t.data, dims: [1, t.channels, t.height, t.width] });
 }
 
+// semibench's inference plan for this model, as runDetectors makes it from the run's config
+const settings = loadOptions(runConfig(data, TMP));
+const plan = inferencePlan({ ...settings, fullResolution: opsOutputSize(detector.ops) === 'image-dependent' });
+const planned = { ...settings, intraOpThreads: plan.intraOpThreads };
+const ORT_DEFAULT = 'onnxruntime only, its defaults (pre-made tensors)';
+const ORT_SEMIBENCH = "onnxruntime only, semibench's settings (pre-made tensors)";
+const SETTINGS =
+  `semibench's settings: ${plan.workers} inference worker thread(s), each its own session with ${plan.intraOpThreads || "onnxruntime's own count of"} intra-op thread(s), ` +
+  `spinning ${sessionOptions(planned).extra ? 'off' : 'on'}, ${2 * plan.workers} tensors in flight; onnxruntime's defaults: one session on the calling thread, its own thread count, spinning on`;
+log(SETTINGS);
+
 let semibenchScores: Map<string, number> | undefined;
 let torchScores: Record<string, number> | undefined;
 for (let rep = 0; rep < REPS; rep++) {
@@ -244,9 +266,14 @@ for (let rep = 0; rep < REPS; rep++) {
       const rows: { sample_id: string; score: string }[] = parse(readFileSync(run.predictions), { columns: true });
       semibenchScores = new Map(rows.map((r) => [join(data, r.sample_id), Number(r.score)]));
     }],
-    ['onnxruntime only (node, pre-made tensors)', async () => {
+    [ORT_DEFAULT, async () => {
       const at = load();
-      record('onnxruntime only (node, pre-made tensors)', (files.length * 1000) / (await onnxruntimeOnly(onnx, tensors)), at);
+      record(ORT_DEFAULT, (files.length * 1000) / (await onnxruntimeOnly(await openLocalSession(readFileSync(onnx), {}), tensors, 1)), at);
+    }],
+    [ORT_SEMIBENCH, async () => {
+      const at = load();
+      const pool = await openWorkerPool(readFileSync(onnx), planned, plan.workers);
+      record(ORT_SEMIBENCH, (files.length * 1000) / (await onnxruntimeOnly(pool, tensors, 2 * plan.workers)), at);
     }],
     ['PyTorch loop, batch 1', () => {
       const at = load();
@@ -308,9 +335,10 @@ const mid = (name: string) => median(figures[name].map((f) => f.value));
 const loads = (name: string) => figures[name].map((f) => f.load).join(' ');
 const line = (cells: string[]) => console.log(`| ${cells.join(' | ')} |`);
 console.log(`\n${files.length} images (512² to 2048×1536, half JPEG real / half PNG fake), --protocol semitruths, ${REPS} interleaved repetitions, ${availableParallelism()} cores; median over repetitions, load average (1 min) of each repetition beside it.\n`);
+console.log(`${SETTINGS}.\n`);
 line(['measure', 'img/s (median)', 'all repetitions', 'load at each']);
 line(['---', '---', '---', '---']);
-const SPEEDS = ['semibench end to end', 'onnxruntime only (node, pre-made tensors)', 'PyTorch loop, batch 1', 'PyTorch loop, batch 32'];
+const SPEEDS = ['semibench end to end', ORT_SEMIBENCH, 'PyTorch loop, batch 1', 'PyTorch loop, batch 32', ORT_DEFAULT];
 for (const name of SPEEDS) line([name, mid(name).toFixed(2), figures[name].map((f) => f.value.toFixed(2)).join(' '), loads(name)]);
 /** a / b per repetition (side by side), then the median. */
 const ratios = (a: string, b: string) => figures[a].map((f, i) => f.value / figures[b][i].value);
@@ -318,10 +346,12 @@ const shown = (rs: number[]) => `${median(rs).toFixed(2)} (${rs.map((r) => r.toF
 console.log('');
 line(['ratio', 'median (each repetition)']);
 line(['---', '---']);
-line(['semibench / onnxruntime only', shown(ratios(SPEEDS[0], SPEEDS[1]))]);
+line(["semibench / onnxruntime only at semibench's settings (the 0.95 target)", shown(ratios(SPEEDS[0], SPEEDS[1]))]);
+line(["semibench / onnxruntime only at onnxruntime's defaults", shown(ratios(SPEEDS[0], SPEEDS[4]))]);
+line(["onnxruntime only: semibench's settings / onnxruntime's defaults", shown(ratios(SPEEDS[1], SPEEDS[4]))]);
 line(['semibench / PyTorch batch 1', shown(ratios(SPEEDS[0], SPEEDS[2]))]);
 line(['semibench / PyTorch batch 32', shown(ratios(SPEEDS[0], SPEEDS[3]))]);
-line(['onnxruntime only / PyTorch batch 1', shown(ratios(SPEEDS[1], SPEEDS[2]))]);
+line(["onnxruntime only (semibench's settings) / PyTorch batch 1", shown(ratios(SPEEDS[1], SPEEDS[2]))]);
 console.log('');
 line(['per image (ms, median of 21)', 'semibench decode', 'PIL decode', 'semibench preprocess', 'torchvision preprocess', 'preprocess ratio (PIL / semibench)', 'load']);
 line(['---', '---', '---', '---', '---', '---', '---']);
@@ -350,7 +380,7 @@ console.log(`\nscores: semibench vs PyTorch on ${files.length} images: max |Δ| 
 // The issue's targets (medians of the side-by-side ratios).
 const [small, large] = [rss[0], rss.at(-1)!];
 const targets: [string, string, boolean][] = [
-  ['end to end ≥ 0.95 × onnxruntime only', median(ratios(SPEEDS[0], SPEEDS[1])).toFixed(2), median(ratios(SPEEDS[0], SPEEDS[1])) >= 0.95],
+  ["end to end ≥ 0.95 × onnxruntime only (at semibench's settings)", median(ratios(SPEEDS[0], SPEEDS[1])).toFixed(2), median(ratios(SPEEDS[0], SPEEDS[1])) >= 0.95],
   ['end to end ≥ 1.6 × PyTorch batch 1', median(ratios(SPEEDS[0], SPEEDS[2])).toFixed(2), median(ratios(SPEEDS[0], SPEEDS[2])) >= 1.6],
   ['end to end ≥ 1.6 × PyTorch batch 32', median(ratios(SPEEDS[0], SPEEDS[3])).toFixed(2), median(ratios(SPEEDS[0], SPEEDS[3])) >= 1.6],
   ...perImage.map((p): [string, string, boolean] => [`preprocessing ≥ 1 × torchvision at ${p.size}`, (p.python.prep / p.semibench.prep).toFixed(2), p.python.prep >= p.semibench.prep]),

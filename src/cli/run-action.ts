@@ -26,6 +26,8 @@ export async function runAction(args: RunArgs): Promise<void> {
     device: args.device,
     intraOpThreads: args['intra-op-threads'],
     interOpThreads: args['inter-op-threads'],
+    inferenceWorkers: args['inference-workers'],
+    spinning: args.spinning,
     graphOptimization: args['graph-optimization'],
     conditions: conditionFlags(args.condition, args.sweep),
     strictData: args['strict-data'],

@@ -21,6 +21,8 @@ export interface RunArgs {
   device?: 'cpu' | 'cuda';
   'intra-op-threads'?: number;
   'inter-op-threads'?: number;
+  'inference-workers'?: number;
+  spinning?: boolean;
   'graph-optimization'?: GraphOptimization;
   condition?: string[];
   sweep?: string[];
@@ -44,6 +46,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('device', { choices: ['cpu', 'cuda'] as const, describe: "Where onnxruntime runs the models (default cpu; cuda needs onnxruntime-node's CUDA provider: docs/scaling.md)" })
       .option('intra-op-threads', { type: 'number', describe: "onnxruntime threads inside one operator (default 0: onnxruntime's own, one per physical core)" })
       .option('inter-op-threads', { type: 'number', describe: "onnxruntime threads across independent operators (default 0: onnxruntime's own)" })
+      .option('inference-workers', { type: 'number', describe: 'Images inferred at once, each by its own onnxruntime session in a worker thread (default 0: 2 on 2 or more cores, else 1); scores are the same bits' })
+      .option('spinning', { type: 'boolean', describe: "Let onnxruntime's idle threads spin instead of sleeping (default off: a spinning thread holds a core that decoding needs)" })
       .option('graph-optimization', { choices: GRAPH_OPTIMIZATION_LEVELS, describe: "onnxruntime's graph optimisation level (default all); part of the score identity" })
       .option('shards', { type: 'number', describe: 'The shard count, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX; or set SEMIBENCH_SHARDS)' })
       .example('$0 run --detector all', 'every known detector on the bundled eval set')

@@ -17,6 +17,8 @@ export const DEFAULTS: BenchConfig = {
   device: 'cpu',
   intraOpThreads: 0,
   interOpThreads: 0,
+  inferenceWorkers: 0,
+  spinning: false,
   graphOptimization: 'all',
   maxImagePixels: DEFAULT_MAX_IMAGE_PIXELS,
   conditions: [],

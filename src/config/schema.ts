@@ -31,6 +31,13 @@ export interface BenchConfig {
   intraOpThreads: number;
   /** onnxruntime threads across independent operators; 0: onnxruntime's own choice. */
   interOpThreads: number;
+  /**
+   * Images inferred at once, each by its own onnxruntime session in its own worker thread; 0: chosen from the
+   * core count (2 on 2 or more CPU cores, 1 otherwise and on CUDA). Scores are the same bits at any count.
+   */
+  inferenceWorkers: number;
+  /** Whether onnxruntime's idle pool threads spin (holding a core that decoding needs) instead of sleeping. */
+  spinning: boolean;
   /** onnxruntime's graph optimisation level: 'disabled', 'basic', 'extended' or 'all' (a score identity input). */
   graphOptimization: GraphOptimization;
   /** Images with more pixels than this get an error row instead of being decoded (bounds memory; docs/inputs.md). */
@@ -107,6 +114,8 @@ export function configSchema(
     device: (v) => (v === 'cpu' || v === 'cuda' ? undefined : `must be 'cpu' or 'cuda' (got ${describe(v)})`),
     intraOpThreads: nonNegativeInt,
     interOpThreads: nonNegativeInt,
+    inferenceWorkers: nonNegativeInt,
+    spinning: (v) => (typeof v === 'boolean' ? undefined : `must be true or false (got ${describe(v)})`),
     graphOptimization: (v) =>
       (GRAPH_OPTIMIZATION_LEVELS as readonly unknown[]).includes(v) ? undefined : `must be one of ${GRAPH_OPTIMIZATION_LEVELS.map((l) => `'${l}'`).join(', ')} (got ${describe(v)})`,
     maxImagePixels: positiveInt,

@@ -10,7 +10,7 @@ import type { SampleContext } from '../image/run1-crop.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import { unknownNameMessage } from '../util/suggest.js';
 import { BUILTIN_DETECTORS, BUILTIN_PREFIX } from './builtin/index.js';
-import { openLocalSession, openWorkerSession, type ModelSession, type SessionSettings, type TensorData } from './inference-session.js';
+import { inferencePlan, openLocalSession, openWorkerPool, type ModelSession, type SessionSettings, type TensorData } from './inference-session.js';
 import { forProtocol, isClassOutput, type DetectorManifest, type OutputSpec } from './manifest.js';
 import { argmaxSigmoid } from './output.js';
 
@@ -35,6 +35,8 @@ export interface Detector {
    * inference thread (no copy of a full-resolution tensor): do not read it afterwards.
    */
   score(batch: Chw[]): Promise<number[]>;
+  /** How many `score` calls compute at once (its inference workers); more wait their turn. */
+  readonly parallel: number;
   close(): Promise<void>;
 }
 
@@ -48,12 +50,14 @@ export interface LoadOptions extends SessionSettings {
    * worker lets decoding and preprocessing here overlap inference (onnxruntime-node computes on its caller's thread).
    */
   inProcess?: boolean;
+  /** Inference worker threads, each with a session of its own (0 or absent: inferencePlan's choice); ignored in process. */
+  workers?: number;
 }
 
 /** The load options a run's config gives: where the models are, the protocol and onnxruntime's session settings. */
 export function loadOptions(config: BenchConfig): LoadOptions {
-  const { modelsDir, protocol, device, intraOpThreads, interOpThreads, graphOptimization } = config;
-  return { modelsDir, protocol, device, intraOpThreads, interOpThreads, graphOptimization };
+  const { modelsDir, protocol, device, intraOpThreads, interOpThreads, graphOptimization, inferenceWorkers, spinning } = config;
+  return { modelsDir, protocol, device, intraOpThreads, interOpThreads, graphOptimization, workers: inferenceWorkers, spinning };
 }
 
 /**
@@ -151,7 +155,11 @@ export async function loadDetector(declared: DetectorManifest, options: LoadOpti
   const bytes = readModelBytes(manifest, options.modelsDir);
   let session: ModelSession;
   try {
-    session = await (options.inProcess ? openLocalSession : openWorkerSession)(bytes, options);
+    if (options.inProcess) session = await openLocalSession(bytes, options);
+    else {
+      const { workers, intraOpThreads } = inferencePlan({ ...options, fullResolution: opsOutputSize(ops) === 'image-dependent' });
+      session = await openWorkerPool(bytes, { ...options, intraOpThreads }, workers);
+    }
   } catch (error) {
     const words = errorMessage(error).replace(/\s+/g, ' ').trim();
     if (options.device === 'cuda') throw new UserError(`--device cuda: onnxruntime could not start detector '${manifest.name}' on CUDA: ${words}`, 'E_USAGE');
@@ -206,6 +214,7 @@ export async function loadDetector(declared: DetectorManifest, options: LoadOpti
       const out = await session.run(manifest.model.input, manifest.model.output, stack(batch), true);
       return toProbabilities(out.data, out.dims, batch.length, manifest.output);
     },
+    parallel: session.parallel,
     async close() {
       await session.release();
     },

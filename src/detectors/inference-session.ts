@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { GraphOptimization } from '../config/schema.js';
@@ -14,6 +15,28 @@ export interface SessionSettings {
   graphOptimization?: GraphOptimization;
   /** 'cuda': onnxruntime's CUDA execution provider (ops it lacks stay on the CPU); default 'cpu'. */
   device?: 'cpu' | 'cuda';
+  /**
+   * Whether onnxruntime's pool threads spin while waiting for work (onnxruntime's default) instead of sleeping;
+   * a spinning thread holds a core that decoding and preprocessing need. Default: spin.
+   */
+  spinning?: boolean;
+}
+
+/**
+ * How many sessions infer at once (each in a worker thread of its own) and with how many intra-op threads each.
+ * `workers` 0: 2 on 2 or more cores; 1 on one core, on CUDA (one GPU session), and for `fullResolution` models
+ * (their intermediates grow with the image: npr-residual needs ~60 bytes a pixel, 1 GB at 4096²).
+ * `intraOpThreads` 0 with several workers: the cores shared among them, so that they do not oversubscribe.
+ * Neither changes a score bit: each image is inferred alone, and onnxruntime's result does not depend on its
+ * thread count (tests/detectors/session-options.test.ts).
+ */
+export function inferencePlan(
+  settings: SessionSettings & { workers?: number; fullResolution?: boolean },
+  cores = availableParallelism(),
+): { workers: number; intraOpThreads: number } {
+  const workers = settings.workers || (settings.device === 'cuda' || settings.fullResolution || cores < 2 ? 1 : 2);
+  const intraOpThreads = settings.intraOpThreads || (workers > 1 ? Math.max(1, Math.floor(cores / workers)) : 0);
+  return { workers, intraOpThreads };
 }
 
 /** The shape of a tensor crossing to or from a session. */
@@ -34,6 +57,8 @@ export interface ModelSession {
   /** Runs the model; `transfer`: the input's buffer moves to the worker (unusable here afterwards) instead of being copied. */
   run(input: string, output: string, tensor: TensorData, transfer?: boolean): Promise<TensorData>;
   release(): Promise<void>;
+  /** How many runs it computes at once (more runs wait their turn). */
+  readonly parallel: number;
 }
 
 /** The onnxruntime SessionOptions for these settings (the same in this thread and in a worker). */
@@ -46,6 +71,8 @@ export function sessionOptions(settings: SessionSettings): ort.InferenceSession.
     ...(settings.intraOpThreads ? { intraOpNumThreads: settings.intraOpThreads } : {}),
     ...(settings.interOpThreads ? { interOpNumThreads: settings.interOpThreads } : {}),
     ...(settings.device === 'cuda' ? { executionProviders: ['cuda', 'cpu'] } : {}),
+    // session config entries (onnxruntime_session_options_config_keys.h), flattened with dots by onnxruntime-node
+    ...(settings.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
   };
 }
 
@@ -62,6 +89,7 @@ export async function openLocalSession(bytes: Uint8Array, settings: SessionSetti
       return { data: result.data as Float32Array, dims: [...result.dims] };
     },
     release: () => session.release(),
+    parallel: 1,
   };
 }
 
@@ -116,7 +144,7 @@ export function openWorkerSession(bytes: Uint8Array, settings: SessionSettings):
       if ('ready' in reply) {
         ready = true;
         worker.unref();
-        resolveOpen({ ...reply.ready, run, release });
+        resolveOpen({ ...reply.ready, run, release, parallel: 1 });
       } else if ('id' in reply) {
         const p = pending.get(reply.id);
         pending.delete(reply.id);
@@ -168,4 +196,41 @@ export function openWorkerSession(bytes: Uint8Array, settings: SessionSettings):
     })();
     return released;
   }
+}
+
+/**
+ * `workers` sessions of the same model, each in its own worker thread, as one: a run goes to the worker with
+ * the fewest runs in hand, so up to `workers` images are inferred at once. With 1, a plain worker session.
+ * A worker that dies fails its own runs with InferenceWorkerDied (and any later run sent to it).
+ */
+export async function openWorkerPool(bytes: Uint8Array, settings: SessionSettings, workers: number): Promise<ModelSession> {
+  if (workers <= 1) return openWorkerSession(bytes, settings);
+  const opened = await Promise.allSettled(Array.from({ length: workers }, () => openWorkerSession(bytes, settings)));
+  const sessions = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+  const failed = opened.find((o) => o.status === 'rejected');
+  if (failed) {
+    await Promise.all(sessions.map((s) => s.release()));
+    throw failed.reason;
+  }
+  const inHand = sessions.map(() => 0);
+  const { inputNames, outputNames, inputMetadata, outputMetadata } = sessions[0];
+  return {
+    inputNames,
+    outputNames,
+    inputMetadata,
+    outputMetadata,
+    parallel: workers,
+    async run(input, output, tensor, transfer) {
+      const i = inHand.indexOf(Math.min(...inHand));
+      inHand[i]++;
+      try {
+        return await sessions[i].run(input, output, tensor, transfer);
+      } finally {
+        inHand[i]--;
+      }
+    },
+    async release() {
+      await Promise.all(sessions.map((s) => s.release()));
+    },
+  };
 }

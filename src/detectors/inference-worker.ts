@@ -6,13 +6,14 @@ import { openLocalSession, type ModelSession, type SessionSettings, type WorkerR
  * The worker side of openWorkerSession: one onnxruntime session on this thread, running requests one at a
  * time in the order they come. Output buffers are transferred back, not copied.
  */
-const { model, settings } = workerData as { model: Uint8Array; settings: SessionSettings };
+const data = workerData as { model?: Uint8Array; settings: SessionSettings };
 const port = parentPort!;
 const reply = (message: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 let session: ModelSession;
 try {
-  session = await openLocalSession(model, settings);
+  session = await openLocalSession(data.model!, data.settings);
+  data.model = undefined; // onnxruntime holds its own copy of the weights: the model's bytes can go
   const { inputNames, outputNames, inputMetadata, outputMetadata } = session;
   reply({ ready: { inputNames, outputNames, inputMetadata, outputMetadata } });
 } catch (error) {

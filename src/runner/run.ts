@@ -225,15 +225,20 @@ async function runPass(
       if (++counts.resumed % 1000 === 0) tick();
       return false;
     });
-    for await (const batch of chunk(pending, Math.max(1, config.batchSize), BATCH_TENSOR_BYTES, tensorBytes)) {
-      const { rows, died } = await scoreBatch(batch, detector);
+    // Scoring streams: each inference worker has the next tensor in hand when it finishes one, so it never waits
+    // for this thread (busy preprocessing) to send more; `batchSize` only groups the durable writes.
+    const scoredRows = mapOrdered(pending, (p) => scoreOne(p, detector), 2 * detector.parallel);
+    for await (const results of chunk(scoredRows, Math.max(1, config.batchSize))) {
+      const end = results.findIndex((r) => r.died);
+      const done = end < 0 ? results : results.slice(0, end);
+      const died = end < 0 ? undefined : results[end].died;
+      const rows = done.map((r) => r.row!);
       store.append(rows);
-      const scored = batch.slice(0, rows.length);
       for (const pass of passes) {
-        pass.cache?.add(scored.flatMap((p, i) => (p.pass === pass && p.tensor && rows[i].score !== null ? [{ cacheKey: p.cacheKey, score: rows[i].score! }] : [])));
+        pass.cache?.add(done.flatMap(({ p, row, inferred }) => (p.pass === pass && inferred && row!.score !== null ? [{ cacheKey: p.cacheKey, score: row!.score }] : [])));
       }
       for (const row of rows) counts[row.status]++;
-      counts.cached += scored.filter((p) => p.cached !== undefined).length;
+      counts.cached += done.filter((r) => r.p.cached !== undefined).length;
       tick();
       if (died) {
         const written = counts.ok + counts.error;
@@ -248,14 +253,6 @@ async function runPass(
     progress.stop();
   }
 }
-
-/**
- * A batch also closes at this many bytes of input tensors: full-resolution detectors on large images then hold
- * one or two prepared tensors at a time instead of `batchSize` (eight 3500² images were 6.5 GB). 224² inputs
- * (0.6 MB each) never reach it.
- */
-const BATCH_TENSOR_BYTES = 64 * 1024 * 1024;
-const tensorBytes = (p: Prepared) => p.tensor?.data.byteLength ?? 0;
 
 /**
  * Reads and hashes one image, then per condition: when the stored row is still valid, or the score cache has
@@ -330,42 +327,41 @@ function storedKey(store: PredictionStore, detector: Detector, passes: Condition
 }
 
 /**
- * Scores a batch one image at a time. onnxruntime's kernels are not batch-invariant (the same image scored in
- * a batch of 3 or of 8 differs in the 8th decimal), so a score must not depend on its neighbours or on where a
- * resumed run restarted its batches; `batchSize` sets how many rows are made durable together.
- * When the inference worker dies, the batch ends there (`died`): the rows before are kept, and no error row is
- * written for the images it could not score (a resume reuses error rows, so they would never be scored).
+ * Scores one prepared image alone: onnxruntime's kernels are not batch-invariant (the same image scored in a
+ * batch of 3 or of 8 differs in the 8th decimal), so a score must not depend on its neighbours or on where a
+ * resumed run restarted its batches. Never rejects. When the inference worker dies, the answer is `died` and no
+ * row: the rows before it are kept, and no error row is written for the images it could not score (a resume
+ * reuses error rows, so they would never be scored).
  */
-async function scoreBatch(batch: Prepared[], detector: Detector): Promise<{ rows: PredictionRow[]; died?: InferenceWorkerDied }> {
-  const rows: PredictionRow[] = [];
-  for (const p of batch) {
-    const t0 = performance.now();
-    let result: number | string = p.error ?? p.cached ?? NaN;
-    if (p.tensor) {
-      try {
-        result = (await detector.score([p.tensor]))[0];
-      } catch (error) {
-        if (error instanceof InferenceWorkerDied) return { rows, died: error };
-        result = `inference failed: ${errorMessage(error)}`;
-      }
+async function scoreOne(p: Prepared, detector: Detector): Promise<{ p: Prepared; row?: PredictionRow; died?: InferenceWorkerDied; inferred?: boolean }> {
+  const t0 = performance.now();
+  let result: number | string = p.error ?? p.cached ?? NaN;
+  const tensor = p.tensor;
+  p.tensor = undefined; // the rows waiting for their durable write do not hold tensors
+  if (tensor) {
+    try {
+      result = (await detector.score([tensor]))[0];
+    } catch (error) {
+      if (error instanceof InferenceWorkerDied) return { p, died: error };
+      result = `inference failed: ${errorMessage(error)}`;
     }
-    const problem = typeof result === 'string' ? result : scoreProblem(result, detector.manifest.output);
-    const ok = problem === undefined;
-    // One line per row: decoder messages can span lines.
-    const error = ok ? '' : problem.replace(/\s+/g, ' ').trim();
-    rows.push({
-      sample_id: p.sample.id,
-      detector: detector.manifest.name,
-      score: ok ? (result as number) : null,
-      label: p.sample.label,
-      status: ok ? 'ok' : 'error',
-      error,
-      ms: Math.round((p.ms + (p.tensor ? performance.now() - t0 : 0)) * 100) / 100,
-      cache_key: p.cacheKey,
-      ...p.pass.identity,
-    });
   }
-  return { rows };
+  const problem = typeof result === 'string' ? result : scoreProblem(result, detector.manifest.output);
+  const ok = problem === undefined;
+  // One line per row: decoder messages can span lines.
+  const error = ok ? '' : problem.replace(/\s+/g, ' ').trim();
+  const row: PredictionRow = {
+    sample_id: p.sample.id,
+    detector: detector.manifest.name,
+    score: ok ? (result as number) : null,
+    label: p.sample.label,
+    status: ok ? 'ok' : 'error',
+    error,
+    ms: Math.round((p.ms + (tensor ? performance.now() - t0 : 0)) * 100) / 100,
+    cache_key: p.cacheKey,
+    ...p.pass.identity,
+  };
+  return { p, row, inferred: tensor !== undefined };
 }
 
 async function countSamples(source: DataSource): Promise<number> {

@@ -33,6 +33,15 @@ describe('runDetectors end to end on the bundled eval set', () => {
     expect(result.detectors[0].modelSha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('writes the same rows, in the same order and bits, with one inference worker or three, spinning or not, any batch size', async () => {
+    const one = await runDetectors(testConfig({ inferenceWorkers: 1, spinning: true }));
+    const three = await runDetectors(testConfig({ inferenceWorkers: 3, intraOpThreads: 1, batchSize: 5, prefetch: 1 }));
+    const auto = await runDetectors(testConfig());
+    expect(withoutTiming(three.predictionsFile)).toEqual(withoutTiming(one.predictionsFile));
+    expect(withoutTiming(auto.predictionsFile)).toEqual(withoutTiming(one.predictionsFile));
+    expect(three.detectors.map((d) => d.counts.ok)).toEqual([64, 64]);
+  });
+
   it('resumes a killed run (torn last line included) and ends with the same predictions', async () => {
     const full = testConfig({ batchSize: 4 });
     await runDetectors(full);
