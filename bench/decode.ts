@@ -30,7 +30,7 @@ import { preprocess } from '../src/image/pipeline.js';
 import type { RgbImage } from '../src/image/types.js';
 import { imageKey } from '../src/loaders/sample.js';
 import { readDataFile } from '../src/util/fs.js';
-import { uniform } from '../src/util/random.js';
+import { writeBenchImage } from './images.js';
 
 const PYTHON = '/usr/bin/python3';
 const argv = process.argv.slice(2);
@@ -46,20 +46,6 @@ type Figures = Record<Stage, [number, number]>;
 const load = () => loadavg()[0].toFixed(1);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-/** bench/run.ts's photo-like procedural image: gradients, hard edges and noise. */
-async function writeImage(path: string, width: number, height: number, seed: number, alpha = false): Promise<void> {
-  const rand = uniform(seed);
-  const data = Buffer.alloc(width * height * 3);
-  for (let y = 0, i = 0; y < height; y++)
-    for (let x = 0; x < width; x++)
-      for (let c = 0; c < 3; c++, i++) {
-        const edge = (x + 2 * y + seed) % 61 < 6 ? 80 : 0;
-        data[i] = Math.min(255, Math.round((x * (c + 1) * 255) / width / 3 + (y * 120) / height + edge + rand() * 40));
-      }
-  const image = sharp(data, { raw: { width, height, channels: 3 } });
-  if (alpha) image.ensureAlpha(0.8);
-  await (path.endsWith('.png') ? image.png({ compressionLevel: 6 }) : image.jpeg({ quality: 90 })).toFile(path);
-}
 
 /** One image through the runner's stages, each timed. */
 async function once(dir: string, path: string): Promise<Figures> {
@@ -128,13 +114,13 @@ async function main(): Promise<void> {
     for (const [w, h] of SIZES) {
       for (const ext of ['jpg', 'png']) {
         const path = join(dir, `${w}x${h}.${ext}`);
-        await writeImage(path, w, h, 7);
+        await writeBenchImage(path, w, h, 7);
         paths.push(path);
       }
     }
     // an edit saved with an alpha channel (RGBA PNG)
     paths.push(join(dir, '2048x1536-rgba.png'));
-    await writeImage(paths[paths.length - 1], 2048, 1536, 7, true);
+    await writeBenchImage(paths[paths.length - 1], 2048, 1536, 7, true);
     console.log(`decode bench: CPU ms per image outside inference (wall ms in brackets), median of ${REPS} per round, ` +
       `median of ${ROUNDS} rounds; ${availableParallelism()} cores, sharp concurrency ${sharp.concurrency()}, node ${process.version}`);
     const mine: Record<string, Figures[]> = {};
@@ -173,7 +159,7 @@ async function main(): Promise<void> {
     }
 
     const tiny = join(dir, '16x16.jpg');
-    await writeImage(tiny, 16, 16, 7);
+    await writeBenchImage(tiny, 16, 16, 7);
     console.log(`\nsharp decode alone, CPU ms per call (load ${load()}); the 16x16 JPEG is the fixed cost of one call`);
     console.log(`variant           | ${[tiny, ...paths].map((p) => p.slice(dir.length + 1).padStart(13)).join(' | ')}`);
     const bytes = [tiny, ...paths].map((p) => readFileSync(p));

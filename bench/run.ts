@@ -33,7 +33,6 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse } from 'csv-parse/sync';
-import sharp from 'sharp';
 import { DEFAULTS } from '../src/config/defaults.js';
 import type { BenchConfig } from '../src/config/schema.js';
 import { loadDetector, loadOptions, opsOutputSize } from '../src/detectors/adapter.js';
@@ -41,7 +40,7 @@ import { inferencePlan, openLocalSession, openWorkerPool, sessionOptions, type M
 import { cnnspotBlur01 } from '../src/detectors/zoo/cnnspot.js';
 import { decodeImage } from '../src/image/decode.js';
 import { runDetectors } from '../src/runner/run.js';
-import { uniform } from '../src/util/random.js';
+import { writeBenchImage } from './images.js';
 import { isAlive } from '../src/util/process.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -128,19 +127,6 @@ function ensureModel(): { weights: string; onnx: string } {
 /** Sizes as in Semi-Truths: 512² edits up to 2048×1536 photos, both orientations. */
 const SIZES: [number, number][] = [[512, 512], [1024, 768], [768, 1024], [2048, 1536], [1536, 2048], [1280, 960], [640, 480], [1024, 1024]];
 
-/** A photo-like procedural image: gradients, hard edges and noise, so decoding and resampling do real work. */
-async function writeImage(path: string, width: number, height: number, seed: number): Promise<void> {
-  const rand = uniform(seed);
-  const data = Buffer.alloc(width * height * 3);
-  for (let y = 0, i = 0; y < height; y++)
-    for (let x = 0; x < width; x++)
-      for (let c = 0; c < 3; c++, i++) {
-        const edge = (x + 2 * y + seed) % 61 < 6 ? 80 : 0;
-        data[i] = Math.min(255, Math.round((x * (c + 1) * 255) / width / 3 + (y * 120) / height + edge + rand() * 40));
-      }
-  const image = sharp(data, { raw: { width, height, channels: 3 } });
-  await (path.endsWith('.png') ? image.png({ compressionLevel: 6 }) : image.jpeg({ quality: 90 })).toFile(path);
-}
 
 /** N images in real/ (JPEG) and fake/ (PNG), made once per N. */
 async function ensureImages(n: number): Promise<string> {
@@ -151,7 +137,7 @@ async function ensureImages(n: number): Promise<string> {
   for (let i = 0; i < n; i++) {
     const [w, h] = SIZES[i % SIZES.length];
     const fake = i % 2 === 1;
-    await writeImage(join(dir, fake ? 'fake' : 'real', `${String(i).padStart(4, '0')}.${fake ? 'png' : 'jpg'}`), w, h, i + 1);
+    await writeBenchImage(join(dir, fake ? 'fake' : 'real', `${String(i).padStart(4, '0')}.${fake ? 'png' : 'jpg'}`), w, h, i + 1);
   }
   writeFileSync(join(dir, '.done'), '');
   return dir;
@@ -297,7 +283,7 @@ for (let rep = 0; rep < REPS; rep++) {
 const perImage: { size: string; semibench: { decode: number; prep: number }; python: { decode: number; prep: number }; load: string }[] = [];
 for (const [w, h] of [[512, 512], [2000, 1500]]) {
   const path = join(CACHE, `single-${w}x${h}.jpg`);
-  if (!existsSync(path)) await writeImage(path, w, h, 99);
+  if (!existsSync(path)) await writeBenchImage(path, w, h, 99);
   const at = load();
   const decode: number[] = [];
   const prep: number[] = [];
