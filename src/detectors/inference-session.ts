@@ -17,7 +17,8 @@ export interface SessionSettings {
   device?: 'cpu' | 'cuda';
   /**
    * Whether onnxruntime's pool threads spin while waiting for work (onnxruntime's default) instead of sleeping;
-   * a spinning thread holds a core that decoding and preprocessing need. Default: spin.
+   * a spinning thread holds a core that decoding and preprocessing need. Unset: onnxruntime's own (spin); the
+   * config's default is off (src/config/defaults.ts).
    */
   spinning?: boolean;
 }
